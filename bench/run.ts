@@ -1,0 +1,31 @@
+/**
+ * Runs every benchmark (or those named on the command line) and merges the results into
+ * bench/results.json. Usage: `pnpm bench [name...]`.
+ */
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchResult } from './lib';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const wanted = process.argv.slice(2);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => wanted.length === 0 || wanted.includes(f.replace(/\.bench\.ts$/, '')))
+  .sort();
+
+const resultsPath = `${dir}results.json`;
+const results: Record<string, Omit<BenchResult, 'name'>> = existsSync(resultsPath)
+  ? JSON.parse(readFileSync(resultsPath, 'utf8'))
+  : {};
+
+for (const file of files) {
+  const mod = (await import(pathToFileURL(`${dir}${file}`).href)) as { default: () => Promise<BenchResult | BenchResult[]> };
+  const out = await mod.default();
+  for (const r of Array.isArray(out) ? out : [out]) {
+    const { name, ...rest } = r;
+    results[name] = rest;
+    console.log(`${name}: ${r.value} ${r.unit} vs ${r.baseline} ${r.baseline_value} -> ratio ${r.ratio}`, r.extra ?? '');
+  }
+}
+writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+process.exit(0);

@@ -1,0 +1,91 @@
+/**
+ * server-create: `POST /api/v1/payments` requests/s through the reference server (Express app,
+ * JWT auth, zod validation, engine, Postgres store, in-process test gateway) driven by autocannon
+ * with 32 connections, against — in the same run — the raw-SQL ceiling: 32 concurrent clients each
+ * committing one transaction that inserts one payment row with plain `pg` (no engine, no HTTP).
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import { createTender } from '@tender/core';
+import { createTestGateway } from '@tender/core/testing';
+import { createPostgresStore } from '@tender/store-postgres';
+import { createApp, createLogger, signToken } from '@tender/server-express';
+import { compare, throughput, type BenchResult } from './lib';
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+// autocannon ships no types and @types/autocannon is not a bench dependency; this is the part used.
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
+
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SECONDS = 8;
+const CONNECTIONS = 32;
+
+export default async function serverCreate(): Promise<BenchResult> {
+  const schema = `bench_srv_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: CONNECTIONS });
+  const store = await createPostgresStore({ connectionString: DATABASE_URL, schema, poolConfig: { max: CONNECTIONS } });
+  const tender = createTender({ gateways: [createTestGateway()], store });
+  const secret = randomBytes(32).toString('hex');
+  // The standalone app (helmet, CORS, request logging at level silent) without rate limits.
+  const app = createApp(tender, { auth: { secret }, rateLimit: false, logger: createLogger({ level: 'silent' }) });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const token = await signToken({ secret, merchantId: 'bench' });
+  let peakRss = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+
+  try {
+    const run = (duration: number) =>
+      autocannon({
+        url: `${url}/api/v1/payments`,
+        method: 'POST',
+        connections: CONNECTIONS,
+        duration,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ amount: '100.50', currency: 'MYR', payment_method: 'FPX', bill_email: 'bench@example.com' }),
+      });
+    await run(2); // warm-up
+    const result = await run(SECONDS);
+    const non2xx = result.non2xx + result.errors;
+
+    // Baseline: the bare-SQL ceiling of one payment write per request.
+    await admin.query(`CREATE TABLE ${schema}.raw_payments (id text PRIMARY KEY, merchant_id text NOT NULL, amount numeric NOT NULL, currency text NOT NULL, status text NOT NULL, data jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+    let n = 0;
+    const rawOnce = async () => {
+      const client = await admin.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`INSERT INTO ${schema}.raw_payments (id, merchant_id, amount, currency, status, data) VALUES ($1, $2, $3, $4, $5, $6)`, [`raw_${n++}_${randomBytes(4).toString('hex')}`, 'bench', '100.50', 'MYR', 'CAPTURED', { payment_method: 'FPX' }]);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    };
+    await throughput(rawOnce, { ms: 1000, concurrency: CONNECTIONS });
+    const ceiling = await throughput(rawOnce, { ms: SECONDS * 1000, concurrency: CONNECTIONS });
+
+    return compare('server-create', result.requests.average, 'requests/s (POST /api/v1/payments, 32 connections)', 'raw SQL insert ceiling (pg, 32 clients, 1 txn + 1 insert)', ceiling, {
+      p50_ms: result.latency.p50,
+      p99_ms: result.latency.p99,
+      non_2xx: non2xx,
+      peak_rss_mb: Math.round(peakRss / 1024 / 1024),
+      target: 'ratio >= 0.8, p99 < 50 ms',
+    });
+  } finally {
+    clearInterval(rssTimer);
+    server.closeAllConnections();
+    server.close();
+    await store.close();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await admin.end();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * What every engine module shares: the store, the clock, the logger, the gateways and the in-process
+ * event listeners.
+ *
+ * @module
+ */
+import type { Clock } from '../clock';
+import { notFound } from '../errors';
+import type { Logger } from '../logger';
+import type { GatewayV1 } from '../spec/gateway-v1';
+import type { OutboxEvent, Store } from '../spec/store';
+
+/** @internal */
+export interface EngineContext {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  gateways: ReadonlyMap<string, GatewayV1>;
+  retentionMs: number;
+  leaseMs: number;
+  defaultMerchantId: string;
+  /** Called with events after their transaction committed. */
+  publish(events: readonly OutboxEvent[]): void;
+}
+
+/** @internal */
+export function gatewayOf(ctx: EngineContext, id: string): GatewayV1 {
+  const gateway = ctx.gateways.get(id);
+  if (!gateway) throw notFound('gateway', id);
+  return gateway;
+}
+
+/** @internal */
+export function nowIso(ctx: EngineContext): string {
+  return ctx.clock.now().toISOString();
+}

@@ -1,0 +1,140 @@
+/**
+ * `createTender`: assembles the engine from gateways and a store. The engine is the only place that
+ * orchestrates: validate -> idempotency -> state transition -> gateway call -> persist -> outbox.
+ *
+ * @module
+ */
+import { systemClock, type Clock } from '../clock';
+import { invalidRequest, notFound } from '../errors';
+import { silentLogger, type Logger } from '../logger';
+import type { Refund, Transition } from '../payment';
+import type { ClientConfig, GatewayV1, WebhookRequest } from '../spec/gateway-v1';
+import type { OutboxEvent, Store } from '../spec/store';
+import { gatewayOf, type EngineContext } from './context';
+import { DEFAULT_LEASE_MS, DEFAULT_RETENTION_MS, type IdempotencyOptions } from './idempotency';
+import { PaymentOperations } from './payments';
+import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconciler';
+import type { RoutingRule } from './routing';
+import { handleWebhook, type WebhookHandled } from './webhooks';
+
+/** Options of {@link createTender}. */
+export interface TenderOptions {
+  /** Gateways in default order of preference. */
+  gateways: readonly GatewayV1[];
+  store: Store;
+  clock?: Clock;
+  logger?: Logger;
+  /** Routing rules by currency / payment method; first match wins. */
+  routing?: readonly RoutingRule[];
+  idempotency?: IdempotencyOptions;
+  /** Defaults for `reconcile()`. */
+  reconciliation?: ReconcileOptions;
+  /** Merchant used when a call names none (single-merchant embedding). Default `default`. */
+  defaultMerchantId?: string;
+}
+
+/** Listener for committed state-change events. */
+export type TenderEventListener = (event: OutboxEvent) => void;
+
+/** The engine returned by {@link createTender}. */
+export interface Tender {
+  /** Payment operations. */
+  readonly payments: PaymentOperations;
+  readonly refunds: {
+    /** A refund by id (404 for another merchant's refund). */
+    get(id: string, options?: { merchantId?: string }): Promise<Refund>;
+    /** Refunds of a payment, oldest first. */
+    list(paymentId: string, options?: { merchantId?: string }): Promise<Refund[]>;
+  };
+  readonly webhooks: {
+    /** Verifies and applies an inbound webhook; returns the acknowledgement the gateway expects. */
+    handle(gateway: string, request: WebhookRequest): Promise<WebhookHandled>;
+  };
+  /** The audit trail of a payment and its refunds. */
+  transitions(paymentId: string, options?: { merchantId?: string }): Promise<Transition[]>;
+  /** Requeries payments whose outcome is unknown here; see {@link ReconcileOptions}. */
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
+  /** Browser configuration for in-page checkout (e.g. Fiuu seamless). */
+  clientConfig(gateway: string, input?: { paymentMethod?: string; currency?: string }): Promise<ClientConfig>;
+  /** Subscribes to committed state changes (also written to the outbox); returns an unsubscribe function. */
+  readonly events: { on(listener: TenderEventListener): () => void };
+  readonly gateways: ReadonlyMap<string, GatewayV1>;
+  readonly store: Store;
+}
+
+/** Creates the engine. */
+export function createTender(options: TenderOptions): Tender {
+  if (!options || !Array.isArray(options.gateways) || options.gateways.length === 0) {
+    throw invalidRequest('invalid_config', 'createTender needs at least one gateway', 'gateways');
+  }
+  if (!options.store) throw invalidRequest('invalid_config', 'createTender needs a store', 'store');
+  const gateways = new Map<string, GatewayV1>();
+  for (const gateway of options.gateways) {
+    if (gateway.specVersion !== 'v1') {
+      throw invalidRequest('unsupported_gateway_spec', `Gateway '${gateway.id}' implements spec ${String(gateway.specVersion)}; this engine speaks v1`, 'gateways');
+    }
+    if (gateways.has(gateway.id)) throw invalidRequest('duplicate_gateway', `Gateway '${gateway.id}' is configured twice`, 'gateways');
+    gateways.set(gateway.id, gateway);
+  }
+  for (const rule of options.routing ?? []) {
+    for (const id of rule.gateways) if (!gateways.has(id)) throw invalidRequest('invalid_config', `Routing names unknown gateway '${id}'`, 'routing');
+  }
+  const listeners = new Set<TenderEventListener>();
+  const logger = options.logger ?? silentLogger;
+  const ctx: EngineContext = {
+    store: options.store,
+    clock: options.clock ?? systemClock,
+    logger,
+    gateways,
+    retentionMs: options.idempotency?.retentionMs ?? DEFAULT_RETENTION_MS,
+    leaseMs: options.idempotency?.leaseMs ?? DEFAULT_LEASE_MS,
+    defaultMerchantId: options.defaultMerchantId ?? 'default',
+    publish(events) {
+      for (const event of events) {
+        for (const listener of listeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            logger.warn({ error: String(error) }, 'event listener threw');
+          }
+        }
+      }
+    },
+  };
+  const merchant = (o?: { merchantId?: string }) => o?.merchantId ?? ctx.defaultMerchantId;
+  const payments = new PaymentOperations(ctx, options.routing ?? []);
+
+  return {
+    payments,
+    refunds: {
+      async get(id, o) {
+        const refund = await ctx.store.getRefund(id, merchant(o));
+        if (!refund) throw notFound('refund', id);
+        return refund;
+      },
+      async list(paymentId, o) {
+        await payments.get(paymentId, { merchantId: merchant(o) });
+        return ctx.store.listRefunds(paymentId);
+      },
+    },
+    webhooks: { handle: (gateway, request) => handleWebhook(ctx, gateway, request) },
+    async transitions(paymentId, o) {
+      await payments.get(paymentId, { merchantId: merchant(o) });
+      return ctx.store.listTransitions(paymentId);
+    },
+    reconcile: (o) => reconcile(ctx, { ...options.reconciliation, ...o }),
+    async clientConfig(id, input = {}) {
+      const gateway = gatewayOf(ctx, id);
+      if (!gateway.clientConfig) throw invalidRequest('client_config_not_supported', `Gateway '${id}' has no browser configuration`, 'gateway');
+      return gateway.clientConfig(input);
+    },
+    events: {
+      on(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+    gateways,
+    store: options.store,
+  };
+}

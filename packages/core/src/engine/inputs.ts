@@ -1,0 +1,164 @@
+/**
+ * The engine's request shapes and their validation. Everything here throws a 400 TenderError naming
+ * the field at fault; nothing is stored for a request that fails validation.
+ *
+ * @module
+ */
+import { invalidRequest } from '../errors';
+import { Money, normaliseCurrency, type AmountInput } from '../money';
+import type { Actor, CaptureMethod, Customer } from '../payment';
+
+/** Input of `tender.payments.create`. Give exactly one of `amount` (major units) or `amountMinor`. */
+export interface CreatePaymentInput {
+  /** Major units as a decimal string (`"100.50"`) or a number (converted from its text, never float math). */
+  amount?: AmountInput;
+  /** Minor units as an integer (the UPI seed's `amount_paisa`). */
+  amountMinor?: number | string;
+  currency: string;
+  /** Our method name (`FPX`, `GRABPAY`, `card`, `upi`...) or a gateway token such as a Stripe `pm_...` id. */
+  paymentMethod?: string | null;
+  /** Force a gateway; otherwise routing rules pick one. */
+  gateway?: string | null;
+  captureMethod?: CaptureMethod;
+  orderId?: string | null;
+  description?: string | null;
+  customer?: Customer;
+  returnUrl?: string | null;
+  notifyUrl?: string | null;
+  metadata?: Record<string, string>;
+}
+
+/** Input of `tender.payments.capture`. Without `amount`, the whole authorised amount is captured. */
+export interface CaptureInput {
+  amount?: AmountInput;
+}
+
+/** Input of `tender.payments.refund`. Without `amount`, everything not yet refunded is refunded. */
+export interface RefundInput {
+  amount?: AmountInput;
+  reason?: string | null;
+  metadata?: Record<string, string>;
+}
+
+/** Per-call options. */
+export interface RequestOptions {
+  /** The merchant the call acts for (default: the engine's `defaultMerchantId`). */
+  merchantId?: string;
+  /** Makes the call idempotent (Stripe semantics). */
+  idempotencyKey?: string;
+  /** Recorded on the audit trail (default `api`). */
+  actor?: Actor;
+  /** Called when the result is a replay of an earlier call with the same key. */
+  onReplay?: () => void;
+}
+
+/** @internal A create request after validation. */
+export interface ValidCreate {
+  amount: Money;
+  paymentMethod: string | null;
+  gateway: string | null;
+  captureMethod: CaptureMethod;
+  orderId: string | null;
+  description: string | null;
+  customer: Customer;
+  returnUrl: string | null;
+  notifyUrl: string | null;
+  metadata: Record<string, string>;
+}
+
+function optionalString(value: unknown, param: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw invalidRequest('invalid_string', `${param} must be a string`, param);
+  const trimmed = value.trim();
+  if (trimmed.length === 0) return null;
+  if (trimmed.length > max) throw invalidRequest('string_too_long', `${param} must be at most ${max} characters`, param);
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw invalidRequest('invalid_string', `${param} must not contain control characters`, param);
+  return trimmed;
+}
+
+function optionalUrl(value: unknown, param: string): string | null {
+  const text = optionalString(value, param, 2048);
+  if (text === null) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidRequest('invalid_url', `${param} must be an absolute http(s) URL`, param);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidRequest('invalid_url', `${param} must be an absolute http(s) URL`, param);
+  return text;
+}
+
+/** Validates merchant metadata: at most 50 string pairs, keys ≤ 40 and values ≤ 500 characters. */
+export function validateMetadata(value: unknown, param = 'metadata'): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidRequest('invalid_metadata', 'metadata must be an object of strings', param);
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 50) throw invalidRequest('invalid_metadata', 'metadata may have at most 50 keys', param);
+  const out: Record<string, string> = {};
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > 40) throw invalidRequest('invalid_metadata', 'metadata keys must be 1-40 characters', `${param}[${k}]`);
+    if (typeof v !== 'string' || v.length > 500) throw invalidRequest('invalid_metadata', 'metadata values must be strings of at most 500 characters', `${param}[${k}]`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function validateCustomer(value: unknown): Customer {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidRequest('invalid_customer', 'customer must be an object', 'customer');
+  const c = value as Record<string, unknown>;
+  const customer: Customer = {};
+  const name = optionalString(c.name, 'bill_name', 128);
+  const email = optionalString(c.email, 'bill_email', 254);
+  const phone = optionalString(c.phone, 'bill_mobile', 32);
+  if (email !== null && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw invalidRequest('invalid_email', 'bill_email is not a valid email address', 'bill_email');
+  if (phone !== null && !/^\+?[0-9 ()-]{5,32}$/.test(phone)) throw invalidRequest('invalid_phone', 'bill_mobile is not a valid phone number', 'bill_mobile');
+  if (name !== null) customer.name = name;
+  if (email !== null) customer.email = email;
+  if (phone !== null) customer.phone = phone;
+  return customer;
+}
+
+/** @internal Validates a create request. */
+export function validateCreate(input: CreatePaymentInput): ValidCreate {
+  if (typeof input !== 'object' || input === null) throw invalidRequest('invalid_body', 'The request body must be an object');
+  const currency = normaliseCurrency(input.currency);
+  let amount: Money;
+  if (input.amount !== undefined && input.amount !== null && input.amountMinor !== undefined && input.amountMinor !== null) {
+    throw invalidRequest('ambiguous_amount', 'Give either amount or amount_minor, not both', 'amount');
+  }
+  if (input.amountMinor !== undefined && input.amountMinor !== null) amount = Money.fromMinor(input.amountMinor, currency, 'amount_minor');
+  else if (input.amount !== undefined && input.amount !== null) amount = Money.of(input.amount, currency);
+  else throw invalidRequest('parameter_missing', 'amount is required', 'amount');
+  if (amount.isZero()) throw invalidRequest('amount_too_small', 'amount must be greater than zero', 'amount');
+  const captureMethod = input.captureMethod ?? 'automatic';
+  if (captureMethod !== 'automatic' && captureMethod !== 'manual') {
+    throw invalidRequest('invalid_capture_method', "capture_method must be 'automatic' or 'manual'", 'capture_method');
+  }
+  return {
+    amount,
+    paymentMethod: optionalString(input.paymentMethod, 'payment_method', 64),
+    gateway: optionalString(input.gateway, 'gateway', 32),
+    captureMethod,
+    orderId: optionalString(input.orderId, 'order_id', 64),
+    description: optionalString(input.description, 'bill_description', 500),
+    customer: validateCustomer(input.customer),
+    returnUrl: optionalUrl(input.returnUrl, 'return_url'),
+    notifyUrl: optionalUrl(input.notifyUrl, 'notify_url'),
+    metadata: validateMetadata(input.metadata),
+  };
+}
+
+/** @internal Validates an optional amount against a currency. */
+export function optionalAmount(value: AmountInput | undefined | null, currency: string): Money | null {
+  if (value === undefined || value === null) return null;
+  const amount = Money.of(value, currency);
+  if (amount.isZero()) throw invalidRequest('amount_too_small', 'amount must be greater than zero', 'amount');
+  return amount;
+}
+
+/** @internal */
+export function optionalReason(value: unknown): string | null {
+  return optionalString(value, 'reason', 500);
+}

@@ -1,0 +1,296 @@
+/**
+ * A unit of work: one store transaction plus the rules for changing payments and refunds inside it.
+ * Every status change goes through here, so each one is checked against the transition table,
+ * written to the audit trail and to the outbox in the same transaction.
+ *
+ * @module
+ */
+import { newId } from '../ids';
+import { Money } from '../money';
+import type { Actor, Payment, PaymentStatus, Refund } from '../payment';
+import { REFUNDABLE_PAYMENT_STATUSES, assertPaymentTransition, assertRefundTransition, canTransitionPayment, canTransitionRefund, isStalePaymentReport } from '../state-machine';
+import type { GatewayPaymentResult, GatewayRefundResult } from '../spec/gateway-v1';
+import type { OutboxEvent, StoreTx } from '../spec/store';
+import type { EngineContext } from './context';
+
+/** Why and by whom a change is made. */
+export interface ChangeCause {
+  actor: Actor;
+  reason: string;
+}
+
+/** @internal */
+export class UnitOfWork {
+  readonly events: OutboxEvent[] = [];
+
+  constructor(
+    readonly tx: StoreTx,
+    readonly ctx: EngineContext,
+    readonly now: string,
+  ) {}
+
+  /** Runs `fn` in a transaction and publishes its events once committed. */
+  static async run<T>(ctx: EngineContext, fn: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+    let unit: UnitOfWork | undefined;
+    const result = await ctx.store.transaction(async (tx) => {
+      unit = new UnitOfWork(tx, ctx, ctx.clock.now().toISOString());
+      return fn(unit);
+    });
+    if (unit && unit.events.length > 0) ctx.publish(unit.events);
+    return result;
+  }
+
+  private async emit(type: string, merchantId: string, paymentId: string, refundId: string | null, data: object): Promise<void> {
+    const event: OutboxEvent = {
+      id: newId('evt'),
+      merchantId,
+      type,
+      paymentId,
+      refundId,
+      // Records are never mutated in place by the engine (every change is a copy), so no clone here;
+      // the store copies what it keeps.
+      data: data as Record<string, unknown>,
+      createdAt: this.now,
+    };
+    await this.tx.enqueueOutbox(event);
+    this.events.push(event);
+  }
+
+  /** Inserts a new payment in its first status and records it. */
+  async insertPayment(payment: Payment, cause: ChangeCause): Promise<void> {
+    await this.tx.insertPayment(payment);
+    await this.tx.appendTransition({
+      id: newId('tr'),
+      merchantId: payment.merchantId,
+      paymentId: payment.id,
+      refundId: null,
+      from: null,
+      to: payment.status,
+      reason: cause.reason,
+      actor: cause.actor,
+      at: this.now,
+    });
+    await this.emit('payment.created', payment.merchantId, payment.id, null, payment);
+  }
+
+  /**
+   * Writes `next` over `previous`; a status change is checked against the table, audited and published.
+   * @throws TenderError 409 `illegal_transition`.
+   */
+  async writePayment(previous: Payment, next: Payment, cause: ChangeCause): Promise<Payment> {
+    const changed = previous.status !== next.status;
+    if (changed) assertPaymentTransition(previous.status, next.status);
+    const written: Payment = { ...next, version: previous.version + 1, updatedAt: this.now };
+    await this.tx.updatePayment(written);
+    if (changed) {
+      await this.tx.appendTransition({
+        id: newId('tr'),
+        merchantId: written.merchantId,
+        paymentId: written.id,
+        refundId: null,
+        from: previous.status,
+        to: written.status,
+        reason: cause.reason,
+        actor: cause.actor,
+        at: this.now,
+      });
+      await this.emit(`payment.${written.status.toLowerCase()}`, written.merchantId, written.id, null, written);
+    }
+    return written;
+  }
+
+  /** Records something that happened to a payment without changing its status (a dispute, a stale report). */
+  async note(payment: Payment, type: string, cause: ChangeCause, data: Record<string, unknown> = {}): Promise<void> {
+    await this.tx.appendTransition({
+      id: newId('tr'),
+      merchantId: payment.merchantId,
+      paymentId: payment.id,
+      refundId: null,
+      from: payment.status,
+      to: payment.status,
+      reason: `${type}: ${cause.reason}`,
+      actor: cause.actor,
+      at: this.now,
+    });
+    await this.emit(`payment.${type}`, payment.merchantId, payment.id, null, { payment, ...data });
+  }
+
+  async insertRefund(refund: Refund, cause: ChangeCause): Promise<void> {
+    await this.tx.insertRefund(refund);
+    await this.tx.appendTransition({
+      id: newId('tr'),
+      merchantId: refund.merchantId,
+      paymentId: refund.paymentId,
+      refundId: refund.id,
+      from: null,
+      to: refund.status,
+      reason: cause.reason,
+      actor: cause.actor,
+      at: this.now,
+    });
+    await this.emit(`refund.${refund.status.toLowerCase()}`, refund.merchantId, refund.paymentId, refund.id, refund);
+  }
+
+  async writeRefund(previous: Refund, next: Refund, cause: ChangeCause): Promise<Refund> {
+    const changed = previous.status !== next.status;
+    if (changed) assertRefundTransition(previous.status, next.status);
+    const written: Refund = { ...next, updatedAt: this.now };
+    await this.tx.updateRefund(written);
+    if (changed) {
+      await this.tx.appendTransition({
+        id: newId('tr'),
+        merchantId: written.merchantId,
+        paymentId: written.paymentId,
+        refundId: written.id,
+        from: previous.status,
+        to: written.status,
+        reason: cause.reason,
+        actor: cause.actor,
+        at: this.now,
+      });
+      await this.emit(`refund.${written.status.toLowerCase()}`, written.merchantId, written.paymentId, written.id, written);
+    }
+    return written;
+  }
+
+  /**
+   * Applies what a gateway reported about a payment (call result, webhook or requery). Stale reports
+   * (out-of-order webhooks) and reports the table forbids are recorded on the trail but change
+   * nothing; a reported amount that differs from ours is never applied.
+   */
+  async applyGatewayResult(payment: Payment, result: GatewayPaymentResult, cause: ChangeCause): Promise<Payment> {
+    let next: Payment = { ...payment };
+    if (result.gatewayReference && !next.gatewayReference) next.gatewayReference = result.gatewayReference;
+    if (result.gatewayData) next.gatewayData = { ...next.gatewayData, ...result.gatewayData };
+
+    const target = result.status;
+    const refundStatus = target === 'PARTIALLY_REFUNDED' || target === 'REFUNDED';
+    if (!refundStatus && target !== payment.status) {
+      const amountOk = !result.amount || (result.amount.currency === payment.currency && result.amount.equals(Money.of(payment.amount, payment.currency)));
+      if (!amountOk) {
+        this.ctx.logger.error(
+          { paymentId: payment.id, reported: result.amount?.toString(), reportedCurrency: result.amount?.currency, expected: payment.amount },
+          'gateway reported a different amount; not applied',
+        );
+        await this.note(payment, 'amount_mismatch', cause, { reportedStatus: target });
+      } else if (isStalePaymentReport(payment.status, target)) {
+        await this.note(payment, 'stale_report_ignored', cause, { reportedStatus: target });
+      } else if (!canTransitionPayment(payment.status, target)) {
+        this.ctx.logger.warn({ paymentId: payment.id, from: payment.status, to: target }, 'gateway report not allowed by the transition table');
+        await this.note(payment, 'report_not_applied', cause, { reportedStatus: target });
+      } else {
+        next.status = target;
+        next.nextAction = target === 'REQUIRES_ACTION' ? (result.nextAction ?? payment.nextAction) : null;
+        if (target === 'FAILED' || target === 'EXPIRED' || target === 'CANCELLED') {
+          next.failure = result.failure ?? (target === 'FAILED' ? { code: 'payment_failed', message: 'The gateway reported the payment as failed' } : payment.failure);
+        } else if (target === 'AUTHORIZED' || target === 'CAPTURED') {
+          next.failure = null;
+        }
+        if (target === 'CAPTURED') {
+          next.amountCaptured = (result.amountCaptured ?? Money.of(payment.amount, payment.currency)).toString();
+        }
+      }
+    } else if (target === payment.status && result.nextAction !== undefined && target === 'REQUIRES_ACTION') {
+      next.nextAction = result.nextAction;
+    }
+    if (hasChanges(payment, next)) next = await this.writePayment(payment, next, cause);
+    if (result.refunds && result.refunds.length > 0) next = await this.syncRefunds(next, result.refunds, cause);
+    return next;
+  }
+
+  /**
+   * Brings the payment's refunds in line with what the gateway reports: known refunds are updated, and
+   * refunds made elsewhere (the gateway's dashboard) become Refund records of their own.
+   */
+  async syncRefunds(payment: Payment, reported: readonly GatewayRefundResult[], cause: ChangeCause): Promise<Payment> {
+    const refunds = await this.tx.listRefunds(payment.id);
+    let current = payment;
+    for (const report of reported) {
+      const match = refunds.find(
+        (r) => (report.refundId && r.id === report.refundId) || (report.gatewayReference && r.gatewayReference === report.gatewayReference),
+      );
+      if (match) {
+        await this.applyRefundReport(match, report, cause);
+        continue;
+      }
+      if (report.status === 'FAILED') continue;
+      if (!REFUNDABLE_PAYMENT_STATUSES.includes(current.status)) {
+        this.ctx.logger.warn({ paymentId: payment.id, status: current.status }, 'gateway reported a refund on a payment that is not captured');
+        continue;
+      }
+      const captured = Money.of(current.amountCaptured, current.currency);
+      const refunded = Money.of(current.amountRefunded, current.currency);
+      if (refunded.add(report.amount).greaterThan(captured)) {
+        this.ctx.logger.error({ paymentId: payment.id, amount: report.amount.toString() }, 'gateway reported a refund beyond the captured amount; not recorded');
+        continue;
+      }
+      const refund: Refund = {
+        id: newId('re'),
+        merchantId: current.merchantId,
+        paymentId: current.id,
+        status: report.status,
+        amount: report.amount.toString(),
+        currency: current.currency,
+        reason: 'external',
+        gatewayReference: report.gatewayReference,
+        failure: null,
+        metadata: {},
+        createdAt: this.now,
+        updatedAt: this.now,
+      };
+      await this.insertRefund(refund, { actor: cause.actor, reason: `refund made outside Tender (${cause.reason})` });
+      refunds.push(refund);
+      current = await this.recomputeRefunded(current, cause);
+    }
+    return this.recomputeRefunded(current, cause);
+  }
+
+  /** Applies a gateway's report about one of our refunds; stale or forbidden reports are ignored. */
+  async applyRefundReport(refund: Refund, report: GatewayRefundResult, cause: ChangeCause): Promise<Refund> {
+    const next: Refund = { ...refund };
+    if (report.gatewayReference && !next.gatewayReference) next.gatewayReference = report.gatewayReference;
+    if (report.status !== refund.status) {
+      if (canTransitionRefund(refund.status, report.status)) {
+        next.status = report.status;
+        if (report.status === 'FAILED') next.failure = report.failure ?? { code: 'refund_failed', message: 'The gateway reported the refund as failed' };
+      } else {
+        this.ctx.logger.info({ refundId: refund.id, from: refund.status, to: report.status }, 'refund report ignored');
+      }
+    }
+    if (next.status === refund.status && next.gatewayReference === refund.gatewayReference) return refund;
+    return this.writeRefund(refund, next, cause);
+  }
+
+  /** Re-derives `amountRefunded` and the refund-driven status from the payment's refunds. */
+  async recomputeRefunded(payment: Payment, cause: ChangeCause): Promise<Payment> {
+    const refunds = await this.tx.listRefunds(payment.id);
+    let total = Money.zero(payment.currency);
+    for (const r of refunds) if (r.status !== 'FAILED') total = total.add(Money.of(r.amount, r.currency));
+    const next: Payment = { ...payment, amountRefunded: total.toString() };
+    if (REFUNDABLE_PAYMENT_STATUSES.includes(payment.status) || payment.status === 'REFUNDED') {
+      const captured = Money.of(payment.amountCaptured, payment.currency);
+      const status: PaymentStatus = total.isZero() ? 'CAPTURED' : total.lessThan(captured) ? 'PARTIALLY_REFUNDED' : 'REFUNDED';
+      next.status = status;
+    }
+    if (!hasChanges(payment, next)) return payment;
+    return this.writePayment(payment, next, cause);
+  }
+}
+
+function hasChanges(a: Payment, b: Payment): boolean {
+  return (
+    a.status !== b.status ||
+    a.gatewayReference !== b.gatewayReference ||
+    a.amountCaptured !== b.amountCaptured ||
+    a.amountRefunded !== b.amountRefunded ||
+    a.gateway !== b.gateway ||
+    !sameData(a.nextAction, b.nextAction) ||
+    !sameData(a.failure, b.failure) ||
+    !sameData(a.gatewayData, b.gatewayData)
+  );
+}
+
+/** Unchanged nested data keeps its reference (changes are copies), so that check comes first. */
+function sameData(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}

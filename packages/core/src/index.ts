@@ -1,0 +1,20 @@
+/**
+ * `@tender/core`: money, the payment state machine, the engine, idempotency, the versioned gateway
+ * and store specs, and the resilient HTTP transport gateway packages share.
+ *
+ * @packageDocumentation
+ */
+export * from './errors';
+export * from './currencies';
+export * from './money';
+export * from './payment';
+export * from './state-machine';
+export * from './clock';
+export * from './logger';
+export * from './ids';
+export * from './spec/gateway-v1';
+export * from './spec/store';
+export * from './transport/index';
+export * from './crypto';
+export * from './redaction';
+export * from './engine/index';

@@ -1,0 +1,130 @@
+/**
+ * Payment and Refund records: what Tender stores and what callers get back.
+ * Amounts are decimal strings in major units (exact, currency-scaled), never floats.
+ *
+ * @module
+ */
+
+/** Payment statuses (seed-compatible, upper case). The transition table lives in `state-machine.ts`. */
+export const PAYMENT_STATUSES = [
+  'PENDING',
+  'REQUIRES_ACTION',
+  'PROCESSING',
+  'AUTHORIZED',
+  'CAPTURED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+  'FAILED',
+  'CANCELLED',
+  'EXPIRED',
+] as const;
+
+/** One of {@link PAYMENT_STATUSES}. */
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** Refund statuses. */
+export const REFUND_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
+
+/** One of {@link REFUND_STATUSES}. */
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/** `automatic` charges at once; `manual` authorises now and captures later. */
+export type CaptureMethod = 'automatic' | 'manual';
+
+/** What the customer must do next while a payment is `REQUIRES_ACTION`. */
+export type NextAction =
+  /** Send the browser to `url` (GET), or POST `fields` to it when present. */
+  | { type: 'redirect'; url: string; method?: 'GET' | 'POST'; fields?: Record<string, string> }
+  /** Parameters for an in-page (seamless) checkout, e.g. Fiuu's `mps*` fields. */
+  | { type: 'seamless'; gateway: string; params: Record<string, string> }
+  /** A client secret for a gateway's own browser SDK (Stripe.js) and, if any, the SDK's action. */
+  | { type: 'client_secret'; clientSecret: string; action?: Record<string, unknown> }
+  /** A UPI intent link (`upi://pay?...`) and, optionally, a QR code image as a data URL. */
+  | { type: 'upi_intent'; url: string; qrCode?: string; expiresAt?: string }
+  /** Anything else a gateway needs the client to know. */
+  | { type: 'custom'; data: Record<string, unknown> };
+
+/** Billing details. PII: masked in every log line. */
+export interface Customer {
+  name?: string;
+  email?: string;
+  phone?: string;
+}
+
+/** Why a payment or refund failed, as the gateway told us. */
+export interface FailureReason {
+  code: string;
+  message: string;
+  /** Issuer decline code, when the gateway gives one (Stripe `decline_code`). */
+  declineCode?: string;
+}
+
+/** A payment as stored and returned by the engine. */
+export interface Payment {
+  id: string;
+  merchantId: string;
+  /** The merchant's own order reference (Fiuu `orderid`). Unique per merchant when given. */
+  orderId: string | null;
+  status: PaymentStatus;
+  /** Major units, e.g. `"100.50"`. */
+  amount: string;
+  currency: string;
+  /** Amount captured so far (major units). */
+  amountCaptured: string;
+  /** Sum of refunds that have not failed (pending + succeeded), major units. */
+  amountRefunded: string;
+  captureMethod: CaptureMethod;
+  /** The gateway handling the payment (`fiuu`, `stripe`, ...). */
+  gateway: string;
+  /** The gateway's id for it (Fiuu `tranID`, Stripe PaymentIntent id); null until known. */
+  gatewayReference: string | null;
+  /** Our method name (`FPX`, `GRABPAY`, `card`, `upi`, or a Stripe `pm_...` id). */
+  paymentMethod: string | null;
+  description: string | null;
+  customer: Customer;
+  returnUrl: string | null;
+  notifyUrl: string | null;
+  metadata: Record<string, string>;
+  nextAction: NextAction | null;
+  failure: FailureReason | null;
+  /** Gateway-specific data the gateway package wants kept (never secrets). */
+  gatewayData: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  /** Incremented on every write; used for optimistic checks and ordering. */
+  version: number;
+}
+
+/** A refund of (part of) a captured payment. */
+export interface Refund {
+  id: string;
+  merchantId: string;
+  paymentId: string;
+  status: RefundStatus;
+  amount: string;
+  currency: string;
+  reason: string | null;
+  gatewayReference: string | null;
+  failure: FailureReason | null;
+  metadata: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Who caused a transition. */
+export type Actor = 'api' | 'webhook' | 'reconciler' | 'system' | (string & {});
+
+/** One entry of the audit trail: every status change of a payment or refund. */
+export interface Transition {
+  id: string;
+  merchantId: string;
+  /** The payment the change belongs to (refund transitions too). */
+  paymentId: string;
+  /** Set for refund transitions. */
+  refundId: string | null;
+  from: string | null;
+  to: string;
+  reason: string;
+  actor: Actor;
+  at: string;
+}

@@ -1,0 +1,188 @@
+/**
+ * Store spec: the persistence contract. `MemoryStore` (in `@tender/core/testing`) and
+ * `PostgresStore` (`@tender/store-postgres`) implement it and both pass `runStoreConformance`.
+ *
+ * Rules every implementation follows:
+ * - Everything done through one {@link StoreTx} commits or rolls back together.
+ * - {@link StoreTx.lockPayment} holds the payment exclusively until the transaction ends; the engine
+ *   relies on it for the refund-total rule and for serialising transitions of one payment.
+ * - Timestamps are ISO-8601 strings in UTC with millisecond precision; amounts are decimal strings.
+ * - Reads return copies: mutating a returned object never changes the store.
+ * - Unique violations surface as `TenderError`s with type `state_error` and code `duplicate_*`;
+ *   lost connections as `storage_error` with `retryable: true`.
+ *
+ * @module
+ */
+import type { Payment, PaymentStatus, Refund, Transition } from '../payment';
+
+/** The saved outcome of an idempotent request, replayed verbatim on a retry. */
+export interface StoredResponse {
+  /** HTTP-like status of the first outcome (201, 200, 402, 502...). */
+  status: number;
+  /** JSON-serialisable body. */
+  body: unknown;
+}
+
+/** One idempotency key (Stripe semantics; unique per merchant + key). */
+export interface IdempotencyRecord {
+  merchantId: string;
+  key: string;
+  /** Hash of method, path and canonical body of the first request. */
+  fingerprint: string;
+  state: 'in_flight' | 'completed';
+  /** While `in_flight`: the lease end; after it a retry may take the key over (crash recovery). */
+  lockedUntil: string | null;
+  /** How far a multi-step operation got (Brandur's recovery points): e.g. `started`, `payment_created`. */
+  recoveryPoint: string;
+  resourceType: 'payment' | 'refund' | null;
+  resourceId: string | null;
+  response: StoredResponse | null;
+  createdAt: string;
+  /** After this the record may be purged and the key reused. */
+  expiresAt: string;
+}
+
+/** A state-change event for the merchant, written in the same transaction as the change. */
+export interface OutboxEvent {
+  id: string;
+  merchantId: string;
+  /** e.g. `payment.captured`, `refund.succeeded`. */
+  type: string;
+  paymentId: string | null;
+  refundId: string | null;
+  /** Snapshot of the resource after the change. */
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** Delivery state of an {@link OutboxEvent}. */
+export interface OutboxRow extends OutboxEvent {
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  nextAttemptAt: string;
+  /** Claim lease: another dispatcher will not take the row before this time. */
+  lockedUntil: string | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
+/** A URL a merchant registered to receive outbox events (seed 001's merchant webhooks). */
+export interface WebhookEndpoint {
+  id: string;
+  merchantId: string;
+  url: string;
+  /** Event types, `payment.*`-style prefixes, or `*`. */
+  events: string[];
+  /** HMAC-SHA256 signing secret (needed to sign deliveries, so stored as is). */
+  secret: string;
+  description: string | null;
+  createdAt: string;
+}
+
+/** Outcome a dispatcher reports for a claimed outbox row. */
+export type OutboxCompletion =
+  | { status: 'delivered'; at: string }
+  | { status: 'pending'; nextAttemptAt: string; error: string }
+  | { status: 'dead'; error: string };
+
+/** Options of {@link StoreReader.listPayments}. */
+export interface ListPaymentsQuery {
+  merchantId: string;
+  limit: number;
+  /** Return payments created before this payment id (newest first). */
+  startingAfter?: string;
+  orderId?: string;
+  status?: PaymentStatus;
+}
+
+/** Options of {@link StoreReader.listPaymentsToReconcile}. */
+export interface ReconcileQuery {
+  statuses: readonly PaymentStatus[];
+  /** Only payments last updated before this instant. */
+  updatedBefore: string;
+  limit: number;
+}
+
+/** Reads available both on the store and inside a transaction. */
+export interface StoreReader {
+  /** A payment by id; with `merchantId`, only if it belongs to that merchant. */
+  getPayment(id: string, merchantId?: string): Promise<Payment | null>;
+  findPaymentByGatewayReference(gateway: string, gatewayReference: string): Promise<Payment | null>;
+  /** The newest payment of the merchant with this order id (an order may have several payment attempts). */
+  findPaymentByOrderId(merchantId: string, orderId: string): Promise<Payment | null>;
+  /** Newest first, by `createdAt` then `id`. */
+  listPayments(query: ListPaymentsQuery): Promise<Payment[]>;
+  /** Payments in the given statuses not updated since `updatedBefore`, oldest first. */
+  listPaymentsToReconcile(query: ReconcileQuery): Promise<Payment[]>;
+  getRefund(id: string, merchantId?: string): Promise<Refund | null>;
+  /** Oldest first. */
+  listRefunds(paymentId: string): Promise<Refund[]>;
+  /** `PENDING` refunds created before `createdBefore`, oldest first (the reconciler requeries them). */
+  listPendingRefunds(query: { createdBefore: string; limit: number }): Promise<Refund[]>;
+  /** The audit trail of a payment and its refunds, oldest first. */
+  listTransitions(paymentId: string): Promise<Transition[]>;
+  getIdempotencyRecord(merchantId: string, key: string): Promise<IdempotencyRecord | null>;
+  getOutboxEvent(id: string): Promise<OutboxRow | null>;
+}
+
+/** Writes; only available inside {@link Store.transaction}. */
+export interface StoreTx extends StoreReader {
+  /** Reads the payment and holds it exclusively until the transaction ends. */
+  lockPayment(id: string): Promise<Payment | null>;
+  /** @throws `duplicate_payment` when the id exists; `duplicate_gateway_reference` when (gateway, gatewayReference) exists. */
+  insertPayment(payment: Payment): Promise<void>;
+  /**
+   * Writes the payment if the stored version is `payment.version - 1` (callers bump the version).
+   * @throws TenderError `state_error`/`version_conflict` otherwise.
+   */
+  updatePayment(payment: Payment): Promise<void>;
+  insertRefund(refund: Refund): Promise<void>;
+  updateRefund(refund: Refund): Promise<void>;
+  appendTransition(transition: Transition): Promise<void>;
+  /**
+   * Inserts the record unless (merchantId, key) exists; returns the stored record either way, locked
+   * until the transaction ends. Concurrent callers with one key serialise here.
+   */
+  claimIdempotencyKey(record: IdempotencyRecord): Promise<{ created: boolean; record: IdempotencyRecord }>;
+  /** Replaces the stored record of (merchantId, key). */
+  updateIdempotencyRecord(record: IdempotencyRecord): Promise<void>;
+  deleteIdempotencyRecord(merchantId: string, key: string): Promise<void>;
+  /**
+   * Records an inbound webhook event id in the inbox.
+   * @returns false when (gateway, eventId) was already recorded (a duplicate delivery).
+   */
+  recordInboundEvent(gateway: string, eventId: string, receivedAt: string): Promise<boolean>;
+  /** Adds an event to the outbox, due at once. */
+  enqueueOutbox(event: OutboxEvent): Promise<void>;
+}
+
+/** A Tender store. */
+export interface Store extends StoreReader {
+  /**
+   * Runs `fn` in one transaction. A thrown error rolls everything back and is rethrown.
+   * Implementations may retry `fn` on serialisation failures, so `fn` must only touch the store.
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Claims up to `limit` due outbox rows (`pending`, `nextAttemptAt <= now`, lease free) and leases them
+   * until `leaseUntil`; concurrent claimers never receive the same row (Postgres: `FOR UPDATE SKIP LOCKED`).
+   */
+  claimOutbox(options: { limit: number; now: string; leaseUntil: string }): Promise<OutboxRow[]>;
+  /** Records a delivery attempt's outcome for a claimed row (increments `attempts`, clears the lease). */
+  completeOutbox(id: string, completion: OutboxCompletion): Promise<void>;
+  /** Makes a delivered or dead row due again (manual redelivery). Returns false when unknown. */
+  requeueOutbox(id: string, now: string): Promise<boolean>;
+  /** Deletes expired idempotency records and delivered outbox rows older than `deliveredBefore`, in batches. */
+  purge(options: { now: string; deliveredBefore: string; batchSize?: number }): Promise<{ idempotency: number; outbox: number }>;
+  /** Number of `pending` outbox rows (the backlog gauge). */
+  countOutboxBacklog(): Promise<number>;
+  /** @throws `duplicate_webhook_endpoint` when the id exists. */
+  createWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /** A merchant's endpoints, oldest first. */
+  listWebhookEndpoints(merchantId: string): Promise<WebhookEndpoint[]>;
+  getWebhookEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint | null>;
+  /** @returns false when the merchant has no such endpoint. */
+  deleteWebhookEndpoint(merchantId: string, id: string): Promise<boolean>;
+  /** Releases connections. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,95 @@
+/**
+ * The payment and refund state machines: one transition table each, and nothing else decides
+ * which status may follow which.
+ *
+ * @module
+ */
+import { stateConflict } from './errors';
+import type { PaymentStatus, RefundStatus } from './payment';
+
+/**
+ * Allowed payment transitions. Reading guide:
+ * - Success after `FAILED` / `EXPIRED` is allowed because a gateway can report money taken after we gave
+ *   up (late FPX approval, a customer finishing after our expiry): money moved, so we must record it.
+ * - Refund states move both ways between `CAPTURED`, `PARTIALLY_REFUNDED` and `REFUNDED` because a refund
+ *   can fail after it was requested (Stripe `refund.failed`), giving the amount back to the payment.
+ * - `CANCELLED -> CAPTURED` only records a customer who paid a hosted page after it was cancelled here.
+ */
+export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
+  PENDING: ['REQUIRES_ACTION', 'PROCESSING', 'AUTHORIZED', 'CAPTURED', 'FAILED', 'CANCELLED', 'EXPIRED'],
+  REQUIRES_ACTION: ['PROCESSING', 'AUTHORIZED', 'CAPTURED', 'FAILED', 'CANCELLED', 'EXPIRED'],
+  PROCESSING: ['REQUIRES_ACTION', 'AUTHORIZED', 'CAPTURED', 'FAILED', 'CANCELLED', 'EXPIRED'],
+  // PROCESSING while a capture or void is in flight, so a crash mid-call leaves it for the reconciler.
+  AUTHORIZED: ['PROCESSING', 'CAPTURED', 'CANCELLED', 'EXPIRED', 'FAILED'],
+  CAPTURED: ['PARTIALLY_REFUNDED', 'REFUNDED'],
+  PARTIALLY_REFUNDED: ['REFUNDED', 'CAPTURED'],
+  REFUNDED: ['PARTIALLY_REFUNDED', 'CAPTURED'],
+  FAILED: ['AUTHORIZED', 'CAPTURED'],
+  EXPIRED: ['AUTHORIZED', 'CAPTURED'],
+  CANCELLED: ['CAPTURED'],
+};
+
+/** Allowed refund transitions; `SUCCEEDED -> FAILED` exists because gateways report late refund failures. */
+export const REFUND_TRANSITIONS: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
+  PENDING: ['SUCCEEDED', 'FAILED'],
+  SUCCEEDED: ['FAILED'],
+  FAILED: [],
+};
+
+/**
+ * How far along the happy path a status is. A gateway report that would move a payment to a lower
+ * rank than it already has is stale (webhooks arrive out of order) and is recorded but not applied.
+ */
+const PAYMENT_RANK: Readonly<Record<PaymentStatus, number>> = {
+  PENDING: 0,
+  REQUIRES_ACTION: 1,
+  PROCESSING: 2,
+  FAILED: 3,
+  EXPIRED: 3,
+  AUTHORIZED: 4,
+  CANCELLED: 5,
+  CAPTURED: 5,
+  PARTIALLY_REFUNDED: 6,
+  REFUNDED: 7,
+};
+
+/** Statuses from which nothing but a gateway's late report can move the payment. */
+export const TERMINAL_PAYMENT_STATUSES: readonly PaymentStatus[] = ['REFUNDED', 'FAILED', 'CANCELLED', 'EXPIRED'];
+
+/** Statuses in which money has been taken and refunds are possible. */
+export const REFUNDABLE_PAYMENT_STATUSES: readonly PaymentStatus[] = ['CAPTURED', 'PARTIALLY_REFUNDED'];
+
+/** True when the table allows `from -> to` (a no-op `from === to` is not a transition). */
+export function canTransitionPayment(from: PaymentStatus, to: PaymentStatus): boolean {
+  return PAYMENT_TRANSITIONS[from].includes(to);
+}
+
+/** True when the table allows the refund transition `from -> to`. */
+export function canTransitionRefund(from: RefundStatus, to: RefundStatus): boolean {
+  return REFUND_TRANSITIONS[from].includes(to);
+}
+
+/**
+ * Throws a 409 `illegal_transition` TenderError unless the table allows `from -> to`.
+ * @throws TenderError
+ */
+export function assertPaymentTransition(from: PaymentStatus, to: PaymentStatus): void {
+  if (!canTransitionPayment(from, to)) {
+    throw stateConflict('illegal_transition', `A payment cannot move from ${from} to ${to}`, { from, to });
+  }
+}
+
+/** Refund counterpart of {@link assertPaymentTransition}. */
+export function assertRefundTransition(from: RefundStatus, to: RefundStatus): void {
+  if (!canTransitionRefund(from, to)) {
+    throw stateConflict('illegal_transition', `A refund cannot move from ${from} to ${to}`, { from, to });
+  }
+}
+
+/**
+ * True when a gateway-reported status would move the payment backwards along the happy path (a
+ * stale, out-of-order report). Refund-driven moves are decided by refund records, not by this.
+ */
+export function isStalePaymentReport(current: PaymentStatus, reported: PaymentStatus): boolean {
+  return PAYMENT_RANK[reported] < PAYMENT_RANK[current];
+}

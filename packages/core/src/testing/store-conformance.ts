@@ -1,0 +1,372 @@
+/**
+ * `runStoreConformance`: the vitest suite every Store implementation runs against itself (the model
+ * is Auth.js's shared adapter tests). It checks the Store spec's rules, including the concurrency
+ * cases the engine's guarantees rest on.
+ *
+ * ```ts
+ * import { runStoreConformance } from '@tender/core/testing';
+ * runStoreConformance('my store', async () => ({ store: await openStore(), teardown: () => closeStore() }));
+ * ```
+ *
+ * @module
+ */
+import { vitestApi } from './vitest-api';
+import { TenderError } from '../errors';
+import { newId } from '../ids';
+import { Money } from '../money';
+import type { Payment, Refund } from '../payment';
+import type { IdempotencyRecord, OutboxEvent, Store } from '../spec/store';
+
+/** What the factory passed to {@link runStoreConformance} returns. */
+export interface StoreUnderTest {
+  store: Store;
+  teardown(): Promise<void>;
+}
+
+const T0 = Date.parse('2026-03-01T10:00:00.000Z');
+const at = (offsetMs = 0) => new Date(T0 + offsetMs).toISOString();
+
+/** A valid payment for store tests. */
+export function samplePayment(overrides: Partial<Payment> = {}): Payment {
+  const currency = overrides.currency ?? 'MYR';
+  return {
+    id: newId('pay'),
+    merchantId: 'm_1',
+    orderId: null,
+    status: 'PENDING',
+    amount: Money.of('100.50', 'MYR').toString(),
+    currency,
+    amountCaptured: Money.zero(currency).toString(),
+    amountRefunded: Money.zero(currency).toString(),
+    captureMethod: 'automatic',
+    gateway: 'test',
+    gatewayReference: null,
+    paymentMethod: 'FPX',
+    description: 'Order',
+    customer: { name: 'Aisyah', email: 'a@example.com', phone: '+60123456789' },
+    returnUrl: 'https://shop.example/return',
+    notifyUrl: null,
+    metadata: { cart: '42' },
+    nextAction: null,
+    failure: null,
+    gatewayData: {},
+    createdAt: at(),
+    updatedAt: at(),
+    version: 1,
+    ...overrides,
+  };
+}
+
+function sampleRefund(payment: Payment, amount: string, overrides: Partial<Refund> = {}): Refund {
+  return {
+    id: newId('re'),
+    merchantId: payment.merchantId,
+    paymentId: payment.id,
+    status: 'PENDING',
+    amount: Money.of(amount, payment.currency).toString(),
+    currency: payment.currency,
+    reason: null,
+    gatewayReference: null,
+    failure: null,
+    metadata: {},
+    createdAt: at(),
+    updatedAt: at(),
+    ...overrides,
+  };
+}
+
+function idem(key: string, overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
+  return {
+    merchantId: 'm_1',
+    key,
+    fingerprint: 'fp1',
+    state: 'in_flight',
+    lockedUntil: at(60_000),
+    recoveryPoint: 'started',
+    resourceType: null,
+    resourceId: null,
+    response: null,
+    createdAt: at(),
+    expiresAt: at(86_400_000),
+    ...overrides,
+  };
+}
+
+function event(overrides: Partial<OutboxEvent> = {}): OutboxEvent {
+  return { id: newId('evt'), merchantId: 'm_1', type: 'payment.captured', paymentId: null, refundId: null, data: { n: 1 }, createdAt: at(), ...overrides };
+}
+
+async function expectTenderError(promise: Promise<unknown>, type: string): Promise<TenderError> {
+  const { expect } = vitestApi();
+  try {
+    await promise;
+  } catch (error) {
+    expect(TenderError.isInstance(error), String(error)).toBe(true);
+    expect((error as TenderError).type).toBe(type);
+    return error as TenderError;
+  }
+  throw new Error(`expected a ${type} TenderError`);
+}
+
+/** Registers the store conformance suite under `describe(name)`. */
+export function runStoreConformance(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  const { afterEach, beforeEach, describe, expect, it } = vitestApi();
+  describe(`Store conformance: ${name}`, () => {
+    let subject: StoreUnderTest;
+    let store: Store;
+    beforeEach(async () => {
+      subject = await makeStore();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.teardown();
+    });
+
+    const insert = (p: Payment) => store.transaction((tx) => tx.insertPayment(p));
+
+    it('stores payments exactly, scoped by merchant, and returns copies', async () => {
+      const jpy = samplePayment({ currency: 'JPY', amount: '1000', amountCaptured: '0', amountRefunded: '0' });
+      const kwd = samplePayment({ currency: 'KWD', amount: '1.250', amountCaptured: '0.000', amountRefunded: '0.000' });
+      const myr = samplePayment({ nextAction: { type: 'redirect', url: 'https://pay.example/x' }, gatewayData: { a: { b: [1, 2] } } });
+      for (const p of [jpy, kwd, myr]) await insert(p);
+      expect(await store.getPayment(myr.id)).toEqual(myr);
+      expect((await store.getPayment(jpy.id))!.amount).toBe('1000');
+      expect((await store.getPayment(kwd.id))!.amount).toBe('1.250');
+      expect(await store.getPayment(myr.id, 'm_1')).toEqual(myr);
+      expect(await store.getPayment(myr.id, 'm_other')).toBeNull();
+      expect(await store.getPayment('pay_missing')).toBeNull();
+      const copy = (await store.getPayment(myr.id))!;
+      copy.metadata.cart = 'changed';
+      expect((await store.getPayment(myr.id))!.metadata.cart).toBe('42');
+    });
+
+    it('updates only from the expected version', async () => {
+      const p = samplePayment();
+      await insert(p);
+      await store.transaction((tx) => tx.updatePayment({ ...p, status: 'REQUIRES_ACTION', version: 2, updatedAt: at(1000) }));
+      expect((await store.getPayment(p.id))!.status).toBe('REQUIRES_ACTION');
+      await expectTenderError(store.transaction((tx) => tx.updatePayment({ ...p, status: 'FAILED', version: 2 })), 'state_error');
+      expect((await store.getPayment(p.id))!.status).toBe('REQUIRES_ACTION');
+    });
+
+    it('rejects a duplicate payment id and a duplicate gateway reference', async () => {
+      const p = samplePayment({ gatewayReference: 'ref_1' });
+      await insert(p);
+      const e1 = await expectTenderError(insert({ ...p }), 'state_error');
+      expect(e1.code).toMatch(/^duplicate_/);
+      const e2 = await expectTenderError(insert(samplePayment({ gatewayReference: 'ref_1' })), 'state_error');
+      expect(e2.code).toBe('duplicate_gateway_reference');
+      await insert(samplePayment({ gatewayReference: 'ref_1', gateway: 'other' }));
+      expect((await store.findPaymentByGatewayReference('test', 'ref_1'))!.id).toBe(p.id);
+      expect(await store.findPaymentByGatewayReference('test', 'ref_2')).toBeNull();
+    });
+
+    it('rolls back everything when a transaction throws', async () => {
+      const p = samplePayment();
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.insertPayment(p);
+          await tx.claimIdempotencyKey(idem('k-rollback'));
+          await tx.enqueueOutbox(event({ id: 'evt_rollback' }));
+          await tx.recordInboundEvent('test', 'rollback', at());
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await store.getPayment(p.id)).toBeNull();
+      expect(await store.getIdempotencyRecord('m_1', 'k-rollback')).toBeNull();
+      expect(await store.getOutboxEvent('evt_rollback')).toBeNull();
+      expect(await store.transaction((tx) => tx.recordInboundEvent('test', 'rollback', at()))).toBe(true);
+    });
+
+    it('lists payments newest first with cursor pagination and order-id lookup', async () => {
+      const made: Payment[] = [];
+      for (let i = 0; i < 5; i++) {
+        const p = samplePayment({ createdAt: at(i * 1000), updatedAt: at(i * 1000), orderId: i % 2 === 0 ? 'ORD-even' : `ORD-${i}` });
+        made.push(p);
+        await insert(p);
+      }
+      await insert(samplePayment({ merchantId: 'm_2', createdAt: at(9000) }));
+      const page1 = await store.listPayments({ merchantId: 'm_1', limit: 2 });
+      expect(page1.map((p) => p.id)).toEqual([made[4]!.id, made[3]!.id]);
+      const page2 = await store.listPayments({ merchantId: 'm_1', limit: 2, startingAfter: page1[1]!.id });
+      expect(page2.map((p) => p.id)).toEqual([made[2]!.id, made[1]!.id]);
+      const even = await store.listPayments({ merchantId: 'm_1', limit: 10, orderId: 'ORD-even' });
+      expect(even.map((p) => p.id)).toEqual([made[4]!.id, made[2]!.id, made[0]!.id]);
+      expect((await store.findPaymentByOrderId('m_1', 'ORD-even'))!.id).toBe(made[4]!.id);
+      expect(await store.findPaymentByOrderId('m_2', 'ORD-even')).toBeNull();
+      const pending = await store.listPayments({ merchantId: 'm_1', limit: 10, status: 'PENDING' });
+      expect(pending).toHaveLength(5);
+    });
+
+    it('keeps refunds and the audit trail in order, tied to their payment', async () => {
+      const p = samplePayment({ status: 'CAPTURED', amountCaptured: '100.50' });
+      await insert(p);
+      const r1 = sampleRefund(p, '10.00', { createdAt: at(1) });
+      const r2 = sampleRefund(p, '20.00', { createdAt: at(2) });
+      await store.transaction(async (tx) => {
+        await tx.insertRefund(r1);
+        await tx.insertRefund(r2);
+        await tx.appendTransition({ id: newId('tr'), merchantId: 'm_1', paymentId: p.id, refundId: null, from: null, to: 'PENDING', reason: 'created', actor: 'api', at: at(1) });
+        await tx.appendTransition({ id: newId('tr'), merchantId: 'm_1', paymentId: p.id, refundId: r1.id, from: null, to: 'PENDING', reason: 'refund', actor: 'api', at: at(2) });
+      });
+      expect((await store.listRefunds(p.id)).map((r) => r.id)).toEqual([r1.id, r2.id]);
+      expect(await store.getRefund(r1.id)).toEqual(r1);
+      expect(await store.getRefund(r1.id, 'm_other')).toBeNull();
+      await store.transaction((tx) => tx.updateRefund({ ...r1, status: 'SUCCEEDED', gatewayReference: 'rf_1', updatedAt: at(5) }));
+      expect((await store.getRefund(r1.id))!.status).toBe('SUCCEEDED');
+      const trail = await store.listTransitions(p.id);
+      expect(trail.map((t) => [t.from, t.to, t.refundId])).toEqual([
+        [null, 'PENDING', null],
+        [null, 'PENDING', r1.id],
+      ]);
+      expect(await store.listPendingRefunds({ createdBefore: at(10), limit: 10 })).toEqual([expect.objectContaining({ id: r2.id })]);
+      await expect(store.transaction((tx) => tx.insertRefund(sampleRefund(samplePayment(), '1.00')))).rejects.toSatisfy(TenderError.isInstance);
+    });
+
+    it('claims an idempotency key once; later claims see the stored record', async () => {
+      const first = await store.transaction((tx) => tx.claimIdempotencyKey(idem('key-1')));
+      expect(first.created).toBe(true);
+      const second = await store.transaction((tx) => tx.claimIdempotencyKey(idem('key-1', { fingerprint: 'other' })));
+      expect(second.created).toBe(false);
+      expect(second.record.fingerprint).toBe('fp1');
+      const other = await store.transaction((tx) => tx.claimIdempotencyKey(idem('key-1', { merchantId: 'm_2' })));
+      expect(other.created).toBe(true);
+      await store.transaction((tx) =>
+        tx.updateIdempotencyRecord({ ...first.record, state: 'completed', lockedUntil: null, response: { status: 201, body: { id: 'pay_1', amount: '1.00' } } }),
+      );
+      expect((await store.getIdempotencyRecord('m_1', 'key-1'))!.response).toEqual({ status: 201, body: { id: 'pay_1', amount: '1.00' } });
+      await store.transaction((tx) => tx.deleteIdempotencyRecord('m_1', 'key-1'));
+      expect(await store.getIdempotencyRecord('m_1', 'key-1')).toBeNull();
+    });
+
+    it('50 concurrent creates with one key make exactly one payment', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          store.transaction(async (tx) => {
+            const claim = await tx.claimIdempotencyKey(idem('same-key'));
+            if (!claim.created) return null;
+            const p = samplePayment();
+            await tx.insertPayment(p);
+            await tx.updateIdempotencyRecord({ ...claim.record, resourceType: 'payment', resourceId: p.id });
+            return p.id;
+          }),
+        ),
+      );
+      const created = results.filter((r) => r !== null);
+      expect(created).toHaveLength(1);
+      expect((await store.listPayments({ merchantId: 'm_1', limit: 100 })).map((p) => p.id)).toEqual(created);
+      expect((await store.getIdempotencyRecord('m_1', 'same-key'))!.resourceId).toBe(created[0]);
+    });
+
+    it('20 concurrent partial refunds never exceed the captured amount', async () => {
+      const p = samplePayment({ status: 'CAPTURED', amount: '100.00', amountCaptured: '100.00' });
+      await insert(p);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, () =>
+          store.transaction(async (tx) => {
+            const locked = (await tx.lockPayment(p.id))!;
+            const refunds = await tx.listRefunds(p.id);
+            const total = refunds.reduce((sum, r) => sum.add(Money.of(r.amount, r.currency)), Money.zero('MYR'));
+            const amount = Money.of('15.00', 'MYR');
+            if (total.add(amount).greaterThan(Money.of(locked.amountCaptured, 'MYR'))) throw new Error('exceeds');
+            await tx.insertRefund(sampleRefund(p, '15.00'));
+            await tx.updatePayment({ ...locked, amountRefunded: total.add(amount).toString(), version: locked.version + 1 });
+          }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(6);
+      const refunds = await store.listRefunds(p.id);
+      expect(refunds).toHaveLength(6);
+      expect((await store.getPayment(p.id))!.amountRefunded).toBe('90.00');
+    });
+
+    it('recognises a duplicate inbound event, also under concurrency', async () => {
+      expect(await store.transaction((tx) => tx.recordInboundEvent('fiuu', 'evt-1', at()))).toBe(true);
+      expect(await store.transaction((tx) => tx.recordInboundEvent('fiuu', 'evt-1', at()))).toBe(false);
+      expect(await store.transaction((tx) => tx.recordInboundEvent('stripe', 'evt-1', at()))).toBe(true);
+      const many = await Promise.all(Array.from({ length: 10 }, () => store.transaction((tx) => tx.recordInboundEvent('fiuu', 'evt-2', at()))));
+      expect(many.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('claims due outbox rows without handing one row to two claimers', async () => {
+      const events = Array.from({ length: 30 }, (_, i) => event({ createdAt: at(i) }));
+      await store.transaction(async (tx) => {
+        for (const e of events) await tx.enqueueOutbox(e);
+      });
+      const claims = await Promise.all(Array.from({ length: 4 }, () => store.claimOutbox({ limit: 10, now: at(100), leaseUntil: at(60_100) })));
+      const ids = claims.flat().map((r) => r.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(30);
+      expect(await store.claimOutbox({ limit: 10, now: at(200), leaseUntil: at(60_200) })).toHaveLength(0);
+
+      const [a, b, c] = events;
+      await store.completeOutbox(a!.id, { status: 'delivered', at: at(300) });
+      await store.completeOutbox(b!.id, { status: 'pending', nextAttemptAt: at(10_000), error: 'HTTP 500' });
+      await store.completeOutbox(c!.id, { status: 'dead', error: 'gave up' });
+      expect(await store.getOutboxEvent(a!.id)).toMatchObject({ status: 'delivered', attempts: 1, deliveredAt: at(300), data: { n: 1 } });
+      expect(await store.getOutboxEvent(b!.id)).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 500', nextAttemptAt: at(10_000), lockedUntil: null });
+      expect(await store.getOutboxEvent(c!.id)).toMatchObject({ status: 'dead', attempts: 1 });
+      // Not due yet, then due; an expired lease of an unfinished claim makes rows claimable again.
+      const later = await store.claimOutbox({ limit: 50, now: at(70_000), leaseUntil: at(130_000) });
+      expect(later.map((r) => r.id)).toContain(b!.id);
+      expect(later.map((r) => r.id)).not.toContain(a!.id);
+      expect(later.map((r) => r.id)).not.toContain(c!.id);
+      expect(later).toHaveLength(28);
+      for (const row of later) await store.completeOutbox(row.id, { status: 'delivered', at: at(70_001) });
+      expect(await store.requeueOutbox(c!.id, at(140_000))).toBe(true);
+      expect(await store.requeueOutbox('evt_missing', at(140_000))).toBe(false);
+      expect((await store.claimOutbox({ limit: 50, now: at(140_000), leaseUntil: at(200_000) })).map((r) => r.id)).toEqual([c!.id]);
+    });
+
+    it('purges expired idempotency records and old delivered outbox rows', async () => {
+      await store.transaction(async (tx) => {
+        await tx.claimIdempotencyKey(idem('old', { expiresAt: at(1000) }));
+        await tx.claimIdempotencyKey(idem('young', { expiresAt: at(999_999) }));
+        await tx.enqueueOutbox(event({ id: 'evt_old' }));
+        await tx.enqueueOutbox(event({ id: 'evt_pending' }));
+      });
+      await store.claimOutbox({ limit: 10, now: at(0), leaseUntil: at(1) });
+      await store.completeOutbox('evt_old', { status: 'delivered', at: at(10) });
+      const purged = await store.purge({ now: at(5000), deliveredBefore: at(100), batchSize: 1 });
+      expect(purged).toEqual({ idempotency: 1, outbox: 1 });
+      expect(await store.getIdempotencyRecord('m_1', 'old')).toBeNull();
+      expect(await store.getIdempotencyRecord('m_1', 'young')).not.toBeNull();
+      expect(await store.getOutboxEvent('evt_old')).toBeNull();
+      expect(await store.getOutboxEvent('evt_pending')).not.toBeNull();
+    });
+
+    it('keeps merchant webhook endpoints per merchant and counts the outbox backlog', async () => {
+      const endpoint = { id: newId('we'), merchantId: 'm_1', url: 'https://merchant.example/hooks', events: ['payment.*'], secret: 'whsec_x', description: null, createdAt: at() };
+      await store.createWebhookEndpoint(endpoint);
+      await store.createWebhookEndpoint({ ...endpoint, id: newId('we'), merchantId: 'm_2', createdAt: at(1) });
+      await expectTenderError(store.createWebhookEndpoint(endpoint), 'state_error');
+      expect(await store.listWebhookEndpoints('m_1')).toEqual([endpoint]);
+      expect(await store.getWebhookEndpoint('m_1', endpoint.id)).toEqual(endpoint);
+      expect(await store.getWebhookEndpoint('m_2', endpoint.id)).toBeNull();
+      expect(await store.deleteWebhookEndpoint('m_2', endpoint.id)).toBe(false);
+      expect(await store.deleteWebhookEndpoint('m_1', endpoint.id)).toBe(true);
+      expect(await store.listWebhookEndpoints('m_1')).toEqual([]);
+
+      expect(await store.countOutboxBacklog()).toBe(0);
+      await store.transaction(async (tx) => {
+        await tx.enqueueOutbox(event({ id: 'evt_b1' }));
+        await tx.enqueueOutbox(event({ id: 'evt_b2' }));
+      });
+      expect(await store.countOutboxBacklog()).toBe(2);
+      await store.claimOutbox({ limit: 1, now: at(0), leaseUntil: at(1) });
+      const [claimed] = await store.claimOutbox({ limit: 5, now: at(2), leaseUntil: at(3) });
+      await store.completeOutbox(claimed!.id, { status: 'delivered', at: at(2) });
+      expect(await store.countOutboxBacklog()).toBe(1);
+    });
+
+    it('finds payments to reconcile, oldest first', async () => {
+      const old = samplePayment({ status: 'PROCESSING', updatedAt: at(0) });
+      const older = samplePayment({ status: 'PENDING', updatedAt: at(-5000) });
+      const fresh = samplePayment({ status: 'PROCESSING', updatedAt: at(60_000) });
+      const done = samplePayment({ status: 'CAPTURED', updatedAt: at(-9000) });
+      for (const p of [old, older, fresh, done]) await insert(p);
+      const due = await store.listPaymentsToReconcile({ statuses: ['PENDING', 'PROCESSING'], updatedBefore: at(30_000), limit: 10 });
+      expect(due.map((p) => p.id)).toEqual([older.id, old.id]);
+    });
+  });
+}

@@ -1,0 +1,308 @@
+/**
+ * An in-process gateway with fault injection, for core's own tests, examples and benchmarks. It keeps
+ * its own ledger (what the "provider" did), honours idempotency keys like a real provider, and signs
+ * its webhooks with HMAC-SHA256 so the webhook path is exercised for real.
+ *
+ * @module
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { TenderError } from '../errors';
+import { Money } from '../money';
+import type { PaymentStatus, RefundStatus } from '../payment';
+import {
+  GATEWAY_OUTCOME_UNKNOWN,
+  GATEWAY_PAYMENT_NOT_FOUND,
+  type GatewayCapabilities,
+  type GatewayPaymentResult,
+  type GatewayRefundResult,
+  type GatewayV1,
+  type ParsedWebhook,
+  type WebhookRequest,
+} from '../spec/gateway-v1';
+
+/** A fault to inject into the next call(s). */
+export type TestFault =
+  /** The provider declines (card declined). */
+  | 'decline'
+  /** The request never left (circuit open / connection refused): safe to fail over. */
+  | 'unavailable'
+  /** The provider answers 5xx without acting. */
+  | 'server_error'
+  /** The call times out before reaching the provider's ledger. */
+  | 'timeout'
+  /** The provider acts (charges), then the answer is lost. */
+  | 'lost_response';
+
+/** One provider-side payment in the test gateway's ledger. */
+export interface TestCharge {
+  reference: string;
+  paymentId: string;
+  amount: Money;
+  status: PaymentStatus;
+  captured: Money;
+  refunds: Array<{ reference: string; refundId: string; amount: Money; status: RefundStatus }>;
+  /** How many times the provider acted to create it (must stay 1). */
+  createCount: number;
+}
+
+/** Options of {@link createTestGateway}. */
+export interface TestGatewayOptions {
+  id?: string;
+  /** `direct` charges at once; `redirect` answers REQUIRES_ACTION until {@link TestGateway.complete}. */
+  flow?: 'direct' | 'redirect';
+  capabilities?: Partial<GatewayCapabilities>;
+  /** Added latency per call, in ms (slow gateway). */
+  latencyMs?: number;
+  /** Webhook signing secret. */
+  webhookSecret?: string;
+}
+
+/** The test gateway plus its controls. */
+export interface TestGateway extends GatewayV1 {
+  /** Queues faults; each call consumes one. */
+  inject(...faults: TestFault[]): void;
+  /** The provider-side ledger, by reference. */
+  readonly ledger: ReadonlyMap<string, TestCharge>;
+  /** The ledger entry of a Tender payment. */
+  chargeOf(paymentId: string): TestCharge | undefined;
+  /** Completes a redirect-flow payment as the customer would. */
+  complete(paymentId: string, outcome: 'approve' | 'decline'): void;
+  /** Builds a signed webhook about a payment's current provider state. */
+  webhookFor(paymentId: string, options?: { eventId?: string; status?: PaymentStatus }): WebhookRequest;
+  /** Builds a signed webhook about a refund made at the provider (e.g. in its dashboard). */
+  refundWebhook(paymentId: string, amount: string, options?: { eventId?: string }): WebhookRequest;
+  /** Number of calls made, by method. */
+  readonly calls: Record<string, number>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Creates a {@link TestGateway}. */
+export function createTestGateway(options: TestGatewayOptions = {}): TestGateway {
+  const id = options.id ?? 'test';
+  const secret = options.webhookSecret ?? 'whsec_test';
+  const flow = options.flow ?? 'direct';
+  const faults: TestFault[] = [];
+  const ledger = new Map<string, TestCharge>();
+  const byPayment = new Map<string, TestCharge>();
+  const byKey = new Map<string, unknown>();
+  const calls: Record<string, number> = {};
+  let seq = 0;
+
+  async function enter(method: string): Promise<TestFault | undefined> {
+    calls[method] = (calls[method] ?? 0) + 1;
+    if (options.latencyMs) await sleep(options.latencyMs);
+    const fault = faults.shift();
+    if (fault === 'unavailable') {
+      throw new TenderError({ type: 'gateway_unavailable', code: 'circuit_open', message: `${id} is unavailable`, retryable: true, details: { requestSent: false } });
+    }
+    if (fault === 'server_error') throw new TenderError({ type: 'gateway_error', code: 'gateway_server_error', message: `${id} answered 500`, details: { requestSent: true } });
+    if (fault === 'timeout') throw new TenderError({ type: 'gateway_error', code: GATEWAY_OUTCOME_UNKNOWN, message: `${id} timed out`, details: { requestSent: true } });
+    return fault;
+  }
+
+  function lost(): never {
+    throw new TenderError({ type: 'gateway_error', code: GATEWAY_OUTCOME_UNKNOWN, message: 'connection reset before the response', details: { requestSent: true } });
+  }
+
+  function view(charge: TestCharge): GatewayPaymentResult {
+    const result: GatewayPaymentResult = {
+      status: charge.status,
+      gatewayReference: charge.reference,
+      amount: charge.amount,
+      refunds: charge.refunds.map((r) => ({ status: r.status, gatewayReference: r.reference, amount: r.amount, refundId: r.refundId })),
+    };
+    if (charge.status === 'CAPTURED') result.amountCaptured = charge.captured;
+    if (charge.status === 'REQUIRES_ACTION') result.nextAction = { type: 'redirect', url: `https://test.invalid/pay/${charge.reference}` };
+    if (charge.status === 'FAILED') result.failure = { code: 'card_declined', message: 'Your card was declined', declineCode: 'generic_decline' };
+    return result;
+  }
+
+
+  function find(paymentId: string, reference: string | null): TestCharge {
+    const charge = (reference ? ledger.get(reference) : undefined) ?? byPayment.get(paymentId);
+    if (!charge) throw new TenderError({ type: 'not_found_error', code: GATEWAY_PAYMENT_NOT_FOUND, message: `${id} has no payment ${paymentId}` });
+    return charge;
+  }
+
+  function sign(body: string): WebhookRequest {
+    const signature = createHmac('sha256', secret).update(body).digest('hex');
+    return { headers: { 'x-test-signature': signature, 'content-type': 'application/json' }, rawBody: new TextEncoder().encode(body) };
+  }
+
+  const gateway: TestGateway = {
+    specVersion: 'v1',
+    id,
+    capabilities: {
+      paymentMethods: '*',
+      currencies: '*',
+      manualCapture: true,
+      partialCapture: true,
+      partialRefund: true,
+      cancel: true,
+      retrieve: true,
+      ...options.capabilities,
+    },
+    calls,
+    ledger,
+    inject: (...f) => void faults.push(...f),
+    chargeOf: (paymentId) => byPayment.get(paymentId),
+
+    async createPayment(input, ctx) {
+      const fault = await enter('createPayment');
+      const previous = byKey.get(ctx.idempotencyKey) as TestCharge | undefined;
+      if (previous) return view(previous);
+      const declined = fault === 'decline' || input.paymentMethod === 'decline';
+      const charge: TestCharge = {
+        reference: `tst_${++seq}`,
+        paymentId: input.paymentId,
+        amount: input.amount,
+        status: declined ? 'FAILED' : flow === 'redirect' ? 'REQUIRES_ACTION' : input.captureMethod === 'manual' ? 'AUTHORIZED' : 'CAPTURED',
+        captured: declined || flow === 'redirect' || input.captureMethod === 'manual' ? Money.zero(input.amount.currency) : input.amount,
+        refunds: [],
+        createCount: 1,
+      };
+      ledger.set(charge.reference, charge);
+      byPayment.set(input.paymentId, charge);
+      byKey.set(ctx.idempotencyKey, charge);
+      if (fault === 'lost_response') lost();
+      return view(charge);
+    },
+
+    async capture(input, ctx) {
+      const fault = await enter('capture');
+      const charge = find(input.paymentId, input.gatewayReference);
+      if (!byKey.has(ctx.idempotencyKey)) {
+        if (charge.status !== 'AUTHORIZED') throw new TenderError({ type: 'gateway_error', code: 'payment_not_capturable', message: `status is ${charge.status}` });
+        charge.status = 'CAPTURED';
+        charge.captured = input.amount;
+        byKey.set(ctx.idempotencyKey, charge);
+      }
+      if (fault === 'lost_response') lost();
+      return view(charge);
+    },
+
+    async cancel(input, ctx) {
+      const fault = await enter('cancel');
+      const charge = find(input.paymentId, input.gatewayReference);
+      if (!byKey.has(ctx.idempotencyKey)) {
+        if (charge.status === 'CAPTURED') throw new TenderError({ type: 'gateway_error', code: 'payment_captured', message: 'already captured' });
+        charge.status = 'CANCELLED';
+        byKey.set(ctx.idempotencyKey, charge);
+      }
+      if (fault === 'lost_response') lost();
+      return view(charge);
+    },
+
+    async refund(input, ctx): Promise<GatewayRefundResult> {
+      const fault = await enter('refund');
+      const charge = find(input.paymentId, input.gatewayReference);
+      let refund = charge.refunds.find((r) => r.refundId === input.refundId);
+      if (!refund) {
+        const refunded = charge.refunds.filter((r) => r.status !== 'FAILED').reduce((sum, r) => sum.add(r.amount), Money.zero(charge.amount.currency));
+        if (refunded.add(input.amount).greaterThan(charge.captured)) {
+          throw new TenderError({ type: 'gateway_error', code: 'amount_too_large', message: 'refund exceeds the captured amount' });
+        }
+        refund = { reference: `tre_${++seq}`, refundId: input.refundId, amount: input.amount, status: fault === 'decline' ? 'FAILED' : 'SUCCEEDED' };
+        charge.refunds.push(refund);
+        byKey.set(ctx.idempotencyKey, refund);
+      }
+      if (fault === 'lost_response') lost();
+      return { status: refund.status, gatewayReference: refund.reference, amount: refund.amount, refundId: refund.refundId };
+    },
+
+    async retrieve(input) {
+      await enter('retrieve');
+      return view(find(input.paymentId, input.gatewayReference));
+    },
+
+    verifyWebhook(request) {
+      const header = request.headers['x-test-signature'];
+      const given = Buffer.from(typeof header === 'string' ? header : '', 'utf8');
+      const expected = Buffer.from(createHmac('sha256', secret).update(request.rawBody).digest('hex'), 'utf8');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new TenderError({ type: 'webhook_signature_error', code: 'signature_mismatch', message: 'Webhook signature does not match' });
+      }
+    },
+
+    parseWebhook(request): ParsedWebhook {
+      let body: Record<string, string>;
+      try {
+        body = JSON.parse(new TextDecoder().decode(request.rawBody)) as Record<string, string>;
+      } catch {
+        throw new TenderError({ type: 'invalid_request_error', code: 'invalid_webhook_body', message: 'Webhook body is not JSON' });
+      }
+      const amount = Money.of(body.amount!, body.currency!);
+      const acknowledgement = { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' };
+      if (body.type === 'refund') {
+        return {
+          acknowledgement,
+          events: [
+            {
+              kind: 'refund',
+              eventId: body.id!,
+              paymentId: body.payment_id ?? null,
+              gatewayReference: body.reference ?? null,
+              refund: { status: body.status as RefundStatus, gatewayReference: body.refund_reference ?? null, amount, refundId: body.refund_id ?? null },
+            },
+          ],
+        };
+      }
+      return {
+        acknowledgement,
+        events: [
+          {
+            kind: 'payment',
+            eventId: body.id!,
+            paymentId: body.payment_id ?? null,
+            gatewayReference: body.reference ?? null,
+            result: { status: body.status as PaymentStatus, gatewayReference: body.reference ?? null, amount, ...(body.status === 'CAPTURED' ? { amountCaptured: amount } : {}) },
+          },
+        ],
+      };
+    },
+
+    complete(paymentId, outcome) {
+      const charge = byPayment.get(paymentId);
+      if (!charge || charge.status !== 'REQUIRES_ACTION') throw new Error(`payment ${paymentId} is not awaiting the customer`);
+      charge.status = outcome === 'approve' ? 'CAPTURED' : 'FAILED';
+      if (outcome === 'approve') charge.captured = charge.amount;
+    },
+
+    webhookFor(paymentId, o = {}) {
+      const charge = byPayment.get(paymentId);
+      if (!charge) throw new Error(`no charge for ${paymentId}`);
+      return sign(
+        JSON.stringify({
+          id: o.eventId ?? `evt_${++seq}`,
+          type: 'payment',
+          payment_id: paymentId,
+          reference: charge.reference,
+          status: o.status ?? charge.status,
+          amount: charge.amount.toString(),
+          currency: charge.amount.currency,
+        }),
+      );
+    },
+
+    refundWebhook(paymentId, amount, o = {}) {
+      const charge = byPayment.get(paymentId);
+      if (!charge) throw new Error(`no charge for ${paymentId}`);
+      const refund = { reference: `tre_${++seq}`, refundId: '', amount: Money.of(amount, charge.amount.currency), status: 'SUCCEEDED' as const };
+      charge.refunds.push(refund);
+      return sign(
+        JSON.stringify({
+          id: o.eventId ?? `evt_${++seq}`,
+          type: 'refund',
+          payment_id: paymentId,
+          reference: charge.reference,
+          refund_reference: refund.reference,
+          status: 'SUCCEEDED',
+          amount,
+          currency: charge.amount.currency,
+        }),
+      );
+    },
+  };
+  return gateway;
+}

@@ -1,0 +1,124 @@
+/**
+ * Bearer-token auth with jose: HS256 with a shared secret, or any asymmetric key from a JWKS URL.
+ * `sub` is the merchant id; `scope` (space-separated, or an `scp` array) lists what the token may do.
+ *
+ * @module
+ */
+import { SignJWT, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Request } from 'express';
+import { unauthenticated } from './errors';
+
+/** Scopes the API knows. */
+export const SCOPES = ['payments:read', 'payments:write', 'refunds:write'] as const;
+/** One of {@link SCOPES}. */
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is calling. */
+export interface Principal {
+  merchantId: string;
+  scopes: ReadonlySet<string>;
+}
+
+/** How requests are authenticated. */
+export type AuthOptions =
+  | {
+      /** HS256 shared secret (at least 32 bytes). */
+      secret: string | Uint8Array;
+      issuer?: string;
+      audience?: string;
+    }
+  | {
+      /** JWKS URL for RS256/ES256/EdDSA tokens. */
+      jwksUrl: string;
+      issuer?: string;
+      audience?: string;
+    }
+  | {
+      /** Your own verification: resolve the principal or throw. */
+      authenticate(req: Request): Promise<Principal>;
+    };
+
+const MERCHANT_ID = /^[A-Za-z0-9_.:@-]{1,64}$/;
+
+function secretBytes(secret: string | Uint8Array): Uint8Array {
+  const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+  if (bytes.length < 32) throw new Error('JWT secret must be at least 32 bytes (HS256)');
+  return bytes;
+}
+
+/** Builds the function that turns a request into a {@link Principal} (throws 401). */
+export function createAuthenticator(options: AuthOptions): (req: Request) => Promise<Principal> {
+  if ('authenticate' in options) return options.authenticate;
+  const verifyOptions = {
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  };
+  let verify: (token: string) => Promise<JWTPayload>;
+  if ('secret' in options) {
+    const key = secretBytes(options.secret);
+    verify = async (token) => (await jwtVerify(token, key, { ...verifyOptions, algorithms: ['HS256'] })).payload;
+  } else {
+    const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl));
+    verify = async (token) => (await jwtVerify(token, jwks, { ...verifyOptions, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] })).payload;
+  }
+  return async (req) => {
+    const header = req.headers.authorization;
+    if (!header) throw unauthenticated('missing_token', 'Send Authorization: Bearer <token>');
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header.trim());
+    if (!match) throw unauthenticated('invalid_token', 'The Authorization header must be Bearer <JWT>');
+    let payload: JWTPayload;
+    try {
+      payload = await verify(match[1]!);
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw unauthenticated('token_expired', 'The token has expired');
+      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JOSENotSupported) {
+        throw unauthenticated('invalid_token', 'The token could not be verified');
+      }
+      throw unauthenticated('invalid_token', 'The token is not valid');
+    }
+    if (typeof payload.sub !== 'string' || !MERCHANT_ID.test(payload.sub)) {
+      throw unauthenticated('invalid_token', 'The token has no valid sub (merchant id)');
+    }
+    const raw = (payload as { scope?: unknown; scp?: unknown }).scope ?? (payload as { scp?: unknown }).scp;
+    const scopes = new Set<string>(typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : []);
+    return { merchantId: payload.sub, scopes };
+  };
+}
+
+const principals = new WeakMap<Request, Principal>();
+
+/** Records who is calling (set once by the router's auth middleware). */
+export function setPrincipal(req: Request, principal: Principal): void {
+  principals.set(req, principal);
+}
+
+/** Who is calling; throws 401 when the request was not authenticated. */
+export function principalOf(req: Request): Principal {
+  const principal = principals.get(req);
+  if (!principal) throw unauthenticated('missing_token', 'Send Authorization: Bearer <token>');
+  return principal;
+}
+
+/** Options of {@link signToken}. */
+export interface SignTokenOptions {
+  secret: string | Uint8Array;
+  merchantId: string;
+  scopes?: readonly string[];
+  /** jose duration (`1h`, `30d`) or seconds. Default `1h`. */
+  expiresIn?: string | number;
+  issuer?: string;
+  audience?: string;
+}
+
+/** Signs an HS256 token for a merchant (`tender-server token`). */
+export async function signToken(options: SignTokenOptions): Promise<string> {
+  if (!MERCHANT_ID.test(options.merchantId)) throw new Error('merchant id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -');
+  let jwt = new SignJWT({ scope: (options.scopes ?? SCOPES).join(' ') })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(options.merchantId)
+    .setIssuedAt()
+    .setExpirationTime(typeof options.expiresIn === 'number' ? Math.floor(Date.now() / 1000) + options.expiresIn : (options.expiresIn ?? '1h'));
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(secretBytes(options.secret));
+}

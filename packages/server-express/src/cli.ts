@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * `tender-server` — the reference server's command line.
+ *
+ *   tender-server [start]                      run the server (config from the environment)
+ *   tender-server migrate                      apply database migrations and exit
+ *   tender-server token --merchant M [--scope "payments:read payments:write refunds:write"] [--expires 1h]
+ *                                              print a JWT signed with JWT_SECRET
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { SCOPES, signToken } from './auth';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logging';
+import { openStore, startTenderServer } from './server';
+
+const USAGE = `Usage:
+  tender-server [start]
+  tender-server migrate
+  tender-server token --merchant <id> [--scope "<scopes>"] [--expires <duration>]
+
+Environment: PORT (8080), HOST (127.0.0.1), DATABASE_URL or TENDER_DATA_DIR (./.tender-data),
+JWT_SECRET or JWT_JWKS_URL, FIUU_* / STRIPE_* gateway credentials (none = simulation mode).`;
+
+function fail(message: string): never {
+  process.stderr.write(`tender-server: ${message}\n`);
+  process.exit(1);
+}
+
+async function start(): Promise<void> {
+  const server = await startTenderServer();
+  if (server.simulation) {
+    const lines = [
+      '',
+      '================================================================================',
+      '  TENDER SIMULATION MODE: no gateway credentials are set.',
+      `  Fiuu sandbox:   ${server.simulation.fiuu.url}`,
+      `  Stripe sandbox: ${server.simulation.stripe.url}`,
+      `  Demo checkout:  ${server.publicUrl}/demo`,
+      ...(server.devToken
+        ? ['', '  DEV TOKEN (merchant "demo", all scopes, signed with a secret generated for this', '  run only; set JWT_SECRET to use your own):', `  ${server.devToken}`]
+        : []),
+      '================================================================================',
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`tender-server: second ${signal}, exiting now\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    server
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        process.stderr.write(`tender-server: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function migrateCommand(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const store = await openStore(config, logger);
+  await store.close?.();
+  process.stdout.write(`migrations applied (${config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`})\n`);
+}
+
+async function tokenCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { merchant: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' } }, strict: true });
+  if (!values.merchant) fail(`--merchant is required\n${USAGE}`);
+  const secret = process.env.JWT_SECRET;
+  if (!secret || secret.length < 32) fail('JWT_SECRET (at least 32 characters) must be set to sign a token');
+  const scopes = values.scope ? values.scope.split(/[\s,]+/).filter(Boolean) : [...SCOPES];
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length > 0) fail(`unknown scope(s): ${unknown.join(', ')}; known: ${SCOPES.join(' ')}`);
+  const token = await signToken({
+    secret,
+    merchantId: values.merchant,
+    scopes,
+    expiresIn: values.expires ?? '1h',
+    ...(process.env.JWT_ISSUER ? { issuer: process.env.JWT_ISSUER } : {}),
+    ...(process.env.JWT_AUDIENCE ? { audience: process.env.JWT_AUDIENCE } : {}),
+  });
+  process.stdout.write(`${token}\n`);
+}
+
+async function main(): Promise<void> {
+  const [command = 'start', ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'start':
+      return start();
+    case 'migrate':
+      return migrateCommand();
+    case 'token':
+      return tokenCommand(rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      fail(`unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) fail(error.message);
+  fail(error instanceof Error ? error.message : String(error));
+});

@@ -1,0 +1,127 @@
+/**
+ * Configuration of the standalone server, read from the environment and validated by zod. A bad
+ * variable is reported by name with what is wrong; values of secret variables are never echoed.
+ *
+ * @module
+ */
+import { parseDurationMs } from '@tender/core';
+import { z } from 'zod';
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''].includes(v), 'must be true or false')
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const duration = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      parseDurationMs(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a duration such as '30s' or '500ms'")
+  .transform((v) => parseDurationMs(v));
+const url = z.string().trim().url('must be a URL');
+const httpUrl = url.refine((v) => /^https?:/i.test(v), 'must be an http(s) URL');
+const optionalText = z.string().trim().min(1).optional();
+const positiveInt = (name: string) => z.coerce.number({ error: `${name} must be a number` }).int('must be a whole number').positive('must be positive');
+
+/** The environment variables the server reads (names as in DESIGN.md and the seeds). */
+export const EnvSchema = z.object({
+  PORT: z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be a port number (0-65535)').default(8080),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Public base URL gateways and browsers reach this server at (default http://HOST:PORT). */
+  PUBLIC_URL: httpUrl.optional(),
+  DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_SCHEMA: z.string().trim().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
+  TENDER_DATA_DIR: z.string().trim().min(1).default('./.tender-data'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
+  JWT_JWKS_URL: httpUrl.optional(),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+  FIUU_MERCHANT_ID: optionalText,
+  FIUU_VERIFY_KEY: optionalText,
+  FIUU_SECRET_KEY: optionalText,
+  FIUU_SANDBOX: bool.optional(),
+  FIUU_BASE_URL: httpUrl.optional(),
+  FIUU_API_URL: httpUrl.optional(),
+  FIUU_TIMEOUT: duration.optional(),
+  FIUU_RETRY_ATTEMPTS: positiveInt('FIUU_RETRY_ATTEMPTS').optional(),
+  FIUU_RETRY_DELAY: duration.optional(),
+  STRIPE_SECRET_KEY: optionalText,
+  STRIPE_WEBHOOK_SECRET: optionalText,
+  STRIPE_BASE_URL: httpUrl.optional(),
+  PAYPAL_CLIENT_ID: optionalText,
+  PAYPAL_CLIENT_SECRET: optionalText,
+  PAYPAL_WEBHOOK_ID: optionalText,
+  PAYPAL_MODE: z.enum(['sandbox', 'live']).optional(),
+  PAYPAL_BASE_URL: httpUrl.optional(),
+  UPI_BASE_URL: httpUrl.optional(),
+  REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every((o) => /^https?:\/\/[^/]+$/.test(o)), 'must be a comma-separated list of origins such as https://shop.example'),
+  TRUST_PROXY: z.string().trim().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_PER_IP: positiveInt('RATE_LIMIT_PER_IP').default(600),
+  RATE_LIMIT_PER_MERCHANT: positiveInt('RATE_LIMIT_PER_MERCHANT').default(1200),
+  RATE_LIMIT_WINDOW: duration.default(60_000),
+  BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)?$/i, "must be a size such as '100kb'").default('100kb'),
+  RECONCILE_INTERVAL: duration.default(30_000),
+  RECONCILE_PROCESSING_AFTER: duration.default(30_000),
+  RECONCILE_REQUIRES_ACTION_TTL: duration.default(30 * 60_000),
+  OUTBOX_INTERVAL: duration.default(1000),
+  OUTBOX_BASE_DELAY: duration.default(30_000),
+  OUTBOX_MAX_ATTEMPTS: positiveInt('OUTBOX_MAX_ATTEMPTS').default(12),
+  SHUTDOWN_TIMEOUT: duration.default(25_000),
+  /** Force simulation mode on (1) or off (0); default: on when no gateway credentials are set. */
+  TENDER_SIMULATION: bool.optional(),
+});
+
+/** Validated configuration. */
+export type ServerConfig = z.output<typeof EnvSchema>;
+
+/** Raised for an invalid environment; `issues` names each bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment. Empty strings count as unset. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value;
+  }
+  const result = EnvSchema.safeParse(input);
+  // zod messages say what is wrong; the value itself is never part of them, so secrets stay out.
+  const issues = result.success ? [] : result.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`);
+  if (result.success) {
+    const c = result.data;
+    const fiuu = [c.FIUU_MERCHANT_ID, c.FIUU_VERIFY_KEY, c.FIUU_SECRET_KEY];
+    if (fiuu.some(Boolean) && !fiuu.every(Boolean)) {
+      for (const [name, v] of [['FIUU_MERCHANT_ID', c.FIUU_MERCHANT_ID], ['FIUU_VERIFY_KEY', c.FIUU_VERIFY_KEY], ['FIUU_SECRET_KEY', c.FIUU_SECRET_KEY]] as const) {
+        if (!v) issues.push(`${name}: is required when any FIUU_* credential is set`);
+      }
+    }
+    if (c.STRIPE_WEBHOOK_SECRET && !c.STRIPE_SECRET_KEY) issues.push('STRIPE_SECRET_KEY: is required when STRIPE_WEBHOOK_SECRET is set');
+    if (c.JWT_SECRET && c.JWT_JWKS_URL) issues.push('JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
+    if (issues.length === 0) return c;
+  }
+  throw new ConfigError(issues);
+}
+
+/** True when no gateway has credentials (or TENDER_SIMULATION forces it). */
+export function isSimulation(config: ServerConfig): boolean {
+  if (config.TENDER_SIMULATION !== undefined) return config.TENDER_SIMULATION;
+  return !config.FIUU_MERCHANT_ID && !config.STRIPE_SECRET_KEY && !config.PAYPAL_CLIENT_ID;
+}

@@ -1,0 +1,28 @@
+/**
+ * `@tender/server-express`: the Tender REST API as an Express 5 router (`createTenderRouter`), the
+ * standalone server (`startTenderServer`) and the `tender-server` CLI.
+ *
+ * @packageDocumentation
+ */
+export { createTenderRouter, createInputFromBody, type TenderRouterOptions, type RateLimitRule } from './router';
+export { createAuthenticator, signToken, SCOPES, type AuthOptions, type Principal, type Scope, type SignTokenOptions } from './auth';
+export { buildOpenApiDocument, type OpenApiInfo } from './openapi';
+export { createMetrics, httpMetrics, type TenderMetrics, type MetricsOptions } from './metrics';
+export { parseJsonText, jsonBody, AMOUNT_FIELDS, type JsonBodyOptions } from './json-body';
+export { paymentJson, refundJson, transitionJson, nextActionJson } from './serialize';
+export { presentEvent } from './present';
+export {
+  createWebhookDeliverer,
+  newWebhookEndpoint,
+  signPayload,
+  subscribes,
+  SIGNATURE_HEADER,
+  type WebhookDelivererOptions,
+} from './webhook-endpoints';
+export * as schemas from './schemas';
+export { createApp, type AppOptions } from './app';
+export { startTenderServer, openStore, type StartServerOptions, type TenderServer } from './server';
+export { loadConfig, isSimulation, ConfigError, EnvSchema, type ServerConfig } from './config';
+export { createLogger, requestLogging, type LoggerOptions } from './logging';
+export { startWorkers, type Workers, type WorkerOptions } from './workers';
+export { createDemoRouter, DEMO_MERCHANT } from './demo';

@@ -1,0 +1,120 @@
+/**
+ * Prometheus metrics (prom-client) with the seed's names. Each server gets its own registry so
+ * several instances can live in one process (tests, embedding).
+ *
+ * @module
+ */
+import { CIRCUIT_STATE_VALUE, type CircuitState, type HttpTransport, type OutboxEvent, type Tender } from '@tender/core';
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The server's metrics. */
+export interface TenderMetrics {
+  readonly registry: Registry;
+  readonly paymentsTotal: Counter<'method' | 'status' | 'currency'>;
+  readonly paymentDuration: Histogram<'operation' | 'gateway' | 'outcome'>;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly circuitState: Gauge<'gateway'>;
+  readonly webhookEvents: Counter<'gateway' | 'outcome'>;
+  readonly outboxDeliveries: Counter<'outcome'>;
+  readonly outboxBacklog: Gauge;
+  /** Counts each committed payment status change by method, status and currency. */
+  observeTender(tender: Tender): () => void;
+  /** Follows a transport's circuit state. */
+  observeTransport(transport: HttpTransport): () => void;
+}
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** Also collect Node's default process metrics (default true). */
+  defaultMetrics?: boolean;
+  /** Reads the number of undelivered outbox events when `/metrics` is scraped. */
+  outboxBacklog?: () => Promise<number>;
+}
+
+/** Creates a registry with every Tender metric. */
+export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const paymentsTotal = new Counter({
+    name: 'payments_total',
+    help: 'Payment status changes, by payment method, new status and currency',
+    labelNames: ['method', 'status', 'currency'] as const,
+    registers: [registry],
+  });
+  const paymentDuration = new Histogram({
+    name: 'payment_duration_seconds',
+    help: 'Time to complete a payment API operation (including the gateway call)',
+    labelNames: ['operation', 'gateway', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'] as const, registers: [registry] });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const circuitState = new Gauge({ name: 'tender_gateway_circuit_state', help: 'Circuit breaker state per gateway (0 closed, 1 open, 2 half-open)', labelNames: ['gateway'] as const, registers: [registry] });
+  const webhookEvents = new Counter({ name: 'webhook_events_total', help: 'Inbound gateway webhook events by outcome', labelNames: ['gateway', 'outcome'] as const, registers: [registry] });
+  const outboxDeliveries = new Counter({ name: 'tender_outbox_deliveries_total', help: 'Merchant webhook delivery attempts by outcome', labelNames: ['outcome'] as const, registers: [registry] });
+  const backlogReader = options.outboxBacklog;
+  const outboxBacklog = new Gauge({
+    name: 'tender_outbox_backlog',
+    help: 'Outbox events not yet delivered (pending)',
+    registers: [registry],
+    async collect() {
+      if (!backlogReader) return;
+      try {
+        this.set(await backlogReader());
+      } catch {
+        // A scrape must not fail because the database is briefly away; /ready reports that.
+      }
+    },
+  });
+
+  return {
+    registry,
+    paymentsTotal,
+    paymentDuration,
+    httpRequests,
+    httpDuration,
+    circuitState,
+    webhookEvents,
+    outboxDeliveries,
+    outboxBacklog,
+    observeTender(tender) {
+      return tender.events.on((event: OutboxEvent) => {
+        if (!event.type.startsWith('payment.') || event.type === 'payment.created') return;
+        const data = event.data as { status?: unknown; paymentMethod?: unknown; currency?: unknown };
+        if (typeof data.status !== 'string') return;
+        paymentsTotal.inc({ method: typeof data.paymentMethod === 'string' ? data.paymentMethod : 'none', status: data.status, currency: String(data.currency ?? '') });
+      });
+    },
+    observeTransport(transport) {
+      const set = (state: CircuitState) => circuitState.set({ gateway: transport.gateway }, CIRCUIT_STATE_VALUE[state]);
+      set(transport.circuitState);
+      return transport.onEvent((event) => {
+        if (event.type === 'circuit') set(event.state);
+      });
+    },
+  };
+}
+
+/** Records `http_requests_total` / `http_request_duration_seconds` with the matched route pattern. */
+export function httpMetrics(metrics: TenderMetrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      // The route pattern, never the raw path: ids in label values would explode the series count.
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      metrics.httpRequests.inc(labels);
+      end(labels);
+    });
+    next();
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the router validates with.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import {
+  ListPaymentsQuery,
+  PageQuery,
+  SeamlessConfigQuery,
+  apiSchemas,
+  listOf,
+  PaymentSchema,
+  RefundSchema,
+  TransitionSchema,
+  WebhookEndpointSchema,
+} from './schemas';
+
+/** Title, version and servers of the document. */
+export interface OpenApiInfo {
+  title?: string;
+  version?: string;
+  servers?: Array<{ url: string; description?: string }>;
+}
+
+type Json = Record<string, unknown>;
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (schema: Json) => ({ 'application/json': { schema } });
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+const ERRORS = {
+  '400': errorResponse('Invalid request'),
+  '401': errorResponse('Missing or invalid token'),
+  '403': errorResponse('Token lacks the scope'),
+  '429': errorResponse('Rate limited'),
+};
+
+function inline(schema: z.ZodType): Json {
+  const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', metadata: apiSchemas } as Parameters<typeof z.toJSONSchema>[1]) as Json;
+  delete out.$schema;
+  // Named schemas are emitted once under components; point local $defs references there.
+  delete out.$defs;
+  return JSON.parse(JSON.stringify(out).replace(/"#\/\$defs\/([A-Za-z0-9_]+)"/g, '"#/components/schemas/$1"')) as Json;
+}
+
+function queryParameters(schema: z.ZodObject): Json[] {
+  const shape = inline(schema) as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(shape.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: (shape.required ?? []).includes(name), schema: s }));
+}
+
+const idParam = (name = 'id') => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } });
+const idempotencyHeader = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Makes the request idempotent (Stripe semantics); a replay carries Idempotent-Replayed: true',
+  schema: { type: 'string', maxLength: 255 },
+};
+
+function op(summary: string, scope: string | null, extra: Json): Json {
+  return { summary, ...(scope ? { security: [{ bearer: [scope] }] } : { security: [] }), ...extra };
+}
+
+/** Builds the document (every route of the router). */
+export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
+  const registry = z.toJSONSchema(apiSchemas, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
+  const schemas: Record<string, Json> = {};
+  for (const [id, s] of Object.entries(registry.schemas)) {
+    const { $schema: _drop, $id: _id, ...rest } = s;
+    schemas[id] = rest;
+  }
+  const paymentOut = { content: json(ref('Payment')) };
+  const refundOut = { content: json(ref('Refund')) };
+  const body = (id: string, required = true) => ({ required, content: json(ref(id)) });
+  const paymentAction = (summary: string, bodyId: string) =>
+    op(summary, 'payments:write', {
+      parameters: [idParam(), idempotencyHeader],
+      requestBody: body(bodyId, false),
+      responses: { '200': { description: 'The payment', ...paymentOut }, ...ERRORS, '404': errorResponse('No such payment'), '409': errorResponse('Illegal state or key in flight'), '422': errorResponse('Idempotency key reused with another request') },
+    });
+
+  const paths: Record<string, Json> = {
+    '/api/v1/payments': {
+      post: op('Create a payment', 'payments:write', {
+        parameters: [idempotencyHeader],
+        requestBody: body('CreatePayment'),
+        responses: { '201': { description: 'The payment (REQUIRES_ACTION carries next_action)', ...paymentOut }, ...ERRORS, '409': errorResponse('Key in flight'), '422': errorResponse('Idempotency key reused with another request'), '502': errorResponse('Gateway error') },
+      }),
+      get: op('List payments (newest first, cursor pagination, order_id lookup)', 'payments:read', {
+        parameters: queryParameters(ListPaymentsQuery),
+        responses: { '200': { description: 'A page', content: json(inline(listOf(PaymentSchema))) }, ...ERRORS },
+      }),
+    },
+    '/api/v1/payments/seamless/config': {
+      get: op('Fiuu seamless configuration; with an amount, starts the Fiuu payment for the order', 'payments:read', {
+        description: 'Without `amount`: static browser configuration (scope payments:read). With `amount`: creates a Fiuu payment (scope payments:write) and answers `{ status: true, mps...: ..., tender: { paymentId, paymentUrl, fields } }`.',
+        parameters: [...queryParameters(SeamlessConfigQuery), idempotencyHeader],
+        responses: { '200': { description: 'Static configuration' }, '201': { description: 'Seamless parameters of the new payment' }, ...ERRORS },
+      }),
+    },
+    '/api/v1/payments/{id}': {
+      get: op('Retrieve a payment', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The payment', ...paymentOut }, ...ERRORS, '404': errorResponse('No such payment') } }),
+    },
+    '/api/v1/payments/{id}/capture': { post: paymentAction('Capture an authorised payment', 'CapturePayment') },
+    '/api/v1/payments/{id}/cancel': { post: paymentAction('Cancel (void) a payment', 'CancelPayment') },
+    '/api/v1/payments/{id}/refund': {
+      post: op('Refund a captured payment', 'refunds:write', {
+        parameters: [idParam(), idempotencyHeader],
+        requestBody: body('RefundPayment', false),
+        responses: { '201': { description: 'The refund', ...refundOut }, ...ERRORS, '404': errorResponse('No such payment'), '409': errorResponse('Not refundable'), '422': errorResponse('Idempotency key reused with another request') },
+      }),
+    },
+    '/api/v1/payments/{id}/refunds': {
+      get: op("A payment's refunds", 'payments:read', { parameters: [idParam(), ...queryParameters(PageQuery)], responses: { '200': { description: 'A page', content: json(inline(listOf(RefundSchema))) }, ...ERRORS, '404': errorResponse('No such payment') } }),
+    },
+    '/api/v1/payments/{id}/transitions': {
+      get: op("A payment's audit trail", 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'Transitions, oldest first', content: json(inline(listOf(TransitionSchema))) }, ...ERRORS, '404': errorResponse('No such payment') } }),
+    },
+    '/api/v1/refunds/{id}': {
+      get: op('Retrieve a refund', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The refund', ...refundOut }, ...ERRORS, '404': errorResponse('No such refund') } }),
+    },
+    '/api/v1/webhooks/{gateway}': {
+      post: op('Inbound gateway webhook (fiuu, stripe, paypal, upi); authenticated by its signature', null, {
+        parameters: [{ name: 'gateway', in: 'path', required: true, schema: { type: 'string', enum: ['fiuu', 'stripe', 'paypal', 'upi'] } }],
+        requestBody: { required: true, description: 'The raw body exactly as the gateway sent it', content: { '*/*': { schema: { type: 'string' } } } },
+        responses: { '200': { description: 'The acknowledgement the gateway expects (duplicates included)' }, '400': errorResponse('Bad signature or body'), '404': errorResponse('Unknown gateway') },
+      }),
+    },
+    '/api/v1/payments/fiuu/return': {
+      post: op("Fiuu's return URL: renders the page that reports the result to the checkout page", null, { responses: { '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } }),
+    },
+    '/api/v1/webhook-endpoints': {
+      post: op('Register a merchant webhook endpoint', 'payments:write', { requestBody: body('CreateWebhookEndpoint'), responses: { '201': { description: 'The endpoint, with its secret', content: json(ref('WebhookEndpoint')) }, ...ERRORS } }),
+      get: op('List webhook endpoints', 'payments:read', { parameters: queryParameters(PageQuery), responses: { '200': { description: 'A page', content: json(inline(listOf(WebhookEndpointSchema))) }, ...ERRORS } }),
+    },
+    '/api/v1/webhook-endpoints/{id}': {
+      get: op('Retrieve a webhook endpoint', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The endpoint', content: json(ref('WebhookEndpoint')) }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
+      delete: op('Delete a webhook endpoint', 'payments:write', { parameters: [idParam()], responses: { '200': { description: 'Deleted' }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
+    },
+    '/api/v1/events/{id}': {
+      get: op('An event and its delivery state', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The event' }, ...ERRORS, '404': errorResponse('No such event') } }),
+    },
+    '/api/v1/events/{id}/redeliver': {
+      post: op('Deliver an event again (after success or dead-lettering)', 'payments:write', { parameters: [idParam()], responses: { '202': { description: 'Queued' }, ...ERRORS, '404': errorResponse('No such event') } }),
+    },
+    '/health': { get: op('Liveness', null, { responses: { '200': { description: 'The process is up' } } }) },
+    '/ready': { get: op('Readiness: database reachable and migrated', null, { responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } }) },
+    '/metrics': { get: op('Prometheus metrics', null, { responses: { '200': { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } }) },
+    '/openapi.json': { get: op('This document', null, { responses: { '200': { description: 'OpenAPI 3.1' } } }) },
+  };
+
+  return {
+    openapi: '3.1.0',
+    info: { title: info.title ?? 'Tender API', version: info.version ?? '1.0.0', description: 'Payments REST API of the Tender reference server.' },
+    ...(info.servers ? { servers: info.servers } : {}),
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'sub = merchant id; scope among payments:read payments:write refunds:write' } },
+    },
+  };
+}

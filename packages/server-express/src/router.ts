@@ -1,0 +1,459 @@
+/**
+ * `createTenderRouter`: the REST contract of DESIGN.md as an Express 5 router over an engine made
+ * with `createTender`. It validates shapes (zod), authenticates, maps names between the wire
+ * (snake_case, seeds) and the engine, and adds no payment logic of its own.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { Money, TenderError, silentLogger, type CreatePaymentInput, type Logger, type Tender, type WebhookEndpoint, type WebhookRequest } from '@tender/core';
+import { seamlessConfigResponse, type FiuuGateway } from '@tender/fiuu';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
+import { createAuthenticator, principalOf, setPrincipal, type AuthOptions, type Principal, type Scope } from './auth';
+import { asTenderError, errorHandler, sendError } from './errors';
+import { jsonBody } from './json-body';
+import { httpMetrics, type TenderMetrics } from './metrics';
+import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
+import { presentEvent } from './present';
+import {
+  CancelBody,
+  CaptureBody,
+  CreatePaymentBody,
+  CreateWebhookEndpointBody,
+  ListPaymentsQuery,
+  PageQuery,
+  RefundBody,
+  SeamlessConfigQuery,
+  validate,
+} from './schemas';
+import { listJson, paymentJson, refundJson, transitionJson } from './serialize';
+import { newWebhookEndpoint } from './webhook-endpoints';
+
+/** Limits for one rate limiter. */
+export interface RateLimitRule {
+  /** Window length in ms (default 60 000). */
+  windowMs?: number;
+  /** Requests allowed per window. */
+  limit: number;
+}
+
+/** Options of {@link createTenderRouter}. */
+export interface TenderRouterOptions {
+  /**
+   * How API calls are authenticated (see {@link AuthOptions}). `false` turns auth off: every call acts
+   * for `merchantId` with every scope — only for embedding behind your own auth.
+   */
+  auth: AuthOptions | false;
+  /** Merchant used when `auth` is false (default `default`). */
+  merchantId?: string;
+  /** Metrics; enables `GET /metrics`. */
+  metrics?: TenderMetrics;
+  logger?: Logger;
+  /** Largest JSON body (default `100kb`); webhooks allow `1mb`. */
+  bodyLimit?: number | string;
+  /** Readiness check for `GET /ready` (throw when not ready). Default: the store's `ping()` when it has one. */
+  ready?: () => Promise<void>;
+  /**
+   * Rate limits per client IP (before auth) and per merchant (after auth). Default: 600 per minute per IP,
+   * 1200 per minute per merchant. `false` turns them off.
+   */
+  rateLimit?: false | { perIp?: RateLimitRule | false; perMerchant?: RateLimitRule | false; store?: (prefix: string) => RateLimitStore };
+  /** Origin of the checkout page the Fiuu return page reports to (default: the request's own origin). */
+  checkoutOrigin?: string;
+  /** `info` and `servers` of the OpenAPI document. */
+  openapi?: OpenApiInfo;
+}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const IDEMPOTENT_REPLAYED = 'Idempotent-Replayed';
+
+function notFoundId(resource: string, id: string): TenderError {
+  return new TenderError({ type: 'not_found_error', code: 'resource_missing', message: `No such ${resource}: '${id.slice(0, 64)}'`, param: 'id' });
+}
+
+function pathId(req: Request, resource: string, name = 'id'): string {
+  const id = req.params[name];
+  if (typeof id !== 'string' || !ID.test(id)) throw notFoundId(resource, String(id ?? ''));
+  return id;
+}
+
+function idempotencyKey(req: Request): string | undefined {
+  const key = req.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  return Array.isArray(key) ? key.join(',') : key;
+}
+
+function stringQuery(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.query)) {
+    if (typeof v === 'string') out[k] = v;
+    else throw new TenderError({ type: 'invalid_request_error', code: 'parameter_invalid', message: `${k} must be given once, as a plain value`, param: k });
+  }
+  return out;
+}
+
+function compact<T extends Record<string, unknown>>(value: T): T {
+  for (const key of Object.keys(value)) if (value[key] === undefined || value[key] === null) delete value[key];
+  return value;
+}
+
+function minorAmount(body: { amount_paisa?: string | number | null; amount_minor?: string | number | null }): string | number | undefined {
+  if (body.amount_paisa != null && body.amount_minor != null) {
+    throw new TenderError({ type: 'invalid_request_error', code: 'ambiguous_amount', message: 'Give either amount_paisa or amount_minor, not both', param: 'amount_minor' });
+  }
+  return body.amount_paisa ?? body.amount_minor ?? undefined;
+}
+
+/** Maps the validated wire body to the engine's create input. */
+export function createInputFromBody(body: ReturnType<typeof CreatePaymentBody.parse>): CreatePaymentInput {
+  const customer = compact({ name: body.bill_name ?? undefined, email: body.bill_email ?? undefined, phone: body.bill_mobile ?? undefined });
+  return compact({
+    amount: body.amount ?? undefined,
+    amountMinor: minorAmount(body),
+    currency: body.currency,
+    paymentMethod: body.payment_method ?? undefined,
+    gateway: body.gateway ?? undefined,
+    captureMethod: body.capture_method ?? undefined,
+    orderId: body.order_id ?? undefined,
+    description: body.bill_description ?? undefined,
+    customer: Object.keys(customer).length > 0 ? customer : undefined,
+    returnUrl: body.return_url ?? undefined,
+    notifyUrl: body.notify_url ?? undefined,
+    metadata: body.metadata ? { ...body.metadata } : undefined,
+  } as CreatePaymentInput & Record<string, unknown>);
+}
+
+function endpointJson(e: WebhookEndpoint, withSecret = false): Record<string, unknown> {
+  return { id: e.id, object: 'webhook_endpoint', url: e.url, events: e.events, description: e.description, ...(withSecret ? { secret: e.secret } : {}), created_at: e.createdAt };
+}
+
+function pageOf<T extends { id: string }>(items: T[], query: { limit?: string; starting_after?: string }): { data: T[]; hasMore: boolean; next: string | null } {
+  const limit = query.limit === undefined ? 20 : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new TenderError({ type: 'invalid_request_error', code: 'invalid_limit', message: 'limit must be an integer from 1 to 100', param: 'limit' });
+  let start = 0;
+  if (query.starting_after) {
+    const at = items.findIndex((i) => i.id === query.starting_after);
+    if (at < 0) throw new TenderError({ type: 'invalid_request_error', code: 'invalid_cursor', message: 'starting_after is not in this list', param: 'starting_after' });
+    start = at + 1;
+  }
+  const data = items.slice(start, start + limit);
+  const hasMore = start + limit < items.length;
+  return { data, hasMore, next: hasMore ? data[data.length - 1]!.id : null };
+}
+
+function webhookRequest(req: Request): WebhookRequest {
+  const headers: Record<string, string | string[] | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.query)) if (typeof v === 'string') query[k] = v;
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  return { headers, rawBody: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), query };
+}
+
+function isFiuu(gateway: unknown): gateway is FiuuGateway {
+  return typeof gateway === 'object' && gateway !== null && typeof (gateway as { handleReturn?: unknown }).handleReturn === 'function';
+}
+
+/**
+ * Creates the Express router serving Tender's REST API (see DESIGN.md, "Reference server contract").
+ * Mount it at the root of an app: `app.use(createTenderRouter(tender, { auth: { secret } }))`.
+ */
+export function createTenderRouter(tender: Tender, options: TenderRouterOptions): Router {
+  const router = Router();
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics;
+  const fixedMerchant = options.merchantId ?? 'default';
+  const authenticate =
+    options.auth === false
+      ? async (): Promise<Principal> => ({ merchantId: fixedMerchant, scopes: new Set(['payments:read', 'payments:write', 'refunds:write']) })
+      : createAuthenticator(options.auth);
+  const ready =
+    options.ready ??
+    (async () => {
+      const store = tender.store as { ping?: () => Promise<void> };
+      if (store.ping) await store.ping();
+      else await tender.store.getPayment('pay_readiness_check');
+    });
+  let openapi: Record<string, unknown> | undefined;
+
+  if (metrics) router.use(httpMetrics(metrics));
+
+  // ---- Operations (no auth) ----
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok', uptime_seconds: Math.round(process.uptime()) });
+  });
+  router.get('/ready', async (_req, res) => {
+    try {
+      await ready();
+      res.json({ status: 'ready' });
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'readiness check failed');
+      res.status(503).json({ status: 'not_ready', error: { type: 'storage_error', code: 'not_ready', message: 'The database is not reachable or not migrated' } });
+    }
+  });
+  if (metrics) {
+    router.get('/metrics', async (_req, res) => {
+      res.setHeader('Content-Type', metrics.registry.contentType);
+      res.send(await metrics.registry.metrics());
+    });
+  }
+  router.get('/openapi.json', (_req, res) => {
+    openapi ??= buildOpenApiDocument(options.openapi);
+    res.json(openapi);
+  });
+
+  // ---- Gateway webhooks: raw bytes, authenticated by signature only ----
+  const raw = express.raw({ type: () => true, limit: '1mb' });
+  router.post('/api/v1/webhooks/:gateway', raw, async (req, res) => {
+    const gatewayId = String(req.params.gateway);
+    if (!tender.gateways.has(gatewayId)) throw notFoundId('gateway', gatewayId);
+    try {
+      const handled = await tender.webhooks.handle(gatewayId, webhookRequest(req));
+      for (const o of handled.outcomes) metrics?.webhookEvents.inc({ gateway: gatewayId, outcome: o.outcome });
+      for (const [k, v] of Object.entries(handled.headers ?? {})) res.setHeader(k, v);
+      res.status(handled.status).send(handled.body);
+    } catch (error) {
+      const e = asTenderError(error);
+      metrics?.webhookEvents.inc({ gateway: gatewayId, outcome: e.type === 'webhook_signature_error' ? 'invalid_signature' : e.status < 500 ? 'rejected' : 'error' });
+      if (e.status < 500) logger.warn({ gateway: gatewayId, code: e.code }, 'webhook rejected');
+      throw e;
+    }
+  });
+
+  // Fiuu's return URL: verifies the result and renders the page that reports it to the checkout page.
+  router.all('/api/v1/payments/fiuu/return', raw, async (req, res) => {
+    const gateway = tender.gateways.get('fiuu');
+    if (!isFiuu(gateway)) throw notFoundId('gateway', 'fiuu');
+    const request = webhookRequest(req);
+    if (req.method === 'GET') request.rawBody = new TextEncoder().encode(new URLSearchParams(request.query).toString());
+    // Records the result on the payment's trail; the status itself changes through the notification.
+    await tender.webhooks.handle('fiuu', { ...request, query: { ...request.query, kind: 'return' } }).catch(() => undefined);
+    const nonce = randomBytes(16).toString('base64');
+    const origin = options.checkoutOrigin ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+    const page = gateway.handleReturn(request, { targetOrigin: origin, nonce });
+    res.setHeader('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'`);
+    res.type('html').send(page.html);
+  });
+
+  // ---- The authenticated API ----
+  const api = Router();
+  router.use('/api/v1', api);
+  const limits = options.rateLimit === false ? null : (options.rateLimit ?? {});
+  const limiter = (rule: RateLimitRule, prefix: string, key: (req: Request) => string): RequestHandler =>
+    rateLimit({
+      windowMs: rule.windowMs ?? 60_000,
+      limit: rule.limit,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: key,
+      passOnStoreError: true,
+      validate: { keyGeneratorIpFallback: false },
+      ...(limits?.store ? { store: limits.store(prefix) } : {}),
+      handler: (_req, res) => {
+        sendError(res, new TenderError({ type: 'rate_limit_error', code: 'rate_limited', message: 'Too many requests; slow down', retryAfterSeconds: Math.ceil((rule.windowMs ?? 60_000) / 1000) }));
+      },
+    });
+  if (limits && limits.perIp !== false) {
+    api.use(limiter(limits.perIp ?? { limit: 600 }, 'tender-ip:', (req) => `ip:${req.ip ?? 'unknown'}`));
+  }
+  api.use(async (req, _res, next) => {
+    setPrincipal(req, await authenticate(req));
+    next();
+  });
+  if (limits && limits.perMerchant !== false) {
+    api.use(limiter(limits.perMerchant ?? { limit: 1200 }, 'tender-merchant:', (req) => `m:${principalOf(req).merchantId}`));
+  }
+  api.use(jsonBody({ limit: options.bodyLimit ?? '100kb' }));
+
+  const need =
+    (scope: Scope): RequestHandler =>
+    (req, _res, next) => {
+      if (!principalOf(req).scopes.has(scope)) {
+        throw new TenderError({ type: 'permission_error', code: 'insufficient_scope', message: `This token lacks the '${scope}' scope` });
+      }
+      next();
+    };
+  const merchantOf = (req: Request) => principalOf(req).merchantId;
+  const requestOptions = (req: Request, res: Response) => {
+    const key = idempotencyKey(req);
+    return {
+      merchantId: merchantOf(req),
+      ...(key !== undefined ? { idempotencyKey: key } : {}),
+      onReplay: () => res.setHeader(IDEMPOTENT_REPLAYED, 'true'),
+    };
+  };
+  const timed = async <T>(operation: string, gateway: () => string, fn: () => Promise<T>): Promise<T> => {
+    const end = metrics?.paymentDuration.startTimer();
+    try {
+      const result = await fn();
+      end?.({ operation, gateway: gateway(), outcome: 'ok' });
+      return result;
+    } catch (error) {
+      end?.({ operation, gateway: gateway(), outcome: TenderError.isInstance(error) ? error.type : 'error' });
+      throw error;
+    }
+  };
+
+  api.post('/payments', need('payments:write'), async (req, res) => {
+    const body = validate(CreatePaymentBody, req.body);
+    const input = createInputFromBody(body);
+    let gatewayLabel = body.gateway ?? 'auto';
+    const payment = await timed('create', () => gatewayLabel, async () => {
+      const p = await tender.payments.create(input, requestOptions(req, res));
+      gatewayLabel = p.gateway;
+      return p;
+    });
+    res.status(201).json(paymentJson(payment));
+  });
+
+  api.get('/payments', need('payments:read'), async (req, res) => {
+    const q = validate(ListPaymentsQuery, stringQuery(req));
+    const page = await tender.payments.list({
+      merchantId: merchantOf(req),
+      ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
+      ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
+      ...(q.order_id ? { orderId: q.order_id } : {}),
+      ...(q.status ? { status: q.status } : {}),
+    });
+    res.json(listJson(page.data, page.hasMore, page.nextCursor, paymentJson));
+  });
+
+  // Fiuu seamless: with an amount, starts a Fiuu payment and answers what Fiuu's seamless plugin (and
+  // the @tender/fiuu browser bundle) expect; without one, the static browser configuration.
+  api.get('/payments/seamless/config', async (req, res) => {
+    try {
+      const q = validate(SeamlessConfigQuery, stringQuery(req));
+      if (q.amount === undefined) {
+        if (!principalOf(req).scopes.has('payments:read')) throw new TenderError({ type: 'permission_error', code: 'insufficient_scope', message: "This token lacks the 'payments:read' scope" });
+        const config = await tender.clientConfig('fiuu', compact({ paymentMethod: q.payment_method, currency: q.currency?.toUpperCase() }));
+        res.json({ status: true, gateway: config.gateway, ...config.params });
+        return;
+      }
+      if (!principalOf(req).scopes.has('payments:write')) throw new TenderError({ type: 'permission_error', code: 'insufficient_scope', message: "This token lacks the 'payments:write' scope" });
+      const input = createInputFromBody(
+        validate(CreatePaymentBody, compact({ ...q, currency: q.currency ?? 'MYR', gateway: 'fiuu' })),
+      );
+      const payment = await timed('create', () => 'fiuu', () => tender.payments.create(input, requestOptions(req, res)));
+      res.status(201).json(seamlessConfigResponse(payment));
+    } catch (error) {
+      const e = asTenderError(error);
+      if (e.status >= 500) throw error;
+      // Fiuu's plugin reads status/error_code/error_desc; the error member keeps the API's shape.
+      sendError(res, e, { status: false, error_code: e.code, error_desc: e.message });
+    }
+  });
+
+  api.get('/payments/:id', need('payments:read'), async (req, res) => {
+    const payment = await tender.payments.get(pathId(req, 'payment'), { merchantId: merchantOf(req) });
+    res.json(paymentJson(payment));
+  });
+
+  api.post('/payments/:id/capture', need('payments:write'), async (req, res) => {
+    const id = pathId(req, 'payment');
+    const body = validate(CaptureBody, req.body);
+    const amount = body.amount ?? undefined;
+    const minor = body.amount_paisa ?? undefined;
+    const input = compact({ amount, ...(minor !== undefined ? { amount: await minorToMajor(tender, id, merchantOf(req), minor) } : {}) });
+    const payment = await timed('capture', () => 'n/a', () => tender.payments.capture(id, input, requestOptions(req, res)));
+    res.json(paymentJson(payment));
+  });
+
+  api.post('/payments/:id/cancel', need('payments:write'), async (req, res) => {
+    const id = pathId(req, 'payment');
+    validate(CancelBody, req.body);
+    const payment = await timed('cancel', () => 'n/a', () => tender.payments.cancel(id, requestOptions(req, res)));
+    res.json(paymentJson(payment));
+  });
+
+  api.post('/payments/:id/refund', need('refunds:write'), async (req, res) => {
+    const id = pathId(req, 'payment');
+    const body = validate(RefundBody, req.body);
+    if (body.amount != null && body.amount_paisa != null) {
+      throw new TenderError({ type: 'invalid_request_error', code: 'ambiguous_amount', message: 'Give either amount or amount_paisa, not both', param: 'amount' });
+    }
+    const amount = body.amount_paisa != null ? await minorToMajor(tender, id, merchantOf(req), body.amount_paisa) : (body.amount ?? undefined);
+    const input = compact({ amount, reason: body.reason ?? body.refund_reason ?? undefined, metadata: body.metadata ? { ...body.metadata } : undefined });
+    const refund = await timed('refund', () => 'n/a', () => tender.payments.refund(id, input, requestOptions(req, res)));
+    res.status(201).json(refundJson(refund));
+  });
+
+  api.get('/payments/:id/refunds', need('payments:read'), async (req, res) => {
+    const q = validate(PageQuery, stringQuery(req));
+    const refunds = await tender.refunds.list(pathId(req, 'payment'), { merchantId: merchantOf(req) });
+    const page = pageOf(refunds, q);
+    res.json(listJson(page.data, page.hasMore, page.next, refundJson));
+  });
+
+  api.get('/payments/:id/transitions', need('payments:read'), async (req, res) => {
+    const transitions = await tender.transitions(pathId(req, 'payment'), { merchantId: merchantOf(req) });
+    res.json(listJson(transitions, false, null, transitionJson));
+  });
+
+  api.get('/refunds/:id', need('payments:read'), async (req, res) => {
+    const refund = await tender.refunds.get(pathId(req, 'refund'), { merchantId: merchantOf(req) });
+    res.json(refundJson(refund));
+  });
+
+  // ---- Merchant webhook endpoints and events ----
+  api.post('/webhook-endpoints', need('payments:write'), async (req, res) => {
+    const body = validate(CreateWebhookEndpointBody, req.body);
+    if (!/^https?:$/.test(new URL(body.url).protocol)) {
+      throw new TenderError({ type: 'invalid_request_error', code: 'invalid_url', message: 'url must be an http(s) URL', param: 'url' });
+    }
+    const endpoint = newWebhookEndpoint(merchantOf(req), { url: body.url, events: body.events ?? null, secret: body.secret ?? null, description: body.description ?? null }, new Date());
+    await tender.store.createWebhookEndpoint(endpoint);
+    res.status(201).json(endpointJson(endpoint, true));
+  });
+  api.get('/webhook-endpoints', need('payments:read'), async (req, res) => {
+    const q = validate(PageQuery, stringQuery(req));
+    const page = pageOf(await tender.store.listWebhookEndpoints(merchantOf(req)), q);
+    res.json(listJson(page.data, page.hasMore, page.next, (e) => endpointJson(e)));
+  });
+  api.get('/webhook-endpoints/:id', need('payments:read'), async (req, res) => {
+    const id = pathId(req, 'webhook endpoint');
+    const endpoint = await tender.store.getWebhookEndpoint(merchantOf(req), id);
+    if (!endpoint) throw notFoundId('webhook endpoint', id);
+    res.json(endpointJson(endpoint));
+  });
+  api.delete('/webhook-endpoints/:id', need('payments:write'), async (req, res) => {
+    const id = pathId(req, 'webhook endpoint');
+    if (!(await tender.store.deleteWebhookEndpoint(merchantOf(req), id))) throw notFoundId('webhook endpoint', id);
+    res.json({ id, object: 'webhook_endpoint', deleted: true });
+  });
+  const ownEvent = async (req: Request) => {
+    const id = pathId(req, 'event');
+    const row = await tender.store.getOutboxEvent(id);
+    if (!row || row.merchantId !== merchantOf(req)) throw notFoundId('event', id);
+    return row;
+  };
+  api.get('/events/:id', need('payments:read'), async (req, res) => {
+    const row = await ownEvent(req);
+    res.json({
+      id: row.id,
+      object: 'event',
+      type: row.type,
+      payment_id: row.paymentId,
+      refund_id: row.refundId,
+      data: presentEvent(row),
+      delivery: { status: row.status, attempts: row.attempts, next_attempt_at: row.nextAttemptAt, last_error: row.lastError, delivered_at: row.deliveredAt },
+      created_at: row.createdAt,
+    });
+  });
+  api.post('/events/:id/redeliver', need('payments:write'), async (req, res) => {
+    const row = await ownEvent(req);
+    await tender.store.requeueOutbox(row.id, new Date().toISOString());
+    res.status(202).json({ id: row.id, object: 'event', delivery: { status: 'pending' } });
+  });
+
+  api.use((req, _res, next) => {
+    next(notFoundId('route', `${req.method} ${req.baseUrl}${req.path}`.slice(0, 120)));
+  });
+  router.use(errorHandler(logger));
+  return router;
+}
+
+async function minorToMajor(tender: Tender, paymentId: string, merchantId: string, minor: string | number): Promise<string> {
+  const payment = await tender.payments.get(paymentId, { merchantId });
+  return Money.fromMinor(minor, payment.currency, 'amount_paisa').toString();
+}

@@ -1,0 +1,228 @@
+/**
+ * Request and response schemas (zod 4). The router validates with them and `/openapi.json` is
+ * generated from them, so the document cannot drift from what the server accepts. Wire names are
+ * snake_case as in the seeds. Shape checks live here; money and state rules stay in the engine.
+ *
+ * @module
+ */
+import { PAYMENT_STATUSES, REFUND_STATUSES } from '@tender/core';
+import { z } from 'zod';
+import { badRequest } from './errors';
+
+/** Named schemas that become `components.schemas` of the OpenAPI document. */
+export const apiSchemas = z.registry<{ id: string }>();
+
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
+/** Major units: a decimal string, or a JSON number taken from its source text (never float math). */
+export const AmountSchema = z
+  .union([z.string().max(40), z.number()])
+  .describe('Amount in major units: a decimal string ("100.50") or a JSON number, read from its source text');
+
+/** Integer minor units (the UPI seed's `amount_paisa`). */
+export const MinorAmountSchema = z
+  .union([z.string().regex(/^[0-9]{1,18}$/, 'must be a non-negative integer'), z.number().int().nonnegative()])
+  .describe('Amount in minor units (integer)');
+
+const MetadataSchema = z.record(text(40), text(500)).describe('Up to 50 string pairs, returned as given');
+
+/** `POST /api/v1/payments`: the Fiuu seed's fields plus gateway, capture method and metadata. */
+export const CreatePaymentBody = z
+  .object({
+    order_id: text(64).nullish().describe("The merchant's order reference"),
+    amount: AmountSchema.nullish(),
+    amount_paisa: MinorAmountSchema.nullish().describe('Minor units instead of `amount` (UPI seed)'),
+    amount_minor: MinorAmountSchema.nullish().describe('Minor units instead of `amount`'),
+    currency: z.string().regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code').describe('ISO 4217 code, e.g. MYR'),
+    payment_method: text(64).nullish().describe('FPX, GRABPAY, card, upi... or a Stripe pm_... id'),
+    gateway: text(32).nullish().describe('fiuu, stripe, paypal, upi; routing rules pick when absent'),
+    capture_method: z.enum(['automatic', 'manual']).nullish(),
+    bill_name: text(128).nullish(),
+    bill_email: text(254).nullish(),
+    bill_mobile: text(32).nullish(),
+    bill_description: text(500).nullish(),
+    return_url: text(2048).nullish(),
+    notify_url: text(2048).nullish(),
+    metadata: MetadataSchema.nullish(),
+  })
+  .register(apiSchemas, { id: 'CreatePayment' });
+
+/** `POST /api/v1/payments/:id/capture`. */
+export const CaptureBody = z
+  .object({ amount: AmountSchema.nullish().describe('Defaults to the whole authorised amount'), amount_paisa: MinorAmountSchema.nullish() })
+  .register(apiSchemas, { id: 'CapturePayment' });
+
+/** `POST /api/v1/payments/:id/cancel` takes no fields. */
+export const CancelBody = z.object({}).register(apiSchemas, { id: 'CancelPayment' });
+
+/** `POST /api/v1/payments/:id/refund` (`refund_reason` is the Fiuu seed's name for `reason`). */
+export const RefundBody = z
+  .object({
+    amount: AmountSchema.nullish().describe('Defaults to everything not yet refunded'),
+    amount_paisa: MinorAmountSchema.nullish(),
+    reason: text(500).nullish(),
+    refund_reason: text(500).nullish(),
+    metadata: MetadataSchema.nullish(),
+  })
+  .register(apiSchemas, { id: 'RefundPayment' });
+
+/** `POST /api/v1/webhook-endpoints` (seed 001). */
+export const CreateWebhookEndpointBody = z
+  .object({
+    url: z.string().max(2048).url().describe('http(s) URL that receives the events'),
+    events: z
+      .array(z.string().regex(/^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$/, 'must be an event type such as payment.captured, payment.*, or *'))
+      .min(1)
+      .max(50)
+      .nullish()
+      .describe('Event types (payment.*, refund.succeeded...); all when absent'),
+    secret: z.string().min(8).max(256).nullish().describe('Signing secret; generated when absent'),
+    description: text(500).nullish(),
+  })
+  .register(apiSchemas, { id: 'CreateWebhookEndpoint' });
+
+const cursor = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id');
+const limit = z.string().regex(/^[0-9]{1,3}$/, 'must be an integer from 1 to 100');
+
+/** `GET /api/v1/payments` query. */
+export const ListPaymentsQuery = z.object({
+  limit: limit.optional(),
+  starting_after: cursor.optional(),
+  order_id: text(64).optional(),
+  status: z.enum(PAYMENT_STATUSES).optional(),
+});
+
+/** Query of the other lists. */
+export const PageQuery = z.object({ limit: limit.optional(), starting_after: cursor.optional() });
+
+/** `GET /api/v1/payments/seamless/config` query: a Fiuu seamless checkout for an order. */
+export const SeamlessConfigQuery = z.object({
+  order_id: text(64).optional(),
+  amount: z.string().max(40).optional(),
+  currency: z.string().regex(/^[A-Za-z]{3}$/).optional(),
+  payment_method: text(64).optional(),
+  bill_name: text(128).optional(),
+  bill_email: text(254).optional(),
+  bill_mobile: text(32).optional(),
+  bill_description: text(500).optional(),
+  return_url: text(2048).optional(),
+});
+
+/** Validates with a schema; the first issue becomes a 400 naming the field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const param = issue.path.map(String).join('.') || undefined;
+  const message = param ? `${param}: ${issue.message}` : issue.message;
+  const code = issue.code === 'invalid_type' && issue.input === undefined ? 'parameter_missing' : 'parameter_invalid';
+  throw badRequest(code, message, param);
+}
+
+// ---- Responses (documentation only; the serialisers in serialize.ts produce these shapes) ----
+
+const FailureSchema = z.object({ code: z.string(), message: z.string(), decline_code: z.string().optional() }).nullable();
+
+/** What the customer must do next, when the status is REQUIRES_ACTION. */
+export const NextActionSchema = z
+  .object({
+    type: z.enum(['redirect', 'seamless', 'client_secret', 'upi_intent', 'custom']),
+    url: z.string().optional(),
+    method: z.enum(['GET', 'POST']).optional(),
+    fields: z.record(z.string(), z.string()).optional(),
+    gateway: z.string().optional(),
+    params: z.record(z.string(), z.string()).optional(),
+    client_secret: z.string().optional(),
+    action: z.record(z.string(), z.unknown()).optional(),
+    qr_code: z.string().optional(),
+    expires_at: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .nullable()
+  .register(apiSchemas, { id: 'NextAction' });
+
+/** A payment as the API returns it. */
+export const PaymentSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('payment'),
+    status: z.enum(PAYMENT_STATUSES),
+    amount: z.string(),
+    amount_minor: z.number().int(),
+    currency: z.string(),
+    gateway: z.string(),
+    gateway_reference: z.string().nullable(),
+    order_id: z.string().nullable(),
+    payment_method: z.string().nullable(),
+    capture_method: z.enum(['automatic', 'manual']),
+    amount_captured: z.string(),
+    amount_refunded: z.string(),
+    description: z.string().nullable(),
+    bill_name: z.string().nullable(),
+    bill_email: z.string().nullable(),
+    bill_mobile: z.string().nullable(),
+    return_url: z.string().nullable(),
+    notify_url: z.string().nullable(),
+    next_action: NextActionSchema,
+    failure: FailureSchema,
+    metadata: z.record(z.string(), z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .register(apiSchemas, { id: 'Payment' });
+
+/** A refund as the API returns it. */
+export const RefundSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('refund'),
+    payment_id: z.string(),
+    status: z.enum(REFUND_STATUSES),
+    amount: z.string(),
+    amount_minor: z.number().int(),
+    currency: z.string(),
+    reason: z.string().nullable(),
+    gateway_reference: z.string().nullable(),
+    failure: FailureSchema,
+    metadata: z.record(z.string(), z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .register(apiSchemas, { id: 'Refund' });
+
+/** A merchant webhook endpoint (the secret is shown only when created). */
+export const WebhookEndpointSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('webhook_endpoint'),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.string().nullable(),
+    secret: z.string().optional(),
+    created_at: z.string(),
+  })
+  .register(apiSchemas, { id: 'WebhookEndpoint' });
+
+/** An audit-trail entry. */
+export const TransitionSchema = z
+  .object({ id: z.string(), refund_id: z.string().nullable(), from: z.string().nullable(), to: z.string(), reason: z.string(), actor: z.string(), at: z.string() })
+  .register(apiSchemas, { id: 'Transition' });
+
+/** The error body of every failure. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      type: z.string(),
+      code: z.string(),
+      message: z.string(),
+      param: z.string().optional(),
+    }),
+  })
+  .register(apiSchemas, { id: 'Error' });
+
+/** A page of a list. */
+export const listOf = (item: z.ZodType) => z.object({ object: z.literal('list'), data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() });

@@ -1,0 +1,92 @@
+/**
+ * Engine records -> API JSON (snake_case, amounts as strings plus integer minor units). The engine's
+ * stored idempotent responses are engine records too, so replays go through the same functions.
+ *
+ * @module
+ */
+import { Money, type NextAction, type Payment, type Refund, type Transition, type FailureReason } from '@tender/core';
+
+function minor(amount: string, currency: string): number {
+  return Money.of(amount, currency).toMinor();
+}
+
+function failure(f: FailureReason | null): Record<string, string> | null {
+  if (!f) return null;
+  return { code: f.code, message: f.message, ...(f.declineCode ? { decline_code: f.declineCode } : {}) };
+}
+
+/** A NextAction with snake_case member names (params/fields keep the gateway's own names). */
+export function nextActionJson(action: NextAction | null): Record<string, unknown> | null {
+  if (!action) return null;
+  switch (action.type) {
+    case 'redirect':
+      return { type: 'redirect', url: action.url, ...(action.method ? { method: action.method } : {}), ...(action.fields ? { fields: action.fields } : {}) };
+    case 'seamless':
+      return { type: 'seamless', gateway: action.gateway, params: action.params };
+    case 'client_secret':
+      return { type: 'client_secret', client_secret: action.clientSecret, ...(action.action ? { action: action.action } : {}) };
+    case 'upi_intent':
+      return { type: 'upi_intent', url: action.url, ...(action.qrCode ? { qr_code: action.qrCode } : {}), ...(action.expiresAt ? { expires_at: action.expiresAt } : {}) };
+    default:
+      return { type: action.type, data: (action as { data?: Record<string, unknown> }).data ?? {} };
+  }
+}
+
+/** The API shape of a payment. */
+export function paymentJson(p: Payment): Record<string, unknown> {
+  return {
+    id: p.id,
+    object: 'payment',
+    status: p.status,
+    amount: p.amount,
+    amount_minor: minor(p.amount, p.currency),
+    currency: p.currency,
+    gateway: p.gateway,
+    gateway_reference: p.gatewayReference,
+    order_id: p.orderId,
+    payment_method: p.paymentMethod,
+    capture_method: p.captureMethod,
+    amount_captured: p.amountCaptured,
+    amount_refunded: p.amountRefunded,
+    description: p.description,
+    bill_name: p.customer?.name ?? null,
+    bill_email: p.customer?.email ?? null,
+    bill_mobile: p.customer?.phone ?? null,
+    return_url: p.returnUrl,
+    notify_url: p.notifyUrl,
+    next_action: nextActionJson(p.nextAction),
+    failure: failure(p.failure),
+    metadata: p.metadata,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+  };
+}
+
+/** The API shape of a refund. */
+export function refundJson(r: Refund): Record<string, unknown> {
+  return {
+    id: r.id,
+    object: 'refund',
+    payment_id: r.paymentId,
+    status: r.status,
+    amount: r.amount,
+    amount_minor: minor(r.amount, r.currency),
+    currency: r.currency,
+    reason: r.reason,
+    gateway_reference: r.gatewayReference,
+    failure: failure(r.failure),
+    metadata: r.metadata,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+/** The API shape of an audit-trail entry. */
+export function transitionJson(t: Transition): Record<string, unknown> {
+  return { id: t.id, refund_id: t.refundId, from: t.from, to: t.to, reason: t.reason, actor: t.actor, at: t.at };
+}
+
+/** A page in the API's list shape. */
+export function listJson<T>(data: T[], hasMore: boolean, nextCursor: string | null, map: (item: T) => Record<string, unknown>): Record<string, unknown> {
+  return { object: 'list', data: data.map(map), has_more: hasMore, next_cursor: nextCursor };
+}

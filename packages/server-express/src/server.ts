@@ -1,0 +1,197 @@
+/**
+ * `startTenderServer`: the standalone reference server. Reads the environment, opens the store
+ * (Postgres or embedded PGlite) and migrates it, configures gateways (or starts the sandboxes in
+ * simulation mode), serves the API, runs the workers, and shuts down gracefully.
+ *
+ * @module
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { createTender, redactingLogger, type Store, type Tender } from '@tender/core';
+import type { Logger as PinoLogger } from 'pino';
+import { createApp } from './app';
+import { signToken, type AuthOptions } from './auth';
+import { isSimulation, loadConfig, type ServerConfig } from './config';
+import { createDemoRouter, DEMO_MERCHANT } from './demo';
+import { gatewaysFromConfig, simulatedGateways, type GatewaySetup } from './gateways';
+import { createLogger } from './logging';
+import { createMetrics } from './metrics';
+import type { Store as RateLimitStore } from 'express-rate-limit';
+import { startWorkers, type Workers } from './workers';
+
+/** Options of {@link startTenderServer}. */
+export interface StartServerOptions {
+  /** Environment to read (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Logger (default: pino JSON to stdout at LOG_LEVEL). */
+  logger?: PinoLogger;
+  /** A store to use instead of DATABASE_URL / PGlite (embedding, tests). */
+  store?: Store;
+}
+
+/** A running server. */
+export interface TenderServer {
+  /** `http://host:port` the server listens on. */
+  url: string;
+  /** Base URL gateways and browsers are told to use. */
+  publicUrl: string;
+  config: ServerConfig;
+  tender: Tender;
+  workers: Workers;
+  server: Server;
+  /** Set in simulation mode. */
+  simulation: GatewaySetup['simulation'];
+  /** Simulation mode without JWT_SECRET: a token for merchant `demo` signed with a generated secret. */
+  devToken: string | null;
+  /** Stops accepting, finishes in-flight requests and worker batches, closes pools and sandboxes. */
+  close(): Promise<void>;
+}
+
+/** Opens the store from the configuration (migrations run on open). */
+export async function openStore(config: ServerConfig, logger: PinoLogger): Promise<Store> {
+  const { createPostgresStore, createPGliteStore } = await import('@tender/store-postgres');
+  const schema = config.DATABASE_SCHEMA ? { schema: config.DATABASE_SCHEMA } : {};
+  if (config.DATABASE_URL) {
+    return createPostgresStore({ connectionString: config.DATABASE_URL, ...schema, logger: redactingLogger(logger) });
+  }
+  mkdirSync(config.TENDER_DATA_DIR, { recursive: true });
+  return createPGliteStore({ dataDir: config.TENDER_DATA_DIR, ...schema });
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Starts the server. Throws `ConfigError` for a bad environment. */
+export async function startTenderServer(options: StartServerOptions = {}): Promise<TenderServer> {
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const log = redactingLogger(logger);
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+
+  // Listen first: in simulation mode the sandboxes need this server's real URL for callbacks.
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 120_000 });
+  server.listen(config.PORT, config.HOST);
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${hostForUrl(config.HOST)}:${port}`;
+  const publicUrl = (config.PUBLIC_URL ?? url).replace(/\/+$/, '');
+
+  try {
+    const store = options.store ?? (await openStore(config, logger));
+    if (!options.store) cleanups.push(async () => store.close?.());
+    const simulation = isSimulation(config);
+    const setup = simulation ? await simulatedGateways({ publicUrl }, env, log) : gatewaysFromConfig(config, env, log);
+    cleanups.push(() => setup.close());
+    if (setup.gateways.length === 0) {
+      throw new Error('No gateway is configured: set FIUU_MERCHANT_ID/FIUU_VERIFY_KEY/FIUU_SECRET_KEY or STRIPE_SECRET_KEY, or run in simulation mode');
+    }
+    const tender = createTender({
+      gateways: setup.gateways,
+      store,
+      logger: log,
+      routing: setup.routing,
+      reconciliation: { processingAfterMs: config.RECONCILE_PROCESSING_AFTER, requiresActionTtlMs: config.RECONCILE_REQUIRES_ACTION_TTL },
+    });
+    const metrics = createMetrics({ outboxBacklog: () => store.countOutboxBacklog() });
+    metrics.observeTender(tender);
+    for (const transport of setup.transports) metrics.observeTransport(transport);
+
+    let auth: AuthOptions;
+    let devToken: string | null = null;
+    const claims = { ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}), ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}) };
+    if (config.JWT_SECRET) auth = { secret: config.JWT_SECRET, ...claims };
+    else if (config.JWT_JWKS_URL) auth = { jwksUrl: config.JWT_JWKS_URL, ...claims };
+    else if (simulation) {
+      const secret = randomBytes(32).toString('base64url');
+      auth = { secret, ...claims };
+      devToken = await signToken({ secret, merchantId: DEMO_MERCHANT, expiresIn: '30d', ...claims });
+    } else {
+      throw new Error('JWT_SECRET or JWT_JWKS_URL is required outside simulation mode');
+    }
+
+    let rateLimitStore: ((prefix: string) => RateLimitStore) | undefined;
+    if (config.REDIS_URL) {
+      const { Redis } = await import('ioredis');
+      const { RedisStore } = await import('rate-limit-redis');
+      const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+      redis.on('error', (error) => log.warn({ err: error.message }, 'redis error'));
+      cleanups.push(async () => redis.quit());
+      rateLimitStore = (prefix: string) =>
+        new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<never> });
+    }
+
+    const window = config.RATE_LIMIT_WINDOW;
+    const app = createApp(tender, {
+      auth,
+      logger,
+      metrics,
+      bodyLimit: config.BODY_LIMIT,
+      allowedOrigins: config.ALLOWED_ORIGINS,
+      ...(config.TRUST_PROXY !== undefined ? { trustProxy: /^\d+$/.test(config.TRUST_PROXY) ? Number(config.TRUST_PROXY) : config.TRUST_PROXY === 'true' ? true : config.TRUST_PROXY } : {}),
+      rateLimit: {
+        perIp: { limit: config.RATE_LIMIT_PER_IP, windowMs: window },
+        perMerchant: { limit: config.RATE_LIMIT_PER_MERCHANT, windowMs: window },
+        ...(rateLimitStore ? { store: rateLimitStore } : {}),
+      },
+      openapi: { servers: [{ url: publicUrl }] },
+      ...(simulation ? { before: [createDemoRouter(tender, { publicUrl })] } : {}),
+    });
+    server.on('request', app);
+
+    const workers = startWorkers({
+      tender,
+      logger: log,
+      metrics,
+      outbox: { intervalMs: config.OUTBOX_INTERVAL, baseDelayMs: config.OUTBOX_BASE_DELAY, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
+      reconcileIntervalMs: config.RECONCILE_INTERVAL,
+    });
+
+    if (setup.simulation) {
+      log.warn(
+        { fiuu_sandbox: setup.simulation.fiuu.url, stripe_sandbox: setup.simulation.stripe.url, demo: `${publicUrl}/demo` },
+        '*** SIMULATION MODE: no gateway credentials are set. Payments go to local Fiuu and Stripe sandboxes; no real money moves. ***',
+      );
+    }
+    log.info({ url, public_url: publicUrl, storage: config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      publicUrl,
+      config,
+      tender,
+      workers,
+      server,
+      simulation: setup.simulation,
+      devToken,
+      close() {
+        closing ??= (async () => {
+          // Stop accepting; idle keep-alive sockets go now, busy ones once their response is sent.
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          const timer = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT);
+          timer.unref();
+          await closed;
+          clearTimeout(timer);
+          await workers.stop();
+          cleanups.shift(); // the server is closed already
+          await cleanup();
+          log.info({}, 'tender-server stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

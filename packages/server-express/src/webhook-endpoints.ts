@@ -1,0 +1,96 @@
+/**
+ * Merchant webhook endpoints (seed 001) and the signed delivery of outbox events to them.
+ *
+ * Endpoints live in the core Store (durable, shared by every server instance), as do the outbox rows.
+ *
+ * @module
+ */
+import { hmacSha256, newId, type OutboxRow, type Store, type WebhookEndpoint } from '@tender/core';
+import { randomBytes } from 'node:crypto';
+
+/** Builds a new endpoint record (a `whsec_` secret is generated when none is given). */
+export function newWebhookEndpoint(merchantId: string, input: { url: string; events?: string[] | null; secret?: string | null; description?: string | null }, now: Date): WebhookEndpoint {
+  return {
+    id: newId('we'),
+    merchantId,
+    url: input.url,
+    events: input.events ?? ['*'],
+    secret: input.secret ?? `whsec_${randomBytes(24).toString('base64url')}`,
+    description: input.description ?? null,
+    createdAt: now.toISOString(),
+  };
+}
+
+/** True when an endpoint subscribed to `type`. */
+export function subscribes(endpoint: WebhookEndpoint, type: string): boolean {
+  return endpoint.events.some((e) => e === '*' || e === type || (e.endsWith('.*') && type.startsWith(e.slice(0, -1))));
+}
+
+/** Header carrying the signature. */
+export const SIGNATURE_HEADER = 'Tender-Signature';
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, as receivers verify it. */
+export function signPayload(secret: string, body: string, timestampSeconds: number): string {
+  return `t=${timestampSeconds},v1=${hmacSha256(secret, `${timestampSeconds}.${body}`)}`;
+}
+
+/** The JSON body delivered for an outbox event. */
+export function eventBody(row: Pick<OutboxRow, 'id' | 'type' | 'createdAt' | 'data' | 'paymentId' | 'refundId'>, data: Record<string, unknown>): string {
+  return JSON.stringify({ id: row.id, object: 'event', type: row.type, created_at: row.createdAt, payment_id: row.paymentId, refund_id: row.refundId, data });
+}
+
+/** Options of {@link createWebhookDeliverer}. */
+export interface WebhookDelivererOptions {
+  /** Where the merchant's endpoints are stored. */
+  store: Pick<Store, 'listWebhookEndpoints'>;
+  /** Turns the event's snapshot into its API shape. */
+  present(row: OutboxRow): Record<string, unknown>;
+  /** Per-attempt timeout (default 10 s). */
+  timeoutMs?: number;
+  now?: () => Date;
+  /** Reports each attempt (metrics). */
+  onAttempt?(outcome: 'delivered' | 'failed', endpoint: WebhookEndpoint, row: OutboxRow): void;
+}
+
+/**
+ * The `deliver` function for core's outbox dispatcher: POSTs the signed event to every subscribed
+ * endpoint of the merchant and throws if any of them did not answer 2xx (the dispatcher then retries
+ * with backoff; an endpoint that succeeded may see the event again and must dedupe on `id`).
+ */
+export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: OutboxRow) => Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const now = options.now ?? (() => new Date());
+  return async (row) => {
+    const targets = (await options.store.listWebhookEndpoints(row.merchantId)).filter((e) => subscribes(e, row.type));
+    if (targets.length === 0) return;
+    const body = eventBody(row, options.present(row));
+    const failures: string[] = [];
+    await Promise.all(
+      targets.map(async (endpoint) => {
+        const t = Math.floor(now().getTime() / 1000);
+        try {
+          const response = await fetch(endpoint.url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'Tender-Webhooks/1',
+              [SIGNATURE_HEADER]: signPayload(endpoint.secret, body, t),
+              'Tender-Event-Id': row.id,
+              'Tender-Event-Type': row.type,
+            },
+            body,
+            redirect: 'manual',
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          await response.arrayBuffer().catch(() => undefined);
+          if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status}`);
+          options.onAttempt?.('delivered', endpoint, row);
+        } catch (error) {
+          options.onAttempt?.('failed', endpoint, row);
+          failures.push(`${endpoint.id}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
+    if (failures.length > 0) throw new Error(`delivery failed (${failures.join('; ')})`);
+  };
+}

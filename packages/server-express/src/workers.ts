@@ -1,0 +1,101 @@
+/**
+ * Background work inside the server process: the outbox dispatcher (merchant webhooks) and the
+ * reconciler (stuck PROCESSING / expired REQUIRES_ACTION payments), plus an hourly purge. All of it
+ * is safe with several instances on one Postgres: outbox rows are leased with SKIP LOCKED and the
+ * reconciler changes a payment only under its row lock and only if nobody changed it meanwhile.
+ *
+ * @module
+ */
+import { createOutboxDispatcher, type Logger, type OutboxDispatcher, type ReconcileOptions, type Tender } from '@tender/core';
+import type { TenderMetrics } from './metrics';
+import { presentEvent } from './present';
+import { createWebhookDeliverer } from './webhook-endpoints';
+
+/** Options of {@link startWorkers}. */
+export interface WorkerOptions {
+  tender: Tender;
+  logger: Logger;
+  metrics?: TenderMetrics;
+  outbox?: { intervalMs?: number; baseDelayMs?: number; maxAttempts?: number; maxDelayMs?: number; batchSize?: number };
+  /** Reconciler period (default 30 s); `0` turns it off. */
+  reconcileIntervalMs?: number;
+  reconcile?: ReconcileOptions;
+  /** Purge period (default 1 h); `0` turns it off. */
+  purgeIntervalMs?: number;
+}
+
+/** Running workers. */
+export interface Workers {
+  dispatcher: OutboxDispatcher;
+  /** Runs one reconciliation now (also what the timer runs). */
+  reconcileOnce(): Promise<void>;
+  /** Stops the timers and waits for the batches in progress. */
+  stop(): Promise<void>;
+}
+
+/** A periodic task that never overlaps itself and can be awaited when stopped. */
+function every(ms: number, task: () => Promise<void>): { stop(): Promise<void>; runNow(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const run = () => {
+    if (running || stopped) return running ?? Promise.resolve();
+    running = task().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  const timer = ms > 0 ? setInterval(() => void run(), ms) : null;
+  timer?.unref();
+  return {
+    runNow: run,
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** Starts the dispatcher, the reconciler and the purge. */
+export function startWorkers(options: WorkerOptions): Workers {
+  const { tender, logger, metrics } = options;
+  const deliver = createWebhookDeliverer({
+    store: tender.store,
+    present: presentEvent,
+    onAttempt: (outcome) => metrics?.outboxDeliveries.inc({ outcome }),
+  });
+  const dispatcher = createOutboxDispatcher({
+    store: tender.store,
+    deliver,
+    logger,
+    ...(options.outbox?.intervalMs !== undefined ? { intervalMs: options.outbox.intervalMs } : {}),
+    ...(options.outbox?.baseDelayMs !== undefined ? { baseDelayMs: options.outbox.baseDelayMs } : {}),
+    ...(options.outbox?.maxDelayMs !== undefined ? { maxDelayMs: options.outbox.maxDelayMs } : {}),
+    ...(options.outbox?.maxAttempts !== undefined ? { maxAttempts: options.outbox.maxAttempts } : {}),
+    ...(options.outbox?.batchSize !== undefined ? { batchSize: options.outbox.batchSize } : {}),
+  });
+  dispatcher.start();
+  const reconciler = every(options.reconcileIntervalMs ?? 30_000, async () => {
+    try {
+      const report = await tender.reconcile(options.reconcile);
+      if (report.updated + report.expired + report.errors > 0) logger.info({ ...report }, 'reconciliation run');
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reconciliation failed; will retry');
+    }
+  });
+  const purge = every(options.purgeIntervalMs ?? 3_600_000, async () => {
+    try {
+      const now = new Date();
+      await tender.store.purge({ now: now.toISOString(), deliveredBefore: new Date(now.getTime() - 7 * 86_400_000).toISOString() });
+    } catch (error) {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'purge failed');
+    }
+  });
+  return {
+    dispatcher,
+    reconcileOnce: () => reconciler.runNow(),
+    async stop() {
+      await Promise.all([dispatcher.stop(), reconciler.stop(), purge.stop()]);
+    },
+  };
+}

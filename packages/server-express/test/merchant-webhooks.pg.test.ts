@@ -1,0 +1,155 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createTestGateway } from '@tender/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers, type Workers } from '../src/workers';
+import { startHarness, type Harness } from './helpers';
+import { dropSchema, freshSchema, pgStore } from './pg';
+
+interface Received {
+  id: string;
+  type: string;
+  signature: string;
+  body: string;
+}
+
+/** A merchant receiver that fails the first `failures` deliveries of each event. */
+async function receiver(failures: number) {
+  const received: Received[] = [];
+  const attempts = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const parsed = JSON.parse(body) as { id: string; type: string };
+      const n = (attempts.get(parsed.id) ?? 0) + 1;
+      attempts.set(parsed.id, n);
+      if (n <= failures) {
+        res.statusCode = 500;
+        res.end('not yet');
+        return;
+      }
+      received.push({ id: parsed.id, type: parsed.type, signature: String(req.headers['tender-signature']), body });
+      res.end('ok');
+    });
+  }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, attempts, close: () => new Promise((r) => server.close(r)) };
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const schema = freshSchema('srv_hooks');
+const stores: Array<Awaited<ReturnType<typeof pgStore>>> = [];
+let a: Harness;
+let b: Harness;
+const workers: Workers[] = [];
+
+beforeAll(async () => {
+  stores.push(await pgStore(schema), await pgStore(schema));
+  // Two server instances on one database and one provider.
+  const gateway = createTestGateway();
+  a = await startHarness({ store: stores[0], gateway });
+  b = await startHarness({ store: stores[1], gateway });
+  for (const h of [a, b]) {
+    workers.push(startWorkers({ tender: h.tender, logger: { debug() {}, info() {}, warn() {}, error() {} }, outbox: { intervalMs: 30, baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 }, reconcileIntervalMs: 0, purgeIntervalMs: 0 }));
+  }
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await a?.close();
+  await b?.close();
+  for (const s of stores) await s.close();
+  await dropSchema(schema);
+});
+
+describe('merchant webhook endpoints', () => {
+  it('creates, lists and deletes endpoints; validates input; isolates merchants', async () => {
+    const created = await a.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'https://merchant.example/webhook', events: ['payment.success', 'refund.*'], secret: 'webhook_secret_key' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ object: 'webhook_endpoint', url: 'https://merchant.example/webhook', secret: 'webhook_secret_key' });
+    const list = await a.call('GET', '/api/v1/webhook-endpoints');
+    expect(list.body.data.map((e: { id: string }) => e.id)).toContain(created.body.id);
+    expect(list.body.data[0].secret).toBeUndefined();
+    expect((await a.call('DELETE', `/api/v1/webhook-endpoints/${created.body.id}`, { token: await a.token('m2') })).status).toBe(404);
+    expect((await a.call('DELETE', `/api/v1/webhook-endpoints/${created.body.id}`)).status).toBe(200);
+    expect((await a.call('DELETE', `/api/v1/webhook-endpoints/${created.body.id}`)).status).toBe(404);
+    expect((await a.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'ftp://x' } })).status).toBe(400);
+    expect((await a.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'not a url' } })).status).toBe(400);
+    expect((await a.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'https://x.example', events: ['Bad Event'] } })).status).toBe(400);
+  });
+
+  it('delivers signed events once acknowledged after failures, from two instances without doubles, and redelivers on request', async () => {
+    const hook = await receiver(2);
+    const merchant = 'hooks-m';
+    const token = await a.token(merchant);
+    const endpoint = await a.call('POST', '/api/v1/webhook-endpoints', { token, body: { url: hook.url, events: ['payment.captured'] } });
+    const secret = endpoint.body.secret as string;
+    expect(secret).toMatch(/^whsec_/);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const via = i % 2 === 0 ? a : b;
+      const p = await via.call('POST', '/api/v1/payments', { token, body: { amount: '5.00', currency: 'MYR', order_id: `HOOK-${i}` } });
+      expect(p.body.status, JSON.stringify(p.body)).toBe('CAPTURED');
+      ids.push(p.body.id);
+    }
+    await until(() => hook.received.length >= 6);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hook.received).toHaveLength(6);
+    expect(new Set(hook.received.map((r) => r.id)).size).toBe(6);
+    for (const [, n] of hook.attempts) expect(n).toBe(3);
+    const paymentIds = hook.received.map((r) => (JSON.parse(r.body) as { data: { id: string } }).data.id).sort();
+    expect(paymentIds).toEqual([...ids].sort());
+
+    for (const r of hook.received) {
+      const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(r.signature);
+      expect(m).not.toBeNull();
+      const expected = createHmac('sha256', secret).update(`${m![1]}.${r.body}`).digest('hex');
+      expect(m![2]).toBe(expected);
+      expect(Math.abs(Date.now() / 1000 - Number(m![1]))).toBeLessThan(60);
+      expect(JSON.parse(r.body)).toMatchObject({ object: 'event', type: 'payment.captured', data: { object: 'payment', status: 'CAPTURED' } });
+    }
+
+    const eventId = hook.received[0]!.id;
+    const event = await a.call('GET', `/api/v1/events/${eventId}`, { token });
+    expect(event.body.delivery).toMatchObject({ status: 'delivered', attempts: 3 });
+    expect((await a.call('GET', `/api/v1/events/${eventId}`)).status).toBe(404);
+    expect((await a.call('POST', `/api/v1/events/${eventId}/redeliver`)).status).toBe(404);
+    const again = await a.call('POST', `/api/v1/events/${eventId}/redeliver`, { token });
+    expect(again.status).toBe(202);
+    await until(() => hook.received.length === 7);
+    expect(hook.received[6]!.id).toBe(eventId);
+    await hook.close();
+  });
+
+  it('dead-letters after the last attempt and redelivers later', async () => {
+    const hook = await receiver(1000);
+    const token = await a.token('dead-m');
+    await a.call('POST', '/api/v1/webhook-endpoints', { token, body: { url: hook.url, events: ['payment.captured'] } });
+    await a.call('POST', '/api/v1/payments', { token, body: { amount: '1.00', currency: 'MYR' } });
+    await until(() => [...hook.attempts.values()].some((n) => n >= 3));
+    const eventId = [...hook.attempts.keys()][0]!;
+    await until(async () => (await a.call('GET', `/api/v1/events/${eventId}`, { token })).body.delivery.status === 'dead');
+    hook.attempts.set(eventId, -1000);
+    hook.attempts.clear();
+    const ok = await receiver(0);
+    // Point the merchant's endpoint at a receiver that works, then redeliver the dead event.
+    const list = await a.call('GET', '/api/v1/webhook-endpoints', { token });
+    await a.call('DELETE', `/api/v1/webhook-endpoints/${list.body.data[0].id}`, { token });
+    await a.call('POST', '/api/v1/webhook-endpoints', { token, body: { url: ok.url, events: ['payment.captured'] } });
+    expect((await a.call('POST', `/api/v1/events/${eventId}/redeliver`, { token })).status).toBe(202);
+    await until(() => ok.received.length === 1);
+    expect(ok.received[0]!.id).toBe(eventId);
+    await hook.close();
+    await ok.close();
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * The one seam between the SQL layer and a driver. node-postgres and PGlite both speak the extended
+ * query protocol with `$1` parameters, so every statement in this package runs unchanged on either.
+ *
+ * @module
+ */
+
+/** A result row as the driver parsed it (numeric as string, timestamptz as Date, jsonb as value). */
+export type Row = Record<string, unknown>;
+
+/** What a statement returned. */
+export interface QueryResult<R = Row> {
+  rows: R[];
+  /** Rows inserted, updated, deleted or returned. */
+  rowCount: number;
+}
+
+/** Something that runs statements: a pool, a connection inside a transaction, or PGlite. */
+export interface Queryable {
+  /** One statement with `$n` parameters. */
+  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** A parameterless script that may hold several statements (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/** A database the store can run on. */
+export interface Driver extends Queryable {
+  /** `pg` (node-postgres pool) or `pglite` (embedded). */
+  readonly kind: 'pg' | 'pglite';
+  /**
+   * Runs `fn` inside BEGIN ... COMMIT on a single connection; rolls back and rethrows when it throws.
+   * Errors are the driver's own; callers map them.
+   */
+  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Releases what the driver owns (a pool it created, a PGlite it opened); leaves borrowed ones open. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,131 @@
+/**
+ * Store factories and the operator-facing `migrate()`.
+ *
+ * @module
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { silentLogger, type Logger } from '@tender/core';
+import pg from 'pg';
+import type { Driver } from './driver';
+import { createPgDriver } from './drivers/pg';
+import { createPGliteDriver } from './drivers/pglite';
+import { runMigrations, type MigrationResult } from './migrate';
+import { checkSchemaName, DEFAULT_SCHEMA } from './schema';
+import { PostgresStore, type PostgresStoreOptions } from './store';
+
+/** Options of {@link createPostgresStore}: give a `pool` you own, or a `connectionString` for one the store owns. */
+export type CreatePostgresStoreOptions = PostgresStoreOptions & {
+  /**
+   * Use named prepared statements (default true). Turn off behind a pooler that cannot keep them
+   * (PgBouncer in transaction mode before 1.21).
+   */
+  prepareStatements?: boolean;
+  /** Where errors of idle pool connections are reported (store-owned pools only). */
+  logger?: Logger;
+} & (
+    | {
+        /** A pool you manage; `close()` leaves it open. Attach your own `pool.on('error')` handler. */
+        pool: pg.Pool;
+        connectionString?: never;
+      }
+    | {
+        /** e.g. `postgres://user@127.0.0.1:5432/db`; the store creates and owns the pool. */
+        connectionString: string;
+        /** Extra settings for the owned pool (`max`, timeouts, TLS...). */
+        poolConfig?: pg.PoolConfig;
+        pool?: never;
+      }
+  );
+
+/**
+ * A store on node-postgres. Runs pending migrations first unless `migrate: false`.
+ *
+ * @example
+ * ```ts
+ * const store = await createPostgresStore({ connectionString: process.env.DATABASE_URL! });
+ * const tender = createTender({ gateways, store });
+ * ```
+ */
+export async function createPostgresStore(options: CreatePostgresStoreOptions): Promise<PostgresStore> {
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  let pool: pg.Pool;
+  let owns = false;
+  if (options.pool) {
+    pool = options.pool;
+  } else {
+    pool = new pg.Pool({
+      connectionString: options.connectionString,
+      // Fail fast with a retryable error rather than hang when Postgres is unreachable.
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+      ...options.poolConfig,
+    });
+    owns = true;
+    const logger = options.logger ?? silentLogger;
+    // Without a listener, an idle connection dropped by a Postgres restart would crash the process.
+    pool.on('error', (error) => logger.warn({ err: error.message }, 'tender store: idle Postgres connection lost'));
+  }
+  const driver = createPgDriver(pool, { ownsPool: owns, prepare: options.prepareStatements ?? true });
+  return open(driver, schema, options.migrate);
+}
+
+/** Options of {@link createPGliteStore}. */
+export type CreatePGliteStoreOptions = PostgresStoreOptions & {
+  /** Directory the database persists in; in memory when omitted. One process per directory. */
+  dataDir?: string;
+  /** An already open PGlite (then `dataDir` is ignored and `close()` leaves it open). */
+  db?: PGlite;
+};
+
+/**
+ * A store on embedded PGlite (Postgres in WASM): the zero-setup default of the reference server.
+ * Same schema and statements as {@link createPostgresStore}.
+ */
+export async function createPGliteStore(options: CreatePGliteStoreOptions = {}): Promise<PostgresStore> {
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  const owns = options.db === undefined;
+  const db = options.db ?? (await PGlite.create(options.dataDir));
+  return open(createPGliteDriver(db, { ownsDb: owns }), schema, options.migrate);
+}
+
+async function open(driver: Driver, schema: string, migrate = true): Promise<PostgresStore> {
+  const store = new PostgresStore(driver, schema);
+  if (migrate) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+  }
+  return store;
+}
+
+/**
+ * Applies pending migrations (for operators: `tender-server migrate`). Takes a pool, a connection
+ * string or a PGlite; safe to run while other instances start.
+ */
+export async function migrate(
+  db: pg.Pool | PGlite | string,
+  options: { schema?: string } = {},
+): Promise<MigrationResult> {
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
+  let driver: Driver;
+  if (typeof db === 'string') {
+    driver = createPgDriver(new pg.Pool({ connectionString: db, max: 1 }), { ownsPool: true, prepare: false });
+  } else if (isPool(db)) {
+    driver = createPgDriver(db, { ownsPool: false, prepare: false });
+  } else {
+    driver = createPGliteDriver(db, { ownsDb: false });
+  }
+  try {
+    return await runMigrations(driver, schema);
+  } finally {
+    await driver.close();
+  }
+}
+
+// Duck-typed rather than `instanceof`, which fails across duplicate copies of a driver package.
+function isPool(db: pg.Pool | PGlite): db is pg.Pool {
+  return typeof (db as pg.Pool).connect === 'function' && typeof (db as PGlite).exec !== 'function';
+}

@@ -1,0 +1,203 @@
+/**
+ * Every SQL statement the store runs, built once per schema. Names are schema-qualified rather than
+ * resolved through `search_path`, so a shared pool needs no per-connection setup.
+ *
+ * @module
+ */
+import { IDEMPOTENCY_COLUMNS, OUTBOX_COLUMNS, PAYMENT_COLUMNS, REFUND_COLUMNS, TRANSITION_COLUMNS, WEBHOOK_ENDPOINT_COLUMNS } from './rows';
+import { quoteIdent } from './schema';
+
+const placeholders = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => `$${from + i}`).join(', ');
+
+/** Which queued writes a flush carries (at most one payment write per flush). */
+export interface FlushShape {
+  payment: 'insert' | 'update' | null;
+  transitions: boolean;
+  outbox: boolean;
+  idempotency: boolean;
+}
+
+/** The statements for one schema. */
+export type Statements = ReturnType<typeof buildStatements>;
+
+export function buildStatements(schema: string) {
+  const s = quoteIdent(schema);
+  const payments = `${s}.payments`;
+  const refunds = `${s}.refunds`;
+  const transitions = `${s}.transitions`;
+  const idem = `${s}.idempotency_keys`;
+  const inbox = `${s}.inbox_events`;
+  const outbox = `${s}.outbox_events`;
+  const endpoints = `${s}.webhook_endpoints`;
+
+  const flushCache = new Map<string, string>();
+
+  const paymentValues =
+    '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, $17::jsonb, $18::jsonb, $19::jsonb, $20::jsonb, $21, $22, $23';
+
+  const insertPayment = `INSERT INTO ${payments} (${PAYMENT_COLUMNS}) VALUES (${paymentValues}) ON CONFLICT DO NOTHING`;
+  const updatePayment = `UPDATE ${payments} SET
+        order_id = $3, status = $4, amount = $5, currency = $6, amount_captured = $7, amount_refunded = $8,
+        capture_method = $9, gateway = $10, gateway_reference = $11, payment_method = $12, description = $13,
+        customer = $14::jsonb, return_url = $15, notify_url = $16, metadata = $17::jsonb, next_action = $18::jsonb,
+        failure = $19::jsonb, gateway_data = $20::jsonb, updated_at = $21, version = $22
+      WHERE id = $1 AND merchant_id = $2 AND version = $22 - 1
+        AND ($11::text IS NULL OR NOT EXISTS (SELECT 1 FROM ${payments} g WHERE g.gateway = $10 AND g.gateway_reference = $11 AND g.id <> $1))`;
+  return {
+    countOutboxBacklog: `SELECT count(*)::int AS n FROM ${outbox} WHERE status = 'pending'`,
+    insertWebhookEndpoint: `INSERT INTO ${endpoints} (${WEBHOOK_ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) ON CONFLICT DO NOTHING`,
+    listWebhookEndpoints: `SELECT ${WEBHOOK_ENDPOINT_COLUMNS} FROM ${endpoints} WHERE merchant_id = $1 ORDER BY created_at, id`,
+    getWebhookEndpoint: `SELECT ${WEBHOOK_ENDPOINT_COLUMNS} FROM ${endpoints} WHERE merchant_id = $1 AND id = $2`,
+    deleteWebhookEndpoint: `DELETE FROM ${endpoints} WHERE merchant_id = $1 AND id = $2`,
+    getPayment: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $1`,
+    getPaymentOfMerchant: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $1 AND merchant_id = $2`,
+    lockPayment: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $1 FOR UPDATE`,
+    findByGatewayReference: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE gateway = $1 AND gateway_reference = $2`,
+    findByOrderId: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE merchant_id = $1 AND order_id = $2
+      ORDER BY created_at DESC, id DESC LIMIT 1`,
+    /** Builds the list query for the filters present, so each shape gets its own (index-using) plan. */
+    listPayments(filters: { orderId: boolean; status: boolean; startingAfter: boolean }): { sql: string; next: number } {
+      const where = ['merchant_id = $1'];
+      let n = 2;
+      if (filters.orderId) where.push(`order_id = $${n++}`);
+      if (filters.status) where.push(`status = $${n++}`);
+      if (filters.startingAfter) {
+        where.push(`(created_at, id) < (SELECT c.created_at, c.id FROM ${payments} c WHERE c.id = $${n++})`);
+      }
+      return {
+        sql: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${n}`,
+        next: n,
+      };
+    },
+    listToReconcile: `SELECT ${PAYMENT_COLUMNS} FROM ${payments}
+      WHERE status = ANY($1::text[]) AND updated_at < $2 ORDER BY updated_at, id LIMIT $3`,
+    // DO NOTHING (rather than a unique-violation error) keeps the transaction usable after a duplicate.
+    insertPayment,
+    /** Why an insert or update of a payment wrote nothing ($1 id, $2 gateway, $3 reference). */
+    paymentConflicts: `SELECT
+        EXISTS (SELECT 1 FROM ${payments} WHERE gateway = $2 AND gateway_reference = $3 AND id <> $1) AS reference_taken,
+        (SELECT version FROM ${payments} WHERE id = $1) AS version`,
+    /** Parameters: the insert's list without `created_at` (it never changes), so $21 updated_at, $22 version. */
+    // The version check makes the write conditional (optimistic concurrency); the NOT EXISTS guards turn
+    // a unique collision into "no row updated" instead of an error that would abort the transaction.
+    updatePayment,
+
+    getRefund: `SELECT ${REFUND_COLUMNS} FROM ${refunds} WHERE id = $1`,
+    getRefundOfMerchant: `SELECT ${REFUND_COLUMNS} FROM ${refunds} WHERE id = $1 AND merchant_id = $2`,
+    listRefunds: `SELECT ${REFUND_COLUMNS} FROM ${refunds} WHERE payment_id = $1 ORDER BY created_at, id`,
+    listPendingRefunds: `SELECT ${REFUND_COLUMNS} FROM ${refunds} WHERE status = 'PENDING' AND created_at < $1
+      ORDER BY created_at, id LIMIT $2`,
+    // The EXISTS guard reports a missing payment as "nothing inserted" instead of a foreign-key error
+    // that would abort the transaction; the foreign key still stands behind it.
+    insertRefund: `INSERT INTO ${refunds} (${REFUND_COLUMNS})
+      SELECT $1::text, $2::text, $3::text, $4::text, $5::numeric, $6::text, $7::text, $8::text, $9::jsonb, $10::jsonb,
+        $11::timestamptz, $12::timestamptz
+      WHERE EXISTS (SELECT 1 FROM ${payments} WHERE id = $3)
+      ON CONFLICT DO NOTHING`,
+    refundExists: `SELECT EXISTS (SELECT 1 FROM ${refunds} WHERE id = $1) AS refund_taken`,
+    updateRefund: `UPDATE ${refunds} SET status = $4, amount = $5, currency = $6, reason = $7, gateway_reference = $8,
+        failure = $9::jsonb, metadata = $10::jsonb, updated_at = $11
+      WHERE id = $1 AND merchant_id = $2 AND payment_id = $3`,
+
+    listTransitions: `SELECT ${TRANSITION_COLUMNS} FROM ${transitions} WHERE payment_id = $1 ORDER BY seq`,
+    paymentExists: `SELECT EXISTS (SELECT 1 FROM ${payments} WHERE id = $1) AS payment_exists`,
+
+    getIdempotency: `SELECT ${IDEMPOTENCY_COLUMNS} FROM ${idem} WHERE merchant_id = $1 AND key = $2`,
+    lockIdempotency: `SELECT ${IDEMPOTENCY_COLUMNS} FROM ${idem} WHERE merchant_id = $1 AND key = $2 FOR UPDATE`,
+    insertIdempotency: `INSERT INTO ${idem} (${IDEMPOTENCY_COLUMNS}) VALUES (${placeholders(1, 8)}, $9::jsonb, $10, $11)
+      ON CONFLICT (merchant_id, key) DO NOTHING RETURNING ${IDEMPOTENCY_COLUMNS}`,
+    deleteIdempotency: `DELETE FROM ${idem} WHERE merchant_id = $1 AND key = $2`,
+
+    /**
+     * Write-behind flush: the transitions, outbox events and idempotency upserts a transaction queued
+     * since its last statement, in one round trip. Only the tables with queued rows take part, so each
+     * shape is its own small prepared statement. Arrays keep the text independent of the row count;
+     * unnest keeps each table's rows in the order they were queued. JSON travels as text and is cast
+     * here, so both drivers serialise it the same way.
+     */
+    flushWrites: (shape: FlushShape): string => {
+      const key = `${shape.payment ?? '-'}${+shape.transitions}${+shape.outbox}${+shape.idempotency}`;
+      const cached = flushCache.get(key);
+      if (cached) return cached;
+      const ctes: string[] = [];
+      const counts: string[] = [];
+      let n = 1;
+      const p = (type: string) => `$${n++}::${type}[]`;
+      if (shape.payment) {
+        // Parameters: the single-row insert's 23 or the update's 22, first.
+        ctes.push(`pw AS (${shape.payment === 'insert' ? insertPayment : updatePayment} RETURNING id)`);
+        counts.push('(SELECT count(*) FROM pw)::int AS payment');
+        n += shape.payment === 'insert' ? 23 : 22;
+      }
+      if (shape.transitions) {
+        ctes.push(`t AS (
+        INSERT INTO ${transitions} (${TRANSITION_COLUMNS})
+        SELECT u.id, u.merchant_id, u.payment_id, u.refund_id, u.from_status, u.to_status, u.reason, u.actor, u.at
+        FROM unnest(${['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz'].map(p).join(', ')})
+          WITH ORDINALITY AS u (id, merchant_id, payment_id, refund_id, from_status, to_status, reason, actor, at, n)
+        WHERE EXISTS (SELECT 1 FROM ${payments} p WHERE p.id = u.payment_id)${shape.payment === 'insert' ? '\n          OR EXISTS (SELECT 1 FROM pw WHERE pw.id = u.payment_id)' : ''}
+        -- The join may reorder rows; seq (the trail's order) must follow the order of the calls.
+        ORDER BY u.n
+        ON CONFLICT DO NOTHING RETURNING 1)`);
+        counts.push('(SELECT count(*) FROM t)::int AS transitions');
+      }
+      if (shape.outbox) {
+        ctes.push(`o AS (
+        INSERT INTO ${outbox} (id, merchant_id, type, payment_id, refund_id, data, created_at, next_attempt_at)
+        SELECT u.id, u.merchant_id, u.type, u.payment_id, u.refund_id, u.data::jsonb, u.created_at, u.created_at
+        FROM unnest(${['text', 'text', 'text', 'text', 'text', 'text', 'timestamptz'].map(p).join(', ')})
+          AS u (id, merchant_id, type, payment_id, refund_id, data, created_at)
+        ON CONFLICT DO NOTHING RETURNING 1)`);
+        counts.push('(SELECT count(*) FROM o)::int AS outbox');
+      }
+      if (shape.idempotency) {
+        ctes.push(`i AS (
+        INSERT INTO ${idem} (${IDEMPOTENCY_COLUMNS})
+        SELECT u.merchant_id, u.key, u.fingerprint, u.state, u.locked_until, u.recovery_point, u.resource_type, u.resource_id,
+          u.response::jsonb, u.created_at, u.expires_at
+        FROM unnest(${['text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz'].map(p).join(', ')})
+          AS u (merchant_id, key, fingerprint, state, locked_until, recovery_point, resource_type, resource_id, response, created_at, expires_at)
+        ON CONFLICT (merchant_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = EXCLUDED.state,
+          locked_until = EXCLUDED.locked_until, recovery_point = EXCLUDED.recovery_point,
+          resource_type = EXCLUDED.resource_type, resource_id = EXCLUDED.resource_id, response = EXCLUDED.response,
+          created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+        RETURNING 1)`);
+        counts.push('(SELECT count(*) FROM i)::int AS idempotency');
+      }
+      const sql = `WITH ${ctes.join(',\n      ')}\n      SELECT ${counts.join(', ')}`;
+      flushCache.set(key, sql);
+      return sql;
+    },
+    recordInbound: `INSERT INTO ${inbox} (gateway, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+
+    getOutbox: `SELECT ${OUTBOX_COLUMNS} FROM ${outbox} WHERE id = $1`,
+    // SKIP LOCKED: rows another dispatcher is claiming right now are passed over, not waited for.
+    claimOutbox: `WITH due AS (
+        SELECT id FROM ${outbox}
+        WHERE status = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+        ORDER BY next_attempt_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED)
+      UPDATE ${outbox} o SET locked_until = $3 FROM due WHERE o.id = due.id
+      RETURNING ${OUTBOX_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
+    completeDelivered: `UPDATE ${outbox} SET status = 'delivered', attempts = attempts + 1, locked_until = NULL,
+        delivered_at = $2, last_error = NULL WHERE id = $1`,
+    completePending: `UPDATE ${outbox} SET status = 'pending', attempts = attempts + 1, locked_until = NULL,
+        next_attempt_at = $2, last_error = $3 WHERE id = $1`,
+    completeDead: `UPDATE ${outbox} SET status = 'dead', attempts = attempts + 1, locked_until = NULL,
+        last_error = $2 WHERE id = $1`,
+    requeueOutbox: `UPDATE ${outbox} SET status = 'pending', next_attempt_at = $2, locked_until = NULL, delivered_at = NULL
+      WHERE id = $1`,
+
+    // Purges delete one bounded batch per statement so locks stay short and WAL stays small.
+    purgeIdempotency: `DELETE FROM ${idem} d USING (
+        SELECT merchant_id, key FROM ${idem} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED) b
+      WHERE d.merchant_id = b.merchant_id AND d.key = b.key`,
+    purgeOutbox: `DELETE FROM ${outbox} d USING (
+        SELECT id FROM ${outbox} WHERE status = 'delivered' AND delivered_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED) b
+      WHERE d.id = b.id`,
+    // Readiness: the database answers and this schema has every migration this package ships.
+    ping: `SELECT coalesce(max(version), 0) AS version FROM ${s}.schema_migrations`,
+  };
+}

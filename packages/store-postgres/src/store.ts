@@ -1,0 +1,546 @@
+/**
+ * `PostgresStore`: core's Store spec on Postgres. The same statements run on node-postgres and PGlite
+ * through a {@link Driver}.
+ *
+ * Where the guarantees live:
+ * - one transaction per {@link PostgresStore.transaction} call (BEGIN/COMMIT on one connection), retried
+ *   on serialisation failures and deadlocks;
+ * - `lockPayment` is `SELECT ... FOR UPDATE`, the row lock behind the refund-total rule, which the
+ *   `payments_refund_total_check` constraint backs up in the database itself;
+ * - `updatePayment` is a conditional update on `version` (optimistic concurrency);
+ * - idempotency keys are claimed with `INSERT ... ON CONFLICT DO NOTHING` then `SELECT ... FOR UPDATE`,
+ *   so concurrent claimers of one key queue on the row;
+ * - the outbox is claimed with `FOR UPDATE SKIP LOCKED` plus a lease, so dispatchers never share a row.
+ *
+ * @module
+ */
+import {
+  notFound,
+  stateConflict,
+  TenderError,
+  type IdempotencyRecord,
+  type ListPaymentsQuery,
+  type OutboxCompletion,
+  type OutboxEvent,
+  type OutboxRow,
+  type Payment,
+  type ReconcileQuery,
+  type Refund,
+  type Store,
+  type StoreReader,
+  type StoreTx,
+  type Transition,
+  type WebhookEndpoint,
+} from '@tender/core';
+import type { Driver, Queryable, Row } from './driver';
+import { isSerializationFailure, toStoreError } from './errors';
+import { MIGRATIONS, runMigrations, type MigrationResult } from './migrate';
+import {
+  idempotencyParams,
+  iso,
+  json,
+  paymentParams,
+  refundParams,
+  toIdempotencyRecord,
+  toOutboxRow,
+  toPayment,
+  toRefund,
+  toTransition,
+  toWebhookEndpoint,
+} from './rows';
+import { buildStatements, type Statements } from './statements';
+
+/** How many times a transaction that hit a serialisation failure or deadlock is run in total. */
+const TRANSACTION_ATTEMPTS = 4;
+const DEFAULT_PURGE_BATCH = 1000;
+
+async function run(q: Queryable, sql: string, params: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }> {
+  try {
+    return await q.query(sql, params);
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
+
+async function one<T>(q: Queryable, sql: string, params: readonly unknown[], map: (r: Row) => T): Promise<T | null> {
+  const { rows } = await run(q, sql, params);
+  return rows[0] === undefined ? null : map(rows[0]);
+}
+
+async function many<T>(q: Queryable, sql: string, params: readonly unknown[], map: (r: Row) => T): Promise<T[]> {
+  const { rows } = await run(q, sql, params);
+  return rows.map(map);
+}
+
+/** Reads, shared by the store (autocommit, pool) and transactions (one connection). */
+class Reader implements StoreReader {
+  constructor(
+    protected readonly q: Queryable,
+    protected readonly st: Statements,
+  ) {}
+
+  /** Runs before every statement; a transaction sends its queued writes here. */
+  protected async ready(): Promise<void> {}
+
+  async getPayment(id: string, merchantId?: string): Promise<Payment | null> {
+    await this.ready();
+    return merchantId === undefined
+      ? one(this.q, this.st.getPayment, [id], toPayment)
+      : one(this.q, this.st.getPaymentOfMerchant, [id, merchantId], toPayment);
+  }
+
+  async findPaymentByGatewayReference(gateway: string, gatewayReference: string): Promise<Payment | null> {
+    await this.ready();
+    return one(this.q, this.st.findByGatewayReference, [gateway, gatewayReference], toPayment);
+  }
+
+  async findPaymentByOrderId(merchantId: string, orderId: string): Promise<Payment | null> {
+    await this.ready();
+    return one(this.q, this.st.findByOrderId, [merchantId, orderId], toPayment);
+  }
+
+  async listPayments(query: ListPaymentsQuery): Promise<Payment[]> {
+    await this.ready();
+    const filters = {
+      orderId: query.orderId !== undefined,
+      status: query.status !== undefined,
+      startingAfter: query.startingAfter !== undefined,
+    };
+    const { sql } = this.st.listPayments(filters);
+    const params: unknown[] = [query.merchantId];
+    if (filters.orderId) params.push(query.orderId);
+    if (filters.status) params.push(query.status);
+    if (filters.startingAfter) params.push(query.startingAfter);
+    params.push(Math.max(0, Math.floor(query.limit)));
+    return many(this.q, sql, params, toPayment);
+  }
+
+  async listPaymentsToReconcile(query: ReconcileQuery): Promise<Payment[]> {
+    if (query.statuses.length === 0) return [];
+    await this.ready();
+    return many(this.q, this.st.listToReconcile, [[...query.statuses], query.updatedBefore, Math.max(0, Math.floor(query.limit))], toPayment);
+  }
+
+  async getRefund(id: string, merchantId?: string): Promise<Refund | null> {
+    await this.ready();
+    return merchantId === undefined
+      ? one(this.q, this.st.getRefund, [id], toRefund)
+      : one(this.q, this.st.getRefundOfMerchant, [id, merchantId], toRefund);
+  }
+
+  async listRefunds(paymentId: string): Promise<Refund[]> {
+    await this.ready();
+    return many(this.q, this.st.listRefunds, [paymentId], toRefund);
+  }
+
+  async listPendingRefunds(query: { createdBefore: string; limit: number }): Promise<Refund[]> {
+    await this.ready();
+    return many(this.q, this.st.listPendingRefunds, [query.createdBefore, Math.max(0, Math.floor(query.limit))], toRefund);
+  }
+
+  async listTransitions(paymentId: string): Promise<Transition[]> {
+    await this.ready();
+    return many(this.q, this.st.listTransitions, [paymentId], toTransition);
+  }
+
+  async getIdempotencyRecord(merchantId: string, key: string): Promise<IdempotencyRecord | null> {
+    await this.ready();
+    return one(this.q, this.st.getIdempotency, [merchantId, key], toIdempotencyRecord);
+  }
+
+  async getOutboxEvent(id: string): Promise<OutboxRow | null> {
+    await this.ready();
+    return one(this.q, this.st.getOutbox, [id], toOutboxRow);
+  }
+}
+
+function duplicate(code: string, message: string): TenderError {
+  return stateConflict(code, message);
+}
+
+function duplicateReference(payment: Payment): TenderError {
+  return duplicate('duplicate_gateway_reference', `A ${payment.gateway} payment with reference '${payment.gatewayReference}' already exists`);
+}
+
+/**
+ * Writes inside one transaction. Writes that return nothing the caller needs (payment inserts and
+ * updates, transitions, outbox events, idempotency record updates) are queued and sent together in one
+ * statement just before the transaction's next statement or its COMMIT: an engine unit of work (status
+ * change, audit entry, outbox event, idempotency update) then costs one round trip instead of four.
+ * Their errors (`duplicate_*`, `version_conflict`...) surface from that next call or from
+ * `transaction()`, and always roll the whole transaction back. Every read sees the queued writes.
+ */
+class Tx extends Reader implements StoreTx {
+  // Queued rows hold their JSON already serialised: a snapshot at call time, cheaper than a deep copy.
+  #transitions: Transition[] = [];
+  #outbox: Array<Omit<OutboxEvent, 'data'> & { data: string | null }> = [];
+  #idempotency = new Map<string, Omit<IdempotencyRecord, 'response'> & { response: string | null }>();
+  /** At most one queued payment write; a second one flushes the first (two writes of one row cannot share a statement). */
+  #payment: { kind: 'insert' | 'update'; payment: Payment; params: unknown[] } | null = null;
+
+  protected override ready(): Promise<void> {
+    return this.flush();
+  }
+
+  /** Sends the queued writes (no-op when none). */
+  async flush(): Promise<void> {
+    if (this.#payment === null && this.#transitions.length === 0 && this.#outbox.length === 0 && this.#idempotency.size === 0) return;
+    const payment = this.#payment;
+    const transitions = this.#transitions;
+    const outbox = this.#outbox;
+    const idempotency = [...this.#idempotency.values()];
+    this.#transitions = [];
+    this.#outbox = [];
+    this.#idempotency = new Map();
+    this.#payment = null;
+    const column = <T>(rows: T[], pick: (row: T) => unknown) => rows.map(pick);
+    const params: unknown[] = payment ? [...payment.params] : [];
+    if (transitions.length > 0) {
+      params.push(
+        column(transitions, (t) => t.id),
+        column(transitions, (t) => t.merchantId),
+        column(transitions, (t) => t.paymentId),
+        column(transitions, (t) => t.refundId),
+        column(transitions, (t) => t.from),
+        column(transitions, (t) => t.to),
+        column(transitions, (t) => t.reason),
+        column(transitions, (t) => t.actor),
+        column(transitions, (t) => t.at),
+      );
+    }
+    if (outbox.length > 0) {
+      params.push(
+        column(outbox, (e) => e.id),
+        column(outbox, (e) => e.merchantId),
+        column(outbox, (e) => e.type),
+        column(outbox, (e) => e.paymentId),
+        column(outbox, (e) => e.refundId),
+        column(outbox, (e) => e.data),
+        column(outbox, (e) => e.createdAt),
+      );
+    }
+    if (idempotency.length > 0) {
+      params.push(
+        column(idempotency, (i) => i.merchantId),
+        column(idempotency, (i) => i.key),
+        column(idempotency, (i) => i.fingerprint),
+        column(idempotency, (i) => i.state),
+        column(idempotency, (i) => i.lockedUntil),
+        column(idempotency, (i) => i.recoveryPoint),
+        column(idempotency, (i) => i.resourceType),
+        column(idempotency, (i) => i.resourceId),
+        column(idempotency, (i) => i.response),
+        column(idempotency, (i) => i.createdAt),
+        column(idempotency, (i) => i.expiresAt),
+      );
+    }
+    const sql = this.st.flushWrites({
+      payment: payment?.kind ?? null,
+      transitions: transitions.length > 0,
+      outbox: outbox.length > 0,
+      idempotency: idempotency.length > 0,
+    });
+    const { rows } = await run(this.q, sql, params);
+    const written = rows[0] ?? {};
+    if (payment && Number(written.payment) !== 1) {
+      throw payment.kind === 'insert' ? await this.insertFailure(payment.payment) : await this.updateFailure(payment.payment);
+    }
+    if (transitions.length > 0 && Number(written.transitions) !== transitions.length) {
+      for (const paymentId of new Set(transitions.map((t) => t.paymentId))) {
+        const { rows: found } = await run(this.q, this.st.paymentExists, [paymentId]);
+        if (found[0]?.payment_exists !== true) throw notFound('payment', paymentId);
+      }
+      throw duplicate('duplicate_transition', `A transition id was already used (${transitions.map((t) => t.id).join(', ')})`);
+    }
+    if (outbox.length > 0 && Number(written.outbox) !== outbox.length) {
+      throw duplicate('duplicate_outbox_event', `An outbox event id was already used (${outbox.map((e) => e.id).join(', ')})`);
+    }
+  }
+
+  async lockPayment(id: string): Promise<Payment | null> {
+    await this.ready();
+    return one(this.q, this.st.lockPayment, [id], toPayment);
+  }
+
+  async insertPayment(payment: Payment): Promise<void> {
+    const params = paymentParams(payment); // validates amounts now, not at the flush
+    await this.queuePayment({ kind: 'insert', payment: { ...payment }, params });
+  }
+
+  async updatePayment(payment: Payment): Promise<void> {
+    const params = paymentParams(payment);
+    params.splice(20, 1); // created_at never changes
+    await this.queuePayment({ kind: 'update', payment: { ...payment }, params });
+  }
+
+  private async queuePayment(write: { kind: 'insert' | 'update'; payment: Payment; params: unknown[] }): Promise<void> {
+    if (this.#payment !== null) await this.flush();
+    this.#payment = write;
+  }
+
+  /** Why a queued insert wrote nothing: an existing id or gateway reference. */
+  private async insertFailure(payment: Payment): Promise<TenderError> {
+    const conflict = await this.paymentConflicts(payment);
+    if (conflict.version !== null) return duplicate('duplicate_payment', `Payment ${payment.id} already exists`);
+    if (conflict.reference_taken) return duplicateReference(payment);
+    // Collided with a row that was deleted again before we looked: report it as the id.
+    return duplicate('duplicate_payment', `Payment ${payment.id} collided with an existing row`);
+  }
+
+  /** Why a queued update wrote nothing: a missing row, a stale version or a taken gateway reference. */
+  private async updateFailure(payment: Payment): Promise<TenderError> {
+    const conflict = await this.paymentConflicts(payment);
+    if (conflict.version === null) return notFound('payment', payment.id);
+    if (Number(conflict.version) === payment.version - 1 && conflict.reference_taken) return duplicateReference(payment);
+    return stateConflict(
+      'version_conflict',
+      `Payment ${payment.id} was changed concurrently (stored version ${String(conflict.version)}, this write expected ${payment.version - 1})`,
+      { paymentId: payment.id },
+    );
+  }
+
+  private async paymentConflicts(payment: Payment): Promise<Row> {
+    const { rows } = await run(this.q, this.st.paymentConflicts, [payment.id, payment.gateway, payment.gatewayReference]);
+    return rows[0] ?? { version: null };
+  }
+
+  private async assertPaymentExists(paymentId: string): Promise<void> {
+    const { rows } = await run(this.q, this.st.paymentExists, [paymentId]);
+    if (rows[0]?.payment_exists !== true) throw notFound('payment', paymentId);
+  }
+
+  async insertRefund(refund: Refund): Promise<void> {
+    await this.ready();
+    const { rowCount } = await run(this.q, this.st.insertRefund, refundParams(refund));
+    if (rowCount === 1) return;
+    await this.assertPaymentExists(refund.paymentId);
+    throw duplicate('duplicate_refund', `Refund ${refund.id} already exists`);
+  }
+
+  async updateRefund(refund: Refund): Promise<void> {
+    await this.ready();
+    const params = refundParams(refund);
+    params.splice(10, 1); // created_at never changes
+    const { rowCount } = await run(this.q, this.st.updateRefund, params);
+    if (rowCount === 0) throw notFound('refund', refund.id);
+  }
+
+  async appendTransition(transition: Transition): Promise<void> {
+    this.#transitions.push({ ...transition });
+  }
+
+  async claimIdempotencyKey(record: IdempotencyRecord): Promise<{ created: boolean; record: IdempotencyRecord }> {
+    await this.ready();
+    // Usually one pass; a second only when a purge deleted the existing row between the two statements.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await one(this.q, this.st.insertIdempotency, idempotencyParams(record), toIdempotencyRecord);
+      if (inserted) return { created: true, record: inserted };
+      const existing = await one(this.q, this.st.lockIdempotency, [record.merchantId, record.key], toIdempotencyRecord);
+      if (existing) return { created: false, record: existing };
+    }
+    throw new TenderError({
+      type: 'storage_error',
+      code: 'storage_conflict',
+      message: `Idempotency key '${record.key}' kept changing while being claimed`,
+      retryable: true,
+    });
+  }
+
+  async updateIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
+    // One row per key per flush (an upsert cannot touch a row twice in one statement); the last wins.
+    this.#idempotency.set(`${record.merchantId}\u0000${record.key}`, { ...record, response: json(record.response) });
+  }
+
+  async deleteIdempotencyRecord(merchantId: string, key: string): Promise<void> {
+    await this.ready();
+    await run(this.q, this.st.deleteIdempotency, [merchantId, key]);
+  }
+
+  async recordInboundEvent(gateway: string, eventId: string, receivedAt: string): Promise<boolean> {
+    await this.ready();
+    const { rowCount } = await run(this.q, this.st.recordInbound, [gateway, eventId, receivedAt]);
+    return rowCount === 1;
+  }
+
+  async enqueueOutbox(event: OutboxEvent): Promise<void> {
+    this.#outbox.push({ ...event, data: json(event.data ?? {}) });
+  }
+}
+
+/** Options shared by both store factories. */
+export interface PostgresStoreOptions {
+  /**
+   * Postgres schema holding Tender's tables (default `tender`); created by the first migration. Use one
+   * schema per isolated copy (tests, several environments in one database).
+   */
+  schema?: string;
+  /** Run pending migrations when the store is created (default true). */
+  migrate?: boolean;
+}
+
+/**
+ * A Tender {@link Store} on Postgres or PGlite. Create it with `createPostgresStore` or
+ * `createPGliteStore`. Every failure is a `TenderError`: unique violations `state_error`/`duplicate_*`,
+ * lost or refused connections `storage_error`/`storage_unavailable` with `retryable: true`. When a
+ * connection drops during COMMIT the outcome is unknown to the caller but never partial.
+ */
+export class PostgresStore extends Reader implements Store {
+  /** The schema holding the tables. */
+  readonly schema: string;
+  /** `pg` or `pglite`. */
+  readonly driverKind: 'pg' | 'pglite';
+  readonly #driver: Driver;
+  #closed = false;
+
+  /** Prefer the factories; this does not migrate. */
+  constructor(driver: Driver, schema: string) {
+    const st = buildStatements(schema);
+    super(driver, st);
+    this.#driver = driver;
+    this.schema = schema;
+    this.driverKind = driver.kind;
+  }
+
+  /** Applies pending migrations to this store's schema (safe to run from several instances at once). */
+  migrate(): Promise<MigrationResult> {
+    return runMigrations(this.#driver, this.schema);
+  }
+
+  /**
+   * Readiness probe: resolves when the database answers and the schema has every shipped migration.
+   * @throws TenderError `storage_error`/`migrations_pending` (retryable) on an unmigrated schema.
+   */
+  async ping(): Promise<void> {
+    let version: number;
+    try {
+      const { rows } = await this.#driver.query(this.st.ping, []);
+      version = Number(rows[0]?.version ?? 0);
+    } catch (error) {
+      // An unmigrated schema has no schema_migrations table (42P01): not ready, for the same reason.
+      if ((error as { code?: string }).code !== '42P01') throw toStoreError(error);
+      version = 0;
+    }
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+    if (version < latest) {
+      throw new TenderError({
+        type: 'storage_error',
+        code: 'migrations_pending',
+        message: `Schema '${this.schema}' is at migration ${version}; this version of @tender/store-postgres needs ${latest} (run tender-server migrate)`,
+        retryable: true,
+      });
+    }
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      // What `fn` threw goes back to the caller untouched; only the driver's own failures are mapped.
+      let thrownByFn: { error: unknown } | undefined;
+      try {
+        return await this.#driver.transaction(async (q) => {
+          const tx = new Tx(q, this.st);
+          let result: T;
+          try {
+            result = await fn(tx);
+          } catch (error) {
+            thrownByFn = { error };
+            throw error;
+          }
+          await tx.flush();
+          return result;
+        });
+      } catch (error) {
+        if (attempt < TRANSACTION_ATTEMPTS && isSerializationFailure(error)) {
+          // Jittered pause so the transactions that collided do not collide again in lockstep.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+          continue;
+        }
+        if (thrownByFn && thrownByFn.error === error) throw error;
+        throw toStoreError(error);
+      }
+    }
+  }
+
+  async claimOutbox(options: { limit: number; now: string; leaseUntil: string }): Promise<OutboxRow[]> {
+    if (options.limit <= 0) return [];
+    const { rows } = await run(this.#driver, this.st.claimOutbox, [options.now, Math.floor(options.limit), options.leaseUntil]);
+    // RETURNING has no order; hand rows out oldest-due first.
+    rows.sort((a, b) => {
+      const due = iso(a.next_attempt_at).localeCompare(iso(b.next_attempt_at));
+      return due !== 0 ? due : String(a.id) < String(b.id) ? -1 : 1;
+    });
+    return rows.map(toOutboxRow);
+  }
+
+  /** An unknown id is ignored, as by `MemoryStore`: the row may have been purged meanwhile. */
+  async completeOutbox(id: string, completion: OutboxCompletion): Promise<void> {
+    switch (completion.status) {
+      case 'delivered':
+        await run(this.#driver, this.st.completeDelivered, [id, completion.at]);
+        return;
+      case 'pending':
+        await run(this.#driver, this.st.completePending, [id, completion.nextAttemptAt, completion.error]);
+        return;
+      case 'dead':
+        await run(this.#driver, this.st.completeDead, [id, completion.error]);
+        return;
+    }
+  }
+
+  async requeueOutbox(id: string, now: string): Promise<boolean> {
+    const { rowCount } = await run(this.#driver, this.st.requeueOutbox, [id, now]);
+    return rowCount > 0;
+  }
+
+  async purge(options: { now: string; deliveredBefore: string; batchSize?: number }): Promise<{ idempotency: number; outbox: number }> {
+    const batch = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_PURGE_BATCH));
+    const drain = async (sql: string, cutoff: string) => {
+      let total = 0;
+      for (;;) {
+        const { rowCount } = await run(this.#driver, sql, [cutoff, batch]);
+        total += rowCount;
+        if (rowCount < batch) return total;
+      }
+    };
+    const idempotency = await drain(this.st.purgeIdempotency, options.now);
+    const outbox = await drain(this.st.purgeOutbox, options.deliveredBefore);
+    return { idempotency, outbox };
+  }
+
+  async countOutboxBacklog(): Promise<number> {
+    const { rows } = await run(this.#driver, this.st.countOutboxBacklog, []);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async createWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    const { rowCount } = await run(this.#driver, this.st.insertWebhookEndpoint, [
+      endpoint.id,
+      endpoint.merchantId,
+      endpoint.url,
+      JSON.stringify(endpoint.events),
+      endpoint.secret,
+      endpoint.description,
+      endpoint.createdAt,
+    ]);
+    if (rowCount === 0) throw duplicate('duplicate_webhook_endpoint', `Webhook endpoint ${endpoint.id} already exists`);
+  }
+
+  listWebhookEndpoints(merchantId: string): Promise<WebhookEndpoint[]> {
+    return many(this.#driver, this.st.listWebhookEndpoints, [merchantId], toWebhookEndpoint);
+  }
+
+  getWebhookEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint | null> {
+    return one(this.#driver, this.st.getWebhookEndpoint, [merchantId, id], toWebhookEndpoint);
+  }
+
+  async deleteWebhookEndpoint(merchantId: string, id: string): Promise<boolean> {
+    const { rowCount } = await run(this.#driver, this.st.deleteWebhookEndpoint, [merchantId, id]);
+    return rowCount > 0;
+  }
+
+  /** Releases the pool or PGlite instance if the store created it; idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#driver.close();
+  }
+}

@@ -1,0 +1,26 @@
+import { runStoreConformance } from '@tender/core/testing';
+import { createPostgresStore } from '@tender/store-postgres';
+import type pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { dropSchema, testPool, uniqueSchema } from './helpers';
+
+let pool: pg.Pool;
+beforeAll(async () => {
+  pool = await testPool({ max: 12 });
+});
+afterAll(async () => {
+  await pool.end();
+});
+
+// A fresh schema per test: the suite expects an empty store each time.
+runStoreConformance('PostgresStore (node-postgres)', async () => {
+  const schema = uniqueSchema('conf');
+  const store = await createPostgresStore({ pool, schema });
+  return {
+    store,
+    teardown: async () => {
+      await store.close();
+      await dropSchema(pool, schema);
+    },
+  };
+});

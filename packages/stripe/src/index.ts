@@ -1,0 +1,21 @@
+/**
+ * `@tender/stripe`: the Stripe gateway for Tender, speaking Stripe's REST API directly (no `stripe`
+ * npm package) through core's HTTP transport. The fake Stripe for tests lives in
+ * `@tender/stripe/sandbox`.
+ *
+ * @packageDocumentation
+ */
+export { createStripeGateway, stripeIdempotencyKey, type StripeGateway } from './stripe-gateway';
+export * from './config';
+export { encodeForm, flattenForm, encodeFormComponent, type FormValue } from './form-encoding';
+export { toStripeAmount, fromStripeAmount, stripeDecimals, STRIPE_ZERO_DECIMAL, STRIPE_THREE_DECIMAL } from './amounts';
+export {
+  verifyStripeSignature,
+  signStripePayload,
+  computeStripeSignature,
+  type StripeSignatureErrorCode,
+  type VerifyStripeSignatureOptions,
+  type SignStripePayloadOptions,
+} from './signature';
+export { paymentIntentToResult, refundToResult, stripeErrorToTenderError, eventToWebhookEvents, failureFromStripeError } from './transformers';
+export type * from './stripe-types';

@@ -1,0 +1,572 @@
+/**
+ * The sandbox's Stripe: PaymentIntents, Charges, Refunds and Events held in memory, with Stripe's
+ * object shapes, state rules and error JSON. HTTP concerns live in `server.ts`.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { STRIPE_THREE_DECIMAL } from '../amounts';
+import type {
+  StripeCharge,
+  StripeErrorObject,
+  StripeEvent,
+  StripePaymentIntent,
+  StripePaymentIntentStatus,
+  StripeRefund,
+} from '../stripe-types';
+import { TEST_CARDS, type TestCard } from './test-cards';
+
+/** A Stripe error response the handlers throw. */
+export class SandboxError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: StripeErrorObject,
+    /** Whether Stripe would save this response under the idempotency key (it ran the endpoint). */
+    readonly executed = false,
+  ) {
+    super(error.message);
+  }
+}
+
+/** Who made a request (for `event.request`). */
+export interface RequestInfo {
+  requestId: string;
+  idempotencyKey: string | null;
+}
+
+type Params = Record<string, unknown>;
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+// Ids need no cryptographic freshness per call; drawing from a refilled pool keeps ids cheap.
+let pool = randomBytes(4096);
+let poolOffset = 0;
+
+/** A Stripe-looking id (`pi_3Q...`): prefix and 24 random alphanumerics. */
+export function stripeId(prefix: string, length = 24): string {
+  if (poolOffset + length > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  let out = `${prefix}_`;
+  for (let i = 0; i < length; i++) out += ALNUM[pool[poolOffset + i]! % ALNUM.length];
+  poolOffset += length;
+  return out;
+}
+
+const DOC = 'https://stripe.com/docs/error-codes/';
+
+function invalid(message: string, param?: string, code?: string, extra: Partial<StripeErrorObject> = {}): SandboxError {
+  return new SandboxError(400, {
+    type: 'invalid_request_error',
+    message,
+    ...(code ? { code, doc_url: `${DOC}${code.replace(/_/g, '-')}` } : {}),
+    ...(param ? { param } : {}),
+    ...extra,
+  });
+}
+
+/** 404 in Stripe's words. */
+export function missing(resource: string, id: string, param = 'id'): SandboxError {
+  return new SandboxError(404, {
+    type: 'invalid_request_error',
+    code: 'resource_missing',
+    doc_url: `${DOC}resource-missing`,
+    message: `No such ${resource}: '${id}'`,
+    param,
+  });
+}
+
+function str(params: Params, key: string): string | undefined {
+  const v = params[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw invalid(`Invalid string: ${JSON.stringify(v)}`, key);
+  return v;
+}
+
+function int(params: Params, key: string, required = false): number | undefined {
+  const v = params[key];
+  if (v === undefined || v === '') {
+    if (required) throw invalid(`Missing required param: ${key}.`, key, 'parameter_missing');
+    return undefined;
+  }
+  if (typeof v !== 'string' || !/^-?[0-9]+$/.test(v)) throw invalid(`Invalid integer: ${String(v)}`, key, 'parameter_invalid_integer');
+  return Number(v);
+}
+
+function bool(params: Params, key: string): boolean | undefined {
+  const v = params[key];
+  if (v === undefined) return undefined;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw invalid(`Invalid boolean: ${String(v)}`, key);
+}
+
+function enumOf<T extends string>(params: Params, key: string, values: readonly T[]): T | undefined {
+  const v = str(params, key);
+  if (v === undefined || v === '') return undefined;
+  if (!values.includes(v as T)) throw invalid(`Invalid ${key}: must be one of ${values.join(', ')}`, key);
+  return v as T;
+}
+
+/** Applies a `metadata` parameter with Stripe's rules: `''` unsets a key, `metadata=` clears all. */
+function applyMetadata(current: Record<string, string>, value: unknown): Record<string, string> {
+  if (value === undefined) return current;
+  if (value === '') return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('Invalid object', 'metadata');
+  const next = { ...current };
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== 'string') throw invalid(`Invalid string: ${JSON.stringify(v)}`, `metadata[${k}]`);
+    if (k.length > 40) throw invalid(`Metadata keys can have up to 40 characters; ${k} has ${k.length}.`, `metadata[${k}]`);
+    if (v.length > 500) throw invalid(`Metadata values can have up to 500 characters, but you passed in a value that is ${v.length} characters.`, `metadata[${k}]`);
+    if (v === '') delete next[k];
+    else next[k] = v;
+  }
+  if (Object.keys(next).length > 50) throw invalid('You can have up to 50 metadata keys.', 'metadata');
+  return next;
+}
+
+function checkAmount(amount: number, currency: string, param: string): void {
+  if (amount < 1) throw invalid('This value must be greater than or equal to 1.', param, 'amount_too_small');
+  if (amount > 99_999_999) throw invalid('Amount must be no more than 99,999,999.', param, 'amount_too_large');
+  if (STRIPE_THREE_DECIMAL.has(currency.toUpperCase()) && amount % 10 !== 0) {
+    throw invalid(`Amounts in ${currency} must be rounded to the nearest ten (the last digit must be 0).`, param, 'invalid_amount');
+  }
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Listener for events the sandbox creates. */
+export type EventListener = (event: StripeEvent) => void;
+
+/** The in-memory Stripe account. */
+export class SandboxAccount {
+  readonly paymentIntents = new Map<string, StripePaymentIntent>();
+  readonly charges = new Map<string, StripeCharge>();
+  readonly refunds = new Map<string, StripeRefund>();
+  /** The most recent events, oldest first (at most `eventHistory` of them). */
+  readonly events: StripeEvent[] = [];
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(
+    private readonly apiVersion: string,
+    /** Base URL of the sandbox, for 3-D Secure page links. */
+    private readonly baseUrl: () => string,
+    private readonly eventHistory = 10_000,
+  ) {}
+
+  /** Subscribes to created events. */
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Records and publishes an event. Invariant: nested values of Stripe objects are replaced, never mutated. */
+  private emit(type: string, object: object, request: RequestInfo | null): void {
+    const event: StripeEvent = {
+      id: stripeId('evt'),
+      object: 'event',
+      api_version: this.apiVersion,
+      created: now(),
+      // The event shows the object as it was at that moment. A shallow copy is a true snapshot
+      // because this module never mutates nested values in place (it assigns new ones).
+      data: { object: { ...(object as Record<string, unknown>) } },
+      livemode: false,
+      pending_webhooks: 1,
+      request: request ? { id: request.requestId, idempotency_key: request.idempotencyKey } : { id: null, idempotency_key: null },
+      type,
+    };
+    this.events.push(event);
+    // Trimmed in batches so a long run does not shift the whole array on every event.
+    if (this.events.length > 2 * this.eventHistory) this.events.splice(0, this.events.length - this.eventHistory);
+    for (const listener of this.listeners) listener(event);
+  }
+
+  // ---- PaymentIntents -------------------------------------------------------------------------
+
+  createPaymentIntent(params: Params, request: RequestInfo): StripePaymentIntent {
+    const amount = int(params, 'amount', true)!;
+    const currencyRaw = str(params, 'currency');
+    if (!currencyRaw) throw invalid('Missing required param: currency.', 'currency', 'parameter_missing');
+    if (!/^[a-zA-Z]{3}$/.test(currencyRaw)) throw invalid(`Invalid currency: ${currencyRaw}.`, 'currency', 'invalid_currency' as string);
+    const currency = currencyRaw.toLowerCase();
+    checkAmount(amount, currency, 'amount');
+    const captureMethod = enumOf(params, 'capture_method', ['automatic', 'automatic_async', 'manual'] as const) ?? 'automatic_async';
+    const confirm = bool(params, 'confirm') ?? false;
+    const paymentMethod = str(params, 'payment_method') || null;
+    if (paymentMethod && !TEST_CARDS[paymentMethod]) throw missing('PaymentMethod', paymentMethod, 'payment_method');
+    const types = params.payment_method_types;
+    if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) throw invalid('Invalid array', 'payment_method_types');
+    const id = stripeId('pi');
+    const pi: StripePaymentIntent = {
+      id,
+      object: 'payment_intent',
+      amount,
+      amount_capturable: 0,
+      amount_details: { tip: {} },
+      amount_received: 0,
+      application: null,
+      application_fee_amount: null,
+      automatic_payment_methods: types ? null : { allow_redirects: 'always', enabled: true },
+      canceled_at: null,
+      cancellation_reason: null,
+      capture_method: captureMethod,
+      client_secret: `${id}_secret_${stripeId('x', 25).slice(2)}`,
+      confirmation_method: 'automatic',
+      created: now(),
+      currency,
+      customer: null,
+      description: str(params, 'description') || null,
+      last_payment_error: null,
+      latest_charge: null,
+      livemode: false,
+      metadata: applyMetadata({}, params.metadata),
+      next_action: null,
+      on_behalf_of: null,
+      payment_method: paymentMethod,
+      payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
+      payment_method_types: (types as string[] | undefined) ?? ['card'],
+      processing: null,
+      receipt_email: str(params, 'receipt_email') || null,
+      review: null,
+      setup_future_usage: null,
+      shipping: null,
+      source: null,
+      statement_descriptor: null,
+      statement_descriptor_suffix: null,
+      status: paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
+      transfer_data: null,
+      transfer_group: null,
+    };
+    this.paymentIntents.set(id, pi);
+    this.emit('payment_intent.created', pi, request);
+    if (confirm) {
+      if (!paymentMethod) {
+        throw invalid(
+          'You cannot confirm this PaymentIntent because it\'s missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.',
+          undefined,
+          'payment_intent_unexpected_state',
+          { payment_intent: structuredClone(pi) },
+        );
+      }
+      return this.runConfirm(pi, paymentMethod, str(params, 'return_url') ?? null, request);
+    }
+    return pi;
+  }
+
+  retrievePaymentIntent(id: string): StripePaymentIntent {
+    const pi = this.paymentIntents.get(id);
+    if (!pi) throw missing('payment_intent', id, 'intent');
+    return pi;
+  }
+
+  updatePaymentIntent(id: string, params: Params): StripePaymentIntent {
+    const pi = this.retrievePaymentIntent(id);
+    if (params.metadata !== undefined) pi.metadata = applyMetadata(pi.metadata, params.metadata);
+    const description = str(params, 'description');
+    if (description !== undefined) pi.description = description || null;
+    return pi;
+  }
+
+  confirmPaymentIntent(id: string, params: Params, request: RequestInfo): StripePaymentIntent {
+    const pi = this.retrievePaymentIntent(id);
+    if (pi.status !== 'requires_payment_method' && pi.status !== 'requires_confirmation') throw this.unexpectedState(pi, 'confirm', ['requires_payment_method', 'requires_confirmation']);
+    const paymentMethod = str(params, 'payment_method') || pi.payment_method;
+    if (!paymentMethod) throw invalid('You must provide a payment method to confirm this PaymentIntent.', 'payment_method', 'payment_intent_unexpected_state');
+    if (!TEST_CARDS[paymentMethod]) throw missing('PaymentMethod', paymentMethod, 'payment_method');
+    return this.runConfirm(pi, paymentMethod, str(params, 'return_url') ?? null, request);
+  }
+
+  private runConfirm(pi: StripePaymentIntent, paymentMethod: string, returnUrl: string | null, request: RequestInfo): StripePaymentIntent {
+    const card = TEST_CARDS[paymentMethod]!;
+    pi.payment_method = paymentMethod;
+    pi.last_payment_error = null;
+    if (card.threeDSecure) {
+      const url = `${this.baseUrl()}/_sandbox/3ds/${pi.id}`;
+      pi.status = 'requires_action';
+      pi.next_action = returnUrl
+        ? { type: 'redirect_to_url', redirect_to_url: { return_url: returnUrl, url } }
+        : { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: url, source: stripeId('src') } };
+      this.emit('payment_intent.requires_action', pi, request);
+      return pi;
+    }
+    return this.authorise(pi, card, request);
+  }
+
+  /** Finishes a payment once the card (and 3-D Secure, if any) is through. */
+  private authorise(pi: StripePaymentIntent, card: TestCard, request: RequestInfo | null): StripePaymentIntent {
+    pi.next_action = null;
+    const charge = this.createCharge(pi, card);
+    pi.latest_charge = charge.id;
+    if (card.decline) {
+      const error: StripeErrorObject = {
+        type: 'card_error',
+        code: card.decline.code,
+        decline_code: card.decline.declineCode,
+        message: card.decline.message,
+        charge: charge.id,
+        doc_url: `${DOC}${card.decline.code.replace(/_/g, '-')}`,
+        payment_method: { id: pi.payment_method!, type: 'card' },
+      };
+      pi.status = 'requires_payment_method';
+      pi.last_payment_error = error;
+      this.emit('charge.failed', charge, request);
+      this.emit('payment_intent.payment_failed', pi, request);
+      throw new SandboxError(402, { ...error, payment_intent: structuredClone(pi) }, true);
+    }
+    if (pi.capture_method === 'manual') {
+      pi.status = 'requires_capture';
+      pi.amount_capturable = pi.amount;
+      this.emit('charge.succeeded', charge, request);
+      this.emit('payment_intent.amount_capturable_updated', pi, request);
+    } else {
+      pi.status = 'succeeded';
+      pi.amount_received = pi.amount;
+      charge.captured = true;
+      charge.amount_captured = pi.amount;
+      this.emit('charge.succeeded', charge, request);
+      this.emit('payment_intent.succeeded', pi, request);
+    }
+    return pi;
+  }
+
+  private createCharge(pi: StripePaymentIntent, card: TestCard): StripeCharge {
+    const failed = card.decline !== undefined;
+    const charge: StripeCharge = {
+      id: stripeId('ch'),
+      object: 'charge',
+      amount: pi.amount,
+      amount_captured: 0,
+      amount_refunded: 0,
+      balance_transaction: null,
+      captured: false,
+      created: now(),
+      currency: pi.currency,
+      description: pi.description,
+      disputed: false,
+      failure_code: failed ? card.decline!.code : null,
+      failure_message: failed ? card.decline!.message : null,
+      livemode: false,
+      metadata: { ...pi.metadata },
+      outcome: failed
+        ? { network_status: 'declined_by_network', reason: card.decline!.declineCode, risk_level: 'normal', seller_message: 'The bank did not return any further details with this decline.', type: 'issuer_declined' }
+        : { network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' },
+      paid: !failed,
+      payment_intent: pi.id,
+      payment_method: pi.payment_method,
+      payment_method_details: { card: { brand: card.brand, last4: card.last4, exp_month: 12, exp_year: 2034, funding: 'credit', country: 'US' }, type: 'card' },
+      refunded: false,
+      status: failed ? 'failed' : 'succeeded',
+    };
+    this.charges.set(charge.id, charge);
+    return charge;
+  }
+
+  /** Completes (or fails) a pending 3-D Secure challenge, as the customer would on the bank's page. */
+  completeThreeDSecure(id: string, outcome: 'approve' | 'decline'): StripePaymentIntent {
+    const pi = this.retrievePaymentIntent(id);
+    if (pi.status !== 'requires_action') throw this.unexpectedState(pi, 'authenticate', ['requires_action']);
+    const card = TEST_CARDS[pi.payment_method ?? ''] ?? TEST_CARDS.pm_card_visa!;
+    if (outcome === 'decline') {
+      pi.status = 'requires_payment_method';
+      pi.next_action = null;
+      pi.last_payment_error = {
+        type: 'invalid_request_error',
+        code: 'payment_intent_authentication_failure',
+        doc_url: `${DOC}payment-intent-authentication-failure`,
+        message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+        payment_method: { id: pi.payment_method!, type: 'card' },
+      };
+      this.emit('payment_intent.payment_failed', pi, null);
+      return pi;
+    }
+    try {
+      return this.authorise(pi, card, null);
+    } catch (error) {
+      if (error instanceof SandboxError) return pi;
+      throw error;
+    }
+  }
+
+  capturePaymentIntent(id: string, params: Params, request: RequestInfo): StripePaymentIntent {
+    const pi = this.retrievePaymentIntent(id);
+    if (pi.status !== 'requires_capture') throw this.unexpectedState(pi, 'capture', ['requires_capture']);
+    const amount = int(params, 'amount_to_capture') ?? pi.amount_capturable;
+    if (amount > pi.amount_capturable) {
+      throw invalid(`The amount_to_capture (${amount}) must be less than or equal to the amount_capturable (${pi.amount_capturable}).`, 'amount_to_capture', 'amount_too_large');
+    }
+    checkAmount(amount, pi.currency, 'amount_to_capture');
+    if (params.metadata !== undefined) pi.metadata = applyMetadata(pi.metadata, params.metadata);
+    pi.status = 'succeeded';
+    pi.amount_received = amount;
+    pi.amount_capturable = 0;
+    const charge = this.charges.get(pi.latest_charge ?? '');
+    if (charge) {
+      charge.captured = true;
+      charge.amount_captured = amount;
+      // Stripe refunds the uncaptured remainder of a partial capture automatically.
+      if (amount < charge.amount) charge.amount_refunded = charge.amount - amount;
+      this.emit('charge.captured', charge, request);
+    }
+    this.emit('payment_intent.succeeded', pi, request);
+    return pi;
+  }
+
+  cancelPaymentIntent(id: string, params: Params, request: RequestInfo): StripePaymentIntent {
+    const pi = this.retrievePaymentIntent(id);
+    const allowed: StripePaymentIntentStatus[] = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
+    if (!allowed.includes(pi.status)) throw this.unexpectedState(pi, 'cancel', allowed);
+    pi.status = 'canceled';
+    pi.canceled_at = now();
+    pi.cancellation_reason = enumOf(params, 'cancellation_reason', ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const) ?? null;
+    pi.amount_capturable = 0;
+    pi.next_action = null;
+    this.emit('payment_intent.canceled', pi, request);
+    return pi;
+  }
+
+  /** `GET /v1/payment_intents/search`: supports `metadata['k']:'v'`, `status:'s'`, joined with AND. */
+  searchPaymentIntents(query: string): StripePaymentIntent[] {
+    const clauses = query.split(/\s+AND\s+/i).map((c) => c.trim()).filter(Boolean);
+    if (clauses.length === 0) throw invalid('Missing required param: query.', 'query', 'parameter_missing');
+    const tests = clauses.map((clause) => {
+      const m = /^metadata\[(["'])(.+?)\1\]:(["'])(.*)\3$/.exec(clause);
+      if (m) return (pi: StripePaymentIntent) => pi.metadata[m[2]!] === m[4]!.replace(/\\'/g, "'");
+      const s = /^status:(["'])(.+)\1$/.exec(clause);
+      if (s) return (pi: StripePaymentIntent) => pi.status === s[2];
+      throw invalid(`Unsupported search query clause: ${clause}`, 'query');
+    });
+    return [...this.paymentIntents.values()].filter((pi) => tests.every((t) => t(pi))).reverse();
+  }
+
+  private unexpectedState(pi: StripePaymentIntent, action: string, allowed: readonly string[]): SandboxError {
+    return invalid(
+      `This PaymentIntent could not be ${action === 'capture' ? 'captured' : action === 'cancel' ? 'canceled' : action === 'confirm' ? 'confirmed' : 'authenticated'} because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be ${action === 'capture' ? 'captured' : action === 'cancel' ? 'canceled' : 'confirmed'}: ${allowed.join(', ')}.`,
+      undefined,
+      'payment_intent_unexpected_state',
+      { payment_intent: structuredClone(pi) },
+    );
+  }
+
+  // ---- Refunds --------------------------------------------------------------------------------
+
+  createRefund(params: Params, request: RequestInfo | null): StripeRefund {
+    const piId = str(params, 'payment_intent');
+    const chargeId = str(params, 'charge');
+    if (!piId && !chargeId) throw invalid('One of the following params should be provided for this request: payment_intent or charge.', undefined, 'parameter_missing');
+    let charge: StripeCharge | undefined;
+    let pi: StripePaymentIntent | undefined;
+    if (piId) {
+      pi = this.paymentIntents.get(piId);
+      if (!pi) throw missing('payment_intent', piId, 'payment_intent');
+      charge = this.charges.get(pi.latest_charge ?? '');
+    } else {
+      charge = this.charges.get(chargeId!);
+      if (!charge) throw missing('charge', chargeId!, 'charge');
+      pi = charge.payment_intent ? this.paymentIntents.get(charge.payment_intent) : undefined;
+    }
+    if (!charge || !charge.captured || charge.status !== 'succeeded') {
+      throw invalid(`This PaymentIntent (${pi?.id ?? chargeId}) does not have a successful charge to refund.`, undefined, 'charge_not_refundable' as string);
+    }
+    const remaining = charge.amount_captured - this.refundedOf(charge);
+    if (remaining <= 0) throw invalid(`Charge ${charge.id} has already been refunded.`, undefined, 'charge_already_refunded');
+    const amount = int(params, 'amount') ?? remaining;
+    if (amount > remaining) {
+      throw invalid(`Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount', 'amount_too_large');
+    }
+    checkAmount(amount, charge.currency, 'amount');
+    const reason = enumOf(params, 'reason', ['duplicate', 'fraudulent', 'requested_by_customer'] as const) ?? null;
+    const refund: StripeRefund = {
+      id: stripeId('re'),
+      object: 'refund',
+      amount,
+      balance_transaction: null,
+      charge: charge.id,
+      created: now(),
+      currency: charge.currency,
+      destination_details: { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
+      metadata: applyMetadata({}, params.metadata),
+      payment_intent: charge.payment_intent,
+      reason,
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status: 'succeeded',
+      transfer_reversal: null,
+    };
+    this.refunds.set(refund.id, refund);
+    charge.amount_refunded += amount;
+    charge.refunded = charge.amount_refunded >= charge.amount;
+    this.emit('refund.created', refund, request);
+    this.emit('charge.refunded', charge, request);
+    const card = TEST_CARDS[String(charge.payment_method)];
+    if (card?.refundFails) setImmediate(() => this.failRefund(refund.id, 'expired_or_canceled_card'));
+    return refund;
+  }
+
+  /** Moves a refund to `failed` (the card could not take it), as Stripe reports it later. */
+  failRefund(id: string, failureReason = 'declined'): StripeRefund {
+    const refund = this.refunds.get(id);
+    if (!refund) throw missing('refund', id);
+    if (refund.status === 'failed') return refund;
+    refund.status = 'failed';
+    refund.failure_reason = failureReason;
+    const charge = this.charges.get(refund.charge ?? '');
+    if (charge) {
+      charge.amount_refunded -= refund.amount;
+      charge.refunded = false;
+    }
+    this.emit('refund.updated', refund, null);
+    this.emit('refund.failed', refund, null);
+    return refund;
+  }
+
+  private refundedOf(charge: StripeCharge): number {
+    // Partial capture releases the rest without a Refund object; count only real refunds here.
+    let total = 0;
+    for (const r of this.refunds.values()) if (r.charge === charge.id && r.status !== 'failed' && r.status !== 'canceled') total += r.amount;
+    return total;
+  }
+
+  retrieveRefund(id: string): StripeRefund {
+    const refund = this.refunds.get(id);
+    if (!refund) throw missing('refund', id);
+    return refund;
+  }
+
+  /** Refunds newest first, optionally for one PaymentIntent or Charge. */
+  listRefunds(filter: { paymentIntent?: string; charge?: string }): StripeRefund[] {
+    return [...this.refunds.values()]
+      .filter((r) => (!filter.paymentIntent || r.payment_intent === filter.paymentIntent) && (!filter.charge || r.charge === filter.charge))
+      .reverse();
+  }
+
+  retrieveCharge(id: string): StripeCharge {
+    const charge = this.charges.get(id);
+    if (!charge) throw missing('charge', id);
+    return charge;
+  }
+
+  /** Opens a dispute on a payment's charge (`charge.dispute.created`). */
+  createDispute(paymentIntentId: string, reason = 'fraudulent'): Record<string, unknown> {
+    const pi = this.retrievePaymentIntent(paymentIntentId);
+    const charge = this.retrieveCharge(pi.latest_charge ?? '');
+    charge.disputed = true;
+    const dispute = {
+      id: stripeId('dp'),
+      object: 'dispute',
+      amount: charge.amount_captured,
+      charge: charge.id,
+      created: now(),
+      currency: charge.currency,
+      evidence_details: { due_by: now() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: pi.id,
+      reason,
+      status: 'needs_response',
+    };
+    this.emit('charge.dispute.created', dispute, null);
+    return dispute;
+  }
+}

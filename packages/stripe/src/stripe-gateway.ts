@@ -1,0 +1,334 @@
+/**
+ * The Stripe gateway: PaymentIntents and Refunds over Stripe's REST API (form-encoded v1), sent
+ * through core's HttpTransport so retries, circuit breaking and metrics match every other gateway.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import * as core from '@tender/core';
+import {
+  TenderError,
+  type ClientConfig,
+  type GatewayCallContext,
+  type GatewayCancelInput,
+  type GatewayCaptureInput,
+  type GatewayCreatePaymentInput,
+  type GatewayPaymentResult,
+  type GatewayRefundInput,
+  type GatewayRefundResult,
+  type GatewayRetrieveInput,
+  type GatewayV1,
+  type HttpResponse,
+  type HttpTransport,
+  type ParsedWebhook,
+  type WebhookRequest,
+} from '@tender/core';
+import { toStripeAmount } from './amounts';
+import {
+  METADATA_ORDER_ID,
+  METADATA_PAYMENT_ID,
+  METADATA_REFUND_ID,
+  STRIPE_API_VERSION,
+  STRIPE_DEFAULT_BASE_URL,
+  STRIPE_DEFAULT_TOLERANCE_SECONDS,
+  type StripeGatewayOptions,
+} from './config';
+import { encodeForm, type FormValue } from './form-encoding';
+import { verifyStripeSignature } from './signature';
+import type { StripeErrorObject, StripeEvent, StripeList, StripePaymentIntent, StripeRefund } from './stripe-types';
+import { eventToWebhookEvents, paymentIntentToResult, refundToResult, stripeErrorToTenderError } from './transformers';
+
+/** Refund reasons Stripe accepts in its `reason` enum; anything else travels in metadata. */
+const STRIPE_REFUND_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer']);
+
+/** Stripe allows idempotency keys up to 255 characters. */
+const MAX_IDEMPOTENCY_KEY = 255;
+
+/** The Stripe gateway object: Gateway spec v1 plus Stripe-specific helpers. */
+export interface StripeGateway extends GatewayV1 {
+  readonly id: 'stripe';
+  /** Synchronous here: verification needs no I/O. */
+  verifyWebhook(request: WebhookRequest, now: Date): void;
+  /** Synchronous here: parsing needs no I/O. */
+  parseWebhook(request: WebhookRequest): ParsedWebhook;
+  clientConfig(input?: { paymentMethod?: string; currency?: string }): ClientConfig;
+  /** Releases the transport's pooled connections when this gateway created it. */
+  close(): Promise<void>;
+}
+
+interface CallOptions {
+  operation: string;
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Creates the Stripe gateway (id `stripe`).
+ * @example
+ * const stripe = createStripeGateway({ secretKey: process.env.STRIPE_SECRET_KEY!, webhookSecret: process.env.STRIPE_WEBHOOK_SECRET });
+ */
+export function createStripeGateway(options: StripeGatewayOptions): StripeGateway {
+  if (typeof options.secretKey !== 'string' || options.secretKey.trim() === '') {
+    throw core.invalidRequest('invalid_configuration', 'Stripe secretKey is required', 'secretKey');
+  }
+  const base = `${(options.baseUrl ?? STRIPE_DEFAULT_BASE_URL).replace(/\/+$/, '')}/v1/`;
+  const ownsTransport = options.transport === undefined;
+  const transport = options.transport ?? defaultTransport(options.timeoutMs);
+  const secrets = options.webhookSecret === undefined ? [] : typeof options.webhookSecret === 'string' ? [options.webhookSecret] : [...options.webhookSecret];
+  const tolerance = options.webhookToleranceSeconds ?? STRIPE_DEFAULT_TOLERANCE_SECONDS;
+  // Built once: every request shares these, so per-call work is only the body and the key.
+  const baseHeaders: Record<string, string> = Object.freeze({
+    authorization: `Bearer ${options.secretKey}`,
+    'stripe-version': options.apiVersion ?? STRIPE_API_VERSION,
+    accept: 'application/json',
+  }) as Record<string, string>;
+  const shouldRetry = (response: HttpResponse): boolean | undefined => {
+    const hint = response.headers['stripe-should-retry'];
+    return hint === 'true' ? true : hint === 'false' ? false : undefined;
+  };
+
+  async function send(method: 'GET' | 'POST', path: string, params: Record<string, FormValue> | undefined, call: CallOptions): Promise<{ status: number; headers: Record<string, string>; json: unknown }> {
+    const headers: Record<string, string> = { ...baseHeaders };
+    let body: string | undefined;
+    let url = base + path;
+    if (method === 'POST') {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = params ? encodeForm(params) : '';
+      if (call.idempotencyKey) headers['idempotency-key'] = stripeIdempotencyKey(call.idempotencyKey);
+    } else if (params) {
+      const query = encodeForm(params);
+      if (query) url += `?${query}`;
+    }
+    const response = await transport.request({
+      method,
+      url,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      // GETs and keyed POSTs are safe to repeat: Stripe replays a keyed POST instead of acting twice.
+      idempotent: method === 'GET' || call.idempotencyKey !== undefined,
+      shouldRetry,
+      operation: call.operation,
+      ...(call.signal ? { signal: call.signal } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    let json: unknown;
+    try {
+      json = response.json();
+    } catch (error) {
+      // A proxy's HTML error page is still an HTTP answer: map it by status below. A 2xx must be JSON.
+      if (response.status < 300) throw error;
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, json };
+  }
+
+  async function ok<T>(method: 'GET' | 'POST', path: string, params: Record<string, FormValue> | undefined, call: CallOptions): Promise<T> {
+    const res = await send(method, path, params, call);
+    if (res.status >= 200 && res.status < 300) return res.json as T;
+    throw stripeErrorToTenderError((res.json as { error?: StripeErrorObject })?.error, {
+      status: res.status,
+      headers: res.headers,
+      mutating: method === 'POST',
+      operation: call.operation,
+    });
+  }
+
+  /** Finds the PaymentIntent we created for a payment whose create response was lost. */
+  async function findByPaymentId(paymentId: string, ctx: GatewayCallContext): Promise<StripePaymentIntent | null> {
+    const query = `metadata['${METADATA_PAYMENT_ID}']:'${paymentId.replace(/'/g, "\\'")}'`;
+    const list = await ok<StripeList<StripePaymentIntent>>('GET', 'payment_intents/search', { query, limit: 1 }, { operation: 'search_payment_intents', ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    return list.data[0] ?? null;
+  }
+
+  async function listRefunds(paymentIntentId: string, ctx: GatewayCallContext): Promise<StripeRefund[]> {
+    const refunds: StripeRefund[] = [];
+    let startingAfter: string | undefined;
+    for (;;) {
+      const page = await ok<StripeList<StripeRefund>>(
+        'GET',
+        'refunds',
+        { payment_intent: paymentIntentId, limit: 100, starting_after: startingAfter },
+        { operation: 'list_refunds', ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      );
+      refunds.push(...page.data);
+      if (!page.has_more || page.data.length === 0) return refunds;
+      startingAfter = page.data[page.data.length - 1]!.id;
+    }
+  }
+
+  const signalOf = (ctx: GatewayCallContext) => (ctx.signal ? { signal: ctx.signal } : {});
+
+  const gateway: StripeGateway = {
+    specVersion: 'v1',
+    id: 'stripe',
+    capabilities: {
+      paymentMethods: '*',
+      currencies: '*',
+      manualCapture: true,
+      partialCapture: true,
+      partialRefund: true,
+      cancel: true,
+      retrieve: true,
+    },
+
+    async createPayment(input: GatewayCreatePaymentInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
+      const pm = input.paymentMethod;
+      const confirm = typeof pm === 'string' && pm.startsWith('pm_');
+      const params: Record<string, FormValue> = {
+        amount: toStripeAmount(input.amount),
+        currency: input.amount.currency.toLowerCase(),
+        capture_method: input.captureMethod === 'manual' ? 'manual' : 'automatic',
+        description: input.description ?? undefined,
+        metadata: {
+          ...input.metadata,
+          [METADATA_PAYMENT_ID]: input.paymentId,
+          ...(input.orderId ? { [METADATA_ORDER_ID]: input.orderId } : {}),
+        },
+      };
+      if (confirm) {
+        params.payment_method = pm;
+        params.confirm = true;
+        // Cards only, so a 3-D Secure challenge can come back to return_url when one is given.
+        params.payment_method_types = ['card'];
+        if (input.returnUrl) params.return_url = input.returnUrl;
+      } else if (pm === 'card') {
+        params.payment_method_types = ['card'];
+      }
+      const res = await send('POST', 'payment_intents', params, { operation: 'create_payment', idempotencyKey: ctx.idempotencyKey, ...signalOf(ctx) });
+      if (res.status >= 200 && res.status < 300) return paymentIntentToResult(res.json as StripePaymentIntent);
+      const error = (res.json as { error?: StripeErrorObject })?.error;
+      // A declined confirmation is an answer, not an error: Stripe hands back the PaymentIntent.
+      if (error?.type === 'card_error' && error.payment_intent) {
+        const result = paymentIntentToResult(error.payment_intent);
+        if (result.status !== 'FAILED') {
+          result.status = 'FAILED';
+          result.nextAction = null;
+          result.failure = { code: error.code ?? 'card_declined', message: error.message ?? 'The card was declined', ...(error.decline_code ? { declineCode: error.decline_code } : {}) };
+        }
+        return result;
+      }
+      throw stripeErrorToTenderError(error, { status: res.status, headers: res.headers, mutating: true, operation: 'create_payment' });
+    },
+
+    async capture(input: GatewayCaptureInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
+      const pi = await ok<StripePaymentIntent>(
+        'POST',
+        `payment_intents/${encodeURIComponent(input.gatewayReference)}/capture`,
+        { amount_to_capture: toStripeAmount(input.amount) },
+        { operation: 'capture', idempotencyKey: ctx.idempotencyKey, ...signalOf(ctx) },
+      );
+      return paymentIntentToResult(pi);
+    },
+
+    async cancel(input: GatewayCancelInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
+      let reference = input.gatewayReference;
+      if (!reference) {
+        const found = await findByPaymentId(input.paymentId, ctx);
+        // Nothing reached Stripe: there is nothing to void.
+        if (!found) return { status: 'CANCELLED', gatewayReference: null };
+        reference = found.id;
+      }
+      const pi = await ok<StripePaymentIntent>('POST', `payment_intents/${encodeURIComponent(reference)}/cancel`, {}, {
+        operation: 'cancel',
+        idempotencyKey: ctx.idempotencyKey,
+        ...signalOf(ctx),
+      });
+      return paymentIntentToResult(pi);
+    },
+
+    async refund(input: GatewayRefundInput, ctx: GatewayCallContext): Promise<GatewayRefundResult> {
+      const reason = input.reason ?? undefined;
+      const known = reason !== undefined && STRIPE_REFUND_REASONS.has(reason);
+      const refund = await ok<StripeRefund>(
+        'POST',
+        'refunds',
+        {
+          payment_intent: input.gatewayReference,
+          amount: toStripeAmount(input.amount),
+          reason: known ? reason : undefined,
+          metadata: {
+            [METADATA_REFUND_ID]: input.refundId,
+            [METADATA_PAYMENT_ID]: input.paymentId,
+            ...(reason !== undefined && !known ? { tender_reason: reason.slice(0, 500) } : {}),
+          },
+        },
+        { operation: 'refund', idempotencyKey: ctx.idempotencyKey, ...signalOf(ctx) },
+      );
+      return refundToResult(refund);
+    },
+
+    async retrieve(input: GatewayRetrieveInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
+      let pi: StripePaymentIntent | null;
+      if (input.gatewayReference) {
+        const res = await send('GET', `payment_intents/${encodeURIComponent(input.gatewayReference)}`, undefined, { operation: 'retrieve', ...signalOf(ctx) });
+        if (res.status === 404) throw core.notFound('Stripe PaymentIntent', input.gatewayReference);
+        if (res.status >= 300) throw stripeErrorToTenderError((res.json as { error?: StripeErrorObject })?.error, { status: res.status, headers: res.headers, mutating: false, operation: 'retrieve' });
+        pi = res.json as StripePaymentIntent;
+      } else {
+        pi = await findByPaymentId(input.paymentId, ctx);
+        // Stripe's search index can lag a write by up to a minute; the reconciler only requeries
+        // payments older than its threshold, so by then "not found" means it never reached Stripe.
+        if (!pi) throw core.notFound('Stripe PaymentIntent for payment', input.paymentId);
+      }
+      const refunds = pi.status === 'succeeded' && pi.latest_charge ? await listRefunds(pi.id, ctx) : undefined;
+      return paymentIntentToResult(pi, refunds);
+    },
+
+    async retrieveRefund(input, ctx): Promise<GatewayRefundResult> {
+      if (input.gatewayReference) {
+        const refund = await ok<StripeRefund>('GET', `refunds/${encodeURIComponent(input.gatewayReference)}`, undefined, { operation: 'retrieve_refund', ...signalOf(ctx) });
+        return refundToResult(refund);
+      }
+      if (!input.paymentGatewayReference) throw core.notFound('refund', input.refundId);
+      const refunds = await listRefunds(input.paymentGatewayReference, ctx);
+      const match = refunds.find((r) => r.metadata?.[METADATA_REFUND_ID] === input.refundId);
+      if (!match) throw core.notFound('refund', input.refundId);
+      return refundToResult(match);
+    },
+
+    verifyWebhook(request: WebhookRequest, now: Date): void {
+      if (secrets.length === 0) {
+        throw new TenderError({ type: 'api_error', code: 'webhook_secret_missing', message: 'No Stripe webhook signing secret is configured (webhookSecret)' });
+      }
+      verifyStripeSignature(request.rawBody, request.headers['stripe-signature'], secrets, { toleranceSeconds: tolerance, now });
+    },
+
+    parseWebhook(request: WebhookRequest): ParsedWebhook {
+      let event: StripeEvent;
+      try {
+        event = JSON.parse(Buffer.from(request.rawBody.buffer, request.rawBody.byteOffset, request.rawBody.byteLength).toString('utf8')) as StripeEvent;
+      } catch (cause) {
+        throw core.invalidRequest('invalid_webhook_payload', 'Stripe webhook body is not JSON');
+      }
+      if (!event || event.object !== 'event' || typeof event.id !== 'string' || typeof event.type !== 'string') {
+        throw core.invalidRequest('invalid_webhook_payload', 'Stripe webhook body is not an Event');
+      }
+      return {
+        events: eventToWebhookEvents(event),
+        acknowledgement: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' },
+      };
+    },
+
+    clientConfig(): ClientConfig {
+      if (!options.publishableKey) {
+        throw new TenderError({ type: 'invalid_request_error', code: 'client_config_unavailable', message: 'Stripe publishableKey is not configured' });
+      }
+      return { gateway: 'stripe', params: { publishableKey: options.publishableKey, apiVersion: baseHeaders['stripe-version'] } };
+    },
+
+    async close(): Promise<void> {
+      if (ownsTransport) await transport.close();
+    },
+  };
+  return gateway;
+}
+
+/** Tender's derived key as a Stripe `Idempotency-Key` (hashed only when longer than Stripe allows). */
+export function stripeIdempotencyKey(key: string): string {
+  return key.length <= MAX_IDEMPOTENCY_KEY ? key : `tender-${createHash('sha256').update(key).digest('hex')}`;
+}
+
+function defaultTransport(timeoutMs: number | undefined): HttpTransport {
+  // Stripe's own client waits up to 80 s; Tender's default is shorter and the reconciler covers the rest.
+  return core.createHttpTransport({ gateway: 'stripe', ...(timeoutMs ? { timeoutMs } : {}), headers: { 'user-agent': 'tender-stripe/0.1' } });
+}
