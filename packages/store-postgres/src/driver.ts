@@ -23,15 +23,29 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** The connection of one transaction. */
+export interface TxQueryable extends Queryable {
+  /** True once a statement was sent, so the transaction holds a BEGIN (and possibly locks). */
+  readonly begun: boolean;
+  /**
+   * Sends the transaction's last statement. When no statement was sent before it, a driver may run it
+   * on its own, outside BEGIN ... COMMIT: a single statement is atomic by itself, and the two round
+   * trips are saved. The caller guarantees nothing follows it and that it fails as a whole (no partial
+   * effect it would need to roll back).
+   */
+  last<R = Row>(sql: string, params: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
 /** A database the store can run on. */
 export interface Driver extends Queryable {
   /** `pg` (node-postgres pool) or `pglite` (embedded). */
   readonly kind: 'pg' | 'pglite';
   /**
-   * Runs `fn` inside BEGIN ... COMMIT on a single connection; rolls back and rethrows when it throws.
-   * Errors are the driver's own; callers map them.
+   * Runs `fn` as one transaction on a single connection: BEGIN is sent with its first statement (none
+   * when it sends nothing, or only a {@link TxQueryable.last} statement), COMMIT when it resolves,
+   * ROLLBACK when it throws (then rethrown). Errors are the driver's own; callers map them.
    */
-  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (q: TxQueryable) => Promise<T>): Promise<T>;
   /** Releases what the driver owns (a pool it created, a PGlite it opened); leaves borrowed ones open. */
   close(): Promise<void>;
 }

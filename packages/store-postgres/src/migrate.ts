@@ -12,6 +12,7 @@ import type { Driver } from './driver';
 import { toStoreError } from './errors';
 import { initial } from './migrations/0001-initial';
 import { webhookEndpoints } from './migrations/0002-webhook-endpoints';
+import { flushConflict } from './migrations/0003-flush-conflict';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -27,6 +28,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'webhook_endpoints', sql: webhookEndpoints },
+  { version: 3, name: 'flush_conflict', sql: flushConflict },
 ];
 
 /** What {@link runMigrations} did. */

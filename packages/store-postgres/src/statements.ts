@@ -16,6 +16,8 @@ export interface FlushShape {
   transitions: boolean;
   outbox: boolean;
   idempotency: boolean;
+  /** Expected payment versions (`expectPaymentVersion`). */
+  expected: boolean;
 }
 
 /** The statements for one schema. */
@@ -116,21 +118,24 @@ export function buildStatements(schema: string) {
      * unnest keeps each table's rows in the order they were queued. JSON travels as text and is cast
      * here, so both drivers serialise it the same way.
      */
-    flushWrites: (shape: FlushShape): string => {
-      const key = `${shape.payment ?? '-'}${+shape.transitions}${+shape.outbox}${+shape.idempotency}`;
+    flushWrites: (shape: FlushShape, alone: boolean): string => {
+      const key = `${shape.payment ?? '-'}${+shape.transitions}${+shape.outbox}${+shape.idempotency}${+shape.expected}${+alone}`;
       const cached = flushCache.get(key);
       if (cached) return cached;
       const ctes: string[] = [];
       const counts: string[] = [];
+      const mismatches: string[] = [];
       let n = 1;
       const p = (type: string) => `$${n++}::${type}[]`;
       if (shape.payment) {
         // Parameters: the single-row insert's 23 or the update's 22, first.
         ctes.push(`pw AS (${shape.payment === 'insert' ? insertPayment : updatePayment} RETURNING id)`);
         counts.push('(SELECT count(*) FROM pw)::int AS payment');
+        mismatches.push('c.payment <> 1');
         n += shape.payment === 'insert' ? 23 : 22;
       }
       if (shape.transitions) {
+        mismatches.push(`c.transitions <> cardinality($${n}::text[])`);
         ctes.push(`t AS (
         INSERT INTO ${transitions} (${TRANSITION_COLUMNS})
         SELECT u.id, u.merchant_id, u.payment_id, u.refund_id, u.from_status, u.to_status, u.reason, u.actor, u.at
@@ -143,6 +148,7 @@ export function buildStatements(schema: string) {
         counts.push('(SELECT count(*) FROM t)::int AS transitions');
       }
       if (shape.outbox) {
+        mismatches.push(`c.outbox <> cardinality($${n}::text[])`);
         ctes.push(`o AS (
         INSERT INTO ${outbox} (id, merchant_id, type, payment_id, refund_id, data, created_at, next_attempt_at)
         SELECT u.id, u.merchant_id, u.type, u.payment_id, u.refund_id, u.data::jsonb, u.created_at, u.created_at
@@ -165,7 +171,21 @@ export function buildStatements(schema: string) {
         RETURNING 1)`);
         counts.push('(SELECT count(*) FROM i)::int AS idempotency');
       }
-      const sql = `WITH ${ctes.join(',\n      ')}\n      SELECT ${counts.join(', ')}`;
+      if (shape.expected) {
+        // Sees the rows as they were before this statement, as the version checks of the writes do.
+        mismatches.push(`c.expected <> cardinality($${n}::text[])`);
+        ctes.push(`e AS (
+        SELECT count(*)::int AS n FROM ${payments} p
+        JOIN unnest(${['text', 'int'].map(p).join(', ')}) AS u (id, version) ON p.id = u.id AND p.version = u.version)`);
+        counts.push('(SELECT n FROM e) AS expected');
+      }
+      // Inside a transaction the caller reads the counts and rolls back itself. Sent alone, the
+      // statement must fail as a whole instead: flush_conflict raises with the counts.
+      const select = alone && mismatches.length > 0
+        ? `SELECT c.*, CASE WHEN ${mismatches.join(' OR ')} THEN ${s}.flush_conflict(row_to_json(c)::text) END AS conflict
+      FROM (SELECT ${counts.join(', ')}) c`
+        : `SELECT ${counts.join(', ')}`;
+      const sql = `WITH ${ctes.join(',\n      ')}\n      ${select}`;
       flushCache.set(key, sql);
       return sql;
     },

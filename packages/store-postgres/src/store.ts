@@ -32,7 +32,7 @@ import {
   type Transition,
   type WebhookEndpoint,
 } from '@tender/core';
-import type { Driver, Queryable, Row } from './driver';
+import type { Driver, Queryable, Row, TxQueryable } from './driver';
 import { isSerializationFailure, toStoreError } from './errors';
 import { MIGRATIONS, runMigrations, type MigrationResult } from './migrate';
 import {
@@ -154,6 +154,14 @@ class Reader implements StoreReader {
   }
 }
 
+/** The per-table counts carried by a `flush_conflict` error, or null for any other error. */
+function flushConflictCounts(error: unknown): Row | null {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  const prefix = 'tender_flush_conflict ';
+  if (code !== 'P0001' || typeof message !== 'string' || !message.startsWith(prefix)) return null;
+  return JSON.parse(message.slice(prefix.length)) as Row;
+}
+
 function duplicate(code: string, message: string): TenderError {
   return stateConflict(code, message);
 }
@@ -175,17 +183,32 @@ class Tx extends Reader implements StoreTx {
   #transitions: Transition[] = [];
   #outbox: Array<Omit<OutboxEvent, 'data'> & { data: string | null }> = [];
   #idempotency = new Map<string, Omit<IdempotencyRecord, 'response'> & { response: string | null }>();
+  #expected: Array<{ id: string; version: number }> = [];
   /** At most one queued payment write; a second one flushes the first (two writes of one row cannot share a statement). */
   #payment: { kind: 'insert' | 'update'; payment: Payment; params: unknown[] } | null = null;
 
-  protected override ready(): Promise<void> {
-    return this.flush();
+  constructor(
+    protected override readonly q: TxQueryable,
+    st: Statements,
+  ) {
+    super(q, st);
   }
 
-  /** Sends the queued writes (no-op when none). */
-  async flush(): Promise<void> {
-    if (this.#payment === null && this.#transitions.length === 0 && this.#outbox.length === 0 && this.#idempotency.size === 0) return;
+  protected override ready(): Promise<void> {
+    return this.flush(false);
+  }
+
+  /**
+   * Sends the queued writes (no-op when none). `last`: nothing follows before COMMIT, so when the
+   * transaction has sent nothing yet the batch goes alone, as one atomic statement without BEGIN/COMMIT.
+   */
+  async flush(last: boolean): Promise<void> {
+    if (this.#payment === null && this.#transitions.length === 0 && this.#outbox.length === 0 && this.#idempotency.size === 0 && this.#expected.length === 0) {
+      return;
+    }
     const payment = this.#payment;
+    const expected = this.#expected;
+    this.#expected = [];
     const transitions = this.#transitions;
     const outbox = this.#outbox;
     const idempotency = [...this.#idempotency.values()];
@@ -234,16 +257,39 @@ class Tx extends Reader implements StoreTx {
         column(idempotency, (i) => i.expiresAt),
       );
     }
-    const sql = this.st.flushWrites({
-      payment: payment?.kind ?? null,
-      transitions: transitions.length > 0,
-      outbox: outbox.length > 0,
-      idempotency: idempotency.length > 0,
-    });
-    const { rows } = await run(this.q, sql, params);
-    const written = rows[0] ?? {};
+    if (expected.length > 0) params.push(column(expected, (e) => e.id), column(expected, (e) => e.version));
+    const alone = last && !this.q.begun;
+    const sql = this.st.flushWrites(
+      {
+        payment: payment?.kind ?? null,
+        transitions: transitions.length > 0,
+        outbox: outbox.length > 0,
+        idempotency: idempotency.length > 0,
+        expected: expected.length > 0,
+      },
+      alone,
+    );
+    let written: Row;
+    try {
+      written = (alone ? await this.q.last(sql, params) : (await this.q.query(sql, params))).rows[0] ?? {};
+    } catch (error) {
+      // Sent alone, a conflict fails the statement (nothing of it was written); its counts say which.
+      const counts = flushConflictCounts(error);
+      if (counts === null) throw toStoreError(error);
+      written = counts;
+    }
     if (payment && Number(written.payment) !== 1) {
       throw payment.kind === 'insert' ? await this.insertFailure(payment.payment) : await this.updateFailure(payment.payment);
+    }
+    if (expected.length > 0 && Number(written.expected) !== expected.length) {
+      for (const e of expected) {
+        const { rows: found } = await run(this.q, this.st.paymentConflicts, [e.id, null, null]);
+        const version = found[0]?.version;
+        if (version === null || version === undefined) throw notFound('payment', e.id);
+        if (Number(version) !== e.version) {
+          throw stateConflict('version_conflict', `Payment ${e.id} was changed concurrently (stored version ${String(version)}, expected ${e.version})`, { paymentId: e.id });
+        }
+      }
     }
     if (transitions.length > 0 && Number(written.transitions) !== transitions.length) {
       for (const paymentId of new Set(transitions.map((t) => t.paymentId))) {
@@ -262,6 +308,12 @@ class Tx extends Reader implements StoreTx {
     return one(this.q, this.st.lockPayment, [id], toPayment);
   }
 
+  async expectPaymentVersion(id: string, version: number): Promise<void> {
+    // Checked with the next flush, against the rows as they were before it (so not after an insert of
+    // the same payment queued in the same batch).
+    this.#expected.push({ id, version });
+  }
+
   async insertPayment(payment: Payment): Promise<void> {
     const params = paymentParams(payment); // validates amounts now, not at the flush
     await this.queuePayment({ kind: 'insert', payment: { ...payment }, params });
@@ -274,7 +326,7 @@ class Tx extends Reader implements StoreTx {
   }
 
   private async queuePayment(write: { kind: 'insert' | 'update'; payment: Payment; params: unknown[] }): Promise<void> {
-    if (this.#payment !== null) await this.flush();
+    if (this.#payment !== null) await this.flush(false);
     this.#payment = write;
   }
 
@@ -445,7 +497,7 @@ export class PostgresStore extends Reader implements Store {
             thrownByFn = { error };
             throw error;
           }
-          await tx.flush();
+          await tx.flush(true);
           return result;
         });
       } catch (error) {

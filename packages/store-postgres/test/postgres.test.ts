@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { createOutboxDispatcher, createTender, newId, requestFingerprint, TenderError, type OutboxRow, type Store } from '@tender/core';
-import { createTestGateway, FakeClock, samplePayment } from '@tender/core/testing';
+import { createTestGateway, FakeClock, MemoryStore, samplePayment } from '@tender/core/testing';
 import { createPostgresStore, migrate, MIGRATIONS, type PostgresStore } from '@tender/store-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -277,6 +277,107 @@ describe('queued writes inside a transaction', () => {
   });
 });
 
+describe('a unit of work that only writes', () => {
+  it('goes to Postgres as one statement, without BEGIN or COMMIT, and is atomic', async () => {
+    const schema = uniqueSchema('alone');
+    schemas.push(schema);
+    const sent: string[] = [];
+    // Watches what reaches Postgres, on every connection of the pool.
+    class WatchedClient extends pg.Client {
+      override query(config: any, ...rest: any[]): any {
+        sent.push(typeof config === 'string' ? config : config.text);
+        return (super.query as (...args: any[]) => any)(config, ...rest);
+      }
+    }
+    const pool = await testPool({ max: 4, Client: WatchedClient });
+    const store = await createPostgresStore({ pool, schema });
+    closers.push(async () => {
+      await store.close();
+      await pool.end();
+    });
+    const p = samplePayment({ merchantId: 'm_1' });
+    await store.transaction((tx) => tx.insertPayment(p));
+    const tr = (to: string) => ({ id: newId('tr'), merchantId: 'm_1', paymentId: p.id, refundId: null, from: null, to, reason: 'r', actor: 'api', at: p.createdAt });
+    const key = { merchantId: 'm_1', key: 'alone-1', fingerprint: 'f', state: 'completed' as const, lockedUntil: null, recoveryPoint: 'finished',
+      resourceType: 'payment' as const, resourceId: p.id, response: { status: 200, body: {} }, createdAt: p.createdAt, expiresAt: p.createdAt };
+
+    sent.length = 0;
+    await store.transaction(async (tx) => {
+      await tx.updatePayment({ ...p, status: 'AUTHORIZED', version: 2 });
+      await tx.appendTransition(tr('AUTHORIZED'));
+      await tx.enqueueOutbox({ id: newId('evt'), merchantId: 'm_1', type: 'payment.authorized', paymentId: p.id, refundId: null, data: {}, createdAt: p.createdAt });
+    });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).not.toMatch(/^\s*(BEGIN|COMMIT)/);
+    expect(await store.getPayment(p.id)).toMatchObject({ status: 'AUTHORIZED', version: 2 });
+
+    // A stale version: the statement fails as a whole, so its transition, event and key are not written.
+    const stale = await errorOf(
+      store.transaction(async (tx) => {
+        await tx.updatePayment({ ...p, status: 'CAPTURED', version: 2 });
+        await tx.appendTransition(tr('CAPTURED'));
+        await tx.enqueueOutbox({ id: 'evt_alone_stale', merchantId: 'm_1', type: 'payment.captured', paymentId: p.id, refundId: null, data: {}, createdAt: p.createdAt });
+        await tx.updateIdempotencyRecord(key);
+      }),
+    );
+    expect(stale).toMatchObject({ type: 'state_error', code: 'version_conflict' });
+    expect((await store.listTransitions(p.id)).map((t) => t.to)).toEqual(['AUTHORIZED']);
+    expect(await store.getOutboxEvent('evt_alone_stale')).toBeNull();
+    expect(await store.getIdempotencyRecord('m_1', 'alone-1')).toBeNull();
+    expect(await store.getPayment(p.id)).toMatchObject({ status: 'AUTHORIZED', version: 2 });
+
+    // A taken event id: same, the payment update in the batch is undone with it.
+    const taken = (await store.listTransitions(p.id))[0]!;
+    await store.transaction((tx) => tx.enqueueOutbox({ id: 'evt_alone_taken', merchantId: 'm_1', type: 't', paymentId: p.id, refundId: null, data: {}, createdAt: p.createdAt }));
+    const dup = await errorOf(
+      store.transaction(async (tx) => {
+        await tx.updatePayment({ ...p, status: 'CAPTURED', version: 3 });
+        await tx.enqueueOutbox({ id: 'evt_alone_taken', merchantId: 'm_1', type: 't', paymentId: p.id, refundId: null, data: {}, createdAt: p.createdAt });
+      }),
+    );
+    expect(dup).toMatchObject({ type: 'state_error', code: 'duplicate_outbox_event' });
+    expect(await store.getPayment(p.id)).toMatchObject({ status: 'AUTHORIZED', version: 2 });
+    expect((await store.listTransitions(p.id))[0]).toEqual(taken);
+
+    // With a read first, the unit is a real transaction again.
+    sent.length = 0;
+    await store.transaction(async (tx) => {
+      const current = (await tx.lockPayment(p.id))!;
+      await tx.updatePayment({ ...current, status: 'CAPTURED', version: current.version + 1 });
+    });
+    expect(sent[0]).toBe('BEGIN');
+    expect(sent.at(-1)).toBe('COMMIT');
+    expect(await store.getPayment(p.id)).toMatchObject({ status: 'CAPTURED', version: 3 });
+  });
+});
+
+describe('the engine acting on a payment it does not lock', () => {
+  for (const kind of ['MemoryStore', 'PostgresStore'] as const) {
+    it(`applies a gateway answer after a webhook changed the payment during the call (${kind})`, async () => {
+      const store: Store = kind === 'MemoryStore' ? new MemoryStore() : await instance(uniqueSchema('race'));
+      const gateway = createTestGateway();
+      const tender = createTender({ gateways: [gateway], store });
+      const p = await tender.payments.create({ amount: '20.00', currency: 'MYR', paymentMethod: 'card', captureMethod: 'manual' });
+      // The provider's webhook for the capture overtakes the capture call's own answer.
+      const capture = gateway.capture!.bind(gateway);
+      gateway.capture = async (input, context) => {
+        const result = await capture(input, context);
+        await tender.webhooks.handle('test', gateway.webhookFor(p.id, { eventId: 'evt_race' }));
+        return result;
+      };
+      const captured = await tender.payments.capture(p.id, {}, { idempotencyKey: 'race-capture' });
+      expect(captured).toMatchObject({ status: 'CAPTURED', amountCaptured: '20.00' });
+      expect(captured.gatewayData.pendingCapture).toBeUndefined();
+      const stored = (await store.getPayment(p.id))!;
+      expect(stored).toEqual(captured);
+      const trail = (await tender.transitions(p.id)).filter((t) => t.from !== t.to).map((t) => t.to);
+      expect(trail).toEqual(['PENDING', 'AUTHORIZED', 'PROCESSING', 'CAPTURED']);
+      // The stored answer for the key is the final payment, not the one read before the webhook.
+      expect((await store.getIdempotencyRecord('default', 'race-capture'))!.response).toEqual({ status: 200, body: stored });
+    });
+  }
+});
+
 describe('concurrency across instances (separate pools)', () => {
   it('50 concurrent creates with one idempotency key make one payment and one charge', async () => {
     const schema = uniqueSchema('idem');
@@ -436,6 +537,8 @@ describe('connection loss', () => {
     const reached = new Promise<void>((resolve) => (inside = resolve));
     const doomed = store.transaction(async (tx) => {
       await tx.insertPayment(p);
+      // A read sends BEGIN and the queued insert: the transaction now holds a connection.
+      expect(await tx.getPayment(p.id)).not.toBeNull();
       inside();
       await gate;
       await tx.appendTransition({ id: newId('tr'), merchantId: 'm_1', paymentId: p.id, refundId: null, from: null, to: 'PENDING', reason: 'x', actor: 'api', at: p.createdAt });

@@ -219,8 +219,8 @@ export class PaymentOperations {
     }
 
     // Phase 3: apply the answer.
-    const done = await UnitOfWork.run(this.ctx, async (unit) => {
-      let current = (await unit.tx.lockPayment(payment.id))!;
+    const done = await UnitOfWork.runOn(this.ctx, payment, async (unit, stored) => {
+      let current = stored;
       if (current.gateway !== outcome!.gateway.id) {
         current = await unit.writePayment(current, { ...current, gateway: outcome!.gateway.id }, this.cause(options, 'failover'));
       }
@@ -283,11 +283,13 @@ export class PaymentOperations {
     const merchantId = this.merchant(options);
     this.checkKey(options);
     const fingerprint = options.idempotencyKey === undefined ? '' : requestFingerprint('payments.capture', id, raw);
-    const first = await UnitOfWork.run(this.ctx, async (unit): Promise<Phase1<{ payment: Payment; amount: Money; gateway: GatewayV1 }>> => {
+    const known = await this.ctx.store.getPayment(id, merchantId);
+    if (!known) throw notFound('payment', id);
+    const first = await UnitOfWork.runOn(this.ctx, known, async (unit, stored): Promise<Phase1<{ payment: Payment; amount: Money; gateway: GatewayV1 }>> => {
       const claim = await this.claim(unit, merchantId, options, fingerprint);
       if (claim?.kind === 'replay') return claim;
       const record = claim?.record ?? null;
-      let payment = await this.lockOwned(unit, id, merchantId);
+      let payment = stored;
       const gateway = gatewayOf(this.ctx, payment.gateway);
       const pending = payment.gatewayData.pendingCapture as string | undefined;
       if (claim?.kind === 'takeover' && payment.status === 'PROCESSING' && pending) {
@@ -330,7 +332,7 @@ export class PaymentOperations {
     } catch (error) {
       failure = error;
     }
-    return this.finishPending(payment.id, record, options, result, failure, 'AUTHORIZED', 'capture');
+    return this.finishPending(payment, record, options, result, failure, 'AUTHORIZED', 'capture');
   }
 
   /** Cancels (voids) a payment that has not been captured. */
@@ -338,11 +340,13 @@ export class PaymentOperations {
     const merchantId = this.merchant(options);
     this.checkKey(options);
     const fingerprint = options.idempotencyKey === undefined ? '' : requestFingerprint('payments.cancel', id, {});
-    const first = await UnitOfWork.run(this.ctx, async (unit): Promise<Phase1<{ payment: Payment; previous: PaymentStatus; gateway: GatewayV1 | null; local: boolean }>> => {
+    const known = await this.ctx.store.getPayment(id, merchantId);
+    if (!known) throw notFound('payment', id);
+    const first = await UnitOfWork.runOn(this.ctx, known, async (unit, stored): Promise<Phase1<{ payment: Payment; previous: PaymentStatus; gateway: GatewayV1 | null; local: boolean }>> => {
       const claim = await this.claim(unit, merchantId, options, fingerprint);
       if (claim?.kind === 'replay') return claim;
       const record = claim?.record ?? null;
-      let payment = await this.lockOwned(unit, id, merchantId);
+      let payment = stored;
       const gateway = gatewayOf(this.ctx, payment.gateway);
       const pendingFrom = payment.gatewayData.pendingCancelFrom as PaymentStatus | undefined;
       if (claim?.kind === 'takeover' && payment.status === 'PROCESSING' && pendingFrom) {
@@ -384,12 +388,12 @@ export class PaymentOperations {
     } catch (error) {
       failure = error;
     }
-    return this.finishPending(payment.id, record, options, result, failure, previous, 'cancel');
+    return this.finishPending(payment, record, options, result, failure, previous, 'cancel');
   }
 
   /** Phase 3 of capture and cancel. */
   private async finishPending(
-    paymentId: string,
+    payment: Payment,
     record: IdempotencyRecord | null,
     options: RequestOptions,
     result: GatewayPaymentResult | undefined,
@@ -398,8 +402,9 @@ export class PaymentOperations {
     operation: 'capture' | 'cancel',
   ): Promise<Payment> {
     const marker = operation === 'capture' ? 'pendingCapture' : 'pendingCancelFrom';
-    const done = await UnitOfWork.run(this.ctx, async (unit) => {
-      let current = (await unit.tx.lockPayment(paymentId))!;
+    const paymentId = payment.id;
+    const done = await UnitOfWork.runOn(this.ctx, payment, async (unit, stored) => {
+      let current = stored;
       const clean = (p: Payment): Payment => {
         const gatewayData = { ...p.gatewayData };
         delete gatewayData[marker];
@@ -407,7 +412,7 @@ export class PaymentOperations {
       };
       let error: TenderError | null = null;
       if (result) {
-        current = await unit.applyGatewayResult(clean(current), result, this.cause(options, `${operation} response`));
+        current = await unit.applyGatewayResult(current, result, this.cause(options, `${operation} response`), clean);
       } else if (outcomeUnknown(failure)) {
         this.ctx.logger.warn({ paymentId, error: String(failure) }, `${operation} outcome unknown; left PROCESSING for the reconciler`);
       } else {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { TenderError, notFound } from '../errors';
 import { newId } from '../ids';
 import { Money } from '../money';
 import type { Actor, Payment, PaymentStatus, Refund } from '../payment';
@@ -38,6 +39,29 @@ export class UnitOfWork {
     });
     if (unit && unit.events.length > 0) ctx.publish(unit.events);
     return result;
+  }
+
+  /**
+   * Runs `fn` on `known`, a payment read or written earlier, without reading or locking it again:
+   * the unit expects the payment to still be at `known.version` (and every payment write is
+   * conditional on its version), so if anything changed the payment since, the unit fails with
+   * `version_conflict` and runs once more on the locked, current row. A unit that only writes then
+   * costs a SQL store a single statement instead of BEGIN, SELECT ... FOR UPDATE, write, COMMIT.
+   */
+  static async runOn<T>(ctx: EngineContext, known: Payment, fn: (unit: UnitOfWork, payment: Payment) => Promise<T>): Promise<T> {
+    try {
+      return await UnitOfWork.run(ctx, async (unit) => {
+        await unit.tx.expectPaymentVersion(known.id, known.version);
+        return fn(unit, known);
+      });
+    } catch (error) {
+      if (!TenderError.isInstance(error) || error.code !== 'version_conflict') throw error;
+      return UnitOfWork.run(ctx, async (unit) => {
+        const current = await unit.tx.lockPayment(known.id);
+        if (!current) throw notFound('payment', known.id);
+        return fn(unit, current);
+      });
+    }
   }
 
   private async emit(type: string, merchantId: string, paymentId: string, refundId: string | null, data: object): Promise<void> {
@@ -158,8 +182,9 @@ export class UnitOfWork {
    * (out-of-order webhooks) and reports the table forbids are recorded on the trail but change
    * nothing; a reported amount that differs from ours is never applied.
    */
-  async applyGatewayResult(payment: Payment, result: GatewayPaymentResult, cause: ChangeCause): Promise<Payment> {
-    let next: Payment = { ...payment };
+  async applyGatewayResult(payment: Payment, result: GatewayPaymentResult, cause: ChangeCause, edit?: (p: Payment) => Payment): Promise<Payment> {
+    // `edit`: a change of the caller's own (dropping a pending-operation marker) written with the report.
+    let next: Payment = edit ? edit(payment) : { ...payment };
     if (result.gatewayReference && !next.gatewayReference) next.gatewayReference = result.gatewayReference;
     if (result.gatewayData) next.gatewayData = { ...next.gatewayData, ...result.gatewayData };
 

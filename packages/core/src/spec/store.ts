@@ -136,6 +136,14 @@ export interface StoreTx extends StoreReader {
    * @throws TenderError `state_error`/`version_conflict` otherwise.
    */
   updatePayment(payment: Payment): Promise<void>;
+  /**
+   * Makes the transaction fail unless the payment is still at `version` (checked by commit at the
+   * latest; a store may check it with the transaction's next statement). Optimistic concurrency for a
+   * unit of work that acts on a payment it read earlier, without locking it, even when it does not
+   * write the payment itself.
+   * @throws TenderError `state_error`/`version_conflict` (or `not_found_error` for an unknown id).
+   */
+  expectPaymentVersion(id: string, version: number): Promise<void>;
   insertRefund(refund: Refund): Promise<void>;
   updateRefund(refund: Refund): Promise<void>;
   appendTransition(transition: Transition): Promise<void>;

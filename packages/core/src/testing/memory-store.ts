@@ -186,6 +186,12 @@ class Tx extends Reader implements StoreTx {
     this.indexReference(payment);
   }
 
+  async expectPaymentVersion(id: string, version: number): Promise<void> {
+    const current = this.working.payments.get(id);
+    if (!current) throw new TenderError({ type: 'not_found_error', code: 'resource_missing', message: `No such payment: ${id}` });
+    if (current.version !== version) throw stateConflict('version_conflict', `Payment ${id} was changed concurrently`);
+  }
+
   async updatePayment(payment: Payment): Promise<void> {
     const current = this.working.payments.get(payment.id);
     if (!current) throw new TenderError({ type: 'not_found_error', code: 'resource_missing', message: `No such payment: ${payment.id}` });

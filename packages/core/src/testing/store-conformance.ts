@@ -149,6 +149,29 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       expect((await store.getPayment(p.id))!.status).toBe('REQUIRES_ACTION');
     });
 
+    it('fails a transaction that expected another payment version, with everything it wrote', async () => {
+      const p = samplePayment();
+      await insert(p);
+      await store.transaction(async (tx) => {
+        await tx.expectPaymentVersion(p.id, 1);
+        await tx.enqueueOutbox(event({ id: 'evt_expect_ok', paymentId: p.id }));
+      });
+      expect(await store.getOutboxEvent('evt_expect_ok')).not.toBeNull();
+      await store.transaction((tx) => tx.updatePayment({ ...p, status: 'REQUIRES_ACTION', version: 2 }));
+      const stale = await expectTenderError(
+        store.transaction(async (tx) => {
+          await tx.expectPaymentVersion(p.id, 1);
+          await tx.enqueueOutbox(event({ id: 'evt_expect_stale', paymentId: p.id }));
+          await tx.appendTransition({ id: newId('tr'), merchantId: 'm_1', paymentId: p.id, refundId: null, from: 'PENDING', to: 'AUTHORIZED', reason: 'r', actor: 'api', at: at() });
+        }),
+        'state_error',
+      );
+      expect(stale.code).toBe('version_conflict');
+      expect(await store.getOutboxEvent('evt_expect_stale')).toBeNull();
+      expect(await store.listTransitions(p.id)).toEqual([]);
+      await expectTenderError(store.transaction((tx) => tx.expectPaymentVersion('pay_missing', 1)), 'not_found_error');
+    });
+
     it('rejects a duplicate payment id and a duplicate gateway reference', async () => {
       const p = samplePayment({ gatewayReference: 'ref_1' });
       await insert(p);

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
-import type { Driver, Queryable, QueryResult, Row } from '../driver';
+import type { Driver, Queryable, QueryResult, Row, TxQueryable } from '../driver';
 import { isConnectionError } from '../errors';
 
 /** Options of {@link createPgDriver}. */
@@ -56,8 +56,11 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
     kind: 'pg',
     query: pooled.query,
     exec: pooled.exec,
-    async transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+    async transaction<T>(fn: (q: TxQueryable) => Promise<T>): Promise<T> {
+      // The connection and BEGIN are taken at the first statement: a unit of work whose only statement
+      // is its last one runs it alone on the pool, one round trip instead of three.
+      let client: PoolClient | null = null;
+      let begun = false;
       // A connection that failed mid-transaction must not go back to the pool.
       let broken: Error | undefined;
       // pg-pool stops listening to a client's 'error' while it is checked out; a connection dropped
@@ -66,26 +69,47 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
       const onError = (error: Error) => {
         broken = error;
       };
-      client.on('error', onError);
+      const begin = async (): Promise<PoolClient> => {
+        if (client === null) {
+          client = await pool.connect();
+          client.on('error', onError);
+        }
+        if (!begun) {
+          begun = true;
+          await client.query('BEGIN');
+        }
+        return client;
+      };
+      const q: TxQueryable = {
+        get begun() {
+          return begun;
+        },
+        query: async <R = Row>(sql: string, params?: readonly unknown[]) => run<R>(await begin(), sql, params ?? []),
+        exec: async (sql: string) => {
+          await (await begin()).query(sql);
+        },
+        last: async <R = Row>(sql: string, params: readonly unknown[]) => (begun ? run<R>(client!, sql, params) : run<R>(pool, sql, params)),
+      };
       try {
-        await client.query('BEGIN');
-        const result = await fn(queryable(client));
-        await client.query('COMMIT');
+        const result = await fn(q);
+        if (begun) await client!.query('COMMIT');
         return result;
       } catch (error) {
         if (isConnectionError(error)) {
           broken = error instanceof Error ? error : new Error(String(error));
-        } else {
+        } else if (begun && client !== null) {
           try {
-            await client.query('ROLLBACK');
+            await (client as PoolClient).query('ROLLBACK');
           } catch (rollbackError) {
             broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
           }
         }
         throw error;
       } finally {
-        client.removeListener('error', onError);
-        client.release(broken);
+        if (client !== null) {
+          (client as PoolClient).removeListener('error', onError);
+          (client as PoolClient).release(broken);
+        }
       }
     },
     async close() {

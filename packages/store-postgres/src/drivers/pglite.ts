@@ -6,7 +6,7 @@
  * @module
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import type { Driver, Queryable, QueryResult, Row } from '../driver';
+import type { Driver, Queryable, QueryResult, Row, TxQueryable } from '../driver';
 
 type Runner = PGlite | Transaction;
 
@@ -30,7 +30,12 @@ export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean }): Dr
     kind: 'pglite',
     query: direct.query,
     exec: direct.exec,
-    transaction: <T>(fn: (q: Queryable) => Promise<T>) => db.transaction((tx) => fn(queryable(tx))),
+    // One connection: PGlite's own transaction queue is what keeps callers apart, so BEGIN is eager.
+    transaction: <T>(fn: (q: TxQueryable) => Promise<T>) =>
+      db.transaction((tx) => {
+        const q = queryable(tx);
+        return fn({ ...q, begun: true, last: q.query });
+      }),
     async close() {
       if (options.ownsDb && !db.closed) await db.close();
     },
