@@ -162,6 +162,13 @@ function flushConflictCounts(error: unknown): Row | null {
   return JSON.parse(message.slice(prefix.length)) as Row;
 }
 
+/** The payment id of a transition that failed its foreign key, or null for any other error. */
+function missingPaymentOfTransition(error: unknown): string | null {
+  const { code, constraint, detail } = (error ?? {}) as { code?: string; constraint?: string; detail?: string };
+  if (code !== '23503' || constraint !== 'transitions_payment_fkey') return null;
+  return /\(payment_id\)=\((.*)\)/.exec(detail ?? '')?.[1] ?? 'unknown';
+}
+
 function duplicate(code: string, message: string): TenderError {
   return stateConflict(code, message);
 }
@@ -275,8 +282,12 @@ class Tx extends Reader implements StoreTx {
     } catch (error) {
       // Sent alone, a conflict fails the statement (nothing of it was written); its counts say which.
       const counts = flushConflictCounts(error);
-      if (counts === null) throw toStoreError(error);
-      written = counts;
+      if (counts !== null) {
+        written = counts;
+      } else {
+        const missing = missingPaymentOfTransition(error);
+        throw missing === null ? toStoreError(error) : notFound('payment', missing);
+      }
     }
     if (payment && Number(written.payment) !== 1) {
       throw payment.kind === 'insert' ? await this.insertFailure(payment.payment) : await this.updateFailure(payment.payment);
@@ -292,10 +303,6 @@ class Tx extends Reader implements StoreTx {
       }
     }
     if (transitions.length > 0 && Number(written.transitions) !== transitions.length) {
-      for (const paymentId of new Set(transitions.map((t) => t.paymentId))) {
-        const { rows: found } = await run(this.q, this.st.paymentExists, [paymentId]);
-        if (found[0]?.payment_exists !== true) throw notFound('payment', paymentId);
-      }
       throw duplicate('duplicate_transition', `A transition id was already used (${transitions.map((t) => t.id).join(', ')})`);
     }
     if (outbox.length > 0 && Number(written.outbox) !== outbox.length) {
