@@ -18,6 +18,8 @@ export interface FlushShape {
   idempotency: boolean;
   /** Expected payment versions (`expectPaymentVersion`). */
   expected: boolean;
+  /** Idempotency records expected to be new (`insertIdempotencyRecord`). */
+  newKeys: boolean;
 }
 
 /** The statements for one schema. */
@@ -119,7 +121,7 @@ export function buildStatements(schema: string) {
      * here, so both drivers serialise it the same way.
      */
     flushWrites: (shape: FlushShape, alone: boolean): string => {
-      const key = `${shape.payment ?? '-'}${+shape.transitions}${+shape.outbox}${+shape.idempotency}${+shape.expected}${+alone}`;
+      const key = `${shape.payment ?? '-'}${+shape.transitions}${+shape.outbox}${+shape.idempotency}${+shape.expected}${+shape.newKeys}${+alone}`;
       const cached = flushCache.get(key);
       if (cached) return cached;
       const ctes: string[] = [];
@@ -182,6 +184,18 @@ export function buildStatements(schema: string) {
         SELECT count(*)::int AS n FROM unnest(${['text', 'int'].map(p).join(', ')}) AS u (id, version)
         WHERE (SELECT p.version FROM ${payments} p WHERE p.id = u.id) = u.version)`);
         counts.push('(SELECT n FROM e) AS expected');
+      }
+      if (shape.newKeys) {
+        mismatches.push(`c.new_keys <> cardinality($${n}::text[])`);
+        ctes.push(`k AS (
+        INSERT INTO ${idem} (${IDEMPOTENCY_COLUMNS})
+        SELECT u.merchant_id, u.key, u.fingerprint, u.state, u.locked_until, u.recovery_point, u.resource_type, u.resource_id,
+          u.response::jsonb, u.created_at, u.expires_at
+        FROM unnest(${['text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz'].map(p).join(', ')})
+          AS u (merchant_id, key, fingerprint, state, locked_until, recovery_point, resource_type, resource_id, response, created_at, expires_at)
+        ON CONFLICT (merchant_id, key) DO NOTHING
+        RETURNING 1)`);
+        counts.push('(SELECT count(*) FROM k)::int AS new_keys');
       }
       // Inside a transaction the caller reads the counts and rolls back itself. Sent alone, the
       // statement must fail as a whole instead: flush_conflict raises with the counts.

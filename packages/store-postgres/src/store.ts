@@ -154,6 +154,25 @@ class Reader implements StoreReader {
   }
 }
 
+type QueuedKey = Omit<IdempotencyRecord, 'response'> & { response: string | null };
+
+/** Queued idempotency records as the column arrays the flush statement unnests. */
+function idempotencyColumns(rows: QueuedKey[]): unknown[][] {
+  return [
+    rows.map((i) => i.merchantId),
+    rows.map((i) => i.key),
+    rows.map((i) => i.fingerprint),
+    rows.map((i) => i.state),
+    rows.map((i) => i.lockedUntil),
+    rows.map((i) => i.recoveryPoint),
+    rows.map((i) => i.resourceType),
+    rows.map((i) => i.resourceId),
+    rows.map((i) => i.response),
+    rows.map((i) => i.createdAt),
+    rows.map((i) => i.expiresAt),
+  ];
+}
+
 /** The per-table counts carried by a `flush_conflict` error, or null for any other error. */
 function flushConflictCounts(error: unknown): Row | null {
   const { code, message } = (error ?? {}) as { code?: string; message?: string };
@@ -189,8 +208,9 @@ class Tx extends Reader implements StoreTx {
   // Queued rows hold their JSON already serialised: a snapshot at call time, cheaper than a deep copy.
   #transitions: Transition[] = [];
   #outbox: Array<Omit<OutboxEvent, 'data'> & { data: string | null }> = [];
-  #idempotency = new Map<string, Omit<IdempotencyRecord, 'response'> & { response: string | null }>();
+  #idempotency = new Map<string, QueuedKey>();
   #expected: Array<{ id: string; version: number }> = [];
+  #newKeys = new Map<string, QueuedKey>();
   /** At most one queued payment write; a second one flushes the first (two writes of one row cannot share a statement). */
   #payment: { kind: 'insert' | 'update'; payment: Payment; params: unknown[] } | null = null;
 
@@ -210,9 +230,11 @@ class Tx extends Reader implements StoreTx {
    * transaction has sent nothing yet the batch goes alone, as one atomic statement without BEGIN/COMMIT.
    */
   async flush(last: boolean): Promise<void> {
-    if (this.#payment === null && this.#transitions.length === 0 && this.#outbox.length === 0 && this.#idempotency.size === 0 && this.#expected.length === 0) {
+    if (this.#payment === null && this.#transitions.length === 0 && this.#outbox.length === 0 && this.#idempotency.size === 0 && this.#expected.length === 0 && this.#newKeys.size === 0) {
       return;
     }
+    const newKeys = [...this.#newKeys.values()];
+    this.#newKeys = new Map();
     const payment = this.#payment;
     const expected = this.#expected;
     this.#expected = [];
@@ -249,22 +271,9 @@ class Tx extends Reader implements StoreTx {
         column(outbox, (e) => e.createdAt),
       );
     }
-    if (idempotency.length > 0) {
-      params.push(
-        column(idempotency, (i) => i.merchantId),
-        column(idempotency, (i) => i.key),
-        column(idempotency, (i) => i.fingerprint),
-        column(idempotency, (i) => i.state),
-        column(idempotency, (i) => i.lockedUntil),
-        column(idempotency, (i) => i.recoveryPoint),
-        column(idempotency, (i) => i.resourceType),
-        column(idempotency, (i) => i.resourceId),
-        column(idempotency, (i) => i.response),
-        column(idempotency, (i) => i.createdAt),
-        column(idempotency, (i) => i.expiresAt),
-      );
-    }
+    if (idempotency.length > 0) params.push(...idempotencyColumns(idempotency));
     if (expected.length > 0) params.push(column(expected, (e) => e.id), column(expected, (e) => e.version));
+    if (newKeys.length > 0) params.push(...idempotencyColumns(newKeys));
     const alone = last && !this.q.begun;
     const sql = this.st.flushWrites(
       {
@@ -273,6 +282,7 @@ class Tx extends Reader implements StoreTx {
         outbox: outbox.length > 0,
         idempotency: idempotency.length > 0,
         expected: expected.length > 0,
+        newKeys: newKeys.length > 0,
       },
       alone,
     );
@@ -301,6 +311,9 @@ class Tx extends Reader implements StoreTx {
           throw stateConflict('version_conflict', `Payment ${e.id} was changed concurrently (stored version ${String(version)}, expected ${e.version})`, { paymentId: e.id });
         }
       }
+    }
+    if (newKeys.length > 0 && Number(written.new_keys) !== newKeys.length) {
+      throw duplicate('duplicate_idempotency_key', `Idempotency key ${newKeys.map((k) => `'${k.key}'`).join(', ')} already exists`);
     }
     if (transitions.length > 0 && Number(written.transitions) !== transitions.length) {
       throw duplicate('duplicate_transition', `A transition id was already used (${transitions.map((t) => t.id).join(', ')})`);
@@ -405,9 +418,17 @@ class Tx extends Reader implements StoreTx {
     });
   }
 
+  async insertIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
+    this.#newKeys.set(`${record.merchantId}\u0000${record.key}`, { ...record, response: json(record.response) });
+  }
+
   async updateIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
-    // One row per key per flush (an upsert cannot touch a row twice in one statement); the last wins.
-    this.#idempotency.set(`${record.merchantId}\u0000${record.key}`, { ...record, response: json(record.response) });
+    // One row per key per flush (an upsert cannot touch a row twice in one statement); the last wins,
+    // and a record still queued as new is replaced there.
+    const id = `${record.merchantId}\u0000${record.key}`;
+    const queued = { ...record, response: json(record.response) };
+    if (this.#newKeys.has(id)) this.#newKeys.set(id, queued);
+    else this.#idempotency.set(id, queued);
   }
 
   async deleteIdempotencyRecord(merchantId: string, key: string): Promise<void> {

@@ -48,6 +48,30 @@ export function validateIdempotencyKey(key: string): void {
   }
 }
 
+/** The record of a key used for the first time: leased to this request, tied to its payment. */
+export function newKeyRecord(
+  settings: { retentionMs: number; leaseMs: number },
+  merchantId: string,
+  key: string,
+  fingerprint: string,
+  now: Date,
+  paymentId: string,
+): IdempotencyRecord {
+  return {
+    merchantId,
+    key,
+    fingerprint,
+    state: 'in_flight',
+    lockedUntil: new Date(now.getTime() + settings.leaseMs).toISOString(),
+    recoveryPoint: 'payment_created',
+    resourceType: 'payment',
+    resourceId: paymentId,
+    response: null,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + settings.retentionMs).toISOString(),
+  };
+}
+
 /** What claiming a key decided. */
 export type ClaimOutcome =
   | { kind: 'new'; record: IdempotencyRecord }

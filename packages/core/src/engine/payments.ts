@@ -15,7 +15,7 @@ import type { Payment, PaymentStatus, Refund } from '../payment';
 import { GATEWAY_OUTCOME_UNKNOWN, type GatewayPaymentResult, type GatewayRefundResult, type GatewayV1 } from '../spec/gateway-v1';
 import type { IdempotencyRecord, StoredResponse } from '../spec/store';
 import { gatewayOf, type EngineContext } from './context';
-import { claimKey, requestFingerprint, validateIdempotencyKey } from './idempotency';
+import { claimKey, newKeyRecord, requestFingerprint, validateIdempotencyKey } from './idempotency';
 import { optionalAmount, optionalReason, validateCreate, validateMetadata, type CaptureInput, type CreatePaymentInput, type RefundInput, type RequestOptions } from './inputs';
 import { selectGateways, type RoutingRule } from './routing';
 import { UnitOfWork, type ChangeCause } from './unit-of-work';
@@ -137,7 +137,48 @@ export class PaymentOperations {
     });
     const fingerprint = options.idempotencyKey === undefined ? '' : requestFingerprint('payments.create', null, raw);
 
-    const first = await UnitOfWork.run(this.ctx, async (unit): Promise<Phase1<{ payment: Payment; resumed: boolean }>> => {
+    const build = (now: string): Payment => ({
+      id: newId('pay'),
+      merchantId,
+      orderId: input.orderId,
+      status: 'PENDING',
+      amount: input.amount.toString(),
+      currency: input.amount.currency,
+      amountCaptured: Money.zero(input.amount.currency).toString(),
+      amountRefunded: Money.zero(input.amount.currency).toString(),
+      captureMethod: input.captureMethod,
+      gateway: candidates[0]!.id,
+      gatewayReference: null,
+      paymentMethod: input.paymentMethod,
+      description: input.description,
+      customer: input.customer,
+      returnUrl: input.returnUrl,
+      notifyUrl: input.notifyUrl,
+      metadata: input.metadata,
+      nextAction: null,
+      failure: null,
+      gatewayData: {},
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    });
+    const created = this.cause(options, 'payment created');
+
+    // A new key (the usual case) is inserted with the payment, so phase 1 is all writes (one statement
+    // for a SQL store); only a key that exists goes through the claim below (replay, 409, 422, takeover).
+    let first: Phase1<{ payment: Payment; resumed: boolean }> | null = null;
+    try {
+      first = await UnitOfWork.run(this.ctx, async (unit) => {
+        const payment = build(unit.now);
+        const record = options.idempotencyKey === undefined ? null : newKeyRecord(this.ctx, merchantId, options.idempotencyKey, fingerprint, new Date(unit.now), payment.id);
+        if (record) await unit.tx.insertIdempotencyRecord(record);
+        await unit.insertPayment(payment, created);
+        return { kind: 'go' as const, record, payment, resumed: false };
+      });
+    } catch (error) {
+      if (!TenderError.isInstance(error) || error.code !== 'duplicate_idempotency_key') throw error;
+    }
+    first ??= await UnitOfWork.run(this.ctx, async (unit): Promise<Phase1<{ payment: Payment; resumed: boolean }>> => {
       const claim = await this.claim(unit, merchantId, options, fingerprint);
       if (claim?.kind === 'replay') return claim;
       const record = claim?.record ?? null;
@@ -145,32 +186,8 @@ export class PaymentOperations {
         const existing = await unit.tx.lockPayment(record.resourceId);
         if (existing) return { kind: 'go', record, payment: existing, resumed: true };
       }
-      const payment: Payment = {
-        id: newId('pay'),
-        merchantId,
-        orderId: input.orderId,
-        status: 'PENDING',
-        amount: input.amount.toString(),
-        currency: input.amount.currency,
-        amountCaptured: Money.zero(input.amount.currency).toString(),
-        amountRefunded: Money.zero(input.amount.currency).toString(),
-        captureMethod: input.captureMethod,
-        gateway: candidates[0]!.id,
-        gatewayReference: null,
-        paymentMethod: input.paymentMethod,
-        description: input.description,
-        customer: input.customer,
-        returnUrl: input.returnUrl,
-        notifyUrl: input.notifyUrl,
-        metadata: input.metadata,
-        nextAction: null,
-        failure: null,
-        gatewayData: {},
-        createdAt: unit.now,
-        updatedAt: unit.now,
-        version: 1,
-      };
-      await unit.insertPayment(payment, this.cause(options, 'payment created'));
+      const payment = build(unit.now);
+      await unit.insertPayment(payment, created);
       const updated = record ? { ...record, resourceType: 'payment' as const, resourceId: payment.id, recoveryPoint: 'payment_created' } : null;
       if (updated) await unit.tx.updateIdempotencyRecord(updated);
       return { kind: 'go', record: updated, payment, resumed: false };

@@ -152,6 +152,13 @@ export interface StoreTx extends StoreReader {
    * until the transaction ends. Concurrent callers with one key serialise here.
    */
   claimIdempotencyKey(record: IdempotencyRecord): Promise<{ created: boolean; record: IdempotencyRecord }>;
+  /**
+   * Inserts the record of a key expected to be new; the transaction fails with
+   * `state_error`/`duplicate_idempotency_key` when (merchantId, key) exists (checked by commit at the
+   * latest). The cheap path for the usual case, where a store can send it together with the other
+   * writes; callers fall back to {@link StoreTx.claimIdempotencyKey} on that error.
+   */
+  insertIdempotencyRecord(record: IdempotencyRecord): Promise<void>;
   /** Replaces the stored record of (merchantId, key). */
   updateIdempotencyRecord(record: IdempotencyRecord): Promise<void>;
   deleteIdempotencyRecord(merchantId: string, key: string): Promise<void>;

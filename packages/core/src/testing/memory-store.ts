@@ -260,6 +260,12 @@ class Tx extends Reader implements StoreTx {
     return { created: true, record: copyIdempotency(record) };
   }
 
+  async insertIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
+    const k = idemKey(record.merchantId, record.key);
+    if (this.working.idempotency.has(k)) throw duplicate('duplicate_idempotency_key', `Idempotency key '${record.key}' exists`);
+    this.setIn(this.working.idempotency, k, copyIdempotency(record));
+  }
+
   async updateIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
     this.setIn(this.working.idempotency, idemKey(record.merchantId, record.key), copyIdempotency(record));
   }

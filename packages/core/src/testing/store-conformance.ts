@@ -262,6 +262,30 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       expect(await store.getIdempotencyRecord('m_1', 'key-1')).toBeNull();
     });
 
+    it('inserts a new key with other writes, and fails the whole transaction when the key exists', async () => {
+      const p = samplePayment();
+      await store.transaction(async (tx) => {
+        await tx.insertIdempotencyRecord(idem('k-new', { resourceType: 'payment', resourceId: p.id }));
+        await tx.insertPayment(p);
+        // A later update of the same key in the same transaction replaces what is written.
+        await tx.updateIdempotencyRecord(idem('k-new', { resourceType: 'payment', resourceId: p.id, recoveryPoint: 'payment_created' }));
+      });
+      expect(await store.getIdempotencyRecord('m_1', 'k-new')).toEqual(idem('k-new', { resourceType: 'payment', resourceId: p.id, recoveryPoint: 'payment_created' }));
+      const other = samplePayment();
+      const error = await expectTenderError(
+        store.transaction(async (tx) => {
+          await tx.insertPayment(other);
+          await tx.enqueueOutbox(event({ id: 'evt_new_key_dup' }));
+          await tx.insertIdempotencyRecord(idem('k-new', { fingerprint: 'other' }));
+        }),
+        'state_error',
+      );
+      expect(error.code).toBe('duplicate_idempotency_key');
+      expect(await store.getPayment(other.id)).toBeNull();
+      expect(await store.getOutboxEvent('evt_new_key_dup')).toBeNull();
+      expect((await store.getIdempotencyRecord('m_1', 'k-new'))!.fingerprint).toBe('fp1');
+    });
+
     it('50 concurrent creates with one key make exactly one payment', async () => {
       const results = await Promise.all(
         Array.from({ length: 50 }, () =>
