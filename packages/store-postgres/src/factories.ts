@@ -13,6 +13,9 @@ import { runMigrations, type MigrationResult } from './migrate';
 import { checkSchemaName, DEFAULT_SCHEMA } from './schema';
 import { PostgresStore, type PostgresStoreOptions } from './store';
 
+/** The connection option behind {@link CreatePostgresStoreOptions.genericPlans}, for pools you create. */
+export const GENERIC_PLANS_OPTION = '-c plan_cache_mode=force_generic_plan';
+
 /** Options of {@link createPostgresStore}: give a `pool` you own, or a `connectionString` for one the store owns. */
 export type CreatePostgresStoreOptions = PostgresStoreOptions & {
   /**
@@ -20,6 +23,15 @@ export type CreatePostgresStoreOptions = PostgresStoreOptions & {
    * (PgBouncer in transaction mode before 1.21).
    */
   prepareStatements?: boolean;
+  /**
+   * Plan every statement once per connection (`plan_cache_mode=force_generic_plan`, sent as a
+   * connection option by store-owned pools; default true). Tender's statements are primary-key and
+   * index lookups whose plans do not depend on the parameters, and re-planning its write batches on
+   * each call costs Postgres more than running them. Turn off behind a pooler that rejects the
+   * `options` startup parameter (PgBouncer without `ignore_startup_parameters = options`). For a pool
+   * you create, pass {@link GENERIC_PLANS_OPTION} in its `options` to get the same.
+   */
+  genericPlans?: boolean;
   /** Where errors of idle pool connections are reported (store-owned pools only). */
   logger?: Logger;
 } & (
@@ -53,12 +65,14 @@ export async function createPostgresStore(options: CreatePostgresStoreOptions): 
   if (options.pool) {
     pool = options.pool;
   } else {
+    const startup = [options.genericPlans === false ? '' : GENERIC_PLANS_OPTION, options.poolConfig?.options ?? ''].filter(Boolean).join(' ');
     pool = new pg.Pool({
       connectionString: options.connectionString,
       // Fail fast with a retryable error rather than hang when Postgres is unreachable.
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
       ...options.poolConfig,
+      ...(startup ? { options: startup } : {}),
     });
     owns = true;
     const logger = options.logger ?? silentLogger;

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-export { createPostgresStore, createPGliteStore, migrate } from './factories';
+export { createPostgresStore, createPGliteStore, migrate, GENERIC_PLANS_OPTION } from './factories';
 export type { CreatePostgresStoreOptions, CreatePGliteStoreOptions } from './factories';
 export { PostgresStore } from './store';
 export type { PostgresStoreOptions } from './store';

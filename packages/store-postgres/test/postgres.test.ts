@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { createOutboxDispatcher, createTender, newId, requestFingerprint, TenderError, type OutboxRow, type Store } from '@tender/core';
 import { createTestGateway, FakeClock, MemoryStore, samplePayment } from '@tender/core/testing';
-import { createPostgresStore, migrate, MIGRATIONS, type PostgresStore } from '@tender/store-postgres';
+import { createPostgresStore, GENERIC_PLANS_OPTION, migrate, MIGRATIONS, type PostgresStore } from '@tender/store-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_URL, dropSchema, testPool, uniqueSchema } from './helpers';
@@ -348,6 +348,33 @@ describe('a unit of work that only writes', () => {
     expect(sent[0]).toBe('BEGIN');
     expect(sent.at(-1)).toBe('COMMIT');
     expect(await store.getPayment(p.id)).toMatchObject({ status: 'CAPTURED', version: 3 });
+  });
+});
+
+describe('store-owned pools', () => {
+  it('plan statements once per connection unless told not to, keeping the caller\'s own options', async () => {
+    const opened: string[] = [];
+    class Recording extends pg.Client {
+      constructor(config?: string | pg.ClientConfig) {
+        super(config);
+        opened.push((this as unknown as { connectionParameters: { options: string } }).connectionParameters.options);
+      }
+    }
+    for (const genericPlans of [undefined, false]) {
+      const schema = uniqueSchema('plans');
+      schemas.push(schema);
+      const store = await createPostgresStore({
+        connectionString: DATABASE_URL,
+        schema,
+        ...(genericPlans === undefined ? {} : { genericPlans }),
+        poolConfig: { max: 1, options: '-c statement_timeout=12345', Client: Recording },
+      });
+      // Postgres accepted the connection with these options: the store migrated and answers.
+      expect(await store.getPayment('pay_none')).toBeNull();
+      await store.close();
+    }
+    expect(opened).toEqual([`${GENERIC_PLANS_OPTION} -c statement_timeout=12345`, '-c statement_timeout=12345']);
+    expect(GENERIC_PLANS_OPTION).toBe('-c plan_cache_mode=force_generic_plan');
   });
 });
 
