@@ -39,6 +39,8 @@ export type AuthOptions =
     };
 
 const MERCHANT_ID = /^[A-Za-z0-9_.:@-]{1,64}$/;
+const VERIFIED_CACHE_SIZE = 10_000;
+const VERIFIED_TTL_MS = 60_000;
 
 function secretBytes(secret: string | Uint8Array): Uint8Array {
   const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
@@ -61,14 +63,29 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
     const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl));
     verify = async (token) => (await jwtVerify(token, jwks, { ...verifyOptions, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] })).payload;
   }
+  // Verified tokens, by their full text (signature included), until they expire but at most a minute,
+  // so that a key rotated out of the JWKS stops being honoured soon. A signature check costs more than
+  // the rest of a request's own work; clients send the same token many times.
+  const verified = new Map<string, { principal: Principal; until: number }>();
   return async (req) => {
     const header = req.headers.authorization;
     if (!header) throw unauthenticated('missing_token', 'Send Authorization: Bearer <token>');
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header.trim());
     if (!match) throw unauthenticated('invalid_token', 'The Authorization header must be Bearer <JWT>');
+    const now = Date.now();
+    const hit = verified.get(match[1]!);
+    if (hit && hit.until > now) return hit.principal;
+    if (hit) verified.delete(match[1]!);
+    const { principal, exp } = await principalFrom(match[1]!);
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(match[1]!, { principal, until: Math.min(exp === undefined ? Infinity : exp * 1000, now + VERIFIED_TTL_MS) });
+    return principal;
+  };
+
+  async function principalFrom(token: string): Promise<{ principal: Principal; exp: number | undefined }> {
     let payload: JWTPayload;
     try {
-      payload = await verify(match[1]!);
+      payload = await verify(token);
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('token_expired', 'The token has expired');
       if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JOSENotSupported) {
@@ -81,8 +98,8 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
     }
     const raw = (payload as { scope?: unknown; scp?: unknown }).scope ?? (payload as { scp?: unknown }).scp;
     const scopes = new Set<string>(typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : []);
-    return { merchantId: payload.sub, scopes };
-  };
+    return { principal: { merchantId: payload.sub, scopes }, exp: payload.exp };
+  }
 }
 
 const principals = new WeakMap<Request, Principal>();

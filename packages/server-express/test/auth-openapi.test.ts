@@ -27,6 +27,17 @@ describe('auth', () => {
     expect((await h.call('GET', '/api/v1/payments', { token: noneAlg })).status).toBe(401);
   });
 
+  it('stops honouring a token the moment it expires, even one accepted (and remembered) before', async () => {
+    const brief = await h.token('m1', undefined, 2);
+    expect((await h.call('GET', '/api/v1/payments', { token: brief })).status).toBe(200);
+    expect((await h.call('GET', '/api/v1/payments', { token: brief })).status).toBe(200);
+    const exp = JSON.parse(Buffer.from(brief.split('.')[1]!, 'base64url').toString()).exp as number;
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    const res = await h.call('GET', '/api/v1/payments', { token: brief });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('token_expired');
+  });
+
   it('403 for a missing scope', async () => {
     const readOnly = await h.token('m1', ['payments:read']);
     const res = await h.call('POST', '/api/v1/payments', { token: readOnly, body: { amount: '1.00', currency: 'MYR' } });
