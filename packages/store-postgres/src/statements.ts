@@ -129,6 +129,13 @@ export function buildStatements(schema: string) {
       const mismatches: string[] = [];
       let n = 1;
       const p = (type: string) => `$${n++}::${type}[]`;
+      // Idempotency records from the next 11 array parameters (upserted, or inserted as new keys).
+      const insertKeys = () => `
+        INSERT INTO ${idem} (${IDEMPOTENCY_COLUMNS})
+        SELECT u.merchant_id, u.key, u.fingerprint, u.state, u.locked_until, u.recovery_point, u.resource_type, u.resource_id,
+          u.response::jsonb, u.created_at, u.expires_at
+        FROM unnest(${['text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz'].map(p).join(', ')})
+          AS u (merchant_id, key, fingerprint, state, locked_until, recovery_point, resource_type, resource_id, response, created_at, expires_at)`;
       if (shape.payment) {
         // Parameters: the single-row insert's 23 or the update's 22, first.
         ctes.push(`pw AS (${shape.payment === 'insert' ? insertPayment : updatePayment} RETURNING id)`);
@@ -162,12 +169,7 @@ export function buildStatements(schema: string) {
         counts.push('(SELECT count(*) FROM o)::int AS outbox');
       }
       if (shape.idempotency) {
-        ctes.push(`i AS (
-        INSERT INTO ${idem} (${IDEMPOTENCY_COLUMNS})
-        SELECT u.merchant_id, u.key, u.fingerprint, u.state, u.locked_until, u.recovery_point, u.resource_type, u.resource_id,
-          u.response::jsonb, u.created_at, u.expires_at
-        FROM unnest(${['text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz'].map(p).join(', ')})
-          AS u (merchant_id, key, fingerprint, state, locked_until, recovery_point, resource_type, resource_id, response, created_at, expires_at)
+        ctes.push(`i AS (${insertKeys()}
         ON CONFLICT (merchant_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = EXCLUDED.state,
           locked_until = EXCLUDED.locked_until, recovery_point = EXCLUDED.recovery_point,
           resource_type = EXCLUDED.resource_type, resource_id = EXCLUDED.resource_id, response = EXCLUDED.response,
@@ -187,12 +189,7 @@ export function buildStatements(schema: string) {
       }
       if (shape.newKeys) {
         mismatches.push(`c.new_keys <> cardinality($${n}::text[])`);
-        ctes.push(`k AS (
-        INSERT INTO ${idem} (${IDEMPOTENCY_COLUMNS})
-        SELECT u.merchant_id, u.key, u.fingerprint, u.state, u.locked_until, u.recovery_point, u.resource_type, u.resource_id,
-          u.response::jsonb, u.created_at, u.expires_at
-        FROM unnest(${['text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz'].map(p).join(', ')})
-          AS u (merchant_id, key, fingerprint, state, locked_until, recovery_point, resource_type, resource_id, response, created_at, expires_at)
+        ctes.push(`k AS (${insertKeys()}
         ON CONFLICT (merchant_id, key) DO NOTHING
         RETURNING 1)`);
         counts.push('(SELECT count(*) FROM k)::int AS new_keys');
