@@ -120,8 +120,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   throw new ConfigError(issues);
 }
 
-/** True when no gateway has credentials (or TENDER_SIMULATION forces it). */
+/**
+ * True when no gateway this server ships has credentials (or TENDER_SIMULATION forces it). PayPal
+ * and UPI variables are part of the contract but their gateways are not shipped yet: they configure
+ * nothing, so they do not turn simulation off (the server warns about them instead).
+ */
 export function isSimulation(config: ServerConfig): boolean {
   if (config.TENDER_SIMULATION !== undefined) return config.TENDER_SIMULATION;
-  return !config.FIUU_MERCHANT_ID && !config.STRIPE_SECRET_KEY && !config.PAYPAL_CLIENT_ID;
+  return !config.FIUU_MERCHANT_ID && !config.STRIPE_SECRET_KEY;
+}
+
+/** Names of set variables that configure no shipped gateway (warned about at start). */
+export function unshippedGatewayVariables(config: ServerConfig): string[] {
+  return (['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'PAYPAL_WEBHOOK_ID', 'PAYPAL_BASE_URL', 'UPI_BASE_URL'] as const).filter((name) => config[name] !== undefined);
 }

@@ -14,7 +14,7 @@ import { createTender, redactingLogger, type Store, type Tender } from '@tender/
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from './app';
 import { signToken, type AuthOptions } from './auth';
-import { isSimulation, loadConfig, type ServerConfig } from './config';
+import { isSimulation, unshippedGatewayVariables, loadConfig, type ServerConfig } from './config';
 import { createDemoRouter, DEMO_MERCHANT } from './demo';
 import { gatewaysFromConfig, simulatedGateways, type GatewaySetup } from './gateways';
 import { createLogger } from './logging';
@@ -89,6 +89,8 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     const store = options.store ?? (await openStore(config, logger));
     if (!options.store) cleanups.push(async () => store.close?.());
     const simulation = isSimulation(config);
+    const unshipped = unshippedGatewayVariables(config);
+    if (unshipped.length > 0) log.warn({ variables: unshipped }, 'PayPal and UPI gateways are not shipped in this version; these variables are ignored');
     const setup = simulation ? await simulatedGateways({ publicUrl }, env, log) : gatewaysFromConfig(config, env, log);
     cleanups.push(() => setup.close());
     if (setup.gateways.length === 0) {

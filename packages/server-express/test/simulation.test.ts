@@ -14,7 +14,15 @@ const logs: string[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tender-sim-'));
   const destination = new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } });
-  server = await startTenderServer({ env: { PORT: '0', TENDER_DATA_DIR: dir, RECONCILE_INTERVAL: '0', OUTBOX_INTERVAL: '100ms' }, logger: createLogger({ destination }) });
+  server = await startTenderServer({ env: {
+      PORT: '0',
+      TENDER_DATA_DIR: dir,
+      RECONCILE_INTERVAL: '0',
+      OUTBOX_INTERVAL: '100ms',
+      // Credentials of a gateway not shipped yet: ignored with a warning, simulation stays on.
+      PAYPAL_CLIENT_ID: 'paypal-client',
+      PAYPAL_CLIENT_SECRET: 'paypal-secret',
+    }, logger: createLogger({ destination }) });
 });
 afterAll(async () => {
   await server?.close();
@@ -44,6 +52,9 @@ describe('simulation mode (PGlite, Fiuu + Stripe sandboxes)', () => {
     expect(server.simulation).not.toBeNull();
     expect(server.devToken).toMatch(/^ey/);
     expect(logs.join('')).toContain('SIMULATION MODE');
+    const warning = logs.map((l) => JSON.parse(l) as { msg: string; variables?: string[] }).find((l) => l.msg.includes('not shipped'));
+    expect(warning?.variables).toEqual(['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET']);
+    expect(logs.join('')).not.toContain('paypal-secret');
   });
 
   it('completes a Fiuu seamless checkout: config -> hosted page -> notification -> CAPTURED', async () => {
