@@ -41,8 +41,8 @@ export function eventBody(row: Pick<OutboxRow, 'id' | 'type' | 'createdAt' | 'da
 
 /** Options of {@link createWebhookDeliverer}. */
 export interface WebhookDelivererOptions {
-  /** Where the merchant's endpoints are stored. */
-  store: Pick<Store, 'listWebhookEndpoints'>;
+  /** Where the merchant's endpoints, and which of them acknowledged each event, are stored. */
+  store: Pick<Store, 'listWebhookEndpoints' | 'listEventDeliveries' | 'recordEventDelivery'>;
   /** Turns the event's snapshot into its API shape. */
   present(row: OutboxRow): Record<string, unknown>;
   /** Per-attempt timeout (default 10 s). */
@@ -54,14 +54,19 @@ export interface WebhookDelivererOptions {
 
 /**
  * The `deliver` function for core's outbox dispatcher: POSTs the signed event to every subscribed
- * endpoint of the merchant and throws if any of them did not answer 2xx (the dispatcher then retries
- * with backoff; an endpoint that succeeded may see the event again and must dedupe on `id`).
+ * endpoint of the merchant that has not acknowledged it yet, records each acknowledgement, and throws
+ * if any endpoint did not answer 2xx (the dispatcher then retries the event with backoff, for the
+ * failing endpoints only). Receivers still dedupe on `id`: an acknowledgement can be lost, and a
+ * manual redelivery goes to every endpoint.
  */
 export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: OutboxRow) => Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const now = options.now ?? (() => new Date());
   return async (row) => {
-    const targets = (await options.store.listWebhookEndpoints(row.merchantId)).filter((e) => subscribes(e, row.type));
+    const subscribed = (await options.store.listWebhookEndpoints(row.merchantId)).filter((e) => subscribes(e, row.type));
+    if (subscribed.length === 0) return;
+    const acknowledged = new Set(await options.store.listEventDeliveries(row.id));
+    const targets = subscribed.filter((e) => !acknowledged.has(e.id));
     if (targets.length === 0) return;
     const body = eventBody(row, options.present(row));
     const failures: string[] = [];
@@ -84,11 +89,14 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: 
           });
           await response.arrayBuffer().catch(() => undefined);
           if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status}`);
-          options.onAttempt?.('delivered', endpoint, row);
         } catch (error) {
           options.onAttempt?.('failed', endpoint, row);
           failures.push(`${endpoint.id}: ${error instanceof Error ? error.message : String(error)}`);
+          return;
         }
+        options.onAttempt?.('delivered', endpoint, row);
+        // If this write fails, the event is retried and this endpoint sees it again (it dedupes on id).
+        await options.store.recordEventDelivery(row.id, endpoint.id, now().toISOString());
       }),
     );
     if (failures.length > 0) throw new Error(`delivery failed (${failures.join('; ')})`);

@@ -131,6 +131,28 @@ describe('merchant webhook endpoints', () => {
     await hook.close();
   });
 
+  it('retries only the endpoint that failed: the others receive each event once', async () => {
+    const healthy = await receiver(0);
+    const flaky = await receiver(2);
+    const token = await a.token('two-endpoints');
+    for (const hook of [healthy, flaky]) {
+      expect((await a.call('POST', '/api/v1/webhook-endpoints', { token, body: { url: hook.url, events: ['payment.captured'] } })).status).toBe(201);
+    }
+    const p = await a.call('POST', '/api/v1/payments', { token, body: { amount: '3.00', currency: 'MYR' } });
+    expect(p.body.status).toBe('CAPTURED');
+    await until(() => flaky.received.length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(flaky.received).toHaveLength(1);
+    expect([...flaky.attempts.values()]).toEqual([3]);
+    expect(healthy.received.map((r) => r.id)).toEqual(flaky.received.map((r) => r.id));
+    expect([...healthy.attempts.values()]).toEqual([1]);
+    // A manual redelivery goes to every endpoint again.
+    expect((await a.call('POST', `/api/v1/events/${healthy.received[0]!.id}/redeliver`, { token })).status).toBe(202);
+    await until(() => healthy.received.length === 2 && flaky.received.length === 2);
+    await healthy.close();
+    await flaky.close();
+  });
+
   it('dead-letters after the last attempt and redelivers later', async () => {
     const hook = await receiver(1000);
     const token = await a.token('dead-m');

@@ -13,6 +13,7 @@ import { toStoreError } from './errors';
 import { initial } from './migrations/0001-initial';
 import { webhookEndpoints } from './migrations/0002-webhook-endpoints';
 import { flushConflict } from './migrations/0003-flush-conflict';
+import { webhookDeliveries } from './migrations/0004-webhook-deliveries';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'webhook_endpoints', sql: webhookEndpoints },
   { version: 3, name: 'flush_conflict', sql: flushConflict },
+  { version: 4, name: 'webhook_deliveries', sql: webhookDeliveries },
 ];
 
 /** What {@link runMigrations} did. */

@@ -34,6 +34,7 @@ export function buildStatements(schema: string) {
   const inbox = `${s}.inbox_events`;
   const outbox = `${s}.outbox_events`;
   const endpoints = `${s}.webhook_endpoints`;
+  const deliveries = `${s}.webhook_deliveries`;
 
   const flushCache = new Map<string, string>();
 
@@ -222,8 +223,17 @@ export function buildStatements(schema: string) {
         next_attempt_at = $2, last_error = $3 WHERE id = $1`,
     completeDead: `UPDATE ${outbox} SET status = 'dead', attempts = attempts + 1, locked_until = NULL,
         last_error = $2 WHERE id = $1`,
-    requeueOutbox: `UPDATE ${outbox} SET status = 'pending', next_attempt_at = $2, locked_until = NULL, delivered_at = NULL
-      WHERE id = $1`,
+    requeueOutbox: `WITH r AS (
+        UPDATE ${outbox} SET status = 'pending', next_attempt_at = $2, locked_until = NULL, delivered_at = NULL
+        WHERE id = $1 RETURNING id),
+      d AS (DELETE FROM ${deliveries} WHERE event_id = $1 AND EXISTS (SELECT 1 FROM r))
+      SELECT count(*)::int AS n FROM r`,
+    listEventDeliveries: `SELECT endpoint_id FROM ${deliveries} WHERE event_id = $1 ORDER BY delivered_at, endpoint_id`,
+    // An unknown event or endpoint (purged or deleted meanwhile) records nothing rather than failing.
+    recordEventDelivery: `INSERT INTO ${deliveries} (event_id, endpoint_id, delivered_at)
+      SELECT $1::text, $2::text, $3::timestamptz
+      WHERE EXISTS (SELECT 1 FROM ${outbox} WHERE id = $1) AND EXISTS (SELECT 1 FROM ${endpoints} WHERE id = $2)
+      ON CONFLICT DO NOTHING`,
 
     // Purges delete one bounded batch per statement so locks stay short and WAL stays small.
     purgeIdempotency: `DELETE FROM ${idem} d USING (

@@ -567,8 +567,17 @@ export class PostgresStore extends Reader implements Store {
   }
 
   async requeueOutbox(id: string, now: string): Promise<boolean> {
-    const { rowCount } = await run(this.#driver, this.st.requeueOutbox, [id, now]);
-    return rowCount > 0;
+    const { rows } = await run(this.#driver, this.st.requeueOutbox, [id, now]);
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
+  async listEventDeliveries(eventId: string): Promise<string[]> {
+    const { rows } = await run(this.#driver, this.st.listEventDeliveries, [eventId]);
+    return rows.map((r) => String(r.endpoint_id));
+  }
+
+  async recordEventDelivery(eventId: string, endpointId: string, at: string): Promise<void> {
+    await run(this.#driver, this.st.recordEventDelivery, [eventId, endpointId, at]);
   }
 
   async purge(options: { now: string; deliveredBefore: string; batchSize?: number }): Promise<{ idempotency: number; outbox: number }> {

@@ -75,6 +75,7 @@ describe('migrations', () => {
       'refunds',
       'schema_migrations',
       'transitions',
+      'webhook_deliveries',
       'webhook_endpoints',
     ]);
     const again = await migrate(admin, { schema });
@@ -205,6 +206,8 @@ describe('constraints and indexes live in the database', () => {
         [`SELECT * FROM ${s}.inbox_events WHERE gateway = 'g' AND event_id = 'e'`, 'inbox_events_pkey'],
         [`SELECT id FROM ${s}.outbox_events WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT 10`, 'outbox_events_due_idx'],
         [`SELECT id FROM ${s}.outbox_events WHERE status = 'delivered' AND delivered_at < now() LIMIT 100`, 'outbox_events_delivered_idx'],
+        [`SELECT endpoint_id FROM ${s}.webhook_deliveries WHERE event_id = 'e' ORDER BY delivered_at, endpoint_id`, 'webhook_deliveries_pkey'],
+        [`SELECT 1 FROM ${s}.webhook_deliveries WHERE endpoint_id = 'we'`, 'webhook_deliveries_endpoint_idx'],
       ];
       for (const [sql, index] of queries) {
         const plan = (await client.query(`EXPLAIN ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n');

@@ -185,8 +185,15 @@ export interface Store extends StoreReader {
   claimOutbox(options: { limit: number; now: string; leaseUntil: string }): Promise<OutboxRow[]>;
   /** Records a delivery attempt's outcome for a claimed row (increments `attempts`, clears the lease). */
   completeOutbox(id: string, completion: OutboxCompletion): Promise<void>;
-  /** Makes a delivered or dead row due again (manual redelivery). Returns false when unknown. */
+  /**
+   * Makes a row due again (manual redelivery) and forgets which endpoints acknowledged it, so every
+   * subscribed endpoint receives it again. Returns false when unknown.
+   */
   requeueOutbox(id: string, now: string): Promise<boolean>;
+  /** Ids of the webhook endpoints that acknowledged an outbox event (a retry of the event skips them). */
+  listEventDeliveries(eventId: string): Promise<string[]>;
+  /** Records that a webhook endpoint acknowledged an outbox event; idempotent; ignored for an unknown event. */
+  recordEventDelivery(eventId: string, endpointId: string, at: string): Promise<void>;
   /** Deletes expired idempotency records and delivered outbox rows older than `deliveredBefore`, in batches. */
   purge(options: { now: string; deliveredBefore: string; batchSize?: number }): Promise<{ idempotency: number; outbox: number }>;
   /** Number of `pending` outbox rows (the backlog gauge). */

@@ -342,6 +342,8 @@ export class MemoryStore implements Store {
   };
   private queue: Promise<unknown> = Promise.resolve();
   private readonly endpoints = new Map<string, WebhookEndpoint>();
+  /** Outbox event id -> endpoint ids that acknowledged it. */
+  private readonly deliveries = new Map<string, Set<string>>();
 
   constructor() {
     const reader = new Reader(() => this.state);
@@ -407,6 +409,7 @@ export class MemoryStore implements Store {
       const row = this.state.outbox.get(id);
       if (!row) return false;
       this.state.outbox.set(id, { ...row, status: 'pending', nextAttemptAt: now, lockedUntil: null, deliveredAt: null });
+      this.deliveries.delete(id);
       return true;
     });
   }
@@ -424,6 +427,7 @@ export class MemoryStore implements Store {
       for (const [k, r] of this.state.outbox) {
         if (r.status === 'delivered' && r.deliveredAt !== null && r.deliveredAt < options.deliveredBefore) {
           this.state.outbox.delete(k);
+          this.deliveries.delete(k);
           outbox++;
         }
       }
@@ -433,6 +437,19 @@ export class MemoryStore implements Store {
 
   countOutboxBacklog(): Promise<number> {
     return this.exclusive(async () => [...this.state.outbox.values()].filter((r) => r.status === 'pending').length);
+  }
+
+  async listEventDeliveries(eventId: string): Promise<string[]> {
+    return [...(this.deliveries.get(eventId) ?? [])];
+  }
+
+  recordEventDelivery(eventId: string, endpointId: string, _at: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.state.outbox.has(eventId)) return;
+      const set = this.deliveries.get(eventId) ?? new Set<string>();
+      set.add(endpointId);
+      this.deliveries.set(eventId, set);
+    });
   }
 
   async createWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {

@@ -382,6 +382,32 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       expect(await store.getOutboxEvent('evt_pending')).not.toBeNull();
     });
 
+    it('remembers which endpoints acknowledged an event until it is requeued or purged', async () => {
+      const endpoint = (id: string) => ({ id, merchantId: 'm_1', url: 'https://merchant.example/hooks', events: ['*'], secret: 'whsec_x', description: null, createdAt: at() });
+      const [one, two] = [newId('we'), newId('we')];
+      await store.createWebhookEndpoint(endpoint(one));
+      await store.createWebhookEndpoint(endpoint(two));
+      await store.transaction((tx) => tx.enqueueOutbox(event({ id: 'evt_acks' })));
+      expect(await store.listEventDeliveries('evt_acks')).toEqual([]);
+      await store.recordEventDelivery('evt_acks', one, at(1));
+      await store.recordEventDelivery('evt_acks', one, at(2));
+      expect(await store.listEventDeliveries('evt_acks')).toEqual([one]);
+      // Unknown events (purged meanwhile) record nothing and do not fail.
+      await store.recordEventDelivery('evt_unknown', one, at(1));
+      expect(await store.listEventDeliveries('evt_unknown')).toEqual([]);
+      await store.recordEventDelivery('evt_acks', two, at(3));
+      expect((await store.listEventDeliveries('evt_acks')).sort()).toEqual([one, two].sort());
+      expect(await store.requeueOutbox('evt_acks', at(4))).toBe(true);
+      expect(await store.listEventDeliveries('evt_acks')).toEqual([]);
+      expect(await store.requeueOutbox('evt_unknown', at(4))).toBe(false);
+      await store.recordEventDelivery('evt_acks', one, at(5));
+      await store.claimOutbox({ limit: 10, now: at(5), leaseUntil: at(6) });
+      await store.completeOutbox('evt_acks', { status: 'delivered', at: at(5) });
+      await store.purge({ now: at(0), deliveredBefore: at(100) });
+      expect(await store.getOutboxEvent('evt_acks')).toBeNull();
+      expect(await store.listEventDeliveries('evt_acks')).toEqual([]);
+    });
+
     it('keeps merchant webhook endpoints per merchant and counts the outbox backlog', async () => {
       const endpoint = { id: newId('we'), merchantId: 'm_1', url: 'https://merchant.example/hooks', events: ['payment.*'], secret: 'whsec_x', description: null, createdAt: at() };
       await store.createWebhookEndpoint(endpoint);
