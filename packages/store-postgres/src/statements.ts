@@ -10,17 +10,41 @@ import { quoteIdent } from './schema';
 const placeholders = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => `$${from + i}`).join(', ');
 
+/** How many rows of a table a flush carries: none, one (scalar parameters) or several (arrays). */
+export type Rows = 0 | 1 | 2;
+
+/** The row count class of `count` rows. */
+export function rowsOf(count: number): Rows {
+  return count === 0 ? 0 : count === 1 ? 1 : 2;
+}
+
 /** Which queued writes a flush carries (at most one payment write per flush). */
 export interface FlushShape {
   payment: 'insert' | 'update' | null;
-  transitions: boolean;
-  outbox: boolean;
-  idempotency: boolean;
+  transitions: Rows;
+  outbox: Rows;
+  idempotency: Rows;
   /** Expected payment versions (`expectPaymentVersion`). */
-  expected: boolean;
+  expected: Rows;
   /** Idempotency records expected to be new (`insertIdempotencyRecord`). */
-  newKeys: boolean;
+  newKeys: Rows;
 }
+
+// Parameter columns of each queued table, in the order the store sends them.
+const TRANSITION_SOURCE = [
+  ['id', 'text'], ['merchant_id', 'text'], ['payment_id', 'text'], ['refund_id', 'text'], ['from_status', 'text'],
+  ['to_status', 'text'], ['reason', 'text'], ['actor', 'text'], ['at', 'timestamptz'],
+] as const;
+const OUTBOX_SOURCE = [
+  ['id', 'text'], ['merchant_id', 'text'], ['type', 'text'], ['payment_id', 'text'], ['refund_id', 'text'], ['data', 'text'],
+  ['created_at', 'timestamptz'],
+] as const;
+const KEY_SOURCE = [
+  ['merchant_id', 'text'], ['key', 'text'], ['fingerprint', 'text'], ['state', 'text'], ['locked_until', 'timestamptz'],
+  ['recovery_point', 'text'], ['resource_type', 'text'], ['resource_id', 'text'], ['response', 'text'],
+  ['created_at', 'timestamptz'], ['expires_at', 'timestamptz'],
+] as const;
+const EXPECTED_SOURCE = [['id', 'text'], ['version', 'int']] as const;
 
 /** The statements for one schema. */
 export type Statements = ReturnType<typeof buildStatements>;
@@ -122,21 +146,43 @@ export function buildStatements(schema: string) {
      * here, so both drivers serialise it the same way.
      */
     flushWrites: (shape: FlushShape, alone: boolean): string => {
-      const key = `${shape.payment ?? '-'}${+shape.transitions}${+shape.outbox}${+shape.idempotency}${+shape.expected}${+shape.newKeys}${+alone}`;
+      const key = `${shape.payment ?? '-'}${shape.transitions}${shape.outbox}${shape.idempotency}${shape.expected}${shape.newKeys}${+alone}`;
       const cached = flushCache.get(key);
       if (cached) return cached;
       const ctes: string[] = [];
       const counts: string[] = [];
       const mismatches: string[] = [];
       let n = 1;
-      const p = (type: string) => `$${n++}::${type}[]`;
-      // Idempotency records from the next 11 array parameters (upserted, or inserted as new keys).
-      const insertKeys = () => `
+      /**
+       * The queued rows of one table as a row source `u`: a single row as scalar parameters (the usual
+       * case, cheapest to bind and plan), several as one array parameter per column; with the SQL
+       * expression of how many rows were queued.
+       */
+      const source = (rows: Rows, columns: ReadonlyArray<readonly [string, string]>, ordered = false): { from: string; queued: string } => {
+        const first = n;
+        const names = columns.map(([name]) => name).join(', ');
+        if (rows === 1) {
+          const values = columns.map(([, type]) => `$${n++}::${type}`).join(', ');
+          return { from: `(VALUES (${values})) AS u (${names})`, queued: '1' };
+        }
+        const arrays = columns.map(([, type]) => `$${n++}::${type}[]`).join(', ');
+        return {
+          from: `unnest(${arrays})${ordered ? ' WITH ORDINALITY' : ''} AS u (${names}${ordered ? ', n' : ''})`,
+          queued: `cardinality($${first}::${columns[0]![1]}[])`,
+        };
+      };
+      // Idempotency records (upserted, or inserted as new keys).
+      const insertKeys = (rows: Rows) => {
+        const u = source(rows, KEY_SOURCE);
+        return {
+          queued: u.queued,
+          sql: `
         INSERT INTO ${idem} (${IDEMPOTENCY_COLUMNS})
         SELECT u.merchant_id, u.key, u.fingerprint, u.state, u.locked_until, u.recovery_point, u.resource_type, u.resource_id,
           u.response::jsonb, u.created_at, u.expires_at
-        FROM unnest(${['text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'text', 'text', 'timestamptz', 'timestamptz'].map(p).join(', ')})
-          AS u (merchant_id, key, fingerprint, state, locked_until, recovery_point, resource_type, resource_id, response, created_at, expires_at)`;
+        FROM ${u.from}`,
+        };
+      };
       if (shape.payment) {
         // Parameters: the single-row insert's 23 or the update's 22, first.
         ctes.push(`pw AS (${shape.payment === 'insert' ? insertPayment : updatePayment} RETURNING id)`);
@@ -146,31 +192,30 @@ export function buildStatements(schema: string) {
       }
       if (shape.transitions) {
         // No existence guard: a transition of an unknown payment fails the foreign key (reported as
-        // not_found). A guard joining the arrays to payments is planned as a hash join over a scan of
+        // not_found). A guard joining the rows to payments is planned as a hash join over a scan of
         // the whole table when statistics are missing or stale.
-        mismatches.push(`c.transitions <> cardinality($${n}::text[])`);
+        const u = source(shape.transitions, TRANSITION_SOURCE, true);
+        mismatches.push(`c.transitions <> ${u.queued}`);
         ctes.push(`t AS (
         INSERT INTO ${transitions} (${TRANSITION_COLUMNS})
         SELECT u.id, u.merchant_id, u.payment_id, u.refund_id, u.from_status, u.to_status, u.reason, u.actor, u.at
-        FROM unnest(${['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz'].map(p).join(', ')})
-          WITH ORDINALITY AS u (id, merchant_id, payment_id, refund_id, from_status, to_status, reason, actor, at, n)
-        -- seq (the trail's order) must follow the order of the calls.
-        ORDER BY u.n
+        FROM ${u.from}
+        ${shape.transitions === 1 ? '' : '-- seq (the trail\'s order) must follow the order of the calls.\n        ORDER BY u.n'}
         ON CONFLICT DO NOTHING RETURNING 1)`);
         counts.push('(SELECT count(*) FROM t)::int AS transitions');
       }
       if (shape.outbox) {
-        mismatches.push(`c.outbox <> cardinality($${n}::text[])`);
+        const u = source(shape.outbox, OUTBOX_SOURCE);
+        mismatches.push(`c.outbox <> ${u.queued}`);
         ctes.push(`o AS (
         INSERT INTO ${outbox} (id, merchant_id, type, payment_id, refund_id, data, created_at, next_attempt_at)
         SELECT u.id, u.merchant_id, u.type, u.payment_id, u.refund_id, u.data::jsonb, u.created_at, u.created_at
-        FROM unnest(${['text', 'text', 'text', 'text', 'text', 'text', 'timestamptz'].map(p).join(', ')})
-          AS u (id, merchant_id, type, payment_id, refund_id, data, created_at)
+        FROM ${u.from}
         ON CONFLICT DO NOTHING RETURNING 1)`);
         counts.push('(SELECT count(*) FROM o)::int AS outbox');
       }
       if (shape.idempotency) {
-        ctes.push(`i AS (${insertKeys()}
+        ctes.push(`i AS (${insertKeys(shape.idempotency).sql}
         ON CONFLICT (merchant_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, state = EXCLUDED.state,
           locked_until = EXCLUDED.locked_until, recovery_point = EXCLUDED.recovery_point,
           resource_type = EXCLUDED.resource_type, resource_id = EXCLUDED.resource_id, response = EXCLUDED.response,
@@ -180,26 +225,29 @@ export function buildStatements(schema: string) {
       }
       if (shape.expected) {
         // Sees the rows as they were before this statement, as the version checks of the writes do.
-        mismatches.push(`c.expected <> cardinality($${n}::text[])`);
         // A scalar subquery, not EXISTS or a join: it stays a primary-key lookup per row whatever the
         // statistics say (see the transitions note above).
+        const u = source(shape.expected, EXPECTED_SOURCE);
+        mismatches.push(`c.expected <> ${u.queued}`);
         ctes.push(`e AS (
-        SELECT count(*)::int AS n FROM unnest(${['text', 'int'].map(p).join(', ')}) AS u (id, version)
+        SELECT count(*)::int AS n FROM ${u.from}
         WHERE (SELECT p.version FROM ${payments} p WHERE p.id = u.id) = u.version)`);
         counts.push('(SELECT n FROM e) AS expected');
       }
       if (shape.newKeys) {
-        mismatches.push(`c.new_keys <> cardinality($${n}::text[])`);
-        ctes.push(`k AS (${insertKeys()}
+        const k = insertKeys(shape.newKeys);
+        mismatches.push(`c.new_keys <> ${k.queued}`);
+        ctes.push(`k AS (${k.sql}
         ON CONFLICT (merchant_id, key) DO NOTHING
         RETURNING 1)`);
         counts.push('(SELECT count(*) FROM k)::int AS new_keys');
       }
       // Inside a transaction the caller reads the counts and rolls back itself. Sent alone, the
-      // statement must fail as a whole instead: flush_conflict raises with the counts.
+      // statement must fail as a whole instead: flush_conflict raises with the counts. (OFFSET 0 keeps
+      // the counts computed once rather than inlined into both uses.)
       const select = alone && mismatches.length > 0
         ? `SELECT c.*, CASE WHEN ${mismatches.join(' OR ')} THEN ${s}.flush_conflict(row_to_json(c)::text) END AS conflict
-      FROM (SELECT ${counts.join(', ')}) c`
+      FROM (SELECT ${counts.join(', ')} OFFSET 0) c`
         : `SELECT ${counts.join(', ')}`;
       const sql = `WITH ${ctes.join(',\n      ')}\n      ${select}`;
       flushCache.set(key, sql);

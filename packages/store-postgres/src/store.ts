@@ -48,7 +48,7 @@ import {
   toTransition,
   toWebhookEndpoint,
 } from './rows';
-import { buildStatements, type Statements } from './statements';
+import { buildStatements, rowsOf, type Statements } from './statements';
 
 /** How many times a transaction that hit a serialisation failure or deadlock is run in total. */
 const TRANSACTION_ATTEMPTS = 4;
@@ -156,22 +156,20 @@ class Reader implements StoreReader {
 
 type QueuedKey = Omit<IdempotencyRecord, 'response'> & { response: string | null };
 
-/** Queued idempotency records as the column arrays the flush statement unnests. */
-function idempotencyColumns(rows: QueuedKey[]): unknown[][] {
-  return [
-    rows.map((i) => i.merchantId),
-    rows.map((i) => i.key),
-    rows.map((i) => i.fingerprint),
-    rows.map((i) => i.state),
-    rows.map((i) => i.lockedUntil),
-    rows.map((i) => i.recoveryPoint),
-    rows.map((i) => i.resourceType),
-    rows.map((i) => i.resourceId),
-    rows.map((i) => i.response),
-    rows.map((i) => i.createdAt),
-    rows.map((i) => i.expiresAt),
-  ];
-}
+type QueuedEvent = Omit<OutboxEvent, 'data'> & { data: string | null };
+
+// The flush statement's parameter columns of each queued table (same order as its row sources).
+const TRANSITION_PARAMS: ReadonlyArray<(t: Transition) => unknown> = [
+  (t) => t.id, (t) => t.merchantId, (t) => t.paymentId, (t) => t.refundId, (t) => t.from, (t) => t.to, (t) => t.reason, (t) => t.actor, (t) => t.at,
+];
+const OUTBOX_PARAMS: ReadonlyArray<(e: QueuedEvent) => unknown> = [
+  (e) => e.id, (e) => e.merchantId, (e) => e.type, (e) => e.paymentId, (e) => e.refundId, (e) => e.data, (e) => e.createdAt,
+];
+const KEY_PARAMS: ReadonlyArray<(k: QueuedKey) => unknown> = [
+  (k) => k.merchantId, (k) => k.key, (k) => k.fingerprint, (k) => k.state, (k) => k.lockedUntil, (k) => k.recoveryPoint,
+  (k) => k.resourceType, (k) => k.resourceId, (k) => k.response, (k) => k.createdAt, (k) => k.expiresAt,
+];
+const EXPECTED_PARAMS: ReadonlyArray<(e: { id: string; version: number }) => unknown> = [(e) => e.id, (e) => e.version];
 
 /** The per-table counts carried by a `flush_conflict` error, or null for any other error. */
 function flushConflictCounts(error: unknown): Row | null {
@@ -207,7 +205,7 @@ function duplicateReference(payment: Payment): TenderError {
 class Tx extends Reader implements StoreTx {
   // Queued rows hold their JSON already serialised: a snapshot at call time, cheaper than a deep copy.
   #transitions: Transition[] = [];
-  #outbox: Array<Omit<OutboxEvent, 'data'> & { data: string | null }> = [];
+  #outbox: QueuedEvent[] = [];
   #idempotency = new Map<string, QueuedKey>();
   #expected: Array<{ id: string; version: number }> = [];
   #newKeys = new Map<string, QueuedKey>();
@@ -245,44 +243,26 @@ class Tx extends Reader implements StoreTx {
     this.#outbox = [];
     this.#idempotency = new Map();
     this.#payment = null;
-    const column = <T>(rows: T[], pick: (row: T) => unknown) => rows.map(pick);
     const params: unknown[] = payment ? [...payment.params] : [];
-    if (transitions.length > 0) {
-      params.push(
-        column(transitions, (t) => t.id),
-        column(transitions, (t) => t.merchantId),
-        column(transitions, (t) => t.paymentId),
-        column(transitions, (t) => t.refundId),
-        column(transitions, (t) => t.from),
-        column(transitions, (t) => t.to),
-        column(transitions, (t) => t.reason),
-        column(transitions, (t) => t.actor),
-        column(transitions, (t) => t.at),
-      );
-    }
-    if (outbox.length > 0) {
-      params.push(
-        column(outbox, (e) => e.id),
-        column(outbox, (e) => e.merchantId),
-        column(outbox, (e) => e.type),
-        column(outbox, (e) => e.paymentId),
-        column(outbox, (e) => e.refundId),
-        column(outbox, (e) => e.data),
-        column(outbox, (e) => e.createdAt),
-      );
-    }
-    if (idempotency.length > 0) params.push(...idempotencyColumns(idempotency));
-    if (expected.length > 0) params.push(column(expected, (e) => e.id), column(expected, (e) => e.version));
-    if (newKeys.length > 0) params.push(...idempotencyColumns(newKeys));
+    // One row: its values as scalar parameters; several: one array per column (see flushWrites).
+    const add = <T>(rows: readonly T[], pickers: ReadonlyArray<(row: T) => unknown>) => {
+      if (rows.length === 1) for (const pick of pickers) params.push(pick(rows[0]!));
+      else if (rows.length > 1) for (const pick of pickers) params.push(rows.map(pick));
+    };
+    add(transitions, TRANSITION_PARAMS);
+    add(outbox, OUTBOX_PARAMS);
+    add(idempotency, KEY_PARAMS);
+    add(expected, EXPECTED_PARAMS);
+    add(newKeys, KEY_PARAMS);
     const alone = last && !this.q.begun;
     const sql = this.st.flushWrites(
       {
         payment: payment?.kind ?? null,
-        transitions: transitions.length > 0,
-        outbox: outbox.length > 0,
-        idempotency: idempotency.length > 0,
-        expected: expected.length > 0,
-        newKeys: newKeys.length > 0,
+        transitions: rowsOf(transitions.length),
+        outbox: rowsOf(outbox.length),
+        idempotency: rowsOf(idempotency.length),
+        expected: rowsOf(expected.length),
+        newKeys: rowsOf(newKeys.length),
       },
       alone,
     );

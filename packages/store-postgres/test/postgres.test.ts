@@ -256,6 +256,29 @@ describe('queued writes inside a transaction', () => {
     expect((await store.listTransitions(p.id)).map((t) => t.to)).toEqual(seen.trail);
   });
 
+  it('carry several rows of every kind in one batch, and check each of them', async () => {
+    const [p, q] = [samplePayment(), samplePayment()];
+    await store.transaction(async (tx) => {
+      await tx.insertPayment(p);
+      await tx.insertPayment(q);
+    });
+    const key = (k: string) => ({ merchantId: 'm_1', key: k, fingerprint: 'f', state: 'in_flight' as const, lockedUntil: p.createdAt, recoveryPoint: 'started',
+      resourceType: null, resourceId: null, response: null, createdAt: p.createdAt, expiresAt: p.createdAt });
+    const batch = (version: number, keys: string[]) =>
+      store.transaction(async (tx) => {
+        await tx.expectPaymentVersion(p.id, version);
+        await tx.expectPaymentVersion(q.id, 1);
+        for (const k of keys) await tx.insertIdempotencyRecord(key(k));
+        await tx.enqueueOutbox({ id: newId('evt'), merchantId: 'm_1', type: 't', paymentId: p.id, refundId: null, data: {}, createdAt: p.createdAt });
+        await tx.enqueueOutbox({ id: newId('evt'), merchantId: 'm_1', type: 't', paymentId: q.id, refundId: null, data: {}, createdAt: p.createdAt });
+      });
+    await batch(1, ['many-1', 'many-2']);
+    expect(await store.getIdempotencyRecord('m_1', 'many-2')).toMatchObject({ key: 'many-2' });
+    expect(await errorOf(batch(2, ['many-3', 'many-4']))).toMatchObject({ code: 'version_conflict' });
+    expect(await errorOf(batch(1, ['many-3', 'many-1']))).toMatchObject({ code: 'duplicate_idempotency_key' });
+    expect(await store.getIdempotencyRecord('m_1', 'many-3')).toBeNull();
+  });
+
   it('fail the whole transaction when they break a rule, at the next call or at commit', async () => {
     const p = samplePayment();
     await store.transaction((tx) => tx.insertPayment(p));
