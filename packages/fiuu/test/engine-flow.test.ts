@@ -177,3 +177,19 @@ describe('engine + gateway + sandbox', () => {
     expect((await tender.payments.get(payment.id)).status).toBe('REQUIRES_ACTION');
   });
 });
+
+describe('an account whose results carry no extraP (no metadata echo)', () => {
+  it('finds the payment by the orderid Fiuu echoes (the Tender payment id when no order id was given)', async () => {
+    await env.close();
+    env = await sandboxAndGateway({ merchant: { extraP: false } });
+    tender = createTender({ gateways: [env.gateway], store: new MemoryStore() });
+    const payment = await start({ orderId: null });
+    const { tranID } = await completeHostedPayment(hosted(payment), 'approve');
+    await waitForDeliveries(env.sandbox, delivered(tranID, '00'));
+    const notification = env.sandbox.deliveries.find((d) => d.kind === 'notification' && d.tranID === tranID)!;
+    expect(notification.fields.extraP).toBeUndefined();
+    expect(notification.fields.orderid).toBe(payment.id);
+    expect(await tender.payments.get(payment.id)).toMatchObject({ status: 'CAPTURED', gatewayReference: tranID });
+    expect(outcomes).toEqual(['applied', 'duplicate']);
+  });
+});

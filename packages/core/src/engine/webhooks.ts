@@ -27,6 +27,12 @@ async function findPayment(tx: StoreTx, gateway: string, event: Exclude<WebhookE
     const byRef = await tx.findPaymentByGatewayReference(gateway, event.gatewayReference);
     if (byRef) return tx.lockPayment(byRef.id);
   }
+  // The order id a gateway echoes is our payment id when the merchant gave none (Fiuu's orderid);
+  // that finds the payment even when the report carries neither our metadata nor a known reference.
+  if (event.orderId && event.orderId !== event.paymentId && event.orderId.startsWith('pay_')) {
+    const byOrder = await tx.lockPayment(event.orderId);
+    if (byOrder && byOrder.gateway === gateway && byOrder.orderId === null) return byOrder;
+  }
   return null;
 }
 

@@ -46,6 +46,11 @@ export interface SandboxMerchant {
   callbackUrl?: string;
   /** Send callbacks (`nbcb=1`) as well as notifications. Default true. */
   callbacks?: boolean;
+  /**
+   * Attach `extraP` (the echoed `metadata`, card details) to results. Default true; the field is
+   * optional in Fiuu's results, so a merchant must cope without it.
+   */
+  extraP?: boolean;
 }
 
 /** Options of {@link startFiuuSandbox}. */
@@ -232,7 +237,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     fields.channel = t.channel ? (kind === 'return' ? t.channel.returnName : t.channel.notifyName) : '';
     fields.error_code = status === '11' ? '01' : '';
     fields.error_desc = status === '11' ? 'Transaction unsuccessful: the customer did not authorise' : '';
-    if (Object.keys(extraP).length > 0) fields.extraP = JSON.stringify(extraP);
+    if (Object.keys(extraP).length > 0 && m.extraP !== false) fields.extraP = JSON.stringify(extraP);
     return fields;
   }
 
