@@ -14,7 +14,7 @@ import { createHttpTransport, Money } from '@tender/core';
 import { createStripeGateway } from '@tender/stripe';
 import { compare, throughput, type BenchResult } from './lib';
 
-const ROUNDS = 6;
+const ROUNDS = 8;
 const ROUND_MS = 700;
 const CONCURRENCY = 16;
 
@@ -54,9 +54,12 @@ export default async function run(): Promise<BenchResult[]> {
         { idempotencyKey: `bench-official-${m++}` },
       );
 
-    // Warm both (connections, JIT), then alternate rounds so drift in the sandbox hits both alike.
-    await throughput(tender, { ms: 500, concurrency: CONCURRENCY });
-    await throughput(official, { ms: 500, concurrency: CONCURRENCY });
+    // Warm both clients and the sandbox (connections, JIT: the sandbox's own rate climbs for the
+    // first seconds), then alternate rounds in ABBA order so drift hits both sides alike.
+    for (let i = 0; i < 3; i++) {
+      await throughput(tender, { ms: 700, concurrency: CONCURRENCY });
+      await throughput(official, { ms: 700, concurrency: CONCURRENCY });
+    }
     const ours: number[] = [];
     const theirs: number[] = [];
     // Main-thread busy time per call (event-loop utilisation; the sandbox is another process): what
@@ -72,8 +75,13 @@ export default async function run(): Promise<BenchResult[]> {
       return rate;
     };
     for (let round = 0; round < ROUNDS; round++) {
-      ours.push(await measure(tender, 'ours'));
-      theirs.push(await measure(official, 'theirs'));
+      if (round % 2 === 0) {
+        ours.push(await measure(tender, 'ours'));
+        theirs.push(await measure(official, 'theirs'));
+      } else {
+        theirs.push(await measure(official, 'theirs'));
+        ours.push(await measure(tender, 'ours'));
+      }
     }
     await gateway.close();
     // Median of alternating rounds: robust to other load on the machine hitting one side's round.
