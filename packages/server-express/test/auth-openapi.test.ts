@@ -28,7 +28,7 @@ describe('auth', () => {
   });
 
   it('stops honouring a token the moment it expires, even one accepted (and remembered) before', async () => {
-    const brief = await h.token('m1', undefined, 2);
+    const brief = await h.token('m1', undefined, 3);
     expect((await h.call('GET', '/api/v1/payments', { token: brief })).status).toBe(200);
     expect((await h.call('GET', '/api/v1/payments', { token: brief })).status).toBe(200);
     const exp = JSON.parse(Buffer.from(brief.split('.')[1]!, 'base64url').toString()).exp as number;
