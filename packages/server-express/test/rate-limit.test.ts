@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { signToken } from '../src/auth';
+import { createLogger } from '../src/logging';
+import { startTenderServer, type TenderServer } from '../src/server';
+import { startHarness } from './helpers';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** True when something answers on the Redis port. */
+async function redisUp(): Promise<boolean> {
+  const { hostname, port } = new URL(REDIS_URL);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('rate limits (express-rate-limit)', () => {
+  it('per IP: the request over the limit is a 429 with the error JSON and Retry-After', async () => {
+    const h = await startHarness({ app: { rateLimit: { perIp: { limit: 3, windowMs: 60_000 }, perMerchant: false } } });
+    try {
+      for (let i = 0; i < 3; i++) expect((await h.call('GET', '/api/v1/payments')).status).toBe(200);
+      const limited = await h.call('GET', '/api/v1/payments', { token: await h.token('another-merchant') });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited' });
+      expect(limited.headers.get('retry-after')).toBe('60');
+      expect(limited.headers.get('ratelimit-policy')).toBe('3;w=60');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('per merchant: one merchant over its limit does not hold back another', async () => {
+    const h = await startHarness({ app: { rateLimit: { perIp: false, perMerchant: { limit: 2, windowMs: 60_000 } } } });
+    try {
+      const busy = await h.token('busy-merchant');
+      for (let i = 0; i < 2; i++) expect((await h.call('GET', '/api/v1/payments', { token: busy })).status).toBe(200);
+      expect((await h.call('GET', '/api/v1/payments', { token: busy })).status).toBe(429);
+      expect((await h.call('GET', '/api/v1/payments', { token: await h.token('quiet-merchant') })).status).toBe(200);
+      // Nothing was created by a refused request.
+      const refused = await h.call('POST', '/api/v1/payments', { token: busy, body: { amount: '1.00', currency: 'MYR' } });
+      expect(refused.status).toBe(429);
+      expect((await h.tender.payments.list({ merchantId: 'busy-merchant' })).data).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+// With REDIS_URL the limits hold across instances. Skipped only on a machine without Redis, never in
+// CI (`.ci/run` starts Redis and sets TENDER_REQUIRE_REDIS=1).
+const haveRedis = process.env.TENDER_REQUIRE_REDIS === '1' || (await redisUp());
+describe.skipIf(!haveRedis)('rate limits across two server instances (REDIS_URL)', () => {
+  const servers: TenderServer[] = [];
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('count one merchant\'s requests together, whichever instance serves them', async () => {
+    const secret = randomBytes(32).toString('hex');
+    const quiet = createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) });
+    for (let i = 0; i < 2; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'tender-rl-'));
+      dirs.push(dir);
+      servers.push(
+        await startTenderServer({
+          env: {
+            PORT: '0',
+            TENDER_DATA_DIR: dir,
+            JWT_SECRET: secret,
+            REDIS_URL,
+            RATE_LIMIT_PER_MERCHANT: '4',
+            RATE_LIMIT_PER_IP: '100000',
+            RATE_LIMIT_WINDOW: '60s',
+            RECONCILE_INTERVAL: '0',
+          },
+          logger: quiet,
+        }),
+      );
+    }
+    // A merchant of its own, so earlier runs' counters in Redis do not matter.
+    const token = await signToken({ secret, merchantId: `rl-${randomBytes(6).toString('hex')}` });
+    const get = async (server: TenderServer) =>
+      (await fetch(`${server.url}/api/v1/payments`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push(await get(servers[i % 2]!));
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    // Each instance alone has seen only 2: a per-process counter would still let these through.
+    expect(await get(servers[0]!)).toBe(429);
+    expect(await get(servers[1]!)).toBe(429);
+  });
+});
