@@ -153,5 +153,9 @@ describe('operations', () => {
     const line = lines.find((l) => l.req_id === 'req-abc-123');
     expect(line).toMatchObject({ status: 201, method: 'POST' });
     expect(h.logs.join('\n')).not.toContain('john@example.com');
+    // The W3C trace id of the caller is on the request's log line.
+    await h.call('GET', '/api/v1/payments', { headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+    const traced = h.logs.map((l) => JSON.parse(l)).find((l) => l.trace_id === '4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(traced).toMatchObject({ status: 200, method: 'GET' });
   });
 });
