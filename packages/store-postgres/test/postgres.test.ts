@@ -365,6 +365,14 @@ describe('a unit of work that only writes', () => {
     expect(await store.getPayment(p.id)).toMatchObject({ status: 'AUTHORIZED', version: 2 });
     expect((await store.listTransitions(p.id))[0]).toEqual(taken);
 
+    // Statements sent together as the transaction's first share its one connection and BEGIN (this
+    // pool has a single connection: a second checkout would wait forever).
+    const single = await createPostgresStore({ connectionString: DATABASE_URL, schema, poolConfig: { max: 1 } });
+    closers.push(() => single.close());
+    const both = await single.transaction((tx) => Promise.all([tx.getPayment(p.id), tx.listTransitions(p.id), tx.getPayment('pay_none')]));
+    expect(both[0]).toMatchObject({ id: p.id });
+    expect(both[2]).toBeNull();
+
     // With a read first, the unit is a real transaction again.
     sent.length = 0;
     await store.transaction(async (tx) => {

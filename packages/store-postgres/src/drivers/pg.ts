@@ -69,17 +69,18 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
       const onError = (error: Error) => {
         broken = error;
       };
-      const begin = async (): Promise<PoolClient> => {
-        if (client === null) {
-          client = await pool.connect();
-          client.on('error', onError);
-        }
-        if (!begun) {
+      // One promise, so statements issued together (Promise.all inside `fn`) share the connection and
+      // the single BEGIN instead of racing for two.
+      let starting: Promise<PoolClient> | null = null;
+      const begin = (): Promise<PoolClient> =>
+        (starting ??= (async () => {
           begun = true;
-          await client.query('BEGIN');
-        }
-        return client;
-      };
+          const connected = await pool.connect();
+          client = connected;
+          connected.on('error', onError);
+          await connected.query('BEGIN');
+          return connected;
+        })());
       const q: TxQueryable = {
         get begun() {
           return begun;
@@ -88,11 +89,11 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
         exec: async (sql: string) => {
           await (await begin()).query(sql);
         },
-        last: async <R = Row>(sql: string, params: readonly unknown[]) => (begun ? run<R>(client!, sql, params) : run<R>(pool, sql, params)),
+        last: async <R = Row>(sql: string, params: readonly unknown[]) => (begun ? run<R>(await begin(), sql, params) : run<R>(pool, sql, params)),
       };
       try {
         const result = await fn(q);
-        if (begun) await client!.query('COMMIT');
+        if (begun) await (await begin()).query('COMMIT');
         return result;
       } catch (error) {
         if (isConnectionError(error)) {
