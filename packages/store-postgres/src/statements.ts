@@ -139,11 +139,13 @@ export function buildStatements(schema: string) {
     deleteIdempotency: `DELETE FROM ${idem} WHERE merchant_id = $1 AND key = $2`,
 
     /**
-     * Write-behind flush: the transitions, outbox events and idempotency upserts a transaction queued
-     * since its last statement, in one round trip. Only the tables with queued rows take part, so each
-     * shape is its own small prepared statement. Arrays keep the text independent of the row count;
-     * unnest keeps each table's rows in the order they were queued. JSON travels as text and is cast
-     * here, so both drivers serialise it the same way.
+     * Write-behind flush: the payment write, transitions, outbox events, idempotency records and
+     * version expectations a transaction queued since its last statement, in one round trip. Only the
+     * tables with queued rows take part, so each shape is its own small prepared statement. A single
+     * row goes as scalar parameters; several go as arrays (unnest keeps them in the order they were
+     * queued). `alone`: sent outside BEGIN ... COMMIT, so a conflict must fail the whole statement
+     * (`flush_conflict`) rather than be reported in the counts. JSON travels as text and is cast here,
+     * so both drivers serialise it the same way.
      */
     flushWrites: (shape: FlushShape, alone: boolean): string => {
       const key = `${shape.payment ?? '-'}${shape.transitions}${shape.outbox}${shape.idempotency}${shape.expected}${shape.newKeys}${+alone}`;

@@ -387,27 +387,34 @@ describe('a unit of work that only writes', () => {
 
 describe('store-owned pools', () => {
   it('plan statements once per connection unless told not to, keeping the caller\'s own options', async () => {
-    const opened: string[] = [];
+    let opened: pg.Client[] = [];
     class Recording extends pg.Client {
       constructor(config?: string | pg.ClientConfig) {
         super(config);
-        opened.push((this as unknown as { connectionParameters: { options: string } }).connectionParameters.options);
+        opened.push(this);
       }
     }
-    for (const genericPlans of [undefined, false]) {
+    const settingsOf = async (genericPlans: boolean | undefined) => {
       const schema = uniqueSchema('plans');
       schemas.push(schema);
+      opened = [];
       const store = await createPostgresStore({
         connectionString: DATABASE_URL,
         schema,
         ...(genericPlans === undefined ? {} : { genericPlans }),
         poolConfig: { max: 1, options: '-c statement_timeout=12345', Client: Recording },
       });
-      // Postgres accepted the connection with these options: the store migrated and answers.
-      expect(await store.getPayment('pay_none')).toBeNull();
-      await store.close();
-    }
-    expect(opened).toEqual([`${GENERIC_PLANS_OPTION} -c statement_timeout=12345`, '-c statement_timeout=12345']);
+      try {
+        expect(await store.getPayment('pay_none')).toBeNull();
+        // Ask Postgres itself, on the store's own (idle) connection.
+        const show = async (name: string) => ((await opened[0]!.query(`SHOW ${name}`)).rows[0] as Record<string, string>)[name];
+        return { plans: await show('plan_cache_mode'), timeout: await show('statement_timeout') };
+      } finally {
+        await store.close();
+      }
+    };
+    expect(await settingsOf(undefined)).toEqual({ plans: 'force_generic_plan', timeout: '12345ms' });
+    expect(await settingsOf(false)).toEqual({ plans: 'auto', timeout: '12345ms' });
     expect(GENERIC_PLANS_OPTION).toBe('-c plan_cache_mode=force_generic_plan');
   });
 });

@@ -48,14 +48,17 @@ export function validateIdempotencyKey(key: string): void {
   }
 }
 
-/** The record of a key used for the first time: leased to this request, tied to its payment. */
+/**
+ * The record of a key used for the first time: leased to this request; tied to its payment when the
+ * payment is created in the same unit of work, else at recovery point `started`.
+ */
 export function newKeyRecord(
   settings: { retentionMs: number; leaseMs: number },
   merchantId: string,
   key: string,
   fingerprint: string,
   now: Date,
-  paymentId: string,
+  paymentId: string | null,
 ): IdempotencyRecord {
   return {
     merchantId,
@@ -63,8 +66,8 @@ export function newKeyRecord(
     fingerprint,
     state: 'in_flight',
     lockedUntil: new Date(now.getTime() + settings.leaseMs).toISOString(),
-    recoveryPoint: 'payment_created',
-    resourceType: 'payment',
+    recoveryPoint: paymentId === null ? 'started' : 'payment_created',
+    resourceType: paymentId === null ? null : 'payment',
     resourceId: paymentId,
     response: null,
     createdAt: now.toISOString(),
@@ -88,19 +91,7 @@ export async function claimKey(
   args: { merchantId: string; key: string; fingerprint: string; now: Date; retentionMs: number; leaseMs: number },
 ): Promise<ClaimOutcome> {
   const nowIso = args.now.toISOString();
-  const fresh: IdempotencyRecord = {
-    merchantId: args.merchantId,
-    key: args.key,
-    fingerprint: args.fingerprint,
-    state: 'in_flight',
-    lockedUntil: new Date(args.now.getTime() + args.leaseMs).toISOString(),
-    recoveryPoint: 'started',
-    resourceType: null,
-    resourceId: null,
-    response: null,
-    createdAt: nowIso,
-    expiresAt: new Date(args.now.getTime() + args.retentionMs).toISOString(),
-  };
+  const fresh = newKeyRecord(args, args.merchantId, args.key, args.fingerprint, args.now, null);
   const { created, record } = await tx.claimIdempotencyKey(fresh);
   if (created) return { kind: 'new', record };
   if (record.expiresAt <= nowIso) {
