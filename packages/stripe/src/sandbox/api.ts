@@ -139,21 +139,56 @@ const now = () => Math.floor(Date.now() / 1000);
 /** Listener for events the sandbox creates. */
 export type EventListener = (event: StripeEvent) => void;
 
+/**
+ * How much the sandbox remembers. Stripe keeps objects for ever; a fake that runs for days (the
+ * reference server's simulation mode) or under load must not grow without bound, so past these counts
+ * the oldest are forgotten: a forgotten object answers 404 `resource_missing`, a forgotten idempotency
+ * key is new again (Stripe forgets keys after 24 hours).
+ */
+export interface SandboxRetention {
+  /** PaymentIntents kept, and as many charges and refunds (default 100 000). */
+  objects?: number;
+  /** Events kept for `GET /v1/events/:id` (default 10 000). */
+  events?: number;
+  /** Idempotency keys remembered with their saved responses (default 100 000). */
+  idempotencyKeys?: number;
+}
+
+const DEFAULT_RETENTION: Required<SandboxRetention> = { objects: 100_000, events: 10_000, idempotencyKeys: 100_000 };
+
+/** Adds `value` under `key`, forgetting the oldest entries beyond `limit` (a Map iterates oldest first). */
+export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, limit: number, onEvict?: (key: K, value: V) => void): void {
+  map.set(key, value);
+  while (map.size > limit) {
+    const [oldest, evicted] = map.entries().next().value as [K, V];
+    map.delete(oldest);
+    onEvict?.(oldest, evicted);
+  }
+}
+
 /** The in-memory Stripe account. */
 export class SandboxAccount {
   readonly paymentIntents = new Map<string, StripePaymentIntent>();
   readonly charges = new Map<string, StripeCharge>();
   readonly refunds = new Map<string, StripeRefund>();
-  /** The most recent events, oldest first (at most `eventHistory` of them). */
+  /** The most recent events, oldest first: at least the last `retention.events`, trimmed in batches to that many once twice as many have piled up. */
   readonly events: StripeEvent[] = [];
   private readonly listeners = new Set<EventListener>();
+  /** Refunds of each charge, so the refundable remainder is not a scan over every refund. */
+  private readonly refundsByCharge = new Map<string, StripeRefund[]>();
+  private readonly retention: Required<SandboxRetention>;
 
   constructor(
     private readonly apiVersion: string,
     /** Base URL of the sandbox, for 3-D Secure page links. */
     private readonly baseUrl: () => string,
-    private readonly eventHistory = 10_000,
-  ) {}
+    retention: SandboxRetention = {},
+  ) {
+    this.retention = { ...DEFAULT_RETENTION, ...retention };
+    for (const [name, value] of Object.entries(this.retention)) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`retention.${name} must be a positive integer`);
+    }
+  }
 
   /** Subscribes to created events. */
   onEvent(listener: EventListener): () => void {
@@ -178,7 +213,7 @@ export class SandboxAccount {
     };
     this.events.push(event);
     // Trimmed in batches so a long run does not shift the whole array on every event.
-    if (this.events.length > 2 * this.eventHistory) this.events.splice(0, this.events.length - this.eventHistory);
+    if (this.events.length > 2 * this.retention.events) this.events.splice(0, this.events.length - this.retention.events);
     for (const listener of this.listeners) listener(event);
   }
 
@@ -238,7 +273,7 @@ export class SandboxAccount {
       transfer_data: null,
       transfer_group: null,
     };
-    this.paymentIntents.set(id, pi);
+    setBounded(this.paymentIntents, id, pi, this.retention.objects);
     this.emit('payment_intent.created', pi, request);
     if (confirm) {
       if (!paymentMethod) {
@@ -358,7 +393,7 @@ export class SandboxAccount {
       refunded: false,
       status: failed ? 'failed' : 'succeeded',
     };
-    this.charges.set(charge.id, charge);
+    setBounded(this.charges, charge.id, charge, this.retention.objects, (id) => this.refundsByCharge.delete(id));
     return charge;
   }
 
@@ -493,7 +528,10 @@ export class SandboxAccount {
       status: 'succeeded',
       transfer_reversal: null,
     };
-    this.refunds.set(refund.id, refund);
+    setBounded(this.refunds, refund.id, refund, this.retention.objects);
+    const ofCharge = this.refundsByCharge.get(charge.id);
+    if (ofCharge) ofCharge.push(refund);
+    else this.refundsByCharge.set(charge.id, [refund]);
     charge.amount_refunded += amount;
     charge.refunded = charge.amount_refunded >= charge.amount;
     this.emit('refund.created', refund, request);
@@ -523,7 +561,7 @@ export class SandboxAccount {
   private refundedOf(charge: StripeCharge): number {
     // Partial capture releases the rest without a Refund object; count only real refunds here.
     let total = 0;
-    for (const r of this.refunds.values()) if (r.charge === charge.id && r.status !== 'failed' && r.status !== 'canceled') total += r.amount;
+    for (const r of this.refundsByCharge.get(charge.id) ?? []) if (r.status !== 'failed' && r.status !== 'canceled') total += r.amount;
     return total;
   }
 

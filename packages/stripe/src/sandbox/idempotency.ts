@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { setBounded } from './api';
 
 /** A saved response. */
 export interface SavedResponse {
@@ -26,16 +27,18 @@ export type IdempotencyDecision =
   | { kind: 'mismatch' }
   | { kind: 'in_flight' };
 
-/** In-memory idempotency records, scoped per API key. */
+/** In-memory idempotency records, scoped per API key; the oldest are forgotten past `limit`. */
 export class IdempotencyLedger {
   private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly limit = 100_000) {}
 
   /** Claims `key` for a request with the given fingerprint, or says how to answer instead. */
   begin(scope: string, key: string, fingerprint: string): IdempotencyDecision {
     const id = `${scope}\u0000${key}`;
     const entry = this.entries.get(id);
     if (!entry) {
-      this.entries.set(id, { fingerprint, response: null });
+      setBounded(this.entries, id, { fingerprint, response: null }, this.limit);
       return { kind: 'new' };
     }
     if (entry.fingerprint !== fingerprint) return { kind: 'mismatch' };

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export { startStripeSandbox, type StripeSandbox, type StripeSandboxOptions, type HttpFault } from './server';
-export { SandboxAccount, SandboxError } from './api';
+export { SandboxAccount, SandboxError, type SandboxRetention } from './api';
 export { WebhookSender, type SandboxWebhookConfig, type WebhookFaults, type DeliveryRecord } from './webhook-sender';
 export { completeCustomerAction } from './customer';
 export { TEST_CARDS, type TestCard } from './test-cards';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import qs from 'qs';
 import { STRIPE_API_VERSION } from '../config';
 import type { StripeList } from '../stripe-types';
-import { missing, SandboxAccount, SandboxError, stripeId, type RequestInfo } from './api';
+import { missing, SandboxAccount, SandboxError, stripeId, type RequestInfo, type SandboxRetention } from './api';
 import { fingerprintOf, IdempotencyLedger } from './idempotency';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 
@@ -27,6 +27,8 @@ export interface StripeSandboxOptions {
   webhook?: SandboxWebhookConfig;
   /** `api_version` stamped on events (default the pinned version). */
   apiVersion?: string;
+  /** How many objects, events and idempotency keys are kept before the oldest are forgotten. */
+  retention?: SandboxRetention;
 }
 
 /** A fault applied to the next matching API requests. */
@@ -82,10 +84,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   const publishableKey = options.publishableKey ?? 'pk_test_tender_sandbox';
   const apiVersion = options.apiVersion ?? STRIPE_API_VERSION;
   let baseUrl = '';
-  const account = new SandboxAccount(apiVersion, () => baseUrl);
-  const webhooks = new WebhookSender(options.webhook ?? null);
+  const account = new SandboxAccount(apiVersion, () => baseUrl, options.retention);
+  const webhooks = new WebhookSender(options.webhook ?? null, options.retention?.events);
   account.onEvent((event) => webhooks.emit(event));
-  const ledger = new IdempotencyLedger();
+  const ledger = new IdempotencyLedger(options.retention?.idempotencyKeys);
   const faults: HttpFault[] = [];
   // return_url of a challenge whose page was opened, so the page can send the customer back.
   const lastReturnUrl = new Map<string, string>();

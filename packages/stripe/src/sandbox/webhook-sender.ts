@@ -41,13 +41,22 @@ export interface DeliveryRecord {
 /** Sends events; see {@link WebhookFaults}. */
 export class WebhookSender {
   readonly faults: WebhookFaults = { duplicate: 0, delayMs: 0, dropNext: 0 };
-  /** Every delivery attempt so far. */
+  /** The most recent delivery attempts, oldest first (at most `historyLimit` of them). */
   readonly deliveries: DeliveryRecord[] = [];
   private held: StripeEvent[] | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private config: SandboxWebhookConfig | null) {}
+  constructor(
+    private config: SandboxWebhookConfig | null,
+    private readonly historyLimit = 10_000,
+  ) {}
+
+  private record(delivery: DeliveryRecord): void {
+    this.deliveries.push(delivery);
+    // Trimmed in batches so a long run does not shift the whole array on every attempt.
+    if (this.deliveries.length > 2 * this.historyLimit) this.deliveries.splice(0, this.deliveries.length - this.historyLimit);
+  }
 
   /** Sets or replaces the endpoint (e.g. once the test's receiver has a port). */
   configure(config: SandboxWebhookConfig | null): void {
@@ -85,7 +94,7 @@ export class WebhookSender {
     }
     if (this.faults.dropNext > 0) {
       this.faults.dropNext--;
-      this.deliveries.push({ eventId: event.id, type: event.type, attempt: 0, status: null, error: 'dropped' });
+      this.record({ eventId: event.id, type: event.type, attempt: 0, status: null, error: 'dropped' });
       return;
     }
     this.track(this.deliver(event));
@@ -132,10 +141,10 @@ export class WebhookSender {
           body: payload,
         });
         await response.arrayBuffer();
-        this.deliveries.push({ eventId: event.id, type: event.type, attempt, status: response.status });
+        this.record({ eventId: event.id, type: event.type, attempt, status: response.status });
         if (response.ok) return;
       } catch (error) {
-        this.deliveries.push({ eventId: event.id, type: event.type, attempt, status: null, error: (error as Error).message });
+        this.record({ eventId: event.id, type: event.type, attempt, status: null, error: (error as Error).message });
       }
       if (attempt < attempts) await sleep(config.retryDelayMs ?? 100);
     }
