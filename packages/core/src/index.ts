@@ -17,4 +17,5 @@ export * from './spec/store';
 export * from './transport/index';
 export * from './crypto';
 export * from './redaction';
+export * from './bounded';
 export * from './engine/index';

@@ -237,3 +237,37 @@ describe('pre-authorisation (tcctype=AUTH)', () => {
     await expect(capture).rejects.toMatchObject({ code: 'invalid_response_signature' });
   });
 });
+
+describe('sandbox retention', () => {
+  it('forgets the oldest transactions past its limit: requery then finds nothing, newer ones still answer', async () => {
+    env = await sandboxAndGateway({ sandbox: { retention: { transactions: 2, history: 2 } } });
+    const payments = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await env.gateway.createPayment(input(), ctx(`k${i}`));
+      payments.push({ created, ...(await completeHostedPayment(hostedOf(created), 'approve')) });
+    }
+    expect(env.sandbox.transactions()).toHaveLength(2);
+    const [oldest, ...kept] = payments;
+    await expect(env.gateway.retrieve(retrieveInput(oldest!.created), ctx())).rejects.toMatchObject({ code: 'gateway_payment_not_found' });
+    await expect(env.gateway.retrieve(retrieveInput(oldest!.created, '100.50', oldest!.tranID), ctx())).rejects.toMatchObject({ code: 'gateway_payment_not_found' });
+    for (const p of kept) expect(await env.gateway.retrieve(retrieveInput(p.created), ctx())).toMatchObject({ status: 'CAPTURED', gatewayReference: p.tranID });
+    expect(env.sandbox.findByOrder(MERCHANT.merchantId, hostedOf(oldest!.created).fields.orderid!)).toBeUndefined();
+  });
+
+  it('keeps refund RefIDs unique and their status answerable while their transaction is remembered', async () => {
+    env = await sandboxAndGateway({ sandbox: { retention: { transactions: 1 } } });
+    const created = await env.gateway.createPayment(input(), ctx());
+    const { tranID } = await completeHostedPayment(hostedOf(created), 'approve');
+    const base = { paymentId: 'pay_x', gatewayReference: tranID, capturedAmount: Money.of('100.50', 'MYR'), reason: null, gatewayData: {} };
+    const first = await env.gateway.refund({ ...base, refundId: 're_keep', amount: Money.of('10.00', 'MYR') }, ctx());
+    const lookup = { refundId: 're_keep', paymentId: 'pay_x', gatewayReference: first.gatewayReference, paymentGatewayReference: tranID, amount: Money.of('10.00', 'MYR') };
+    expect((await env.gateway.retrieveRefund!(lookup, ctx())).status).toBe('SUCCEEDED');
+    // A newer transaction pushes this one (and its refunds) out.
+    await completeHostedPayment(hostedOf(await env.gateway.createPayment(input(), ctx('k2'))), 'approve');
+    await expect(env.gateway.retrieveRefund!(lookup, ctx())).rejects.toBeInstanceOf(TenderError);
+  });
+
+  it('rejects a limit that is not a positive integer', async () => {
+    await expect(sandboxAndGateway({ sandbox: { retention: { history: 0 } } })).rejects.toThrow(/retention\.history/);
+  });
+});

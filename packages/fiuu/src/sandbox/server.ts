@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { pushBounded, setBounded } from '@tender/core';
 import { FIUU_CHANNELS } from '../channels';
 import type { FiuuChannel } from '../channels';
 import {
@@ -62,6 +63,13 @@ export interface FiuuSandboxOptions {
   requeryMinIntervalMs?: number;
   /** How a refund ends after its immediate `22`: default `success`. */
   refundOutcome?: 'success' | 'rejected' | 'pending';
+  /**
+   * How much the sandbox remembers. Past these counts the oldest are forgotten (a long-running fake,
+   * such as the reference server's simulation mode, must not grow without bound): a forgotten
+   * transaction is "not found" to every API. Defaults: 100 000 transactions, 10 000 deliveries and
+   * IPN echoes.
+   */
+  retention?: { transactions?: number; history?: number };
 }
 
 /** Payment-result status codes. */
@@ -194,6 +202,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function positiveLimit(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer`);
+  return v;
+}
+
 const channelByHosted = new Map<string, FiuuChannel>();
 for (const c of FIUU_CHANNELS) if (!channelByHosted.has(c.hosted.toLowerCase())) channelByHosted.set(c.hosted.toLowerCase(), c);
 
@@ -206,6 +220,19 @@ for (const c of FIUU_CHANNELS) if (!channelByHosted.has(c.hosted.toLowerCase()))
 export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<FiuuSandbox> {
   const merchants = new Map(options.merchants.map((m) => [m.merchantId, m]));
   const txns = new Map<string, SandboxTransaction>();
+  // Lookups by order id and by refund RefID, so no request scans every transaction.
+  const byOrder = new Map<string, SandboxTransaction[]>();
+  const byRefId = new Map<string, { t: SandboxTransaction; r: SandboxRefund }>();
+  const orderKey = (merchantId: string, orderid: string) => `${merchantId}\u0000${orderid}`;
+  const keepTransactions = positiveLimit(options.retention?.transactions, 100_000, 'retention.transactions');
+  const keepHistory = positiveLimit(options.retention?.history, 10_000, 'retention.history');
+  const forget = (t: SandboxTransaction) => {
+    const key = orderKey(t.merchantId, t.orderid);
+    const same = byOrder.get(key)?.filter((x) => x !== t) ?? [];
+    if (same.length > 0) byOrder.set(key, same);
+    else byOrder.delete(key);
+    for (const r of t.refunds) byRefId.delete(r.refID);
+  };
   const deliveries: SandboxDelivery[] = [];
   const ipnEchoes: SandboxIpnEcho[] = [];
   const events = new EventEmitter();
@@ -251,7 +278,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     } catch (error) {
       delivery.responseBody = String(error);
     }
-    deliveries.push(delivery);
+    pushBounded(deliveries, delivery, keepHistory);
     events.emit('delivery', delivery);
   }
 
@@ -330,7 +357,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
         return payError(res, 'P57', 'metadata is not JSON');
       }
     }
-    let t = [...txns.values()].find((x) => x.merchantId === merchantId && x.orderid === orderid && x.amount === amount);
+    let t = byOrder.get(orderKey(merchantId, orderid))?.find((x) => x.amount === amount);
     if (t && t.status === '00') return payError(res, 'P09', 'Duplicate payment');
     if (!t || t.status !== null) {
       t = {
@@ -354,7 +381,11 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
         reversed: false,
         refunds: [],
       };
-      txns.set(t.tranID, t);
+      setBounded(txns, t.tranID, t, keepTransactions, (_id, old) => forget(old));
+      const key = orderKey(merchantId, orderid);
+      const same = byOrder.get(key);
+      if (same) same.push(t);
+      else byOrder.set(key, [t]);
     }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
       paymentPage({ tranID: t.tranID, token: t.token, merchantId, orderid, amount, currency, channel: channel?.hosted ?? '', prefix }),
@@ -397,9 +428,9 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     const limitKey = `${f.domain}:${by}:${id}`;
     const now = Date.now();
     if (options.requeryMinIntervalMs && now - (lastRequery.get(limitKey) ?? -Infinity) < options.requeryMinIntervalMs) return err('Q99', 'Blocked: query rate exceeded');
-    lastRequery.set(limitKey, now);
-    const matches = [...txns.values()].filter((x) => x.merchantId === f.domain && (by === 'tid' ? x.tranID === id : x.orderid === id));
-    const t = matches[matches.length - 1];
+    setBounded(lastRequery, limitKey, now, keepTransactions);
+    const byTid = by === 'tid' ? txns.get(id) : undefined;
+    const t = by === 'tid' ? (byTid?.merchantId === f.domain ? byTid : undefined) : byOrder.get(orderKey(f.domain, id))?.at(-1);
     if (!t) return err('Q00005', 'Record not found');
     if (twoDp(f.amount) !== t.amount) return err('Q00002', 'Invalid amount');
     const statCode = t.reversed ? '11' : (t.status ?? '22');
@@ -467,13 +498,14 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     if (!hexEquals(refundSignature(fields, m.secretKey), f.Signature)) return err('PR008', 'Invalid signature');
     const t = txns.get(f.TxnID!);
     if (!t || t.merchantId !== m.merchantId) return err('PR009', 'Transaction not found');
-    if ([...txns.values()].some((x) => x.refunds.some((r) => r.refID === f.RefID))) return err('PR016', 'Duplicate RefID');
+    if (byRefId.has(f.RefID!)) return err('PR016', 'Duplicate RefID');
     if (t.status !== '00' || t.captured === null || t.reversed) return err('PR010', 'Transaction status not allowed');
     const amount = twoDp(f.Amount);
     const refunded = t.refunds.filter((r) => r.status !== 'rejected').reduce((sum, r) => sum + cents(r.amount), 0n);
     if (!amount || cents(amount) + refunded > cents(t.captured)) return err('PR011', 'Refund amount exceeds the transaction amount');
     const r: SandboxRefund = { refID: f.RefID!, refundID: String(nextRefund++), amount: fields.Amount, status: 'pending', lastUpdate: paydate() };
     t.refunds.push(r);
+    byRefId.set(r.refID, { t, r });
     if (options.refundOutcome !== 'pending') {
       setImmediate(() => {
         r.status = options.refundOutcome === 'rejected' ? 'rejected' : 'success';
@@ -494,10 +526,9 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
       ? refundInquiryByRefIdSignature({ refID: id, merchantId: m.merchantId, verifyKey: m.verifyKey })
       : refundInquiryByTxnSignature({ txnID: id, merchantId: m.merchantId, verifyKey: m.verifyKey });
     if (!hexEquals(expected, f.Signature)) return err('INQ005', 'Invalid signature');
-    const found = [...txns.values()]
-      .filter((t) => t.merchantId === m.merchantId)
-      .flatMap((t) => t.refunds.map((r) => ({ t, r })))
-      .filter(({ t, r }) => (by === 'refID' ? r.refID === id : t.tranID === id));
+    const byRef = by === 'refID' ? byRefId.get(id) : undefined;
+    const txn = by === 'txn' ? txns.get(id) : undefined;
+    const found = (byRef ? [byRef] : txn ? txn.refunds.map((r) => ({ t: txn, r })) : []).filter(({ t }) => t.merchantId === m.merchantId);
     if (found.length === 0) return err('INQ011', 'Refund not found');
     const view = ({ t, r }: { t: SandboxTransaction; r: SandboxRefund }) => ({ TxnID: t.tranID, RefID: r.refID, RefundID: r.refundID, Status: r.status, LastUpdate: r.lastUpdate });
     json(res, found.length === 1 ? view(found[0]!) : found.map(view));
@@ -508,7 +539,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     const base = { tranID: f.tranID ?? '', orderid: f.orderid ?? '', status: f.status ?? '', domain: f.domain ?? '', amount: f.amount ?? '', currency: f.currency ?? '', paydate: f.paydate ?? '', appcode: f.appcode ?? '' };
     const valid = !!m && f.treq === '1' && hexEquals(paymentSkey(base, skeyKeyOf(m)), f.skey);
     const echo: SandboxIpnEcho = { tranID: base.tranID, fields: f, valid };
-    ipnEchoes.push(echo);
+    pushBounded(ipnEchoes, echo, keepHistory);
     events.emit('ipn', echo);
     res.writeHead(200, { 'content-type': 'text/plain' }).end(valid ? 'ACK' : 'NACK');
   }
@@ -613,7 +644,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     ipnEchoes,
     transactions: () => [...txns.values()],
     transaction: (tranID) => txns.get(tranID),
-    findByOrder: (merchantId, orderid) => [...txns.values()].filter((t) => t.merchantId === merchantId && t.orderid === orderid).pop(),
+    findByOrder: (merchantId, orderid) => byOrder.get(orderKey(merchantId, orderid))?.at(-1),
     async complete(tranID, decision) {
       const t = need(tranID);
       if (t.status !== '22') throw new Error(`Fiuu sandbox: transaction ${tranID} is not pending`);

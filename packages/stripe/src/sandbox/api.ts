@@ -5,6 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { pushBounded, setBounded } from '@tender/core';
 import { STRIPE_THREE_DECIMAL } from '../amounts';
 import type {
   StripeCharge,
@@ -156,16 +157,6 @@ export interface SandboxRetention {
 
 const DEFAULT_RETENTION: Required<SandboxRetention> = { objects: 100_000, events: 10_000, idempotencyKeys: 100_000 };
 
-/** Adds `value` under `key`, forgetting the oldest entries beyond `limit` (a Map iterates oldest first). */
-export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, limit: number, onEvict?: (key: K, value: V) => void): void {
-  map.set(key, value);
-  while (map.size > limit) {
-    const [oldest, evicted] = map.entries().next().value as [K, V];
-    map.delete(oldest);
-    onEvict?.(oldest, evicted);
-  }
-}
-
 /** The in-memory Stripe account. */
 export class SandboxAccount {
   readonly paymentIntents = new Map<string, StripePaymentIntent>();
@@ -211,9 +202,7 @@ export class SandboxAccount {
       request: request ? { id: request.requestId, idempotency_key: request.idempotencyKey } : { id: null, idempotency_key: null },
       type,
     };
-    this.events.push(event);
-    // Trimmed in batches so a long run does not shift the whole array on every event.
-    if (this.events.length > 2 * this.retention.events) this.events.splice(0, this.events.length - this.retention.events);
+    pushBounded(this.events, event, this.retention.events);
     for (const listener of this.listeners) listener(event);
   }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { setBounded } from './api';
+import { setBounded } from '@tender/core';
 
 /** A saved response. */
 export interface SavedResponse {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { pushBounded } from '@tender/core';
 import { signStripePayload } from '../signature';
 import type { StripeEvent } from '../stripe-types';
 
@@ -53,9 +54,7 @@ export class WebhookSender {
   ) {}
 
   private record(delivery: DeliveryRecord): void {
-    this.deliveries.push(delivery);
-    // Trimmed in batches so a long run does not shift the whole array on every attempt.
-    if (this.deliveries.length > 2 * this.historyLimit) this.deliveries.splice(0, this.deliveries.length - this.historyLimit);
+    pushBounded(this.deliveries, delivery, this.historyLimit);
   }
 
   /** Sets or replaces the endpoint (e.g. once the test's receiver has a port). */
