@@ -66,13 +66,17 @@ export function buildStatements(schema: string) {
     '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, $17::jsonb, $18::jsonb, $19::jsonb, $20::jsonb, $21, $22, $23';
 
   const insertPayment = `INSERT INTO ${payments} (${PAYMENT_COLUMNS}) VALUES (${paymentValues}) ON CONFLICT DO NOTHING`;
+  // Found by primary key alone. Any other indexable condition (merchant_id) lets a plan made without
+  // statistics (a new schema, and plans are kept per connection) pick a merchant index and walk all of
+  // that merchant's payments on every write. The merchant never changes and the write comes from a
+  // payment read for that merchant, so the row is its own.
   const updatePayment = `UPDATE ${payments} SET
-        order_id = $3, status = $4, amount = $5, currency = $6, amount_captured = $7, amount_refunded = $8,
-        capture_method = $9, gateway = $10, gateway_reference = $11, payment_method = $12, description = $13,
-        customer = $14::jsonb, return_url = $15, notify_url = $16, metadata = $17::jsonb, next_action = $18::jsonb,
-        failure = $19::jsonb, gateway_data = $20::jsonb, updated_at = $21, version = $22
-      WHERE id = $1 AND merchant_id = $2 AND version = $22 - 1
-        AND ($11::text IS NULL OR NOT EXISTS (SELECT 1 FROM ${payments} g WHERE g.gateway = $10 AND g.gateway_reference = $11 AND g.id <> $1))`;
+        order_id = $2, status = $3, amount = $4, currency = $5, amount_captured = $6, amount_refunded = $7,
+        capture_method = $8, gateway = $9, gateway_reference = $10, payment_method = $11, description = $12,
+        customer = $13::jsonb, return_url = $14, notify_url = $15, metadata = $16::jsonb, next_action = $17::jsonb,
+        failure = $18::jsonb, gateway_data = $19::jsonb, updated_at = $20, version = $21
+      WHERE id = $1 AND version = $21 - 1
+        AND ($10::text IS NULL OR NOT EXISTS (SELECT 1 FROM ${payments} g WHERE g.gateway = $9 AND g.gateway_reference = $10 AND g.id <> $1))`;
   return {
     countOutboxBacklog: `SELECT count(*)::int AS n FROM ${outbox} WHERE status = 'pending'`,
     insertWebhookEndpoint: `INSERT INTO ${endpoints} (${WEBHOOK_ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) ON CONFLICT DO NOTHING`,
@@ -80,7 +84,6 @@ export function buildStatements(schema: string) {
     getWebhookEndpoint: `SELECT ${WEBHOOK_ENDPOINT_COLUMNS} FROM ${endpoints} WHERE merchant_id = $1 AND id = $2`,
     deleteWebhookEndpoint: `DELETE FROM ${endpoints} WHERE merchant_id = $1 AND id = $2`,
     getPayment: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $1`,
-    getPaymentOfMerchant: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $1 AND merchant_id = $2`,
     lockPayment: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $1 FOR UPDATE`,
     findByGatewayReference: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE gateway = $1 AND gateway_reference = $2`,
     findByOrderId: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE merchant_id = $1 AND order_id = $2
@@ -107,7 +110,7 @@ export function buildStatements(schema: string) {
     paymentConflicts: `SELECT
         EXISTS (SELECT 1 FROM ${payments} WHERE gateway = $2 AND gateway_reference = $3 AND id <> $1) AS reference_taken,
         (SELECT version FROM ${payments} WHERE id = $1) AS version`,
-    /** Parameters: the insert's list without `created_at` (it never changes), so $21 updated_at, $22 version. */
+    /** Parameters: the insert's list without `merchant_id` and `created_at` (they never change), so $20 updated_at, $21 version. */
     // The version check makes the write conditional (optimistic concurrency); the NOT EXISTS guards turn
     // a unique collision into "no row updated" instead of an error that would abort the transaction.
     updatePayment,
@@ -186,11 +189,11 @@ export function buildStatements(schema: string) {
         };
       };
       if (shape.payment) {
-        // Parameters: the single-row insert's 23 or the update's 22, first.
+        // Parameters: the single-row insert's 23 or the update's 21, first.
         ctes.push(`pw AS (${shape.payment === 'insert' ? insertPayment : updatePayment} RETURNING id)`);
         counts.push('(SELECT count(*) FROM pw)::int AS payment');
         mismatches.push('c.payment <> 1');
-        n += shape.payment === 'insert' ? 23 : 22;
+        n += shape.payment === 'insert' ? 23 : 21;
       }
       if (shape.transitions) {
         // No existence guard: a transition of an unknown payment fails the foreign key (reported as

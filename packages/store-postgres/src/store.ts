@@ -84,9 +84,10 @@ class Reader implements StoreReader {
 
   async getPayment(id: string, merchantId?: string): Promise<Payment | null> {
     await this.ready();
-    return merchantId === undefined
-      ? one(this.q, this.st.getPayment, [id], toPayment)
-      : one(this.q, this.st.getPaymentOfMerchant, [id, merchantId], toPayment);
+    // By primary key alone, the merchant checked here: see `updatePayment` in statements.ts for why a
+    // merchant condition does not go in the SQL.
+    const payment = await one(this.q, this.st.getPayment, [id], toPayment);
+    return payment !== null && merchantId !== undefined && payment.merchantId !== merchantId ? null : payment;
   }
 
   async findPaymentByGatewayReference(gateway: string, gatewayReference: string): Promise<Payment | null> {
@@ -321,7 +322,9 @@ class Tx extends Reader implements StoreTx {
 
   async updatePayment(payment: Payment): Promise<void> {
     const params = paymentParams(payment);
-    params.splice(20, 1); // created_at never changes
+    // merchant_id and created_at never change.
+    params.splice(20, 1);
+    params.splice(1, 1);
     await this.queuePayment({ kind: 'update', payment: { ...payment }, params });
   }
 

@@ -645,3 +645,50 @@ describe('connection loss', () => {
     await store.ping();
   });
 });
+
+describe('query plans', () => {
+  it('find and write a payment by its primary key, never by walking the merchant\'s index (plans made on a new schema)', async () => {
+    // auto_explain hands every plan the store's connection runs back to it as a NOTICE.
+    const plans: Array<{ query: string; indexes: string[] }> = [];
+    const indexesOf = (node: Record<string, unknown>): string[] => [
+      ...(typeof node['Index Name'] === 'string' ? [node['Index Name']] : []),
+      ...((node.Plans as Array<Record<string, unknown>> | undefined) ?? []).flatMap(indexesOf),
+    ];
+    class Explained extends pg.Client {
+      constructor(config?: string | pg.ClientConfig) {
+        super(config);
+        this.on('notice', (notice) => {
+          const json = /plan:\s*(\{[\s\S]*\})\s*$/.exec(notice.message ?? '')?.[1];
+          if (!json) return;
+          const explained = JSON.parse(json) as { 'Query Text': string; Plan: Record<string, unknown> };
+          plans.push({ query: explained['Query Text'], indexes: indexesOf(explained.Plan) });
+        });
+      }
+    }
+    const schema = uniqueSchema('plans_pk');
+    schemas.push(schema);
+    const store = await createPostgresStore({
+      connectionString: DATABASE_URL,
+      schema,
+      // One connection: each statement is planned once, while the tables are new and have no statistics.
+      poolConfig: {
+        max: 1,
+        Client: Explained,
+        options: '-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 -c auto_explain.log_level=notice -c auto_explain.log_format=json -c auto_explain.log_nested_statements=on',
+      },
+    });
+    closers.push(() => store.close());
+    const tender = createTender({ gateways: [createTestGateway()], store });
+    const created = [];
+    for (let i = 0; i < 5; i++) {
+      created.push(await tender.payments.create({ amount: '10.00', currency: 'MYR', paymentMethod: 'card', captureMethod: 'manual' }, { merchantId: 'm_plans', idempotencyKey: `plans-${i}` }));
+    }
+    for (const p of created) await tender.payments.capture(p.id, {}, { merchantId: 'm_plans' });
+    expect(await store.getPayment(created[0]!.id, 'm_plans')).toMatchObject({ status: 'CAPTURED' });
+    expect(await store.getPayment(created[0]!.id, 'someone_else')).toBeNull();
+
+    const touching = plans.filter((p) => /payments\b/.test(p.query) && !/^\s*SELECT\s+1\b/i.test(p.query));
+    expect(touching.some((p) => p.indexes.includes('payments_pkey'))).toBe(true);
+    expect(touching.filter((p) => p.indexes.some((i) => i.startsWith('payments_merchant_'))).map((p) => p.query.slice(0, 120))).toEqual([]);
+  });
+});
