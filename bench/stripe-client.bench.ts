@@ -20,8 +20,8 @@ const CONCURRENCY = 16;
 
 export default async function run(): Promise<BenchResult[]> {
   const cli = fileURLToPath(new URL('../packages/stripe/src/sandbox/cli.ts', import.meta.url));
-  // The sandbox remembers only the last 1,000 objects and keys (the bench reads none back), so its heap
-  // does not grow by hundreds of MB over the run and slow the later rounds down.
+  // The sandbox remembers only the last 100 objects and keys (more than the calls in flight; the bench reads
+  // none back), so its heap does not grow by hundreds of MB over the run and slow the later rounds down.
   const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--retain', '100', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
