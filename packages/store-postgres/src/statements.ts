@@ -102,8 +102,13 @@ export function buildStatements(schema: string) {
         next: n,
       };
     },
-    listToReconcile: `SELECT ${PAYMENT_COLUMNS} FROM ${payments}
-      WHERE status = ANY($1::text[]) AND updated_at < $2 ORDER BY updated_at, id LIMIT $3`,
+    // One ordered range of (status, updated_at, id) per status, merged: an index walk of the stuck
+    // payments only. \`status = ANY(...)\` with one ORDER BY is planned as a scan and sort of every
+    // payment when the table looked small at planning time.
+    listToReconcile: `SELECT p.* FROM unnest($1::text[]) AS s (status)
+      CROSS JOIN LATERAL (SELECT ${PAYMENT_COLUMNS} FROM ${payments}
+        WHERE status = s.status AND updated_at < $2 ORDER BY updated_at, id LIMIT $3) p
+      ORDER BY p.updated_at, p.id LIMIT $3`,
     // DO NOTHING (rather than a unique-violation error) keeps the transaction usable after a duplicate.
     insertPayment,
     /** Why an insert or update of a payment wrote nothing ($1 id, $2 gateway, $3 reference). */
@@ -289,12 +294,12 @@ export function buildStatements(schema: string) {
       ON CONFLICT DO NOTHING`,
 
     // Purges delete one bounded batch per statement so locks stay short and WAL stays small.
-    purgeIdempotency: `DELETE FROM ${idem} d USING (
-        SELECT merchant_id, key FROM ${idem} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED) b
-      WHERE d.merchant_id = b.merchant_id AND d.key = b.key`,
-    purgeOutbox: `DELETE FROM ${outbox} d USING (
-        SELECT id FROM ${outbox} WHERE status = 'delivered' AND delivered_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED) b
-      WHERE d.id = b.id`,
+    // Batched purges: the batch is picked oldest first along its index and deleted by row address, so
+    // neither half can become a scan of the whole table, whatever the statistics say.
+    purgeIdempotency: `DELETE FROM ${idem} WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM ${idem} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+    purgeOutbox: `DELETE FROM ${outbox} WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM ${outbox} WHERE status = 'delivered' AND delivered_at < $1 ORDER BY delivered_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
     // Readiness: the database answers and this schema has every migration this package ships.
     ping: `SELECT coalesce(max(version), 0) AS version FROM ${s}.schema_migrations`,
   };
