@@ -13,7 +13,7 @@ import { runMigrations, type MigrationResult } from './migrate';
 import { checkSchemaName, DEFAULT_SCHEMA } from './schema';
 import { PostgresStore, type PostgresStoreOptions } from './store';
 
-/** The connection option behind {@link CreatePostgresStoreOptions.genericPlans}, for pools you create. */
+/** The connection option behind the `genericPlans` option of {@link CreatePostgresStoreOptions}, for pools you create. */
 export const GENERIC_PLANS_OPTION = '-c plan_cache_mode=force_generic_plan';
 
 /** Options of {@link createPostgresStore}: give a `pool` you own, or a `connectionString` for one the store owns. */

@@ -33,7 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'webhook_deliveries', sql: webhookDeliveries },
 ];
 
-/** What {@link runMigrations} did. */
+/** What a migration run did (the result of {@link migrate}). */
 export interface MigrationResult {
   schema: string;
   /** Versions applied by this call (empty when the schema was up to date). */
