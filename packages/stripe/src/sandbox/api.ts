@@ -175,7 +175,11 @@ export class SandboxAccount {
     private readonly baseUrl: () => string,
     retention: SandboxRetention = {},
   ) {
-    this.retention = { ...DEFAULT_RETENTION, ...retention };
+    this.retention = {
+      objects: retention.objects ?? DEFAULT_RETENTION.objects,
+      events: retention.events ?? DEFAULT_RETENTION.events,
+      idempotencyKeys: retention.idempotencyKeys ?? DEFAULT_RETENTION.idempotencyKeys,
+    };
     for (const [name, value] of Object.entries(this.retention)) {
       if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`retention.${name} must be a positive integer`);
     }
