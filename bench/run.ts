@@ -1,6 +1,8 @@
 /**
  * Runs every benchmark (or those named on the command line) and merges the results into
- * bench/results.json. Usage: `pnpm bench [name...]`.
+ * bench/results.json. Usage: `npm run bench [-- name...]`, which builds the packages first and measures
+ * the built `dist` (what users run), not the sources; by hand:
+ * `TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/run.ts [name...]`.
  */
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -2,7 +2,8 @@
  * stripe-client: PaymentIntents created and confirmed per second through `@tender/stripe` (core's
  * undici transport) against the official `stripe` npm client making the same call
  * (`POST /v1/payment_intents` with `confirm=true`) to the same sandbox in the same run. The sandbox runs
- * in a child process so both clients are measured on their own CPU time, not the server's.
+ * in a child process (the built `tender-stripe-sandbox`) so both clients are measured on their own CPU
+ * time, not the server's.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,10 +20,10 @@ const ROUND_MS = 700;
 const CONCURRENCY = 16;
 
 export default async function run(): Promise<BenchResult[]> {
-  const cli = fileURLToPath(new URL('../packages/stripe/src/sandbox/cli.ts', import.meta.url));
+  const cli = fileURLToPath(new URL('../packages/stripe/dist/sandbox/cli.js', import.meta.url));
   // The sandbox remembers only the last 100 objects and keys (more than the calls in flight; the bench reads
   // none back), so its heap does not grow by hundreds of MB over the run and slow the later rounds down.
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--retain', '100', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, '--port', '0', '--retain', '100', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
     const { url, secretKey } = JSON.parse(line) as { url: string; secretKey: string };

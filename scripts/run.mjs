@@ -32,7 +32,8 @@ switch (task) {
     break;
   case 'bench':
     pnpm('run', 'build');
-    run('node', ['--import', 'tsx', 'bench/run.ts', ...rest]);
+    // Against the built packages, as users run them (bench/tsconfig.json has no source paths).
+    run('node', ['--import', 'tsx', 'bench/run.ts', ...rest], { TSX_TSCONFIG_PATH: 'bench/tsconfig.json' });
     break;
   case 'start':
     pnpm('run', 'build');

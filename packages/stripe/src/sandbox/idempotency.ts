@@ -16,7 +16,7 @@ export interface SavedResponse {
 }
 
 interface Entry {
-  fingerprint: string;
+  request: string;
   response: SavedResponse | null;
 }
 
@@ -33,15 +33,16 @@ export class IdempotencyLedger {
 
   constructor(private readonly limit = 100_000) {}
 
-  /** Claims `key` for a request with the given fingerprint, or says how to answer instead. */
-  begin(scope: string, key: string, fingerprint: string): IdempotencyDecision {
+  /** Claims `key` for a request (see {@link requestOf}), or says how to answer instead. */
+  begin(scope: string, key: string, request: string): IdempotencyDecision {
     const id = `${scope}\u0000${key}`;
     const entry = this.entries.get(id);
     if (!entry) {
-      setBounded(this.entries, id, { fingerprint, response: null }, this.limit);
+      setBounded(this.entries, id, { request, response: null }, this.limit);
       return { kind: 'new' };
     }
-    if (entry.fingerprint !== fingerprint) return { kind: 'mismatch' };
+    // A retry re-sends the same bytes; only a request that differs is compared field by field.
+    if (entry.request !== request && fingerprintOf(entry.request) !== fingerprintOf(request)) return { kind: 'mismatch' };
     if (!entry.response) return { kind: 'in_flight' };
     return { kind: 'replay', response: entry.response };
   }
@@ -58,8 +59,13 @@ export class IdempotencyLedger {
   }
 }
 
-/** Canonical form of a parsed form body: pairs sorted, so field order does not matter. */
-export function fingerprintOf(method: string, path: string, body: string): string {
-  // Encoded pairs compared as sent (clients re-send the same bytes on retries); order-insensitive.
-  return `${method} ${path}\n${body.split('&').sort().join('&')}`;
+/** A keyed request as the ledger remembers it: method, path and form body as sent. */
+export function requestOf(method: string, path: string, body: string): string {
+  return `${method} ${path}\n${body}`;
+}
+
+/** Canonical form of a remembered request: encoded pairs sorted, so field order does not matter. */
+function fingerprintOf(request: string): string {
+  const newline = request.indexOf('\n');
+  return `${request.slice(0, newline + 1)}${request.slice(newline + 1).split('&').sort().join('&')}`;
 }

@@ -10,7 +10,7 @@ import qs from 'qs';
 import { STRIPE_API_VERSION } from '../config';
 import type { StripeList } from '../stripe-types';
 import { missing, SandboxAccount, SandboxError, stripeId, type RequestInfo, type SandboxRetention } from './api';
-import { fingerprintOf, IdempotencyLedger } from './idempotency';
+import { IdempotencyLedger, requestOf } from './idempotency';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 
 /** Options of {@link startStripeSandbox}. */
@@ -115,7 +115,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   server.keepAliveTimeout = 60_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const url = targetOf(req.url ?? '/');
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith('/_sandbox/3ds/')) return threeDSecurePage(req, res, url, body);
     requestCount++;
@@ -151,7 +151,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     let saveResponse = idempotencyKey !== null;
     if (idempotencyKey) {
       headers['idempotency-key'] = idempotencyKey;
-      const decision = ledger.begin(key, idempotencyKey, fingerprintOf(method, url.pathname, body));
+      const decision = ledger.begin(key, idempotencyKey, requestOf(method, url.pathname, body));
       if (decision.kind === 'replay') {
         headers['idempotent-replayed'] = 'true';
         headers['original-request'] = decision.response.requestId ?? requestId;
@@ -242,7 +242,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     throw new SandboxError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.` });
   }
 
-  function threeDSecurePage(req: IncomingMessage, res: ServerResponse, url: URL, body: string): void {
+  function threeDSecurePage(req: IncomingMessage, res: ServerResponse, url: Target, body: string): void {
     const id = decodeURIComponent(url.pathname.slice('/_sandbox/3ds/'.length));
     const pi = account.paymentIntents.get(id);
     if (!pi) {
@@ -330,6 +330,23 @@ function list<T extends { id: string }>(items: T[], params: Params, url: string)
   }
   const page = items.slice(start, start + limit);
   return { object: 'list', data: page, has_more: start + limit < items.length, url };
+}
+
+/** The path and query of a request target. */
+interface Target {
+  pathname: string;
+  /** The query with its leading `?`, or empty. */
+  search: string;
+}
+
+/** Splits an origin-form target (`/v1/x?y`) without building a URL object per request. */
+function targetOf(raw: string): Target {
+  if (!raw.startsWith('/')) {
+    const url = new URL(raw, 'http://sandbox');
+    return { pathname: url.pathname, search: url.search };
+  }
+  const q = raw.indexOf('?');
+  return q < 0 ? { pathname: raw, search: '' } : { pathname: raw.slice(0, q), search: raw.slice(q) };
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
