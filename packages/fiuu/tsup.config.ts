@@ -5,7 +5,8 @@ export default defineConfig([
     // Node entries: the gateway and the sandbox.
     entry: { index: 'src/index.ts', 'sandbox/index': 'src/sandbox/index.ts' },
     format: ['esm', 'cjs'],
-    dts: true,
+    // Declarations are skipped only by `npm start` (TENDER_BUILD_TYPES=0), which just runs the server.
+    dts: process.env.TENDER_BUILD_TYPES !== '0',
     sourcemap: true,
     target: 'node20',
     platform: 'node',
@@ -15,7 +16,8 @@ export default defineConfig([
     // Browser ESM build (for bundlers) with its types.
     entry: { 'browser/index': 'src/browser/index.ts' },
     format: ['esm'],
-    dts: true,
+    // Declarations are skipped only by `npm start` (TENDER_BUILD_TYPES=0), which just runs the server.
+    dts: process.env.TENDER_BUILD_TYPES !== '0',
     sourcemap: true,
     target: 'es2020',
     platform: 'browser',

@@ -4,7 +4,8 @@ export default defineConfig([
   {
     entry: { index: 'src/index.ts' },
     format: ['esm', 'cjs'],
-    dts: true,
+    // Declarations are skipped only by `npm start` (TENDER_BUILD_TYPES=0), which just runs the server.
+    dts: process.env.TENDER_BUILD_TYPES !== '0',
     clean: true,
     sourcemap: true,
     target: 'node20',
