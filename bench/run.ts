@@ -4,6 +4,7 @@
  * the built `dist` (what users run), not the sources; by hand:
  * `TSX_TSCONFIG_PATH=bench/tsconfig.json node --import tsx bench/run.ts [name...]`.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchResult } from './lib';
@@ -14,6 +15,15 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => wanted.length === 0 || wanted.includes(f.replace(/\.bench\.ts$/, '')))
   .sort();
+
+if (files.length > 1) {
+  // Each benchmark in a process of its own: no heap, JIT state or peak RSS carried over from the last.
+  for (const file of files) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), file.replace(/\.bench\.ts$/, '')], { stdio: 'inherit' });
+    if (child.status !== 0) process.exit(child.status ?? 1);
+  }
+  process.exit(0);
+}
 
 const resultsPath = `${dir}results.json`;
 const results: Record<string, Omit<BenchResult, 'name'>> = existsSync(resultsPath)
