@@ -6,6 +6,16 @@
  */
 
 /**
+ * A retention limit from options: `fallback` when absent.
+ * @throws RangeError when it is not a positive integer (`name` says which option).
+ */
+export function retentionLimit(value: number | undefined, fallback: number, name: string): number {
+  const limit = value ?? fallback;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  return limit;
+}
+
+/**
  * Sets `key` in `map`, then forgets the oldest entries (a Map iterates in insertion order) until at
  * most `limit` remain. `onEvict` hears each forgotten entry, to clean up what refers to it.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pushBounded, setBounded } from '@tender/core';
+import { pushBounded, retentionLimit, setBounded } from '@tender/core';
 
 describe('setBounded', () => {
   it('keeps the newest `limit` entries and reports each forgotten one', () => {
@@ -24,6 +24,16 @@ describe('pushBounded', () => {
       pushBounded(history, i, 10);
       expect(history.length).toBeLessThanOrEqual(20);
       expect(history.slice(-Math.min(i, 10))).toEqual(Array.from({ length: Math.min(i, 10) }, (_, j) => i - Math.min(i, 10) + 1 + j));
+    }
+  });
+});
+
+describe('retentionLimit', () => {
+  it('takes the fallback when absent and refuses anything but a positive integer, naming the option', () => {
+    expect(retentionLimit(undefined, 100, 'retention.objects')).toBe(100);
+    expect(retentionLimit(5, 100, 'retention.objects')).toBe(5);
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => retentionLimit(bad, 100, 'retention.objects')).toThrow(/^retention\.objects must be a positive integer/);
     }
   });
 });

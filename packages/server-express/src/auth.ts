@@ -6,6 +6,7 @@
  */
 import { SignJWT, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Request } from 'express';
+import { setBounded } from '@tender/core';
 import { unauthenticated } from './errors';
 
 /** Scopes the API knows. */
@@ -77,8 +78,7 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
     if (hit && hit.until > now) return hit.principal;
     if (hit) verified.delete(match[1]!);
     const { principal, exp } = await principalFrom(match[1]!);
-    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-    verified.set(match[1]!, { principal, until: Math.min(exp === undefined ? Infinity : exp * 1000, now + VERIFIED_TTL_MS) });
+    setBounded(verified, match[1]!, { principal, until: Math.min(exp === undefined ? Infinity : exp * 1000, now + VERIFIED_TTL_MS) }, VERIFIED_CACHE_SIZE);
     return principal;
   };
 

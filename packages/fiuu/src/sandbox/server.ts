@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { pushBounded, setBounded } from '@tender/core';
+import { pushBounded, retentionLimit, setBounded } from '@tender/core';
 import { FIUU_CHANNELS } from '../channels';
 import type { FiuuChannel } from '../channels';
 import {
@@ -202,12 +202,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function positiveLimit(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer`);
-  return v;
-}
-
 const channelByHosted = new Map<string, FiuuChannel>();
 for (const c of FIUU_CHANNELS) if (!channelByHosted.has(c.hosted.toLowerCase())) channelByHosted.set(c.hosted.toLowerCase(), c);
 
@@ -224,8 +218,8 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
   const byOrder = new Map<string, SandboxTransaction[]>();
   const byRefId = new Map<string, { t: SandboxTransaction; r: SandboxRefund }>();
   const orderKey = (merchantId: string, orderid: string) => `${merchantId}\u0000${orderid}`;
-  const keepTransactions = positiveLimit(options.retention?.transactions, 100_000, 'retention.transactions');
-  const keepHistory = positiveLimit(options.retention?.history, 10_000, 'retention.history');
+  const keepTransactions = retentionLimit(options.retention?.transactions, 100_000, 'retention.transactions');
+  const keepHistory = retentionLimit(options.retention?.history, 10_000, 'retention.history');
   const forget = (t: SandboxTransaction) => {
     const key = orderKey(t.merchantId, t.orderid);
     const same = byOrder.get(key)?.filter((x) => x !== t) ?? [];

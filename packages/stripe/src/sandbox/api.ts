@@ -5,7 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { pushBounded, setBounded } from '@tender/core';
+import { pushBounded, retentionLimit, setBounded } from '@tender/core';
 import { STRIPE_THREE_DECIMAL } from '../amounts';
 import type {
   StripeCharge,
@@ -176,13 +176,10 @@ export class SandboxAccount {
     retention: SandboxRetention = {},
   ) {
     this.retention = {
-      objects: retention.objects ?? DEFAULT_RETENTION.objects,
-      events: retention.events ?? DEFAULT_RETENTION.events,
-      idempotencyKeys: retention.idempotencyKeys ?? DEFAULT_RETENTION.idempotencyKeys,
+      objects: retentionLimit(retention.objects, DEFAULT_RETENTION.objects, 'retention.objects'),
+      events: retentionLimit(retention.events, DEFAULT_RETENTION.events, 'retention.events'),
+      idempotencyKeys: retentionLimit(retention.idempotencyKeys, DEFAULT_RETENTION.idempotencyKeys, 'retention.idempotencyKeys'),
     };
-    for (const [name, value] of Object.entries(this.retention)) {
-      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`retention.${name} must be a positive integer`);
-    }
   }
 
   /** Subscribes to created events. */
