@@ -37,3 +37,35 @@ describe('retentionLimit', () => {
     }
   });
 });
+
+describe('setBounded at scale', () => {
+  it('forgets in arrival order across many evictions, also after other code deleted keys', () => {
+    const map = new Map<number, number>();
+    const evicted: number[] = [];
+    for (let i = 0; i < 5000; i++) setBounded(map, i, i, 1000, (k) => evicted.push(k));
+    expect(map.size).toBe(1000);
+    expect([...map.keys()]).toEqual(Array.from({ length: 1000 }, (_, j) => 4000 + j));
+    expect(evicted).toEqual(Array.from({ length: 4000 }, (_, j) => j));
+    // Keys released elsewhere (as the idempotency ledger does) are skipped, not counted.
+    for (let i = 4000; i < 4500; i++) map.delete(i);
+    for (let i = 5000; i < 5600; i++) setBounded(map, i, i, 1000);
+    expect([...map.keys()]).toEqual([...Array.from({ length: 400 }, (_, j) => 4600 + j), ...Array.from({ length: 600 }, (_, j) => 5000 + j)]);
+  });
+
+  it('a map whose keys are mostly deleted by other code stays within its limit and keeps its order', () => {
+    const map = new Map<number, number>();
+    for (let i = 0; i < 50_000; i++) {
+      setBounded(map, i, i, 10);
+      if (i % 2 === 0) map.delete(i);
+    }
+    expect([...map.keys()]).toEqual([49981, 49983, 49985, 49987, 49989, 49991, 49993, 49995, 49997, 49999]);
+  });
+
+  it('keeps a limit of 100,000 exactly, one eviction per new key once full', () => {
+    const map = new Map<number, number>();
+    let evictions = 0;
+    for (let i = 0; i < 300_000; i++) setBounded(map, i, i, 100_000, () => evictions++);
+    expect(evictions).toBe(200_000);
+    expect(map.keys().next().value).toBe(200_000);
+  });
+});
