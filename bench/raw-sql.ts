@@ -41,3 +41,49 @@ export function rawOp(pool: pg.Pool, schema: string): () => Promise<void> {
   };
 }
 
+
+/**
+ * The engine's own durable effect in raw SQL: the rows PostgresStore writes for one create + capture
+ * (a payment and three later versions of it, four transitions, four outbox events, an idempotency key
+ * written and completed), committed at the same four points (before and after each gateway call), one
+ * statement each. The floor of what the engine's guarantees cost in Postgres, with no store or engine
+ * code in the way.
+ */
+export function rawEngineEffectOp(pool: pg.Pool, schema: string): () => Promise<void> {
+  const s = `"${schema}"`;
+  // $1 payment id, $2 event data, $3 now; transitions and events take the numbers after the statement's own.
+  const transition = (n: number, from: string | null, to: string, reason: string) =>
+    `t${n} AS (INSERT INTO ${s}.transitions (id, merchant_id, payment_id, from_status, to_status, reason, actor, at)
+      VALUES ($${n}, 'default', $1, ${from === null ? 'NULL' : `'${from}'`}, '${to}', '${reason}', 'api', $3))`;
+  const event = (n: number, type: string) =>
+    `o${n} AS (INSERT INTO ${s}.outbox_events (id, merchant_id, type, payment_id, data, created_at, next_attempt_at)
+      VALUES ($${n}, 'default', '${type}', $1, $2::jsonb, $3, $3))`;
+  const create = `WITH k AS (INSERT INTO ${s}.idempotency_keys (merchant_id, key, fingerprint, state, locked_until, recovery_point,
+      resource_type, resource_id, created_at, expires_at) VALUES ('default', $4, 'fp', 'in_flight', $3, 'started', 'payment', $1, $3, $3)),
+    p AS (INSERT INTO ${s}.payments (id, merchant_id, order_id, status, amount, currency, capture_method, gateway, payment_method,
+      customer, metadata, created_at, updated_at, version) VALUES ($1, 'default', $5, 'PROCESSING', 100.50, 'MYR', 'manual', 'test',
+      'card', '{}', '{}', $3, $3, 1)),
+    ${transition(6, null, 'PROCESSING', 'created')}, ${event(7, 'payment.created')}
+    SELECT 1`;
+  const authorized = `WITH p AS (UPDATE ${s}.payments SET status = 'AUTHORIZED', gateway_reference = $4, updated_at = $3, version = 2 WHERE id = $1),
+    k AS (UPDATE ${s}.idempotency_keys SET state = 'completed', locked_until = NULL, recovery_point = 'finished', response = $2::jsonb
+      WHERE merchant_id = 'default' AND key = $5),
+    ${transition(6, 'PROCESSING', 'AUTHORIZED', 'gateway')}, ${transition(7, 'AUTHORIZED', 'AUTHORIZED', 'recorded')},
+    ${event(8, 'payment.processing')}, ${event(9, 'payment.authorized')}
+    SELECT 1`;
+  const marker = `UPDATE ${s}.payments SET gateway_data = '{"pendingCapture":true}', updated_at = $2, version = 3 WHERE id = $1`;
+  const captured = `WITH p AS (UPDATE ${s}.payments SET status = 'CAPTURED', amount_captured = amount, gateway_data = '{}', updated_at = $3,
+      version = 4 WHERE id = $1),
+    ${transition(4, 'AUTHORIZED', 'CAPTURED', 'captured')}, ${event(5, 'payment.captured')}
+    SELECT 1`;
+  const named = (name: string, text: string, values: unknown[]) => ({ name: `rawfx_${name}_${schema}`, text, values });
+  return async () => {
+    const id = newId('pay');
+    const now = new Date().toISOString();
+    const data = JSON.stringify({ id, status: 'AUTHORIZED', amount: '100.50', currency: 'MYR' });
+    await pool.query(named('c', create, [id, data, now, `rawfx-${id}`, `ORD-${id}`, newId('trn'), newId('evt')]));
+    await pool.query(named('a', authorized, [id, data, now, `ref-${id}`, `rawfx-${id}`, newId('trn'), newId('trn'), newId('evt'), newId('evt')]));
+    await pool.query(named('m', marker, [id, now]));
+    await pool.query(named('p', captured, [id, data, now, newId('trn'), newId('evt')]));
+  };
+}

@@ -20,7 +20,7 @@ const USAGE = `Usage:
   tender-server migrate
   tender-server token --merchant <id> [--scope "<scopes>"] [--expires <duration>]
 
-Environment: PORT (8080), HOST (127.0.0.1), DATABASE_URL or TENDER_DATA_DIR (./.tender-data),
+Environment: PORT (8080), HOST (127.0.0.1), DATABASE_URL (+ DATABASE_POOL_MAX, 10) or TENDER_DATA_DIR (./.tender-data),
 JWT_SECRET or JWT_JWKS_URL, FIUU_* / STRIPE_* gateway credentials (none = simulation mode).`;
 
 function fail(message: string): never {

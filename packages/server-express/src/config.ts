@@ -37,6 +37,11 @@ export const EnvSchema = z.object({
   /** Public base URL gateways and browsers reach this server at (default http://HOST:PORT). */
   PUBLIC_URL: httpUrl.optional(),
   DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /**
+   * Postgres connections the server keeps. More than the database has cores to run them makes each
+   * statement dearer (measured on 2 cores: 10 connections served 15% more payments than 32).
+   */
+  DATABASE_POOL_MAX: positiveInt('DATABASE_POOL_MAX').default(10),
   DATABASE_SCHEMA: z.string().trim().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
   TENDER_DATA_DIR: z.string().trim().min(1).default('./.tender-data'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
@@ -105,18 +110,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const result = EnvSchema.safeParse(input);
   // zod messages say what is wrong; the value itself is never part of them, so secrets stay out.
   const issues = result.success ? [] : result.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`);
-  if (result.success) {
-    const c = result.data;
-    const fiuu = [c.FIUU_MERCHANT_ID, c.FIUU_VERIFY_KEY, c.FIUU_SECRET_KEY];
-    if (fiuu.some(Boolean) && !fiuu.every(Boolean)) {
-      for (const [name, v] of [['FIUU_MERCHANT_ID', c.FIUU_MERCHANT_ID], ['FIUU_VERIFY_KEY', c.FIUU_VERIFY_KEY], ['FIUU_SECRET_KEY', c.FIUU_SECRET_KEY]] as const) {
-        if (!v) issues.push(`${name}: is required when any FIUU_* credential is set`);
-      }
-    }
-    if (c.STRIPE_WEBHOOK_SECRET && !c.STRIPE_SECRET_KEY) issues.push('STRIPE_SECRET_KEY: is required when STRIPE_WEBHOOK_SECRET is set');
-    if (c.JWT_SECRET && c.JWT_JWKS_URL) issues.push('JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
-    if (issues.length === 0) return c;
+  // Rules across variables depend only on which are set, so they are reported with the rest at once.
+  const fiuu = ['FIUU_MERCHANT_ID', 'FIUU_VERIFY_KEY', 'FIUU_SECRET_KEY'] as const;
+  if (fiuu.some((name) => name in input)) {
+    for (const name of fiuu) if (!(name in input)) issues.push(`${name}: is required when any FIUU_* credential is set`);
   }
+  if ('STRIPE_WEBHOOK_SECRET' in input && !('STRIPE_SECRET_KEY' in input)) issues.push('STRIPE_SECRET_KEY: is required when STRIPE_WEBHOOK_SECRET is set');
+  if ('JWT_SECRET' in input && 'JWT_JWKS_URL' in input) issues.push('JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
+  if (result.success && issues.length === 0) return result.data;
   throw new ConfigError(issues);
 }
 

@@ -55,7 +55,7 @@ export async function openStore(config: ServerConfig, logger: PinoLogger): Promi
   const { createPostgresStore, createPGliteStore } = await import('@tender/store-postgres');
   const schema = config.DATABASE_SCHEMA ? { schema: config.DATABASE_SCHEMA } : {};
   if (config.DATABASE_URL) {
-    return createPostgresStore({ connectionString: config.DATABASE_URL, ...schema, logger: redactingLogger(logger) });
+    return createPostgresStore({ connectionString: config.DATABASE_URL, poolConfig: { max: config.DATABASE_POOL_MAX }, ...schema, logger: redactingLogger(logger) });
   }
   mkdirSync(config.TENDER_DATA_DIR, { recursive: true });
   return createPGliteStore({ dataDir: config.TENDER_DATA_DIR, ...schema });
@@ -178,11 +178,17 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       close() {
         closing ??= (async () => {
           // Stop accepting; idle keep-alive sockets go now, busy ones once their response is sent.
+          // Node keeps a socket open after its response (for keepAliveTimeout, 65 s) even once the
+          // server is closing, which held shutdown up to SHUTDOWN_TIMEOUT: so requests from now on are
+          // answered with `Connection: close`, and sockets that fall idle are swept.
+          server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           server.closeIdleConnections();
+          const sweep = setInterval(() => server.closeIdleConnections(), 50);
           const timer = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT);
           timer.unref();
           await closed;
+          clearInterval(sweep);
           clearTimeout(timer);
           await workers.stop();
           cleanups.shift(); // the server is closed already
