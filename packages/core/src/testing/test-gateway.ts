@@ -7,6 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { TenderError } from '../errors';
+import { retentionLimit, setBounded } from '../bounded';
 import { Money } from '../money';
 import type { PaymentStatus, RefundStatus } from '../payment';
 import {
@@ -55,6 +56,11 @@ export interface TestGatewayOptions {
   latencyMs?: number;
   /** Webhook signing secret. */
   webhookSecret?: string;
+  /**
+   * How many charges and idempotency keys the provider remembers (default 100,000); the oldest are
+   * forgotten first, so a long benchmark or demo does not grow the heap by every payment it made.
+   */
+  retention?: number;
 }
 
 /** The test gateway plus its controls. */
@@ -86,6 +92,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
   const ledger = new Map<string, TestCharge>();
   const byPayment = new Map<string, TestCharge>();
   const byKey = new Map<string, unknown>();
+  const keep = retentionLimit(options.retention, 100_000, 'retention');
   const calls: Record<string, number> = {};
   let seq = 0;
 
@@ -162,9 +169,9 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
         refunds: [],
         createCount: 1,
       };
-      ledger.set(charge.reference, charge);
-      byPayment.set(input.paymentId, charge);
-      byKey.set(ctx.idempotencyKey, charge);
+      setBounded(ledger, charge.reference, charge, keep);
+      setBounded(byPayment, input.paymentId, charge, keep);
+      setBounded(byKey, ctx.idempotencyKey, charge, keep);
       if (fault === 'lost_response') lost();
       return view(charge);
     },
@@ -176,7 +183,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
         if (charge.status !== 'AUTHORIZED') throw new TenderError({ type: 'gateway_error', code: 'payment_not_capturable', message: `status is ${charge.status}` });
         charge.status = 'CAPTURED';
         charge.captured = input.amount;
-        byKey.set(ctx.idempotencyKey, charge);
+        setBounded(byKey, ctx.idempotencyKey, charge, keep);
       }
       if (fault === 'lost_response') lost();
       return view(charge);
@@ -188,7 +195,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
       if (!byKey.has(ctx.idempotencyKey)) {
         if (charge.status === 'CAPTURED') throw new TenderError({ type: 'gateway_error', code: 'payment_captured', message: 'already captured' });
         charge.status = 'CANCELLED';
-        byKey.set(ctx.idempotencyKey, charge);
+        setBounded(byKey, ctx.idempotencyKey, charge, keep);
       }
       if (fault === 'lost_response') lost();
       return view(charge);
@@ -205,7 +212,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
         }
         refund = { reference: `tre_${++seq}`, refundId: input.refundId, amount: input.amount, status: fault === 'decline' ? 'FAILED' : 'SUCCEEDED' };
         charge.refunds.push(refund);
-        byKey.set(ctx.idempotencyKey, refund);
+        setBounded(byKey, ctx.idempotencyKey, refund, keep);
       }
       if (fault === 'lost_response') lost();
       return { status: refund.status, gatewayReference: refund.reference, amount: refund.amount, refundId: refund.refundId };
