@@ -1,22 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { startStripeSandbox } from '@tender/stripe/sandbox';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signToken } from '@tender/server-express';
+import { listeningUrl, spawnTenderServer } from './cli-process';
 import { DATABASE_URL, dropSchema, freshSchema } from './pg';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const SECRET = 'cli-test-secret-cli-test-secret-cli-0123';
 const schemas: string[] = [];
 const children: ChildProcess[] = [];
 
-/** `tender-server <args>` from source with only `env` (and PATH) set. */
 function tenderServer(args: string[], env: Record<string, string>): ChildProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnTenderServer(args, env);
   children.push(proc);
   return proc;
 }
@@ -30,27 +27,6 @@ async function run(args: string[], env: Record<string, string>): Promise<{ code:
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const [code] = (await once(proc, 'exit')) as [number | null];
   return { code, stdout, stderr };
-}
-
-/** Starts the server and resolves with its URL once it listens. */
-function listening(proc: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out.slice(-2000)}`)), 45_000);
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"[^\n]*tender-server listening/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}): ${out.slice(-2000)}`));
-    });
-  });
 }
 
 afterAll(async () => {
@@ -142,14 +118,14 @@ describe('tender-server start', () => {
 
       // One signal: the payment in flight is answered, then the process exits cleanly.
       const first = tenderServer(['start'], env);
-      const firstUrl = await listening(first);
+      const firstUrl = await listeningUrl(first);
       const graceful = await inFlightAtSignal(first, firstUrl, 'sig-1');
       expect((await graceful.response).status).toBe(201);
       expect((await graceful.exited)[0]).toBe(0);
 
       // Two signals: the second does not wait for the 1.5 s gateway call.
       const second = tenderServer(['start'], env);
-      const secondUrl = await listening(second);
+      const secondUrl = await listeningUrl(second);
       const hurried = await inFlightAtSignal(second, secondUrl, 'sig-2');
       // Signals of one kind do not queue: let the first be taken before sending the second.
       await new Promise((resolve) => setTimeout(resolve, 200));

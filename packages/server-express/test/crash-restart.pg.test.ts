@@ -1,53 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { startStripeSandbox, type StripeSandbox } from '@tender/stripe/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth';
+import { listeningUrl, spawnTenderServer } from './cli-process';
 import { DATABASE_URL, dropSchema, freshSchema } from './pg';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const schema = freshSchema('srv_crash');
 const SECRET = 'crash-test-secret-crash-test-secret-0123';
 let sandbox: StripeSandbox;
 let child: ChildProcess | null = null;
 
-/** Starts `tender-server` (from source, through tsx) and resolves with its URL once it listens. */
-function startServer(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', cli], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATABASE_URL,
-      DATABASE_SCHEMA: schema,
-      JWT_SECRET: SECRET,
-      STRIPE_SECRET_KEY: sandbox.secretKey,
-      STRIPE_BASE_URL: sandbox.url,
-      STRIPE_TIMEOUT: '5s',
-      RECONCILE_INTERVAL: '300ms',
-      RECONCILE_PROCESSING_AFTER: '500ms',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Starts `tender-server` and resolves with its URL once it listens. */
+async function startServer(): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawnTenderServer([], {
+    ...process.env,
+    PORT: '0',
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    JWT_SECRET: SECRET,
+    STRIPE_SECRET_KEY: sandbox.secretKey,
+    STRIPE_BASE_URL: sandbox.url,
+    STRIPE_TIMEOUT: '5s',
+    RECONCILE_INTERVAL: '300ms',
+    RECONCILE_PROCESSING_AFTER: '500ms',
+    LOG_LEVEL: 'info',
   });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out.slice(-2000)}`)), 45_000);
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"[^\n]*tender-server listening/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1]!, proc });
-      }
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}): ${out.slice(-2000)}`));
-    });
-  });
+  return { url: await listeningUrl(proc), proc };
 }
 
 beforeAll(async () => {
