@@ -6,11 +6,11 @@
  * @module
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { createTender, redactingLogger, type Store, type Tender } from '@tender/core';
+import { TenderError, createTender, redactingLogger, type Store, type Tender } from '@tender/core';
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from './app';
 import { signToken, type AuthOptions } from './auth';
@@ -78,6 +78,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
 
   // Listen first: in simulation mode the sandboxes need this server's real URL for callbacks.
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 60_000, requestTimeout: 120_000 });
+  server.on('request', whileStarting);
   server.listen(config.PORT, config.HOST);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
   cleanups.push(() => new Promise((resolve) => server.close(resolve)));
@@ -147,6 +148,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       openapi: { servers: [{ url: publicUrl }] },
       ...(simulation ? { before: [createDemoRouter(tender, { publicUrl })] } : {}),
     });
+    server.off('request', whileStarting);
     server.on('request', app);
 
     const workers = startWorkers({
@@ -202,4 +204,30 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     await cleanup();
     throw error;
   }
+}
+
+const STARTING = new TenderError({
+  type: 'storage_error',
+  code: 'starting',
+  message: 'The server is starting (opening storage, applying migrations); retry shortly',
+  retryable: true,
+});
+
+/**
+ * Answers for the app until it is mounted. The server listens before the store is open (the
+ * sandboxes of simulation mode need its URL), and a request arriving then used to get no answer at
+ * all: a readiness probe hung. Now the process reports itself alive, not ready, and asks every other
+ * caller to retry.
+ */
+function whileStarting(req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  const send = (status: number, body: object) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 503 ? { 'retry-after': '1' } : {}) });
+    res.end(JSON.stringify(body));
+  };
+  // The body is not needed; reading it lets the socket be reused.
+  req.resume();
+  if (path === '/health') send(200, { status: 'ok', uptime_seconds: Math.round(process.uptime()), starting: true });
+  else if (path === '/ready') send(503, { status: 'not_ready', ...STARTING.toJSON() });
+  else send(503, STARTING.toJSON());
 }
