@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { TenderError, createTender, redactingLogger, type Store, type Tender } from '@tender/core';
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from './app';
+import { createSharedRateLimit } from './shared-rate-limit';
 import { signToken, type AuthOptions } from './auth';
 import { isSimulation, unshippedGatewayVariables, loadConfig, type ServerConfig } from './config';
 import { createDemoRouter, DEMO_MERCHANT } from './demo';
@@ -123,13 +124,9 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
 
     let rateLimitStore: ((prefix: string) => RateLimitStore) | undefined;
     if (config.REDIS_URL) {
-      const { Redis } = await import('ioredis');
-      const { RedisStore } = await import('rate-limit-redis');
-      const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
-      redis.on('error', (error) => log.warn({ err: error.message }, 'redis error'));
-      cleanups.push(async () => redis.quit());
-      rateLimitStore = (prefix: string) =>
-        new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<never> });
+      const shared = createSharedRateLimit(config.REDIS_URL, log);
+      cleanups.push(() => shared.close());
+      rateLimitStore = shared.store;
     }
 
     const window = config.RATE_LIMIT_WINDOW;

@@ -1,46 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createConnection, createServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, signToken, startTenderServer } from '@tender/server-express';
 import { DATABASE_URL, dropSchema, freshSchema } from './pg';
-
-/** A TCP relay to Postgres that can be cut (every connection dropped, new ones refused) and restored. */
-async function cuttableRelay(target: URL) {
-  const sockets = new Set<Socket>();
-  let down = false;
-  const relay = createServer((client) => {
-    if (down) return void client.destroy();
-    const upstream = createConnection(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  relay.listen(0, '127.0.0.1');
-  await once(relay, 'listening');
-  return {
-    port: (relay.address() as { port: number }).port,
-    cut() {
-      down = true;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      down = false;
-    },
-    close: () => new Promise<void>((resolve) => relay.close(() => resolve())),
-  };
-}
+import { cuttableRelay } from './tcp-relay';
 
 describe('the server when Postgres goes away', () => {
   it('answers 503 (retryable, never 500) and not ready, then recovers on its own with nothing lost', async () => {
     const schema = freshSchema('db_loss');
-    const relay = await cuttableRelay(new URL(DATABASE_URL));
+    const target = new URL(DATABASE_URL);
+    const relay = await cuttableRelay(target.hostname, Number(target.port || 5432));
     const viaRelay = new URL(DATABASE_URL);
     viaRelay.hostname = '127.0.0.1';
     viaRelay.port = String(relay.port);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,6 +10,8 @@ import { signToken } from '../src/auth';
 import { createLogger } from '../src/logging';
 import { startTenderServer, type TenderServer } from '../src/server';
 import { startHarness } from './helpers';
+import { cuttableRelay } from './tcp-relay';
+import { listeningUrl, spawnTenderServer } from './cli-process';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -100,5 +103,74 @@ describe.skipIf(!haveRedis)('rate limits across two server instances (REDIS_URL)
     // Each instance alone has seen only 2: a per-process counter would still let these through.
     expect(await get(servers[0]!)).toBe(429);
     expect(await get(servers[1]!)).toBe(429);
+  });
+  it('keep serving payments promptly while Redis is unreachable, and count again once it is back', async () => {
+    const redis = new URL(REDIS_URL);
+    const relay = await cuttableRelay(redis.hostname, Number(redis.port || 6379));
+    const viaRelay = new URL(REDIS_URL);
+    viaRelay.hostname = '127.0.0.1';
+    viaRelay.port = String(relay.port);
+    const secret = randomBytes(32).toString('hex');
+    const dir = mkdtempSync(join(tmpdir(), 'tender-rl-'));
+    dirs.push(dir);
+    const server = await startTenderServer({
+      env: { PORT: '0', TENDER_DATA_DIR: dir, JWT_SECRET: secret, REDIS_URL: viaRelay.toString(), RATE_LIMIT_PER_MERCHANT: '3', RATE_LIMIT_PER_IP: '100000', RATE_LIMIT_WINDOW: '60s', RECONCILE_INTERVAL: '0' },
+      logger: createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) }),
+    });
+    servers.push(server);
+    try {
+      const token = await signToken({ secret, merchantId: `rl-${randomBytes(6).toString('hex')}` });
+      const timed = async () => {
+        const started = Date.now();
+        const status = (await fetch(`${server.url}/api/v1/payments`, { headers: { authorization: `Bearer ${token}` } })).status;
+        return { status, ms: Date.now() - started };
+      };
+      expect((await timed()).status).toBe(200);
+      relay.cut();
+      // The limiter fails open: a payments API must not go down with its rate-limit store.
+      for (let i = 0; i < 5; i++) {
+        const outage = await timed();
+        expect(outage.status).toBe(200);
+        expect(outage.ms).toBeLessThan(1000);
+      }
+      relay.restore();
+      const after: number[] = [];
+      for (let i = 0; i < 40 && !after.includes(429); i++) {
+        after.push((await timed()).status);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(after).toContain(429);
+    } finally {
+      await relay.close();
+    }
+  });
+});
+
+describe('REDIS_URL pointing at a Redis that is down when the server starts', () => {
+  it('starts, stays up and serves the API (limits fail open) instead of crashing', async () => {
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const deadPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const dir = mkdtempSync(join(tmpdir(), 'tender-rl-down-'));
+    const secret = randomBytes(32).toString('hex');
+    const proc = spawnTenderServer(['start'], { PORT: '0', TENDER_DATA_DIR: dir, JWT_SECRET: secret, REDIS_URL: `redis://127.0.0.1:${deadPort}`, LOG_LEVEL: 'info' });
+    let exited: number | null = null;
+    proc.once('exit', (code) => (exited = code ?? -1));
+    try {
+      const url = await listeningUrl(proc);
+      const token = await signToken({ secret, merchantId: 'redis-down' });
+      // Long enough for the reconnection attempts that used to end the process.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`${url}/api/v1/payments`, { headers: { authorization: `Bearer ${token}` } });
+        expect(response.status).toBe(200);
+      }
+      expect(exited).toBeNull();
+    } finally {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
