@@ -6,7 +6,7 @@
  */
 import { SignJWT, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Request } from 'express';
-import { setBounded } from '@tender/core';
+import { TenderError, setBounded } from '@tender/core';
 import { unauthenticated } from './errors';
 
 /** Scopes the API knows. */
@@ -88,9 +88,19 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
       payload = await verify(token);
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('token_expired', 'The token has expired');
-      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JOSENotSupported) {
-        throw unauthenticated('invalid_token', 'The token could not be verified');
+      if (keySetUnavailable(error)) {
+        // Not the caller's fault: a 401 would tell a client holding a good token to throw it away.
+        throw new TenderError({
+          type: 'api_error',
+          code: 'auth_unavailable',
+          message: 'The token could not be checked: the key set is unreachable; retry shortly',
+          status: 503,
+          retryable: true,
+          retryAfterSeconds: 5,
+          cause: error,
+        });
       }
+      if (error instanceof joseErrors.JOSENotSupported) throw unauthenticated('invalid_token', 'The token could not be verified');
       throw unauthenticated('invalid_token', 'The token is not valid');
     }
     if (typeof payload.sub !== 'string' || !MERCHANT_ID.test(payload.sub)) {
@@ -100,6 +110,15 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
     const scopes = new Set<string>(typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : []);
     return { principal: { merchantId: payload.sub, scopes }, exp: payload.exp };
   }
+}
+
+/**
+ * Whether verification failed because the JWKS could not be fetched (network error, timeout, non-200
+ * answer, unreadable key set) rather than because of the token.
+ */
+function keySetUnavailable(error: unknown): boolean {
+  if (!(error instanceof joseErrors.JOSEError)) return true;
+  return error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || error.code === 'ERR_JOSE_GENERIC';
 }
 
 const principals = new WeakMap<Request, Principal>();

@@ -1,0 +1,78 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './helpers';
+
+/** An identity provider's JWKS endpoint on loopback whose answer the test controls. */
+let jwks: Server;
+let answer: 'keys' | 'error' = 'keys';
+let publicJwk: Record<string, unknown>;
+let privateKey: CryptoKey;
+let harness: Harness;
+
+const sign = (key: CryptoKey, claims: { sub: string; scope?: string }, kid = 'k1') =>
+  new SignJWT({ scope: claims.scope ?? 'payments:read payments:write refunds:write' })
+    .setProtectedHeader({ alg: 'RS256', kid })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key);
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('RS256');
+  privateKey = pair.privateKey;
+  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  jwks = createServer((_req, res) => {
+    if (answer === 'error') return void res.writeHead(500).end('identity provider down');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] }));
+  });
+  jwks.listen(0, '127.0.0.1');
+  await once(jwks, 'listening');
+  harness = await startHarness({ app: { auth: { jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json` } } });
+});
+afterAll(async () => {
+  await harness?.close();
+  jwks?.closeAllConnections();
+  await new Promise((resolve) => jwks?.close(resolve));
+});
+
+const list = (token: string) => harness.call('GET', '/api/v1/payments', { token });
+
+describe('JWT auth against a JWKS URL', () => {
+  it('accepts an RS256 token signed with a key of the set, and refuses one signed with another key', async () => {
+    expect((await list(await sign(privateKey, { sub: 'jwks-merchant' }))).status).toBe(200);
+    const stranger = await generateKeyPair('RS256');
+    const refused = await list(await sign(stranger.privateKey, { sub: 'jwks-merchant' }));
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe('invalid_token');
+  });
+
+  it('answers 503 auth_unavailable with Retry-After, not 401, while the key set cannot be fetched', async () => {
+    const token = await sign(privateKey, { sub: 'jwks-merchant' });
+    // A server started while its identity provider fails, then one whose provider is gone.
+    answer = 'error';
+    const failing = await startHarness({ app: { auth: { jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks` } } });
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks`;
+    await new Promise((resolve) => closed.close(resolve));
+    const gone = await startHarness({ app: { auth: { jwksUrl: deadUrl } } });
+    try {
+      for (const h of [failing, gone]) {
+        const response = await h.call('GET', '/api/v1/payments', { token });
+        expect(response.status).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(response.body.error).toMatchObject({ type: 'api_error', code: 'auth_unavailable' });
+      }
+      // Once the provider answers again, the same token is accepted.
+      answer = 'keys';
+      expect((await failing.call('GET', '/api/v1/payments', { token })).status).toBe(200);
+    } finally {
+      await failing.close();
+      await gone.close();
+    }
+  });
+});
