@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Driver } from './driver';
 import { createPgDriver } from './drivers/pg';
 import { createPGliteDriver } from './drivers/pglite';
+import { lockDataDir } from './data-dir-lock';
 import { runMigrations, type MigrationResult } from './migrate';
 import { checkSchemaName, DEFAULT_SCHEMA } from './schema';
 import { PostgresStore, type PostgresStoreOptions } from './store';
@@ -85,7 +86,11 @@ export async function createPostgresStore(options: CreatePostgresStoreOptions): 
 
 /** Options of {@link createPGliteStore}. */
 export type CreatePGliteStoreOptions = PostgresStoreOptions & {
-  /** Directory the database persists in; in memory when omitted. One process per directory. */
+  /**
+   * Directory the database persists in; in memory when omitted. One process per directory: the store
+   * locks it (`<dataDir>.lock`, beside it) and fails with `data_dir_locked` while another process or
+   * store holds it. A killed holder's lock goes stale within 5 s, and the store waits that long.
+   */
   dataDir?: string;
   /** An already open PGlite (then `dataDir` is ignored and `close()` leaves it open). */
   db?: PGlite;
@@ -98,8 +103,27 @@ export type CreatePGliteStoreOptions = PostgresStoreOptions & {
 export async function createPGliteStore(options: CreatePGliteStoreOptions = {}): Promise<PostgresStore> {
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA);
   const owns = options.db === undefined;
-  const db = options.db ?? (await PGlite.create(options.dataDir));
-  return open(createPGliteDriver(db, { ownsDb: owns }), schema, options.migrate);
+  // Only a directory this store opens is locked; an open PGlite handed in is the caller's to guard.
+  const release = owns && options.dataDir !== undefined ? await lockDataDir(options.dataDir) : null;
+  let db: PGlite;
+  try {
+    db = options.db ?? (await PGlite.create(options.dataDir));
+  } catch (error) {
+    await release?.();
+    throw error;
+  }
+  const driver = createPGliteDriver(db, { ownsDb: owns });
+  if (release) {
+    const close = driver.close;
+    driver.close = async () => {
+      try {
+        await close();
+      } finally {
+        await release();
+      }
+    };
+  }
+  return open(driver, schema, options.migrate);
 }
 
 async function open(driver: Driver, schema: string, migrate = true): Promise<PostgresStore> {
