@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './helpers';
+import { signToken } from '@tender/server-express';
+import { SECRET, startHarness, type Harness } from './helpers';
 
 /** An identity provider's JWKS endpoint on loopback whose answer the test controls. */
 let jwks: Server;
@@ -73,6 +74,23 @@ describe('JWT auth against a JWKS URL', () => {
     } finally {
       await failing.close();
       await gone.close();
+    }
+  });
+});
+
+describe('JWT_ISSUER and JWT_AUDIENCE', () => {
+  it('accept only tokens from that issuer for that audience', async () => {
+    const h = await startHarness({ app: { auth: { secret: SECRET, issuer: 'https://idp.example', audience: 'tender-api' } } });
+    try {
+      const token = (claims: { issuer?: string; audience?: string }) => signToken({ secret: SECRET, merchantId: 'aud-merchant', ...claims });
+      expect((await h.call('GET', '/api/v1/payments', { token: await token({ issuer: 'https://idp.example', audience: 'tender-api' }) })).status).toBe(200);
+      for (const claims of [{}, { issuer: 'https://other.example', audience: 'tender-api' }, { issuer: 'https://idp.example', audience: 'another-api' }]) {
+        const refused = await h.call('GET', '/api/v1/payments', { token: await token(claims) });
+        expect(refused.status).toBe(401);
+        expect(refused.body.error.code).toBe('invalid_token');
+      }
+    } finally {
+      await h.close();
     }
   });
 });
