@@ -87,7 +87,8 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: 
             redirect: 'manual',
             signal: AbortSignal.timeout(timeoutMs),
           });
-          await response.arrayBuffer().catch(() => undefined);
+          // Only the status matters; a receiver's body, however large, is not read.
+          await response.body?.cancel().catch(() => undefined);
           if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status}`);
         } catch (error) {
           options.onAttempt?.('failed', endpoint, row);

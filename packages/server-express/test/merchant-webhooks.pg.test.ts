@@ -82,7 +82,9 @@ describe('merchant webhook endpoints', () => {
     expect((await a.call('DELETE', `/api/v1/webhook-endpoints/${created.body.id}`, { token: await a.token('m2') })).status).toBe(404);
     expect((await a.call('DELETE', `/api/v1/webhook-endpoints/${created.body.id}`)).status).toBe(200);
     expect((await a.call('DELETE', `/api/v1/webhook-endpoints/${created.body.id}`)).status).toBe(404);
-    expect((await a.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'ftp://x' } })).status).toBe(400);
+    for (const url of ['ftp://x', 'file:///etc/passwd', 'javascript:alert(1)', 'mailto:ops@merchant.example']) {
+      expect((await a.call('POST', '/api/v1/webhook-endpoints', { body: { url } })).status).toBe(400);
+    }
     expect((await a.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'not a url' } })).status).toBe(400);
     expect((await a.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'https://x.example', events: ['Bad Event'] } })).status).toBe(400);
   });
