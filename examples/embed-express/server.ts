@@ -24,6 +24,8 @@ app.get('/', (_req, res) => {
 app.use(createTenderRouter(tender, { auth: { secret }, metrics }));
 
 // Merchant webhooks: deliver the outbox to the endpoints registered through the API (kept in the store).
+// Endpoints must be on public addresses; for a receiver on this machine pass `allowPrivateNetworks: true`
+// here and `webhookEndpoints: { allowPrivateNetworks: true }` to the router.
 const dispatcher = createOutboxDispatcher({ store: tender.store, deliver: createWebhookDeliverer({ store: tender.store, present: presentEvent }) });
 dispatcher.start();
 

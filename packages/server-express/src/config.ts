@@ -84,6 +84,8 @@ export const EnvSchema = z.object({
   OUTBOX_INTERVAL: duration.default(1000),
   OUTBOX_BASE_DELAY: duration.default(30_000),
   OUTBOX_MAX_ATTEMPTS: positiveInt('OUTBOX_MAX_ATTEMPTS').default(12),
+  /** Let merchant webhooks reach loopback/private/link-local addresses (default: only in simulation mode). */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   SHUTDOWN_TIMEOUT: duration.default(25_000),
   /** Force simulation mode on (1) or off (0); default: on when no gateway credentials are set. */
   TENDER_SIMULATION: bool.optional(),

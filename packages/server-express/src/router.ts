@@ -29,6 +29,7 @@ import {
 } from './schemas';
 import { listJson, paymentJson, refundJson, transitionJson } from './serialize';
 import { newWebhookEndpoint } from './webhook-endpoints';
+import { assertPublicUrl } from './public-network';
 
 /** Limits for one rate limiter. */
 export interface RateLimitRule {
@@ -59,6 +60,11 @@ export interface TenderRouterOptions {
    * 1200 per minute per merchant. `false` turns them off.
    */
   rateLimit?: false | { perIp?: RateLimitRule | false; perMerchant?: RateLimitRule | false; store?: (prefix: string) => RateLimitStore };
+  /**
+   * Accept merchant webhook URLs on loopback, private and link-local addresses (default false). Match
+   * the workers' `webhooks.allowPrivateNetworks`, which decides where deliveries may connect.
+   */
+  webhookEndpoints?: { allowPrivateNetworks?: boolean };
   /** Origin of the checkout page the Fiuu return page reports to (default: the request's own origin). */
   checkoutOrigin?: string;
   /** `info` and `servers` of the OpenAPI document. */
@@ -401,6 +407,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
     if (!/^https?:$/.test(new URL(body.url).protocol)) {
       throw new TenderError({ type: 'invalid_request_error', code: 'invalid_url', message: 'url must be an http(s) URL', param: 'url' });
     }
+    if (!options.webhookEndpoints?.allowPrivateNetworks) assertPublicUrl(body.url);
     const endpoint = newWebhookEndpoint(merchantOf(req), { url: body.url, events: body.events ?? null, secret: body.secret ?? null, description: body.description ?? null }, new Date());
     await tender.store.createWebhookEndpoint(endpoint);
     res.status(201).json(endpointJson(endpoint, true));

@@ -129,6 +129,8 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       rateLimitStore = shared.store;
     }
 
+    // Simulation mode runs on one machine, receivers included; anywhere else merchants' URLs must be public.
+    const allowPrivateNetworks = config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? simulation;
     const window = config.RATE_LIMIT_WINDOW;
     const app = createApp(tender, {
       auth,
@@ -143,6 +145,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
         ...(rateLimitStore ? { store: rateLimitStore } : {}),
       },
       openapi: { servers: [{ url: publicUrl }] },
+      webhookEndpoints: { allowPrivateNetworks },
       ...(simulation ? { before: [createDemoRouter(tender, { publicUrl })] } : {}),
     });
     server.off('request', whileStarting);
@@ -154,6 +157,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       metrics,
       outbox: { intervalMs: config.OUTBOX_INTERVAL, baseDelayMs: config.OUTBOX_BASE_DELAY, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
       reconcileIntervalMs: config.RECONCILE_INTERVAL,
+      webhooks: { allowPrivateNetworks },
     });
 
     if (setup.simulation) {

@@ -7,6 +7,8 @@
  */
 import { hmacSha256, newId, type OutboxRow, type Store, type WebhookEndpoint } from '@tender/core';
 import { randomBytes } from 'node:crypto';
+import { fetch } from 'undici';
+import { assertPublicUrl, publicOnlyDispatcher } from './public-network';
 
 /** Builds a new endpoint record (a `whsec_` secret is generated when none is given). */
 export function newWebhookEndpoint(merchantId: string, input: { url: string; events?: string[] | null; secret?: string | null; description?: string | null }, now: Date): WebhookEndpoint {
@@ -50,6 +52,11 @@ export interface WebhookDelivererOptions {
   now?: () => Date;
   /** Reports each attempt (metrics). */
   onAttempt?(outcome: 'delivered' | 'failed', endpoint: WebhookEndpoint, row: OutboxRow): void;
+  /**
+   * Also deliver to loopback, private and link-local addresses (default false: public addresses only,
+   * so a merchant's URL cannot reach into the server's network). For receivers on a developer's machine.
+   */
+  allowPrivateNetworks?: boolean;
 }
 
 /**
@@ -62,6 +69,7 @@ export interface WebhookDelivererOptions {
 export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: OutboxRow) => Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const now = options.now ?? (() => new Date());
+  const dispatcher = options.allowPrivateNetworks ? undefined : publicOnlyDispatcher();
   return async (row) => {
     const subscribed = (await options.store.listWebhookEndpoints(row.merchantId)).filter((e) => subscribes(e, row.type));
     if (subscribed.length === 0) return;
@@ -74,7 +82,10 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: 
       targets.map(async (endpoint) => {
         const t = Math.floor(now().getTime() / 1000);
         try {
+          // An IP literal is connected to without a lookup, so it is checked here.
+          if (!options.allowPrivateNetworks) assertPublicUrl(endpoint.url);
           const response = await fetch(endpoint.url, {
+            dispatcher,
             method: 'POST',
             headers: {
               'content-type': 'application/json',
@@ -92,7 +103,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: 
           if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status}`);
         } catch (error) {
           options.onAttempt?.('failed', endpoint, row);
-          failures.push(`${endpoint.id}: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${endpoint.id}: ${reasonOf(error)}`);
           return;
         }
         options.onAttempt?.('delivered', endpoint, row);
@@ -102,4 +113,10 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: 
     );
     if (failures.length > 0) throw new Error(`delivery failed (${failures.join('; ')})`);
   };
+}
+
+/** Why a delivery failed: fetch reports every network failure as "fetch failed", the reason is its cause. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }

@@ -9,7 +9,7 @@
 import { createOutboxDispatcher, type Logger, type OutboxDispatcher, type ReconcileOptions, type Tender } from '@tender/core';
 import type { TenderMetrics } from './metrics';
 import { presentEvent } from './present';
-import { createWebhookDeliverer } from './webhook-endpoints';
+import { createWebhookDeliverer, type WebhookDelivererOptions } from './webhook-endpoints';
 
 /** Options of {@link startWorkers}. */
 export interface WorkerOptions {
@@ -22,6 +22,8 @@ export interface WorkerOptions {
   reconcile?: ReconcileOptions;
   /** Purge period (default 1 h); `0` turns it off. */
   purgeIntervalMs?: number;
+  /** Merchant webhook deliveries: see {@link WebhookDelivererOptions.allowPrivateNetworks}. */
+  webhooks?: { allowPrivateNetworks?: boolean };
 }
 
 /** Running workers. */
@@ -63,6 +65,7 @@ export function startWorkers(options: WorkerOptions): Workers {
     store: tender.store,
     present: presentEvent,
     onAttempt: (outcome) => metrics?.outboxDeliveries.inc({ outcome }),
+    ...(options.webhooks?.allowPrivateNetworks ? { allowPrivateNetworks: true } : {}),
   });
   const dispatcher = createOutboxDispatcher({
     store: tender.store,

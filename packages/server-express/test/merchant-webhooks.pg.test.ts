@@ -1,9 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { OutboxRow, WebhookEndpoint } from '@tender/core';
 import { createTestGateway } from '@tender/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebhookDeliverer } from '../src/webhook-endpoints';
 import { startWorkers, type Workers } from '../src/workers';
 import { startHarness, type Harness } from './helpers';
 import { dropSchema, freshSchema, pgStore } from './pg';
@@ -57,10 +60,12 @@ beforeAll(async () => {
   stores.push(await pgStore(schema), await pgStore(schema));
   // Two server instances on one database and one provider.
   const gateway = createTestGateway();
-  a = await startHarness({ store: stores[0], gateway });
-  b = await startHarness({ store: stores[1], gateway });
+  // The receivers run on loopback, which a production server refuses (see the last describe).
+  const local = { webhookEndpoints: { allowPrivateNetworks: true } };
+  a = await startHarness({ store: stores[0], gateway, app: local });
+  b = await startHarness({ store: stores[1], gateway, app: local });
   for (const h of [a, b]) {
-    workers.push(startWorkers({ tender: h.tender, logger: { debug() {}, info() {}, warn() {}, error() {} }, outbox: { intervalMs: 30, baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 }, reconcileIntervalMs: 0, purgeIntervalMs: 0 }));
+    workers.push(startWorkers({ tender: h.tender, logger: { debug() {}, info() {}, warn() {}, error() {} }, outbox: { intervalMs: 30, baseDelayMs: 10, maxDelayMs: 20, maxAttempts: 3 }, reconcileIntervalMs: 0, purgeIntervalMs: 0, webhooks: { allowPrivateNetworks: true } }));
   }
 });
 afterAll(async () => {
@@ -175,5 +180,41 @@ describe('merchant webhook endpoints', () => {
     expect(ok.received[0]!.id).toBe(eventId);
     await hook.close();
     await ok.close();
+  });
+});
+
+describe('merchant webhook URLs outside the public internet', () => {
+  it('are refused at registration unless private networks are allowed', async () => {
+    const strict = await startHarness({ store: stores[0] });
+    try {
+      for (const url of ['http://127.0.0.1:9000/hook', 'http://localhost/hook', 'http://[::1]/hook', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.5/hook', 'http://[::ffff:192.168.1.1]/hook']) {
+        const refused = await strict.call('POST', '/api/v1/webhook-endpoints', { body: { url } });
+        expect(refused.status).toBe(400);
+        expect(refused.body.error).toMatchObject({ code: 'private_webhook_url', param: 'url' });
+      }
+      expect((await strict.call('POST', '/api/v1/webhook-endpoints', { body: { url: 'https://hooks.merchant.example/tender' } })).status).toBe(201);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('are never connected to by deliveries, even through a name that resolves to a local address', async () => {
+    const hook = await receiver(0);
+    const port = new URL(hook.url).port;
+    // The machine's own name resolves to one of its addresses (here 127.0.0.1, through /etc/hosts).
+    const endpoints: WebhookEndpoint[] = [
+      { id: 'we_literal', merchantId: 'ssrf', url: hook.url, events: ['*'], secret: 'whsec_x', description: null, createdAt: new Date().toISOString() },
+      { id: 'we_name', merchantId: 'ssrf', url: `http://${hostname()}:${port}/hook`, events: ['*'], secret: 'whsec_x', description: null, createdAt: new Date().toISOString() },
+    ];
+    const row: OutboxRow = { id: 'evt_ssrf', merchantId: 'ssrf', type: 'payment.captured', paymentId: null, refundId: null, data: {}, createdAt: new Date().toISOString(), status: 'pending', attempts: 0, nextAttemptAt: new Date().toISOString(), lockedUntil: null, lastError: null, deliveredAt: null };
+    const store = { listWebhookEndpoints: async () => endpoints, listEventDeliveries: async () => [], recordEventDelivery: async () => undefined };
+    const strict = createWebhookDeliverer({ store, present: () => ({}) });
+    await expect(strict(row)).rejects.toThrow(/we_literal: .*127\.0\.0\.1 is not one.*we_name: .*(is not a public address|ENOTFOUND)/s);
+    expect(hook.received).toHaveLength(0);
+    // The same receiver is reached once private networks are allowed (a developer's machine).
+    const local = { ...store, listWebhookEndpoints: async () => [endpoints[0]!] };
+    await createWebhookDeliverer({ store: local, present: () => ({}), allowPrivateNetworks: true })(row);
+    expect(hook.received).toHaveLength(1);
+    await hook.close();
   });
 });
