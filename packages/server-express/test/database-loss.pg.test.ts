@@ -10,12 +10,9 @@ describe('the server when Postgres goes away', () => {
     const schema = freshSchema('db_loss');
     const target = new URL(DATABASE_URL);
     const relay = await cuttableRelay(target.hostname, Number(target.port || 5432));
-    const viaRelay = new URL(DATABASE_URL);
-    viaRelay.hostname = '127.0.0.1';
-    viaRelay.port = String(relay.port);
     const secret = randomBytes(32).toString('hex');
     const server = await startTenderServer({
-      env: { PORT: '0', DATABASE_URL: viaRelay.toString(), DATABASE_SCHEMA: schema, JWT_SECRET: secret, RECONCILE_INTERVAL: '0', OUTBOX_INTERVAL: '0' },
+      env: { PORT: '0', DATABASE_URL: relay.via(DATABASE_URL), DATABASE_SCHEMA: schema, JWT_SECRET: secret, RECONCILE_INTERVAL: '0', OUTBOX_INTERVAL: '0' },
       logger: createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) }),
     });
     try {

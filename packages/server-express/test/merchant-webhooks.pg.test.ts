@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { OutboxRow, WebhookEndpoint } from '@tender/core';
 import { createTestGateway } from '@tender/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebhookDeliverer } from '../src/webhook-endpoints';
+import { createWebhookDeliverer } from '@tender/server-express';
 import { startWorkers, type Workers } from '../src/workers';
 import { startHarness, type Harness } from './helpers';
 import { dropSchema, freshSchema, pgStore } from './pg';

@@ -107,14 +107,11 @@ describe.skipIf(!haveRedis)('rate limits across two server instances (REDIS_URL)
   it('keep serving payments promptly while Redis is unreachable, and count again once it is back', async () => {
     const redis = new URL(REDIS_URL);
     const relay = await cuttableRelay(redis.hostname, Number(redis.port || 6379));
-    const viaRelay = new URL(REDIS_URL);
-    viaRelay.hostname = '127.0.0.1';
-    viaRelay.port = String(relay.port);
     const secret = randomBytes(32).toString('hex');
     const dir = mkdtempSync(join(tmpdir(), 'tender-rl-'));
     dirs.push(dir);
     const server = await startTenderServer({
-      env: { PORT: '0', TENDER_DATA_DIR: dir, JWT_SECRET: secret, REDIS_URL: viaRelay.toString(), RATE_LIMIT_PER_MERCHANT: '3', RATE_LIMIT_PER_IP: '100000', RATE_LIMIT_WINDOW: '60s', RECONCILE_INTERVAL: '0' },
+      env: { PORT: '0', TENDER_DATA_DIR: dir, JWT_SECRET: secret, REDIS_URL: relay.via(REDIS_URL), RATE_LIMIT_PER_MERCHANT: '3', RATE_LIMIT_PER_IP: '100000', RATE_LIMIT_WINDOW: '60s', RECONCILE_INTERVAL: '0' },
       logger: createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) }),
     });
     servers.push(server);

@@ -19,8 +19,16 @@ export async function cuttableRelay(host: string, port: number) {
   });
   relay.listen(0, '127.0.0.1');
   await once(relay, 'listening');
+  const relayPort = (relay.address() as { port: number }).port;
   return {
-    port: (relay.address() as { port: number }).port,
+    port: relayPort,
+    /** `url` (a postgres:// or redis:// URL) pointed at the relay instead. */
+    via(url: string): string {
+      const relayed = new URL(url);
+      relayed.hostname = '127.0.0.1';
+      relayed.port = String(relayPort);
+      return relayed.toString();
+    },
     cut() {
       down = true;
       for (const s of sockets) s.destroy();

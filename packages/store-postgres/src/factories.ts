@@ -112,18 +112,7 @@ export async function createPGliteStore(options: CreatePGliteStoreOptions = {}):
     await release?.();
     throw error;
   }
-  const driver = createPGliteDriver(db, { ownsDb: owns });
-  if (release) {
-    const close = driver.close;
-    driver.close = async () => {
-      try {
-        await close();
-      } finally {
-        await release();
-      }
-    };
-  }
-  return open(driver, schema, options.migrate);
+  return open(createPGliteDriver(db, { ownsDb: owns, ...(release ? { afterClose: release } : {}) }), schema, options.migrate);
 }
 
 async function open(driver: Driver, schema: string, migrate = true): Promise<PostgresStore> {

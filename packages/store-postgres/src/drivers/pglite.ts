@@ -24,7 +24,11 @@ function queryable(runner: Runner): Queryable {
 }
 
 /** Wraps a PGlite instance as a {@link Driver}; `ownsDb` decides whether `close()` closes it. */
-export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean }): Driver {
+/**
+ * `ownsDb`: `close()` closes the database. `afterClose`: runs once it is closed, even if closing failed
+ * (releases what guarded the database, such as its data-directory lock).
+ */
+export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean; afterClose?: () => Promise<void> }): Driver {
   const direct = queryable(db);
   return {
     kind: 'pglite',
@@ -37,7 +41,11 @@ export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean }): Dr
         return fn({ ...q, begun: true, last: q.query });
       }),
     async close() {
-      if (options.ownsDb && !db.closed) await db.close();
+      try {
+        if (options.ownsDb && !db.closed) await db.close();
+      } finally {
+        await options.afterClose?.();
+      }
     },
   };
 }
