@@ -20,7 +20,7 @@
  * @module
  */
 import type { Money } from '../money';
-import type { CaptureMethod, Customer, FailureReason, NextAction, PaymentStatus, RefundStatus } from '../payment';
+import type { CaptureMethod, Customer, FailureReason, NextAction, Payment, PaymentStatus, RefundStatus } from '../payment';
 
 /** Error code meaning "the provider may or may not have acted" (timeout after send, reset mid-response). */
 export const GATEWAY_OUTCOME_UNKNOWN = 'gateway_outcome_unknown';
@@ -47,6 +47,12 @@ export interface GatewayCapabilities {
   cancel: boolean;
   /** Whether `retrieve` can requery the provider (needed for reconciliation). */
   retrieve: boolean;
+  /**
+   * The largest amount the provider takes, in minor units: one number for every currency, or a map by
+   * ISO 4217 code (`'*'` for the rest). Routing treats a larger payment as not supported, so it is
+   * refused with a 400 before anything is stored. Absent: only Tender's own limit (2^53 - 1 minor units).
+   */
+  maxAmountMinor?: number | Readonly<Record<string, number>>;
 }
 
 /** Per-call context handed to every gateway method. */
@@ -162,38 +168,63 @@ export interface WebhookAcknowledgement {
   body: string;
 }
 
+/**
+ * How a webhook event leads back to its payment. Every field here must come from data the provider
+ * signed: the engine binds the report to a payment through them only. `hint` is the exception: it may
+ * carry unsigned data (Fiuu's `extraP` metadata), and the engine uses it only to choose among payments
+ * that the signed fields already match, never to find or confirm one on its own.
+ */
+export interface WebhookEventTarget {
+  /** Tender's payment id, when the provider signed it (Stripe metadata inside a signed Event). */
+  paymentId?: string | null;
+  /** The provider's id for the payment. */
+  gatewayReference?: string | null;
+  /**
+   * The merchant reference the provider echoes (Fiuu's `orderid`): the payment's `orderId`, or its id
+   * when it had none. Matched against payments of this gateway.
+   */
+  orderId?: string | null;
+  /** Unsigned data that may narrow a signed match (several attempts for one order). */
+  hint?: { paymentId?: string | null };
+}
+
 /** One normalised fact learned from a webhook. */
 export type WebhookEvent =
-  | {
+  | (WebhookEventTarget & {
       kind: 'payment';
       /** Provider-unique event id (for inbox dedup). */
       eventId: string;
-      /** How to find the payment: by Tender id (echoed metadata), provider reference, or order id. */
-      paymentId?: string | null;
-      gatewayReference?: string | null;
-      orderId?: string | null;
       result: GatewayPaymentResult;
+      /**
+       * When the report's meaning depends on the payment it is bound to (a Fiuu `00` is an
+       * authorisation for a manual-capture payment and a sale otherwise), the result for that stored
+       * payment; the engine calls it instead of reading `result`.
+       */
+      resultFor?: (payment: Readonly<Payment>) => GatewayPaymentResult;
       occurredAt?: string;
-    }
-  | {
+    })
+  | (WebhookEventTarget & {
       kind: 'refund';
       eventId: string;
-      paymentId?: string | null;
-      gatewayReference?: string | null;
-      orderId?: string | null;
       refund: GatewayRefundResult;
       occurredAt?: string;
-    }
-  | {
+    })
+  | (WebhookEventTarget & {
       /** Something worth recording on the payment's trail that changes no status (a dispute opened). */
       kind: 'note';
       eventId: string;
-      paymentId?: string | null;
-      gatewayReference?: string | null;
-      orderId?: string | null;
       type: string;
       data: Record<string, unknown>;
-    }
+    })
+  | (WebhookEventTarget & {
+      /**
+       * Verified, about a payment, but not usable as it is (a field missing from the payload): the
+       * engine requeries the payment with `retrieve` and applies the provider's current state.
+       */
+      kind: 'requery';
+      eventId: string;
+      reason: string;
+    })
   | {
       /** Verified but not about a payment (Fiuu DuitNow account enquiry, unknown event type). */
       kind: 'ignored';
@@ -228,6 +259,17 @@ export interface GatewayV1 {
   /** Stable id used in routing, URLs and storage (`fiuu`, `stripe`, `paypal`, `upi`). */
   readonly id: string;
   readonly capabilities: GatewayCapabilities;
+  /**
+   * The longest one call of this gateway may take, retries and backoff included (the transport's
+   * `worstCaseMs`). The engine leases idempotency keys for at least this long, so a retry cannot take a
+   * key over while the first call is still in flight.
+   */
+  readonly worstCaseCallMs?: number;
+  /**
+   * False when a call would certainly not be sent now (the transport's circuit is open). The engine
+   * then refuses capture, cancel and refund with a retryable 503 before storing anything.
+   */
+  canSend?(): boolean;
 
   /** Starts a payment. Most hosted/redirect flows answer `REQUIRES_ACTION` with a `nextAction`. */
   createPayment(input: GatewayCreatePaymentInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult>;

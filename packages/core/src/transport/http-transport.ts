@@ -259,9 +259,14 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     }
   }
 
+  // Every attempt may run to its timeout, and each retry may wait the longer of the backoff cap and
+  // the largest Retry-After it honours.
+  const worstCaseMs = retry.attempts * timeoutMs + (retry.attempts - 1) * Math.max(retry.maxDelayMs, retry.maxRetryAfterMs);
+
   return {
     gateway,
     request,
+    worstCaseMs,
     get circuitState(): CircuitState {
       return circuit.state;
     },

@@ -73,6 +73,11 @@ export interface HttpTransport {
   request(request: HttpRequest): Promise<HttpResponse>;
   /** Current circuit state. */
   readonly circuitState: CircuitState;
+  /**
+   * The longest one `request` can take: every attempt running to its timeout plus the longest wait
+   * between attempts. Callers that lease work for the duration of a call (idempotency keys) use it.
+   */
+  readonly worstCaseMs: number;
   /** Subscribes to events; returns an unsubscribe function. */
   onEvent(listener: (event: TransportEvent) => void): () => void;
   /** Closes pooled connections (only those the transport created). */
