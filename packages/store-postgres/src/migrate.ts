@@ -14,6 +14,7 @@ import { initial } from './migrations/0001-initial';
 import { webhookEndpoints } from './migrations/0002-webhook-endpoints';
 import { flushConflict } from './migrations/0003-flush-conflict';
 import { webhookDeliveries } from './migrations/0004-webhook-deliveries';
+import { gatewayOrder } from './migrations/0005-gateway-order';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'webhook_endpoints', sql: webhookEndpoints },
   { version: 3, name: 'flush_conflict', sql: flushConflict },
   { version: 4, name: 'webhook_deliveries', sql: webhookDeliveries },
+  { version: 5, name: 'gateway_order', sql: gatewayOrder },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

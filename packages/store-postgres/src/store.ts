@@ -100,6 +100,11 @@ class Reader implements StoreReader {
     return one(this.q, this.st.findByOrderId, [merchantId, orderId], toPayment);
   }
 
+  async listPaymentsByGatewayOrder(gateway: string, reference: string, limit: number): Promise<Payment[]> {
+    await this.ready();
+    return many(this.q, this.st.listByGatewayOrder, [gateway, reference, Math.max(0, Math.floor(limit))], toPayment);
+  }
+
   async listPayments(query: ListPaymentsQuery): Promise<Payment[]> {
     await this.ready();
     const filters = {

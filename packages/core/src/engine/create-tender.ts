@@ -13,9 +13,12 @@ import type { OutboxEvent, Store } from '../spec/store';
 import { gatewayOf, type EngineContext } from './context';
 import { DEFAULT_LEASE_MS, DEFAULT_RETENTION_MS, type IdempotencyOptions } from './idempotency';
 import { PaymentOperations } from './payments';
-import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconciler';
+import { ReconcileBackoff, reconcile, type ReconcileOptions, type ReconcileReport } from './reconciler';
 import type { RoutingRule } from './routing';
 import { handleWebhook, type WebhookHandled } from './webhooks';
+
+/** Time a lease keeps beyond the slowest gateway call: the engine's own work around the call. */
+const LEASE_MARGIN_MS = 10_000;
 
 /** Options of {@link createTender}. */
 export interface TenderOptions {
@@ -81,13 +84,17 @@ export function createTender(options: TenderOptions): Tender {
   }
   const listeners = new Set<TenderEventListener>();
   const logger = options.logger ?? silentLogger;
+  // A key's lease must outlast the slowest call it covers, or a retry could take the key over while
+  // the first request is still waiting on the gateway (and both would act).
+  const slowestCallMs = Math.max(0, ...options.gateways.map((g) => g.worstCaseCallMs ?? 0));
+  const leaseMs = Math.max(options.idempotency?.leaseMs ?? DEFAULT_LEASE_MS, slowestCallMs + LEASE_MARGIN_MS);
   const ctx: EngineContext = {
     store: options.store,
     clock: options.clock ?? systemClock,
     logger,
     gateways,
     retentionMs: options.idempotency?.retentionMs ?? DEFAULT_RETENTION_MS,
-    leaseMs: options.idempotency?.leaseMs ?? DEFAULT_LEASE_MS,
+    leaseMs,
     defaultMerchantId: options.defaultMerchantId ?? 'default',
     publish(events) {
       for (const event of events) {
@@ -103,6 +110,7 @@ export function createTender(options: TenderOptions): Tender {
   };
   const merchant = (o?: { merchantId?: string }) => o?.merchantId ?? ctx.defaultMerchantId;
   const payments = new PaymentOperations(ctx, options.routing ?? []);
+  const reconcileDeps = { backoff: new ReconcileBackoff(), settleRequestedCancel: (payment: Parameters<PaymentOperations['settleRequestedCancel']>[0]) => payments.settleRequestedCancel(payment) };
 
   return {
     payments,
@@ -122,7 +130,7 @@ export function createTender(options: TenderOptions): Tender {
       await payments.get(paymentId, { merchantId: merchant(o) });
       return ctx.store.listTransitions(paymentId);
     },
-    reconcile: (o) => reconcile(ctx, { ...options.reconciliation, ...o }),
+    reconcile: (o) => reconcile(ctx, reconcileDeps, { ...options.reconciliation, ...o }),
     async clientConfig(id, input = {}) {
       const gateway = gatewayOf(ctx, id);
       if (!gateway.clientConfig) throw invalidRequest('client_config_not_supported', `Gateway '${id}' has no browser configuration`, 'gateway');

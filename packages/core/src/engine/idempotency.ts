@@ -14,7 +14,10 @@ import type { IdempotencyRecord, StoredResponse, StoreTx } from '../spec/store';
 export interface IdempotencyOptions {
   /** How long a completed key is kept (default 24 h). */
   retentionMs?: number;
-  /** How long an in-flight key is leased before a retry may take it over (default 60 s). */
+  /**
+   * How long an in-flight key is leased before a retry may take it over (default 60 s). The engine
+   * leases for at least the slowest gateway's `worstCaseCallMs` plus 10 s, whatever is set here.
+   */
   leaseMs?: number;
 }
 

@@ -132,6 +132,11 @@ export function validateCreate(input: CreatePaymentInput): ValidCreate {
   else if (input.amount !== undefined && input.amount !== null) amount = Money.of(input.amount, currency);
   else throw invalidRequest('parameter_missing', 'amount is required', 'amount');
   if (amount.isZero()) throw invalidRequest('amount_too_small', 'amount must be greater than zero', 'amount');
+  // Every stored payment must convert to minor units (gateways and the REST layer need it), so the
+  // limit is checked before anything is written; gateways' own maxima are checked by routing.
+  if (amount.toMinorBigInt() > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw invalidRequest('amount_too_large', `amount is larger than any gateway takes (at most ${Number.MAX_SAFE_INTEGER} minor units of ${currency})`, input.amountMinor != null ? 'amount_minor' : 'amount');
+  }
   const captureMethod = input.captureMethod ?? 'automatic';
   if (captureMethod !== 'automatic' && captureMethod !== 'manual') {
     throw invalidRequest('invalid_capture_method', "capture_method must be 'automatic' or 'manual'", 'capture_method');

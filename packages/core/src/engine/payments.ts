@@ -18,7 +18,7 @@ import { gatewayOf, type EngineContext } from './context';
 import { claimKey, newKeyRecord, requestFingerprint, validateIdempotencyKey } from './idempotency';
 import { optionalAmount, optionalReason, validateCreate, validateMetadata, type CaptureInput, type CreatePaymentInput, type RefundInput, type RequestOptions } from './inputs';
 import { selectGateways, type RoutingRule } from './routing';
-import { UnitOfWork, type ChangeCause } from './unit-of-work';
+import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
 
 /** Options of `tender.payments.list`. */
 export interface ListPaymentsOptions {
@@ -51,6 +51,33 @@ function neverSent(error: unknown): boolean {
   return TenderError.isInstance(error) && error.type === 'gateway_unavailable' && error.details?.requestSent === false;
 }
 
+/** Without {@link CANCEL_REQUESTED}: what a cancel writes once it acts on the request. */
+function withoutCancelRequest(gatewayData: Record<string, unknown>): Record<string, unknown> {
+  if (!(CANCEL_REQUESTED in gatewayData)) return gatewayData;
+  const rest = { ...gatewayData };
+  delete rest[CANCEL_REQUESTED];
+  return rest;
+}
+
+/**
+ * The error for a call that would certainly not be sent now (the gateway's circuit is open): nothing
+ * is stored for it, so a retry with the same idempotency key runs afresh.
+ */
+function unavailable(gateway: GatewayV1): TenderError {
+  return new TenderError({
+    type: 'gateway_unavailable',
+    code: 'circuit_open',
+    message: `${gateway.id} is unavailable right now; nothing was sent, retry later`,
+    retryable: true,
+    retryAfterSeconds: 5,
+    details: { gateway: gateway.id, requestSent: false },
+  });
+}
+
+function ensureCanSend(gateway: GatewayV1): void {
+  if (gateway.canSend && !gateway.canSend()) throw unavailable(gateway);
+}
+
 function replay<T>(response: StoredResponse, options: RequestOptions): T {
   options.onReplay?.();
   if (response.status >= 400) {
@@ -69,6 +96,9 @@ function replay<T>(response: StoredResponse, options: RequestOptions): T {
 
 /** @internal */
 export class PaymentOperations {
+  /** Creates whose gateway call is running in this process, by payment id (a cancel waits for them). */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly routing: readonly RoutingRule[],
@@ -129,12 +159,15 @@ export class PaymentOperations {
     const merchantId = this.merchant(options);
     this.checkKey(options);
     const input = validateCreate(raw);
-    const candidates = selectGateways(this.ctx.gateways, this.routing, {
+    const eligible = selectGateways(this.ctx.gateways, this.routing, {
       gateway: input.gateway,
-      currency: input.amount.currency,
+      amount: input.amount,
       paymentMethod: input.paymentMethod,
       captureMethod: input.captureMethod,
     });
+    // Gateways that would certainly not send now are skipped; with none left nothing is stored.
+    const candidates = eligible.filter((g) => !g.canSend || g.canSend());
+    if (candidates.length === 0) throw unavailable(eligible[0]!);
     const fingerprint = options.idempotencyKey === undefined ? '' : requestFingerprint('payments.create', null, raw);
 
     const build = (now: string): Payment => ({
@@ -195,7 +228,7 @@ export class PaymentOperations {
     if (first.kind === 'replay') return replay<Payment>(first.response, options);
 
     const { record } = first;
-    let payment = first.payment;
+    const payment = first.payment;
     if (first.resumed && payment.status !== 'PENDING') {
       // The crashed attempt got past the gateway call; what we have is the answer.
       return UnitOfWork.run(this.ctx, async (unit) => {
@@ -205,6 +238,35 @@ export class PaymentOperations {
       });
     }
 
+    const running = (async () => {
+      const created = await this.finishCreate(first, payment, candidates, input.amount, merchantId, options);
+      if (!(CANCEL_REQUESTED in created.gatewayData)) return created;
+      // A cancel arrived while the gateway call ran: complete it against the gateway's answer.
+      try {
+        return await this.settleRequestedCancel(created);
+      } catch (error) {
+        this.ctx.logger.error({ paymentId: created.id, status: created.status, error: String(error) }, 'completing a requested cancel failed; the payment keeps the request for the reconciler');
+        return (await this.ctx.store.getPayment(created.id)) ?? created;
+      }
+    })();
+    this.inFlight.set(payment.id, running.catch(() => undefined));
+    try {
+      return await running;
+    } finally {
+      this.inFlight.delete(payment.id);
+    }
+  }
+
+  /** Phases 2 and 3 of create. */
+  private async finishCreate(
+    first: { record: IdempotencyRecord | null; resumed: boolean },
+    payment: Payment,
+    candidates: readonly GatewayV1[],
+    amount: Money,
+    merchantId: string,
+    options: RequestOptions,
+  ): Promise<Payment> {
+    const { record } = first;
     // Phase 2: the gateway call. Fail over only while the request certainly never left.
     const order = first.resumed ? [gatewayOf(this.ctx, payment.gateway)] : candidates;
     let outcome: { gateway: GatewayV1; result: GatewayPaymentResult } | { gateway: GatewayV1; error: unknown } | undefined;
@@ -215,7 +277,7 @@ export class PaymentOperations {
             paymentId: payment.id,
             merchantId,
             orderId: payment.orderId,
-            amount: input.amount,
+            amount,
             captureMethod: payment.captureMethod,
             paymentMethod: payment.paymentMethod,
             description: payment.description,
@@ -268,8 +330,37 @@ export class PaymentOperations {
       return { current, thrown };
     });
     if (done.thrown) throw done.thrown;
-    payment = done.current;
-    return payment;
+    return done.current;
+  }
+
+  /**
+   * Completes a cancel the merchant asked for while the payment's outcome was open (or a payment paid
+   * after it was cancelled): voids what is authorised or awaiting the customer, refunds what was
+   * captured, and drops the request once nothing is held. Internal idempotency keys make it safe to
+   * run from the create that was in flight and from the reconciler alike.
+   * @internal
+   */
+  async settleRequestedCancel(payment: Payment): Promise<Payment> {
+    const options: RequestOptions = { merchantId: payment.merchantId, actor: 'system' };
+    switch (payment.status) {
+      case 'PENDING':
+      case 'PROCESSING':
+        return payment;
+      case 'REQUIRES_ACTION':
+      case 'AUTHORIZED':
+        return this.cancel(payment.id, { ...options, idempotencyKey: `tender:requested-cancel:${payment.id}` });
+      case 'CAPTURED':
+      case 'PARTIALLY_REFUNDED':
+        await this.refund(payment.id, { reason: 'cancelled' }, { ...options, idempotencyKey: `tender:requested-cancel-refund:${payment.id}` });
+        break;
+      default:
+        break;
+    }
+    return UnitOfWork.run(this.ctx, async (unit) => {
+      const current = (await unit.tx.lockPayment(payment.id))!;
+      if (!(CANCEL_REQUESTED in current.gatewayData)) return current;
+      return unit.writePayment(current, { ...current, gatewayData: withoutCancelRequest(current.gatewayData) }, this.cause(options, 'requested cancel settled'));
+    });
   }
 
   /** A payment by id (404 for another merchant's payment). */
@@ -302,6 +393,7 @@ export class PaymentOperations {
     const fingerprint = options.idempotencyKey === undefined ? '' : requestFingerprint('payments.capture', id, raw);
     const known = await this.ctx.store.getPayment(id, merchantId);
     if (!known) throw notFound('payment', id);
+    ensureCanSend(gatewayOf(this.ctx, known.gateway));
     const first = await UnitOfWork.runOn(this.ctx, known, async (unit, stored): Promise<Phase1<{ payment: Payment; amount: Money; gateway: GatewayV1 }>> => {
       const claim = await this.claim(unit, merchantId, options, fingerprint);
       if (claim?.kind === 'replay') return claim;
@@ -359,7 +451,8 @@ export class PaymentOperations {
     const fingerprint = options.idempotencyKey === undefined ? '' : requestFingerprint('payments.cancel', id, {});
     const known = await this.ctx.store.getPayment(id, merchantId);
     if (!known) throw notFound('payment', id);
-    const first = await UnitOfWork.runOn(this.ctx, known, async (unit, stored): Promise<Phase1<{ payment: Payment; previous: PaymentStatus; gateway: GatewayV1 | null; local: boolean }>> => {
+    if (known.status === 'AUTHORIZED') ensureCanSend(gatewayOf(this.ctx, known.gateway));
+    const first = await UnitOfWork.runOn(this.ctx, known, async (unit, stored): Promise<Phase1<{ payment: Payment; previous: PaymentStatus; gateway: GatewayV1 | null; local: boolean; requested?: boolean }>> => {
       const claim = await this.claim(unit, merchantId, options, fingerprint);
       if (claim?.kind === 'replay') return claim;
       const record = claim?.record ?? null;
@@ -377,22 +470,34 @@ export class PaymentOperations {
       if (!canCallGateway && payment.status === 'AUTHORIZED') {
         throw invalidRequest('cancel_not_supported', `Gateway '${gateway.id}' cannot void an authorisation`, 'id');
       }
-      if (!canCallGateway || payment.status === 'PENDING') {
+      if (payment.status === 'PENDING') {
+        // The create's gateway call may be running (here or in another process) or may have crashed:
+        // what the gateway holds is not known yet, so the payment cannot say CANCELLED. The request is
+        // recorded; the create (or the reconciler) voids or refunds once the gateway has answered.
+        if (!(CANCEL_REQUESTED in payment.gatewayData)) {
+          payment = await unit.writePayment(payment, { ...payment, gatewayData: { ...payment.gatewayData, [CANCEL_REQUESTED]: unit.now } }, this.cause(options, 'cancel requested'));
+          await unit.note(payment, 'cancel_requested', this.cause(options, 'waiting for the gateway to answer the create'));
+        }
+        return { kind: 'go', record, payment, previous: payment.status, gateway: null, local: true, requested: true };
+      }
+      if (!canCallGateway) {
         // Nothing to undo at the gateway: the customer never completed the hosted step.
-        payment = await unit.writePayment(payment, { ...payment, status: 'CANCELLED', nextAction: null }, this.cause(options, 'cancelled'));
+        payment = await unit.writePayment(payment, { ...payment, status: 'CANCELLED', nextAction: null, gatewayData: withoutCancelRequest(payment.gatewayData) }, this.cause(options, 'cancelled'));
         await this.complete(unit, record, { status: 200, body: payment }, { type: 'payment', id: payment.id });
         return { kind: 'go', record, payment, previous: payment.status, gateway: null, local: true };
       }
+      ensureCanSend(gateway);
       const previous = payment.status;
       payment = await unit.writePayment(
         payment,
-        { ...payment, status: 'PROCESSING', gatewayData: { ...payment.gatewayData, pendingCancelFrom: previous } },
+        { ...payment, status: 'PROCESSING', gatewayData: { ...withoutCancelRequest(payment.gatewayData), pendingCancelFrom: previous } },
         this.cause(options, 'cancel requested'),
       );
       if (record) await unit.tx.updateIdempotencyRecord({ ...record, resourceType: 'payment', resourceId: payment.id, recoveryPoint: 'cancel_started' });
       return { kind: 'go', record, payment, previous, gateway, local: false };
     });
     if (first.kind === 'replay') return replay<Payment>(first.response, options);
+    if (first.requested) return this.awaitRequestedCancel(first.payment, first.record, options);
     if (first.local) return first.payment;
     const { payment, gateway, previous, record } = first;
     let result: GatewayPaymentResult | undefined;
@@ -406,6 +511,20 @@ export class PaymentOperations {
       failure = error;
     }
     return this.finishPending(payment, record, options, result, failure, previous, 'cancel');
+  }
+
+  /**
+   * After a cancel was recorded on a `PENDING` payment: when its create runs in this process, waits for
+   * it (the create settles the cancel once the gateway has answered) and answers with the result;
+   * otherwise answers with the payment as it is, still `PENDING` with the request recorded.
+   */
+  private async awaitRequestedCancel(payment: Payment, record: IdempotencyRecord | null, options: RequestOptions): Promise<Payment> {
+    await this.inFlight.get(payment.id);
+    const current = (await this.ctx.store.getPayment(payment.id)) ?? payment;
+    if (record) {
+      await UnitOfWork.run(this.ctx, (unit) => this.complete(unit, record, { status: 200, body: current }, { type: 'payment', id: current.id }));
+    }
+    return current;
   }
 
   /** Phase 3 of capture and cancel. */
@@ -430,6 +549,15 @@ export class PaymentOperations {
       let error: TenderError | null = null;
       if (result) {
         current = await unit.applyGatewayResult(current, result, this.cause(options, `${operation} response`), clean);
+      } else if (neverSent(failure)) {
+        // Certainly never reached the gateway: undone, and the key freed, so a retry runs afresh
+        // instead of replaying a failure that said "retry".
+        error = toTenderError(failure);
+        if (current.status === 'PROCESSING') {
+          current = await unit.writePayment(current, clean({ ...current, status: revertTo }), this.cause(options, `${operation} not sent: ${error.code}`));
+        }
+        if (record) await unit.tx.deleteIdempotencyRecord(record.merchantId, record.key);
+        return { current, error };
       } else if (outcomeUnknown(failure)) {
         this.ctx.logger.warn({ paymentId, error: String(failure) }, `${operation} outcome unknown; left PROCESSING for the reconciler`);
       } else {
@@ -453,6 +581,9 @@ export class PaymentOperations {
     const fingerprint = options.idempotencyKey === undefined ? '' : requestFingerprint('payments.refund', id, raw);
     const reason = optionalReason(raw.reason);
     const metadata = validateMetadata(raw.metadata);
+    const known = await this.ctx.store.getPayment(id, merchantId);
+    if (!known) throw notFound('payment', id);
+    ensureCanSend(gatewayOf(this.ctx, known.gateway));
     const first = await UnitOfWork.run(this.ctx, async (unit): Promise<Phase1<{ payment: Payment; refund: Refund; gateway: GatewayV1 }>> => {
       const claim = await this.claim(unit, merchantId, options, fingerprint);
       if (claim?.kind === 'replay') return claim;
@@ -528,6 +659,7 @@ export class PaymentOperations {
       const current = (await unit.tx.lockPayment(payment.id))!;
       let stored = (await unit.tx.getRefund(refund.id))!;
       const cause = this.cause(options, 'refund response');
+      let notSent: TenderError | null = null;
       if (result) {
         stored = await unit.applyRefundReport(stored, result, cause);
       } else if (outcomeUnknown(failure)) {
@@ -535,10 +667,21 @@ export class PaymentOperations {
       } else {
         const error = toTenderError(failure);
         stored = await unit.applyRefundReport(stored, { status: 'FAILED', gatewayReference: null, amount: Money.of(stored.amount, stored.currency), failure: { code: error.code, message: error.message } }, cause);
+        // Certainly never sent (the gateway went unavailable after the check above): the attempt stays
+        // on the trail as FAILED, but the key is freed and the error says "retry", so a retry with the
+        // same key refunds afresh rather than replaying this failure.
+        if (neverSent(failure)) notSent = error;
       }
       await unit.recomputeRefunded(current, cause);
+      if (notSent) {
+        if (record) await unit.tx.deleteIdempotencyRecord(record.merchantId, record.key);
+        return { refund: stored, error: notSent };
+      }
       await this.complete(unit, record, { status: 201, body: stored }, { type: 'refund', id: stored.id });
-      return stored;
+      return { refund: stored, error: null };
+    }).then(({ refund: done, error }) => {
+      if (error) throw error;
+      return done;
     });
   }
 }

@@ -6,12 +6,14 @@
  *
  * @module
  */
+import { setBounded } from '../bounded';
 import { TenderError } from '../errors';
 import { Money } from '../money';
 import type { Payment } from '../payment';
 import { GATEWAY_PAYMENT_NOT_FOUND, type GatewayPaymentResult } from '../spec/gateway-v1';
 import { type EngineContext } from './context';
-import { UnitOfWork } from './unit-of-work';
+import { requeryPayment } from './requery';
+import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
 
 /** Reconciler settings. */
 export interface ReconcileOptions {
@@ -29,92 +31,104 @@ export interface ReconcileReport {
   updated: number;
   expired: number;
   refundsChecked: number;
+  /** Payments and refunds whose check failed this run; each is backed off and retried later. */
   errors: number;
+  /** Payments left out of this run because a recent check of theirs failed. */
+  backedOff: number;
+}
+
+/**
+ * Per-process memory of payments whose check failed: each failure doubles the pause before the next
+ * try (30 s, 1 min, ... up to 1 h), so one bad payment neither stops the batch nor is retried in a
+ * tight loop. Bounded: the oldest entries are forgotten first.
+ */
+export class ReconcileBackoff {
+  private readonly entries = new Map<string, { failures: number; until: number }>();
+
+  /** True while `id` waits at `now`. */
+  active(id: string, now: number): boolean {
+    const entry = this.entries.get(id);
+    return entry !== undefined && entry.until > now;
+  }
+
+  /** Records a failed check of `id` at `now`. */
+  failed(id: string, now: number): void {
+    const failures = (this.entries.get(id)?.failures ?? 0) + 1;
+    this.entries.delete(id);
+    setBounded(this.entries, id, { failures, until: now + Math.min(60 * 60_000, 30_000 * 2 ** (failures - 1)) }, 10_000);
+  }
+
+  /** Forgets `id` after a check that went through. */
+  succeeded(id: string): void {
+    this.entries.delete(id);
+  }
+
+  /** How many payments wait. */
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** What the reconciler needs beyond the context. */
+export interface ReconcileDeps {
+  backoff: ReconcileBackoff;
+  /** Voids or refunds a payment marked cancel-requested once its outcome is known. */
+  settleRequestedCancel(payment: Payment): Promise<unknown>;
 }
 
 const MARKERS = ['pendingCapture', 'pendingCancelFrom'];
+const OPEN = new Set(['PENDING', 'PROCESSING', 'REQUIRES_ACTION']);
 
 /** @internal */
-export async function reconcile(ctx: EngineContext, options: ReconcileOptions = {}): Promise<ReconcileReport> {
+export async function reconcile(ctx: EngineContext, deps: ReconcileDeps, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const processingAfterMs = options.processingAfterMs ?? 30_000;
   const ttlMs = options.requiresActionTtlMs ?? 30 * 60_000;
   const batchSize = options.batchSize ?? 100;
   const now = ctx.clock.now();
-  const report: ReconcileReport = { checked: 0, updated: 0, expired: 0, refundsChecked: 0, errors: 0 };
+  const report: ReconcileReport = { checked: 0, updated: 0, expired: 0, refundsChecked: 0, errors: 0, backedOff: 0 };
   const cause = { actor: 'reconciler' as const, reason: 'requery' };
+  const { backoff } = deps;
+  // Payments backing off still come first from the store (oldest first): ask for enough to fill a batch.
+  const fetch = batchSize + Math.min(backoff.size, 10 * batchSize);
+  const due = (rows: Payment[]): Payment[] => {
+    const ready = rows.filter((p) => !backoff.active(p.id, now.getTime()));
+    report.backedOff += rows.length - ready.length;
+    return ready.slice(0, batchSize);
+  };
 
   const stuck = await ctx.store.listPaymentsToReconcile({
     statuses: ['PENDING', 'PROCESSING'],
     updatedBefore: new Date(now.getTime() - processingAfterMs + 1).toISOString(),
-    limit: batchSize,
+    limit: fetch,
   });
   const waiting = await ctx.store.listPaymentsToReconcile({
     statuses: ['REQUIRES_ACTION'],
     updatedBefore: new Date(now.getTime() - ttlMs + 1).toISOString(),
-    limit: batchSize,
+    limit: fetch,
   });
 
-  for (const payment of [...stuck, ...waiting]) {
+  for (const payment of [...due(stuck), ...due(waiting)]) {
     report.checked++;
-    const gateway = ctx.gateways.get(payment.gateway);
-    if (!gateway) continue;
-    let result: GatewayPaymentResult | null = null;
-    let missing = false;
     try {
-      result = await gateway.retrieve(
-        {
-          paymentId: payment.id,
-          orderId: payment.orderId,
-          gatewayReference: payment.gatewayReference,
-          amount: Money.of(payment.amount, payment.currency),
-          gatewayData: payment.gatewayData,
-        },
-        { idempotencyKey: `${payment.id}/retrieve`, now: ctx.clock.now() },
-      );
+      const changed = await reconcilePayment(ctx, deps, payment, now, ttlMs, cause);
+      backoff.succeeded(payment.id);
+      if (changed === 'updated') report.updated++;
+      if (changed === 'expired') report.expired++;
     } catch (error) {
-      if (TenderError.isInstance(error) && error.code === GATEWAY_PAYMENT_NOT_FOUND) {
-        missing = true;
-      } else {
-        report.errors++;
-        ctx.logger.warn({ paymentId: payment.id, error: String(error) }, 'requery failed; will try again');
-        continue;
-      }
+      // Errors are per payment: the batch goes on, and this payment waits before its next try.
+      report.errors++;
+      backoff.failed(payment.id, now.getTime());
+      ctx.logger.warn({ paymentId: payment.id, error: String(error) }, 'reconciling a payment failed; backing off, the batch goes on');
     }
-    const expired = new Date(payment.createdAt).getTime() <= now.getTime() - ttlMs;
-    const changed = await UnitOfWork.run(ctx, async (unit) => {
-      const current = await unit.tx.lockPayment(payment.id);
-      // Someone else (a webhook, another reconciler) got there first.
-      if (!current || current.version !== payment.version) return 'skipped' as const;
-      let next: Payment = current;
-      if (result) next = await unit.applyGatewayResult(current, result, cause);
-      const unresolved = next.status === 'PENDING' || next.status === 'PROCESSING' || next.status === 'REQUIRES_ACTION';
-      if (unresolved && expired && !MARKERS.some((m) => m in next.gatewayData)) {
-        // The customer never finished (or the gateway never received it) within the time allowed.
-        next = await unit.writePayment(
-          next,
-          { ...next, status: 'EXPIRED', nextAction: null, failure: { code: missing ? 'not_found_at_gateway' : 'expired', message: 'The payment was not completed in time' } },
-          { ...cause, reason: missing ? 'gateway has no record of the payment' : 'not completed in time' },
-        );
-        return 'expired' as const;
-      }
-      if (next.status !== 'PROCESSING' && MARKERS.some((m) => m in next.gatewayData)) {
-        const gatewayData = { ...next.gatewayData };
-        for (const m of MARKERS) delete gatewayData[m];
-        next = await unit.writePayment(next, { ...next, gatewayData }, cause);
-      }
-      return next === current ? ('same' as const) : ('updated' as const);
-    });
-    if (changed === 'updated') report.updated++;
-    if (changed === 'expired') report.expired++;
   }
 
   const refunds = await ctx.store.listPendingRefunds({ createdBefore: new Date(now.getTime() - processingAfterMs + 1).toISOString(), limit: batchSize });
   for (const refund of refunds) {
     report.refundsChecked++;
-    const payment = await ctx.store.getPayment(refund.paymentId);
-    const gateway = payment ? ctx.gateways.get(payment.gateway) : undefined;
-    if (!payment || !gateway) continue;
     try {
+      const payment = await ctx.store.getPayment(refund.paymentId);
+      const gateway = payment ? ctx.gateways.get(payment.gateway) : undefined;
+      if (!payment || !gateway) continue;
       const reported = gateway.retrieveRefund
         ? [
             await gateway.retrieveRefund(
@@ -122,12 +136,7 @@ export async function reconcile(ctx: EngineContext, options: ReconcileOptions = 
               { idempotencyKey: `${refund.id}/retrieve`, now: ctx.clock.now() },
             ),
           ].map((r) => ({ ...r, refundId: r.refundId ?? refund.id }))
-        : ((
-            await gateway.retrieve(
-              { paymentId: payment.id, orderId: payment.orderId, gatewayReference: payment.gatewayReference, amount: Money.of(payment.amount, payment.currency), gatewayData: payment.gatewayData },
-              { idempotencyKey: `${payment.id}/retrieve`, now: ctx.clock.now() },
-            )
-          ).refunds ?? []);
+        : ((await requeryPayment(ctx, gateway, payment)).refunds ?? []);
       await UnitOfWork.run(ctx, async (unit) => {
         const current = await unit.tx.lockPayment(payment.id);
         if (current) await unit.syncRefunds(current, reported, cause);
@@ -138,4 +147,65 @@ export async function reconcile(ctx: EngineContext, options: ReconcileOptions = 
     }
   }
   return report;
+}
+
+/** Requeries and resolves one payment; throws what fails, for the caller to count and back off. */
+async function reconcilePayment(
+  ctx: EngineContext,
+  deps: ReconcileDeps,
+  payment: Payment,
+  now: Date,
+  ttlMs: number,
+  cause: ChangeCause,
+): Promise<'skipped' | 'same' | 'updated' | 'expired'> {
+  const gateway = ctx.gateways.get(payment.gateway);
+  if (!gateway) return 'skipped';
+  let result: GatewayPaymentResult | null = null;
+  let missing = false;
+  try {
+    result = await requeryPayment(ctx, gateway, payment);
+  } catch (error) {
+    if (!TenderError.isInstance(error) || error.code !== GATEWAY_PAYMENT_NOT_FOUND) throw error;
+    missing = true;
+  }
+  const expired = new Date(payment.createdAt).getTime() <= now.getTime() - ttlMs;
+  const outcome = await UnitOfWork.run(ctx, async (unit) => {
+    const current = await unit.tx.lockPayment(payment.id);
+    // Someone else (a webhook, another reconciler) got there first.
+    if (!current || current.version !== payment.version) return { changed: 'skipped' as const, next: current };
+    let next: Payment = current;
+    if (result) next = await unit.applyGatewayResult(current, result, cause);
+    const pendingOperation = MARKERS.some((m) => m in next.gatewayData);
+    const cancelRequested = CANCEL_REQUESTED in next.gatewayData;
+    if (OPEN.has(next.status) && !pendingOperation && ((missing && cancelRequested) || expired)) {
+      // The customer never finished (or the gateway never received it) within the time allowed, or the
+      // merchant cancelled a payment the gateway never received: nothing is held anywhere.
+      const gatewayData = { ...next.gatewayData };
+      delete gatewayData[CANCEL_REQUESTED];
+      const status = cancelRequested ? ('CANCELLED' as const) : ('EXPIRED' as const);
+      next = await unit.writePayment(
+        next,
+        {
+          ...next,
+          status,
+          gatewayData,
+          nextAction: null,
+          failure: cancelRequested ? null : { code: missing ? 'not_found_at_gateway' : 'expired', message: 'The payment was not completed in time' },
+        },
+        { ...cause, reason: cancelRequested ? 'cancelled; the gateway has no record of the payment' : missing ? 'gateway has no record of the payment' : 'not completed in time' },
+      );
+      return { changed: 'expired' as const, next };
+    }
+    if (next.status !== 'PROCESSING' && pendingOperation) {
+      const gatewayData = { ...next.gatewayData };
+      for (const m of MARKERS) delete gatewayData[m];
+      next = await unit.writePayment(next, { ...next, gatewayData }, cause);
+    }
+    return { changed: next === current ? ('same' as const) : ('updated' as const), next };
+  });
+  if (outcome.next && CANCEL_REQUESTED in outcome.next.gatewayData && outcome.next.status !== 'PENDING' && outcome.next.status !== 'PROCESSING') {
+    // The outcome the cancel waited for is known now: void or refund it.
+    await deps.settleRequestedCancel(outcome.next);
+  }
+  return outcome.changed;
 }

@@ -14,6 +14,13 @@ import type { GatewayPaymentResult, GatewayRefundResult } from '../spec/gateway-
 import type { OutboxEvent, StoreTx } from '../spec/store';
 import type { EngineContext } from './context';
 
+/**
+ * `gatewayData` key marking a payment the merchant cancelled while its outcome was still open (a create
+ * in flight) or that was paid after it was cancelled: the engine voids or refunds it once the gateway's
+ * answer is known, and drops the key when done.
+ */
+export const CANCEL_REQUESTED = 'cancelRequested';
+
 /** Why and by whom a change is made. */
 export interface ChangeCause {
   actor: Actor;
@@ -178,27 +185,49 @@ export class UnitOfWork {
   }
 
   /**
-   * Applies what a gateway reported about a payment (call result, webhook or requery). Stale reports
-   * (out-of-order webhooks) and reports the table forbids are recorded on the trail but change
-   * nothing; a reported amount that differs from ours is never applied.
+   * Why a report cannot be about `payment`, or null when it passes every integrity check: the amount
+   * and currency the gateway reports must be ours, and a payment already tied to one gateway
+   * transaction is never re-tied to another, nor tied to a reference another payment holds.
+   */
+  private async integrityProblem(payment: Payment, result: GatewayPaymentResult): Promise<{ type: string; data: Record<string, unknown> } | null> {
+    if (result.amount && (result.amount.currency !== payment.currency || !result.amount.equals(Money.of(payment.amount, payment.currency)))) {
+      return { type: 'amount_mismatch', data: { reportedAmount: result.amount.toString(), reportedCurrency: result.amount.currency } };
+    }
+    const reference = result.gatewayReference;
+    if (reference && payment.gatewayReference && reference !== payment.gatewayReference) {
+      return { type: 'reference_mismatch', data: { reportedReference: reference } };
+    }
+    if (reference && !payment.gatewayReference) {
+      const holder = await this.tx.findPaymentByGatewayReference(payment.gateway, reference);
+      if (holder && holder.id !== payment.id) return { type: 'reference_conflict', data: { reportedReference: reference } };
+    }
+    return null;
+  }
+
+  /**
+   * Applies what a gateway reported about a payment (call result, webhook or requery). A report that
+   * fails an integrity check changes nothing on the payment (it is noted on the trail); stale
+   * reports (out-of-order webhooks) and reports the table forbids are noted but change nothing.
    */
   async applyGatewayResult(payment: Payment, result: GatewayPaymentResult, cause: ChangeCause, edit?: (p: Payment) => Payment): Promise<Payment> {
     // `edit`: a change of the caller's own (dropping a pending-operation marker) written with the report.
     let next: Payment = edit ? edit(payment) : { ...payment };
+    const problem = await this.integrityProblem(payment, result);
+    if (problem) {
+      this.ctx.logger.error({ paymentId: payment.id, problem: problem.type, reportedStatus: result.status }, 'gateway report failed an integrity check; not applied');
+      await this.note(payment, problem.type, cause, { reportedStatus: result.status, ...problem.data });
+      return hasChanges(payment, next) ? this.writePayment(payment, next, cause) : payment;
+    }
     if (result.gatewayReference && !next.gatewayReference) next.gatewayReference = result.gatewayReference;
     if (result.gatewayData) next.gatewayData = { ...next.gatewayData, ...result.gatewayData };
 
-    const target = result.status;
-    const refundStatus = target === 'PARTIALLY_REFUNDED' || target === 'REFUNDED';
-    if (!refundStatus && target !== payment.status) {
-      const amountOk = !result.amount || (result.amount.currency === payment.currency && result.amount.equals(Money.of(payment.amount, payment.currency)));
-      if (!amountOk) {
-        this.ctx.logger.error(
-          { paymentId: payment.id, reported: result.amount?.toString(), reportedCurrency: result.amount?.currency, expected: payment.amount },
-          'gateway reported a different amount; not applied',
-        );
-        await this.note(payment, 'amount_mismatch', cause, { reportedStatus: target });
-      } else if (isStalePaymentReport(payment.status, target)) {
+    // A refunded payment was captured first: when we have not seen the capture yet (events out of
+    // order, a requery), the capture is applied here and the refunds below set the refund status.
+    const refundStatus = result.status === 'PARTIALLY_REFUNDED' || result.status === 'REFUNDED';
+    const captured = REFUNDABLE_PAYMENT_STATUSES.includes(payment.status) || payment.status === 'REFUNDED';
+    const target: PaymentStatus = refundStatus && !captured ? 'CAPTURED' : result.status;
+    if (!(refundStatus && captured) && target !== payment.status) {
+      if (isStalePaymentReport(payment.status, target)) {
         await this.note(payment, 'stale_report_ignored', cause, { reportedStatus: target });
       } else if (!canTransitionPayment(payment.status, target)) {
         this.ctx.logger.warn({ paymentId: payment.id, from: payment.status, to: target }, 'gateway report not allowed by the transition table');
@@ -213,6 +242,11 @@ export class UnitOfWork {
         }
         if (target === 'CAPTURED') {
           next.amountCaptured = (result.amountCaptured ?? Money.of(payment.amount, payment.currency)).toString();
+          if (payment.status === 'CANCELLED') {
+            // Money moved after the merchant cancelled (a hosted page paid late): the payment says
+            // CAPTURED, as the money is, and is marked so the engine gives the money back.
+            next.gatewayData = { ...next.gatewayData, [CANCEL_REQUESTED]: this.now };
+          }
         }
       }
     } else if (target === payment.status && result.nextAction !== undefined && target === 'REQUIRES_ACTION') {
@@ -238,14 +272,15 @@ export class UnitOfWork {
         await this.applyRefundReport(match, report, cause);
         continue;
       }
-      if (report.status === 'FAILED') continue;
-      if (!REFUNDABLE_PAYMENT_STATUSES.includes(current.status)) {
+      if (!REFUNDABLE_PAYMENT_STATUSES.includes(current.status) && !(report.status === 'FAILED' && current.status === 'REFUNDED')) {
         this.ctx.logger.warn({ paymentId: payment.id, status: current.status }, 'gateway reported a refund on a payment that is not captured');
         continue;
       }
       const captured = Money.of(current.amountCaptured, current.currency);
       const refunded = Money.of(current.amountRefunded, current.currency);
-      if (refunded.add(report.amount).greaterThan(captured)) {
+      // A failed refund we never saw created is recorded too (as FAILED, counting for nothing), so its
+      // creation arriving later cannot bring it back as pending or succeeded.
+      if (report.status !== 'FAILED' && refunded.add(report.amount).greaterThan(captured)) {
         this.ctx.logger.error({ paymentId: payment.id, amount: report.amount.toString() }, 'gateway reported a refund beyond the captured amount; not recorded');
         continue;
       }
@@ -258,7 +293,7 @@ export class UnitOfWork {
         currency: current.currency,
         reason: 'external',
         gatewayReference: report.gatewayReference,
-        failure: null,
+        failure: report.status === 'FAILED' ? (report.failure ?? { code: 'refund_failed', message: 'The gateway reported the refund as failed' }) : null,
         metadata: {},
         createdAt: this.now,
         updatedAt: this.now,

@@ -1,24 +1,58 @@
 /**
  * Inbound webhooks: verify the signature on the raw bytes, turn the body into normalised events,
- * apply each new event in its own transaction together with its inbox record (so a duplicate is
- * recognised and a crash mid-way is retried by the provider), then acknowledge the way the gateway expects.
+ * bind each event to its payment through the fields the gateway signed, apply each new event in its
+ * own transaction together with its inbox record (so a duplicate is recognised and a crash mid-way is
+ * retried by the provider), then acknowledge the way the gateway expects.
+ *
+ * Providers do not promise delivery order (Stripe: "Stripe doesn't guarantee the delivery of events in
+ * the order that they're generated", https://docs.stripe.com/webhooks#event-ordering). An event that
+ * cannot be applied yet (a refund of a payment not captured here, a verified but incomplete payload)
+ * is never recorded as done: the payment is requeried and the gateway's current state applied first;
+ * if that is not possible, the webhook is answered with a retryable 503 so the gateway delivers it again.
  *
  * @module
  */
 import { TenderError } from '../errors';
 import type { Payment } from '../payment';
-import type { WebhookAcknowledgement, WebhookEvent, WebhookRequest } from '../spec/gateway-v1';
+import { REFUNDABLE_PAYMENT_STATUSES } from '../state-machine';
+import type { GatewayPaymentResult, WebhookAcknowledgement, WebhookEvent, WebhookRequest } from '../spec/gateway-v1';
 import type { StoreTx } from '../spec/store';
 import { gatewayOf, type EngineContext } from './context';
-import { UnitOfWork } from './unit-of-work';
+import { requeryPayment } from './requery';
+import { UnitOfWork, type ChangeCause } from './unit-of-work';
+
+/** What happened to one event of a webhook. */
+export type WebhookOutcome =
+  /** Applied as received. */
+  | 'applied'
+  /** Applied after requerying the payment from the gateway (the event came early or incomplete). */
+  | 'requeried'
+  /** Already processed (a redelivery). */
+  | 'duplicate'
+  /** Verified but not about a payment. */
+  | 'ignored'
+  /** No payment matches what the gateway signed; not recorded, so a redelivery can still apply it. */
+  | 'unknown_payment'
+  /** Could not be applied yet and the requery failed; not recorded, so a redelivery can apply it. */
+  | 'deferred';
 
 /** What `tender.webhooks.handle` returns: the acknowledgement, plus what happened, for logs and metrics. */
 export interface WebhookHandled extends WebhookAcknowledgement {
-  /** Per event: applied, duplicate, ignored or unknown_payment. */
-  outcomes: Array<{ eventId: string; outcome: 'applied' | 'duplicate' | 'ignored' | 'unknown_payment' }>;
+  outcomes: Array<{ eventId: string; outcome: WebhookOutcome }>;
 }
 
-async function findPayment(tx: StoreTx, gateway: string, event: Exclude<WebhookEvent, { kind: 'ignored' }>): Promise<Payment | null> {
+type PaymentEvent = Exclude<WebhookEvent, { kind: 'ignored' }>;
+
+/** Statuses of a payment still waiting for its outcome, preferred when several share an order id. */
+const OPEN = new Set(['PENDING', 'REQUIRES_ACTION', 'PROCESSING']);
+
+/**
+ * The payment an event is about, locked, found only through what the gateway signed: our id, the
+ * gateway's reference, or the merchant reference it echoes. Several payments can share a merchant
+ * reference (attempts at one order, or two merchants on one gateway account); the unsigned hint may
+ * choose among those, and otherwise the newest open one without another reference is taken.
+ */
+async function findPayment(tx: StoreTx, gateway: string, event: PaymentEvent): Promise<Payment | null> {
   if (event.paymentId) {
     const byId = await tx.lockPayment(event.paymentId);
     if (byId && byId.gateway === gateway) return byId;
@@ -27,13 +61,50 @@ async function findPayment(tx: StoreTx, gateway: string, event: Exclude<WebhookE
     const byRef = await tx.findPaymentByGatewayReference(gateway, event.gatewayReference);
     if (byRef) return tx.lockPayment(byRef.id);
   }
-  // The order id a gateway echoes is our payment id when the merchant gave none (Fiuu's orderid);
-  // that finds the payment even when the report carries neither our metadata nor a known reference.
-  if (event.orderId && event.orderId !== event.paymentId && event.orderId.startsWith('pay_')) {
-    const byOrder = await tx.lockPayment(event.orderId);
-    if (byOrder && byOrder.gateway === gateway && byOrder.orderId === null) return byOrder;
+  if (event.orderId) {
+    const candidates = (await tx.listPaymentsByGatewayOrder(gateway, event.orderId, 50)).filter(
+      // A payment already tied to another transaction of the gateway is not this one.
+      (p) => !p.gatewayReference || !event.gatewayReference || p.gatewayReference === event.gatewayReference,
+    );
+    const hinted = event.hint?.paymentId ? candidates.find((p) => p.id === event.hint!.paymentId) : undefined;
+    const chosen = hinted ?? candidates.find((p) => OPEN.has(p.status) && !p.gatewayReference) ?? candidates[0];
+    if (chosen) return tx.lockPayment(chosen.id);
   }
   return null;
+}
+
+/** Why a refund report cannot be applied to `payment` as it stands, or null when it can. */
+async function refundBlocked(tx: StoreTx, payment: Payment, event: Extract<WebhookEvent, { kind: 'refund' }>): Promise<string | null> {
+  if (REFUNDABLE_PAYMENT_STATUSES.includes(payment.status) || payment.status === 'REFUNDED') return null;
+  const report = event.refund;
+  const refunds = await tx.listRefunds(payment.id);
+  const known = refunds.some((r) => (report.refundId && r.id === report.refundId) || (report.gatewayReference && r.gatewayReference === report.gatewayReference));
+  return known ? null : `refund reported on a ${payment.status} payment`;
+}
+
+/** Signals, inside a unit of work, that the event needs the payment requeried first (rolls the unit back). */
+class NeedsRequery extends Error {
+  constructor(
+    readonly payment: Payment,
+    readonly why: string,
+  ) {
+    super(why);
+  }
+}
+
+/** Applies one bound, new event. Returns false when it cannot be applied yet. */
+async function applyEvent(unit: UnitOfWork, payment: Payment, event: PaymentEvent, cause: ChangeCause): Promise<boolean> {
+  if (event.kind === 'requery') return false;
+  if (event.kind === 'refund') {
+    if (await refundBlocked(unit.tx, payment, event)) return false;
+    await unit.syncRefunds(payment, [event.refund], cause);
+  } else if (event.kind === 'payment') {
+    const result: GatewayPaymentResult = event.resultFor ? event.resultFor(payment) : event.result;
+    await unit.applyGatewayResult(payment, result, cause);
+  } else {
+    await unit.note(payment, event.type, cause, event.data);
+  }
+  return true;
 }
 
 /** @internal */
@@ -45,40 +116,51 @@ export async function handleWebhook(ctx: EngineContext, gatewayId: string, reque
   await gateway.verifyWebhook(request, ctx.clock.now());
   const parsed = await gateway.parseWebhook(request);
   const outcomes: WebhookHandled['outcomes'] = [];
-  const cause = { actor: 'webhook' as const, reason: `${gatewayId} webhook` };
 
   for (const event of parsed.events) {
-    const outcome = await UnitOfWork.run(ctx, async (unit) => {
-      const payment = event.kind === 'ignored' ? null : await findPayment(unit.tx, gatewayId, event);
-      if (event.kind !== 'ignored' && !payment) {
-        // Not recorded in the inbox: the gateway's retry may find the payment (a create still in flight).
-        ctx.logger.warn({ gateway: gatewayId, eventId: event.eventId, gatewayReference: event.gatewayReference }, 'webhook for a payment Tender does not know');
-        return 'unknown_payment' as const;
-      }
-      const fresh = await unit.tx.recordInboundEvent(gatewayId, event.eventId, unit.now);
-      if (!fresh) return 'duplicate' as const;
-      if (event.kind === 'ignored' || !payment) return 'ignored' as const;
-      const eventCause = { ...cause, reason: `${cause.reason} ${event.eventId}` };
-      if (event.kind === 'payment') {
-        await unit.applyGatewayResult(payment, event.result, eventCause);
-      } else if (event.kind === 'refund') {
-        await unit.syncRefunds(payment, [event.refund], eventCause);
-      } else {
-        await unit.note(payment, event.type, eventCause, event.data);
-      }
-      return 'applied' as const;
-    });
+    const cause = { actor: 'webhook' as const, reason: `${gatewayId} webhook ${event.eventId}` };
+    let outcome: WebhookOutcome;
+    try {
+      outcome = await UnitOfWork.run(ctx, async (unit) => {
+        if (event.kind === 'ignored') {
+          return (await unit.tx.recordInboundEvent(gatewayId, event.eventId, unit.now)) ? ('ignored' as const) : ('duplicate' as const);
+        }
+        const payment = await findPayment(unit.tx, gatewayId, event);
+        if (!payment) {
+          // Not recorded in the inbox: the gateway's retry may find the payment (a create still in flight).
+          ctx.logger.warn({ gateway: gatewayId, eventId: event.eventId, gatewayReference: event.gatewayReference }, 'webhook for a payment Tender does not know');
+          return 'unknown_payment' as const;
+        }
+        if (!(await unit.tx.recordInboundEvent(gatewayId, event.eventId, unit.now))) return 'duplicate' as const;
+        if (!(await applyEvent(unit, payment, event, cause))) {
+          throw new NeedsRequery(payment, event.kind === 'requery' ? event.reason : 'event arrived before the state it depends on');
+        }
+        return 'applied' as const;
+      });
+    } catch (error) {
+      if (!(error instanceof NeedsRequery) || event.kind === 'ignored') throw error;
+      outcome = await requeryThenApply(ctx, gatewayId, error.payment, event, error.why, cause);
+    }
     outcomes.push({ eventId: event.eventId, outcome });
   }
 
-  if (outcomes.some((o) => o.outcome === 'unknown_payment')) {
+  const unknown = outcomes.some((o) => o.outcome === 'unknown_payment');
+  if (unknown || outcomes.some((o) => o.outcome === 'deferred')) {
     // Answering with an error makes the gateway retry later instead of losing the event.
-    throw new TenderError({
-      type: 'not_found_error',
-      code: 'unknown_payment',
-      message: 'The webhook refers to a payment this server does not know (yet); retry later',
-      retryable: true,
-    });
+    throw unknown
+      ? new TenderError({
+          type: 'not_found_error',
+          code: 'unknown_payment',
+          message: 'The webhook refers to a payment this server does not know (yet); retry later',
+          retryable: true,
+        })
+      : new TenderError({
+          type: 'gateway_unavailable',
+          code: 'webhook_deferred',
+          message: 'The webhook cannot be applied yet; retry later',
+          retryable: true,
+          retryAfterSeconds: 60,
+        });
   }
   if (parsed.afterAcknowledge) {
     // Runs after the events are safely stored; its failure must never fail or lose the webhook.
@@ -87,4 +169,41 @@ export async function handleWebhook(ctx: EngineContext, gatewayId: string, reque
     });
   }
   return { ...parsed.acknowledgement, outcomes };
+}
+
+/**
+ * Requeries the payment (outside any transaction), applies the gateway's current state, then the
+ * event itself if it now fits; records the event as done only then.
+ */
+async function requeryThenApply(
+  ctx: EngineContext,
+  gatewayId: string,
+  payment: Payment,
+  event: PaymentEvent,
+  why: string,
+  cause: ChangeCause,
+): Promise<WebhookOutcome> {
+  const gateway = gatewayOf(ctx, gatewayId);
+  let result: GatewayPaymentResult;
+  try {
+    result = await requeryPayment(ctx, gateway, payment);
+  } catch (error) {
+    ctx.logger.warn({ gateway: gatewayId, eventId: event.eventId, paymentId: payment.id, error: String(error) }, `webhook deferred (${why}); the requery failed`);
+    return 'deferred';
+  }
+  try {
+    return await UnitOfWork.run(ctx, async (unit) => {
+      const locked = await unit.tx.lockPayment(payment.id);
+      if (!locked) return 'unknown_payment' as const;
+      const current = await unit.applyGatewayResult(locked, result, { ...cause, reason: `${cause.reason}: requery (${why})` });
+      if (!(await unit.tx.recordInboundEvent(gatewayId, event.eventId, unit.now))) return 'duplicate' as const;
+      if (event.kind !== 'requery' && !(await applyEvent(unit, current, event, cause))) throw new NeedsRequery(current, why);
+      return 'requeried' as const;
+    });
+  } catch (error) {
+    if (!(error instanceof NeedsRequery)) throw error;
+    // Rolled back whole, inbox record included, so the redelivery is applied in full.
+    ctx.logger.warn({ gateway: gatewayId, eventId: event.eventId, paymentId: payment.id }, `webhook deferred (${why}); the gateway's current state does not allow it yet`);
+    return 'deferred';
+  }
 }

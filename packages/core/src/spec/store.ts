@@ -110,6 +110,12 @@ export interface StoreReader {
   findPaymentByGatewayReference(gateway: string, gatewayReference: string): Promise<Payment | null>;
   /** The newest payment of the merchant with this order id (an order may have several payment attempts). */
   findPaymentByOrderId(merchantId: string, orderId: string): Promise<Payment | null>;
+  /**
+   * Payments of `gateway`, of any merchant, whose `orderId` is `reference`, or whose id is `reference`
+   * when they have no order id: the merchant reference a gateway echoes back in its signed results
+   * (Fiuu's `orderid`). Newest first, at most `limit`.
+   */
+  listPaymentsByGatewayOrder(gateway: string, reference: string, limit: number): Promise<Payment[]>;
   /** Newest first, by `createdAt` then `id`. */
   listPayments(query: ListPaymentsQuery): Promise<Payment[]>;
   /** Payments in the given statuses not updated since `updatedBefore`, oldest first. */

@@ -93,6 +93,14 @@ class Reader implements StoreReader {
     return found[0] ? copyPayment(found[0]) : null;
   }
 
+  async listPaymentsByGatewayOrder(gateway: string, reference: string, limit: number): Promise<Payment[]> {
+    return [...this.data().payments.values()]
+      .filter((p) => p.gateway === gateway && (p.orderId === reference || (p.orderId === null && p.id === reference)))
+      .sort(byNewest)
+      .slice(0, limit)
+      .map(copyPayment);
+  }
+
   async listPayments(query: ListPaymentsQuery): Promise<Payment[]> {
     let rows = [...this.data().payments.values()]
       .filter((p) => p.merchantId === query.merchantId)
@@ -317,6 +325,7 @@ const READS = [
   'getPayment',
   'findPaymentByGatewayReference',
   'findPaymentByOrderId',
+  'listPaymentsByGatewayOrder',
   'listPayments',
   'listPaymentsToReconcile',
   'getRefund',

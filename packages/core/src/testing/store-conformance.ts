@@ -217,6 +217,17 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       expect(even.map((p) => p.id)).toEqual([made[4]!.id, made[2]!.id, made[0]!.id]);
       expect((await store.findPaymentByOrderId('m_1', 'ORD-even'))!.id).toBe(made[4]!.id);
       expect(await store.findPaymentByOrderId('m_2', 'ORD-even')).toBeNull();
+      // Across merchants, by the reference a gateway echoes: the order id, or the id without one.
+      const other = samplePayment({ merchantId: 'm_2', orderId: 'ORD-even', createdAt: at(9500) });
+      await insert(other);
+      const byOrder = await store.listPaymentsByGatewayOrder(made[0]!.gateway, 'ORD-even', 10);
+      expect(byOrder.map((p) => p.id)).toEqual([other.id, made[4]!.id, made[2]!.id, made[0]!.id]);
+      expect((await store.listPaymentsByGatewayOrder(made[0]!.gateway, 'ORD-even', 2)).map((p) => p.id)).toEqual([other.id, made[4]!.id]);
+      expect(await store.listPaymentsByGatewayOrder('another_gateway', 'ORD-even', 10)).toEqual([]);
+      const bare = samplePayment({ merchantId: 'm_3', orderId: null, createdAt: at(9600) });
+      await insert(bare);
+      expect((await store.listPaymentsByGatewayOrder(bare.gateway, bare.id, 10)).map((p) => p.id)).toEqual([bare.id]);
+      expect(await store.listPaymentsByGatewayOrder(bare.gateway, made[1]!.id, 10)).toEqual([]);
       const pending = await store.listPayments({ merchantId: 'm_1', limit: 10, status: 'PENDING' });
       expect(pending).toHaveLength(5);
     });
