@@ -86,10 +86,12 @@ export function buildStatements(schema: string) {
     getPayment: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $1`,
     lockPayment: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $1 FOR UPDATE`,
     findByGatewayReference: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE gateway = $1 AND gateway_reference = $2`,
-    // Two index scans (order id, then id for payments without one), newest first.
-    listByGatewayOrder: `SELECT ${PAYMENT_COLUMNS} FROM ${payments}
-      WHERE gateway = $1 AND (order_id = $2 OR (order_id IS NULL AND id = $2))
-      ORDER BY created_at DESC, id DESC LIMIT $3`,
+    // Two index lookups (order id, then primary key for a payment without one), newest first.
+    listByGatewayOrder: `SELECT * FROM (
+      SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE order_id = $2 AND gateway = $1
+      UNION ALL
+      SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id = $2 AND order_id IS NULL AND gateway = $1
+    ) AS matches ORDER BY created_at DESC, id DESC LIMIT $3`,
     findByOrderId: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE merchant_id = $1 AND order_id = $2
       ORDER BY created_at DESC, id DESC LIMIT 1`,
     /** Builds the list query for the filters present, so each shape gets its own (index-using) plan. */

@@ -197,6 +197,8 @@ describe('constraints and indexes live in the database', () => {
         [`SELECT * FROM ${s}.payments WHERE merchant_id = 'm' ORDER BY created_at DESC, id DESC LIMIT 10`, 'payments_merchant_created_idx'],
         [`SELECT * FROM ${s}.payments WHERE merchant_id = 'm' AND order_id = 'o' ORDER BY created_at DESC, id DESC LIMIT 1`, 'payments_merchant_order_idx'],
         [`SELECT * FROM ${s}.payments WHERE gateway = 'g' AND gateway_reference = 'r'`, 'payments_gateway_reference_key'],
+        // listPaymentsByGatewayOrder: by order id, or by primary key for a payment without one.
+        [`SELECT * FROM ${s}.payments WHERE order_id = 'o' AND gateway = 'g'`, 'payments_order_gateway_idx'],
         [`SELECT * FROM ${s}.payments WHERE status = ANY('{PROCESSING,PENDING}') AND updated_at < now() ORDER BY updated_at, id LIMIT 10`, 'payments_status_updated_idx'],
         [`SELECT * FROM ${s}.refunds WHERE payment_id = 'p' ORDER BY created_at, id`, 'refunds_payment_idx'],
         [`SELECT * FROM ${s}.refunds WHERE status = 'PENDING' AND created_at < now() ORDER BY created_at, id LIMIT 10`, 'refunds_pending_idx'],

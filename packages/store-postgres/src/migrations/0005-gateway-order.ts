@@ -3,5 +3,6 @@
  * (`listPaymentsByGatewayOrder`), across merchants, without scanning the table.
  */
 export const gatewayOrder = `
-CREATE INDEX payments_gateway_order_idx ON payments (gateway, order_id, created_at DESC, id DESC);
+-- Led by the order id, so it is no rival to the (gateway, gateway_reference) key for other lookups.
+CREATE INDEX payments_order_gateway_idx ON payments (order_id, gateway);
 `;
