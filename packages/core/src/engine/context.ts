@@ -9,6 +9,7 @@ import { notFound } from '../errors';
 import type { Logger } from '../logger';
 import type { GatewayV1 } from '../spec/gateway-v1';
 import type { OutboxEvent, Store } from '../spec/store';
+import type { Payment } from '../payment';
 
 /** @internal */
 export interface EngineContext {
@@ -21,6 +22,11 @@ export interface EngineContext {
   defaultMerchantId: string;
   /** Called with events after their transaction committed. */
   publish(events: readonly OutboxEvent[]): void;
+  /**
+   * Voids or refunds a payment marked `cancelRequested` once its outcome is known (set by
+   * `createTender`); webhook handling and the reconciler call it after their change committed.
+   */
+  settleRequestedCancel(payment: Payment): Promise<unknown>;
 }
 
 /** @internal */

@@ -96,6 +96,7 @@ export function createTender(options: TenderOptions): Tender {
     retentionMs: options.idempotency?.retentionMs ?? DEFAULT_RETENTION_MS,
     leaseMs,
     defaultMerchantId: options.defaultMerchantId ?? 'default',
+    settleRequestedCancel: (payment) => payments.settleRequestedCancel(payment),
     publish(events) {
       for (const event of events) {
         for (const listener of listeners) {
@@ -110,7 +111,7 @@ export function createTender(options: TenderOptions): Tender {
   };
   const merchant = (o?: { merchantId?: string }) => o?.merchantId ?? ctx.defaultMerchantId;
   const payments = new PaymentOperations(ctx, options.routing ?? []);
-  const reconcileDeps = { backoff: new ReconcileBackoff(), settleRequestedCancel: (payment: Parameters<PaymentOperations['settleRequestedCancel']>[0]) => payments.settleRequestedCancel(payment) };
+  const backoff = new ReconcileBackoff();
 
   return {
     payments,
@@ -130,7 +131,7 @@ export function createTender(options: TenderOptions): Tender {
       await payments.get(paymentId, { merchantId: merchant(o) });
       return ctx.store.listTransitions(paymentId);
     },
-    reconcile: (o) => reconcile(ctx, reconcileDeps, { ...options.reconciliation, ...o }),
+    reconcile: (o) => reconcile(ctx, backoff, { ...options.reconciliation, ...o }),
     async clientConfig(id, input = {}) {
       const gateway = gatewayOf(ctx, id);
       if (!gateway.clientConfig) throw invalidRequest('client_config_not_supported', `Gateway '${id}' has no browser configuration`, 'gateway');

@@ -69,25 +69,17 @@ export class ReconcileBackoff {
   }
 }
 
-/** What the reconciler needs beyond the context. */
-export interface ReconcileDeps {
-  backoff: ReconcileBackoff;
-  /** Voids or refunds a payment marked cancel-requested once its outcome is known. */
-  settleRequestedCancel(payment: Payment): Promise<unknown>;
-}
-
 const MARKERS = ['pendingCapture', 'pendingCancelFrom'];
 const OPEN = new Set(['PENDING', 'PROCESSING', 'REQUIRES_ACTION']);
 
 /** @internal */
-export async function reconcile(ctx: EngineContext, deps: ReconcileDeps, options: ReconcileOptions = {}): Promise<ReconcileReport> {
+export async function reconcile(ctx: EngineContext, backoff: ReconcileBackoff, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const processingAfterMs = options.processingAfterMs ?? 30_000;
   const ttlMs = options.requiresActionTtlMs ?? 30 * 60_000;
   const batchSize = options.batchSize ?? 100;
   const now = ctx.clock.now();
   const report: ReconcileReport = { checked: 0, updated: 0, expired: 0, refundsChecked: 0, errors: 0, backedOff: 0 };
   const cause = { actor: 'reconciler' as const, reason: 'requery' };
-  const { backoff } = deps;
   // Payments backing off still come first from the store (oldest first): ask for enough to fill a batch.
   const fetch = batchSize + Math.min(backoff.size, 10 * batchSize);
   const due = (rows: Payment[]): Payment[] => {
@@ -110,7 +102,7 @@ export async function reconcile(ctx: EngineContext, deps: ReconcileDeps, options
   for (const payment of [...due(stuck), ...due(waiting)]) {
     report.checked++;
     try {
-      const changed = await reconcilePayment(ctx, deps, payment, now, ttlMs, cause);
+      const changed = await reconcilePayment(ctx, payment, now, ttlMs, cause);
       backoff.succeeded(payment.id);
       if (changed === 'updated') report.updated++;
       if (changed === 'expired') report.expired++;
@@ -152,7 +144,6 @@ export async function reconcile(ctx: EngineContext, deps: ReconcileDeps, options
 /** Requeries and resolves one payment; throws what fails, for the caller to count and back off. */
 async function reconcilePayment(
   ctx: EngineContext,
-  deps: ReconcileDeps,
   payment: Payment,
   now: Date,
   ttlMs: number,
@@ -205,7 +196,7 @@ async function reconcilePayment(
   });
   if (outcome.next && CANCEL_REQUESTED in outcome.next.gatewayData && outcome.next.status !== 'PENDING' && outcome.next.status !== 'PROCESSING') {
     // The outcome the cancel waited for is known now: void or refund it.
-    await deps.settleRequestedCancel(outcome.next);
+    await ctx.settleRequestedCancel(outcome.next);
   }
   return outcome.changed;
 }

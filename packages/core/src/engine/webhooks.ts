@@ -19,7 +19,7 @@ import type { GatewayPaymentResult, WebhookAcknowledgement, WebhookEvent, Webhoo
 import type { StoreTx } from '../spec/store';
 import { gatewayOf, type EngineContext } from './context';
 import { requeryPayment } from './requery';
-import { UnitOfWork, type ChangeCause } from './unit-of-work';
+import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
 
 /** What happened to one event of a webhook. */
 export type WebhookOutcome =
@@ -92,19 +92,19 @@ class NeedsRequery extends Error {
   }
 }
 
-/** Applies one bound, new event. Returns false when it cannot be applied yet. */
-async function applyEvent(unit: UnitOfWork, payment: Payment, event: PaymentEvent, cause: ChangeCause): Promise<boolean> {
-  if (event.kind === 'requery') return false;
+/** Applies one bound, new event: the payment after it, or null when it cannot be applied yet. */
+async function applyEvent(unit: UnitOfWork, payment: Payment, event: PaymentEvent, cause: ChangeCause): Promise<Payment | null> {
+  if (event.kind === 'requery') return null;
   if (event.kind === 'refund') {
-    if (await refundBlocked(unit.tx, payment, event)) return false;
-    await unit.syncRefunds(payment, [event.refund], cause);
-  } else if (event.kind === 'payment') {
-    const result: GatewayPaymentResult = event.resultFor ? event.resultFor(payment) : event.result;
-    await unit.applyGatewayResult(payment, result, cause);
-  } else {
-    await unit.note(payment, event.type, cause, event.data);
+    if (await refundBlocked(unit.tx, payment, event)) return null;
+    return unit.syncRefunds(payment, [event.refund], cause);
   }
-  return true;
+  if (event.kind === 'payment') {
+    const result: GatewayPaymentResult = event.resultFor ? event.resultFor(payment) : event.result;
+    return unit.applyGatewayResult(payment, result, cause);
+  }
+  await unit.note(payment, event.type, cause, event.data);
+  return payment;
 }
 
 /** @internal */
@@ -120,6 +120,7 @@ export async function handleWebhook(ctx: EngineContext, gatewayId: string, reque
   for (const event of parsed.events) {
     const cause = { actor: 'webhook' as const, reason: `${gatewayId} webhook ${event.eventId}` };
     let outcome: WebhookOutcome;
+    let after: Payment | null = null;
     try {
       outcome = await UnitOfWork.run(ctx, async (unit) => {
         if (event.kind === 'ignored') {
@@ -132,16 +133,19 @@ export async function handleWebhook(ctx: EngineContext, gatewayId: string, reque
           return 'unknown_payment' as const;
         }
         if (!(await unit.tx.recordInboundEvent(gatewayId, event.eventId, unit.now))) return 'duplicate' as const;
-        if (!(await applyEvent(unit, payment, event, cause))) {
-          throw new NeedsRequery(payment, event.kind === 'requery' ? event.reason : 'event arrived before the state it depends on');
-        }
+        after = await applyEvent(unit, payment, event, cause);
+        if (!after) throw new NeedsRequery(payment, event.kind === 'requery' ? event.reason : 'event arrived before the state it depends on');
         return 'applied' as const;
       });
     } catch (error) {
       if (!(error instanceof NeedsRequery) || event.kind === 'ignored') throw error;
-      outcome = await requeryThenApply(ctx, gatewayId, error.payment, event, error.why, cause);
+      after = null;
+      const requeried = await requeryThenApply(ctx, gatewayId, error.payment, event, error.why, cause);
+      outcome = requeried.outcome;
+      after = requeried.payment;
     }
     outcomes.push({ eventId: event.eventId, outcome });
+    if (after) await settleIfRequested(ctx, after);
   }
 
   const unknown = outcomes.some((o) => o.outcome === 'unknown_payment');
@@ -172,6 +176,19 @@ export async function handleWebhook(ctx: EngineContext, gatewayId: string, reque
 }
 
 /**
+ * After an event was applied: a payment the merchant cancelled whose outcome is now known (or one
+ * paid after it was cancelled) is voided or refunded. Its failure is logged, never fails the webhook.
+ */
+async function settleIfRequested(ctx: EngineContext, payment: Payment): Promise<void> {
+  if (!(CANCEL_REQUESTED in payment.gatewayData) || payment.status === 'PENDING' || payment.status === 'PROCESSING') return;
+  try {
+    await ctx.settleRequestedCancel(payment);
+  } catch (error) {
+    ctx.logger.error({ paymentId: payment.id, status: payment.status, error: String(error) }, 'completing a requested cancel after a webhook failed');
+  }
+}
+
+/**
  * Requeries the payment (outside any transaction), applies the gateway's current state, then the
  * event itself if it now fits; records the event as done only then.
  */
@@ -182,28 +199,29 @@ async function requeryThenApply(
   event: PaymentEvent,
   why: string,
   cause: ChangeCause,
-): Promise<WebhookOutcome> {
+): Promise<{ outcome: WebhookOutcome; payment: Payment | null }> {
   const gateway = gatewayOf(ctx, gatewayId);
   let result: GatewayPaymentResult;
   try {
     result = await requeryPayment(ctx, gateway, payment);
   } catch (error) {
     ctx.logger.warn({ gateway: gatewayId, eventId: event.eventId, paymentId: payment.id, error: String(error) }, `webhook deferred (${why}); the requery failed`);
-    return 'deferred';
+    return { outcome: 'deferred', payment: null };
   }
   try {
     return await UnitOfWork.run(ctx, async (unit) => {
       const locked = await unit.tx.lockPayment(payment.id);
-      if (!locked) return 'unknown_payment' as const;
+      if (!locked) return { outcome: 'unknown_payment' as const, payment: null };
       const current = await unit.applyGatewayResult(locked, result, { ...cause, reason: `${cause.reason}: requery (${why})` });
-      if (!(await unit.tx.recordInboundEvent(gatewayId, event.eventId, unit.now))) return 'duplicate' as const;
-      if (event.kind !== 'requery' && !(await applyEvent(unit, current, event, cause))) throw new NeedsRequery(current, why);
-      return 'requeried' as const;
+      if (!(await unit.tx.recordInboundEvent(gatewayId, event.eventId, unit.now))) return { outcome: 'duplicate' as const, payment: current };
+      const after = event.kind === 'requery' ? current : await applyEvent(unit, current, event, cause);
+      if (!after) throw new NeedsRequery(current, why);
+      return { outcome: 'requeried' as const, payment: after };
     });
   } catch (error) {
     if (!(error instanceof NeedsRequery)) throw error;
     // Rolled back whole, inbox record included, so the redelivery is applied in full.
     ctx.logger.warn({ gateway: gatewayId, eventId: event.eventId, paymentId: payment.id }, `webhook deferred (${why}); the gateway's current state does not allow it yet`);
-    return 'deferred';
+    return { outcome: 'deferred', payment: null };
   }
 }

@@ -42,7 +42,10 @@ export interface TestCharge {
   status: PaymentStatus;
   captured: Money;
   refunds: Array<{ reference: string; refundId: string; amount: Money; status: RefundStatus }>;
-  /** How many times the provider acted to create it (must stay 1). */
+  /**
+   * How many charges the provider made for this Tender payment, this one included (must stay 1: a
+   * second create under another idempotency key makes a second charge, as a real provider would).
+   */
   createCount: number;
 }
 
@@ -61,12 +64,16 @@ export interface TestGatewayOptions {
    * forgotten first, so a long benchmark or demo does not grow the heap by every payment it made.
    */
   retention?: number;
+  /** What the gateway declares as {@link GatewayV1.worstCaseCallMs}. */
+  worstCaseCallMs?: number;
 }
 
 /** The test gateway plus its controls. */
 export interface TestGateway extends GatewayV1 {
   /** Queues faults; each call consumes one. */
   inject(...faults: TestFault[]): void;
+  /** Drops queued faults no call consumed. */
+  clearFaults(): void;
   /** The provider-side ledger, by reference. */
   readonly ledger: ReadonlyMap<string, TestCharge>;
   /** The ledger entry of a Tender payment. */
@@ -79,6 +86,15 @@ export interface TestGateway extends GatewayV1 {
   refundWebhook(paymentId: string, amount: string, options?: { eventId?: string }): WebhookRequest;
   /** Number of calls made, by method. */
   readonly calls: Record<string, number>;
+  /** Opens or closes the simulated circuit: while open, {@link GatewayV1.canSend} is false and calls fail unsent. */
+  setCircuitOpen(open: boolean): void;
+  /** Captures an authorised payment at the provider, as its dashboard would (no call from Tender). */
+  captureAtProvider(paymentId: string, amount?: string): void;
+  /**
+   * Builds a signed webhook from explicit fields: `order_id` and `reference` bind it, `hint_payment_id`
+   * is unsigned narrowing data, `type: 'requery'` asks the engine to requery, `refund_*` describe a refund.
+   */
+  customWebhook(fields: Record<string, string>): WebhookRequest;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,12 +111,14 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
   const keep = retentionLimit(options.retention, 100_000, 'retention');
   const calls: Record<string, number> = {};
   let seq = 0;
+  let circuitOpen = false;
+  const createsByPayment = new Map<string, number>();
 
   async function enter(method: string): Promise<TestFault | undefined> {
     calls[method] = (calls[method] ?? 0) + 1;
     if (options.latencyMs) await sleep(options.latencyMs);
     const fault = faults.shift();
-    if (fault === 'unavailable') {
+    if (fault === 'unavailable' || circuitOpen) {
       throw new TenderError({ type: 'gateway_unavailable', code: 'circuit_open', message: `${id} is unavailable`, retryable: true, details: { requestSent: false } });
     }
     if (fault === 'server_error') throw new TenderError({ type: 'gateway_error', code: 'gateway_server_error', message: `${id} answered 500`, details: { requestSent: true } });
@@ -150,9 +168,24 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
       retrieve: true,
       ...options.capabilities,
     },
+    ...(options.worstCaseCallMs !== undefined ? { worstCaseCallMs: options.worstCaseCallMs } : {}),
+    canSend: () => !circuitOpen,
+    setCircuitOpen(open) {
+      circuitOpen = open;
+    },
+    captureAtProvider(paymentId, amount) {
+      const charge = byPayment.get(paymentId);
+      if (!charge || charge.status !== 'AUTHORIZED') throw new Error(`payment ${paymentId} is not authorised at the provider`);
+      charge.status = 'CAPTURED';
+      charge.captured = amount === undefined ? charge.amount : Money.of(amount, charge.amount.currency);
+    },
+    customWebhook(fields) {
+      return sign(JSON.stringify({ id: `evt_${++seq}`, ...fields }));
+    },
     calls,
     ledger,
     inject: (...f) => void faults.push(...f),
+    clearFaults: () => void faults.splice(0),
     chargeOf: (paymentId) => byPayment.get(paymentId),
 
     async createPayment(input, ctx) {
@@ -167,8 +200,13 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
         status: declined ? 'FAILED' : flow === 'redirect' ? 'REQUIRES_ACTION' : input.captureMethod === 'manual' ? 'AUTHORIZED' : 'CAPTURED',
         captured: declined || flow === 'redirect' || input.captureMethod === 'manual' ? Money.zero(input.amount.currency) : input.amount,
         refunds: [],
-        createCount: 1,
+        createCount: 0,
       };
+      const creates = (createsByPayment.get(input.paymentId) ?? 0) + 1;
+      setBounded(createsByPayment, input.paymentId, creates, keep);
+      charge.createCount = creates;
+      const earlier = byPayment.get(input.paymentId);
+      if (earlier) earlier.createCount = creates;
       setBounded(ledger, charge.reference, charge, keep);
       setBounded(byPayment, input.paymentId, charge, keep);
       setBounded(byKey, ctx.idempotencyKey, charge, keep);
@@ -239,8 +277,20 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
       } catch {
         throw new TenderError({ type: 'invalid_request_error', code: 'invalid_webhook_body', message: 'Webhook body is not JSON' });
       }
-      const amount = Money.of(body.amount!, body.currency!);
       const acknowledgement = { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' };
+      const target = {
+        paymentId: body.payment_id ?? null,
+        gatewayReference: body.reference ?? null,
+        orderId: body.order_id ?? null,
+        ...(body.hint_payment_id ? { hint: { paymentId: body.hint_payment_id } } : {}),
+      };
+      if (body.type === 'requery') {
+        return { acknowledgement, events: [{ kind: 'requery', eventId: body.id!, ...target, reason: body.reason ?? 'incomplete payload' }] };
+      }
+      if (typeof body.amount !== 'string' || typeof body.currency !== 'string') {
+        throw new TenderError({ type: 'invalid_request_error', code: 'invalid_webhook_body', message: 'Webhook body lacks amount or currency' });
+      }
+      const amount = Money.of(body.amount, body.currency);
       if (body.type === 'refund') {
         return {
           acknowledgement,
@@ -248,8 +298,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
             {
               kind: 'refund',
               eventId: body.id!,
-              paymentId: body.payment_id ?? null,
-              gatewayReference: body.reference ?? null,
+              ...target,
               refund: { status: body.status as RefundStatus, gatewayReference: body.refund_reference ?? null, amount, refundId: body.refund_id ?? null },
             },
           ],
@@ -261,8 +310,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
           {
             kind: 'payment',
             eventId: body.id!,
-            paymentId: body.payment_id ?? null,
-            gatewayReference: body.reference ?? null,
+            ...target,
             result: { status: body.status as PaymentStatus, gatewayReference: body.reference ?? null, amount, ...(body.status === 'CAPTURED' ? { amountCaptured: amount } : {}) },
           },
         ],
