@@ -41,6 +41,8 @@ export interface TestCharge {
   amount: Money;
   status: PaymentStatus;
   captured: Money;
+  /** False until a `hosted` payment is paid: the reference is not reported before. */
+  referenceIssued: boolean;
   refunds: Array<{ reference: string; refundId: string; amount: Money; status: RefundStatus }>;
   /**
    * How many charges the provider made for this Tender payment, this one included (must stay 1: a
@@ -52,8 +54,12 @@ export interface TestCharge {
 /** Options of {@link createTestGateway}. */
 export interface TestGatewayOptions {
   id?: string;
-  /** `direct` charges at once; `redirect` answers REQUIRES_ACTION until {@link TestGateway.complete}. */
-  flow?: 'direct' | 'redirect';
+  /**
+   * `direct` charges at once; `redirect` answers REQUIRES_ACTION until {@link TestGateway.complete};
+   * `hosted` too, but like a hosted payment page (Fiuu) the provider's reference exists only once the
+   * customer has paid, so results bind by order id until then.
+   */
+  flow?: 'direct' | 'redirect' | 'hosted';
   capabilities?: Partial<GatewayCapabilities>;
   /** Added latency per call, in ms (slow gateway). */
   latencyMs?: number;
@@ -133,7 +139,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
   function view(charge: TestCharge): GatewayPaymentResult {
     const result: GatewayPaymentResult = {
       status: charge.status,
-      gatewayReference: charge.reference,
+      gatewayReference: charge.referenceIssued ? charge.reference : null,
       amount: charge.amount,
       refunds: charge.refunds.map((r) => ({ status: r.status, gatewayReference: r.reference, amount: r.amount, refundId: r.refundId })),
     };
@@ -197,8 +203,9 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
         reference: `tst_${++seq}`,
         paymentId: input.paymentId,
         amount: input.amount,
-        status: declined ? 'FAILED' : flow === 'redirect' ? 'REQUIRES_ACTION' : input.captureMethod === 'manual' ? 'AUTHORIZED' : 'CAPTURED',
-        captured: declined || flow === 'redirect' || input.captureMethod === 'manual' ? Money.zero(input.amount.currency) : input.amount,
+        referenceIssued: flow !== 'hosted',
+        status: declined ? 'FAILED' : flow !== 'direct' ? 'REQUIRES_ACTION' : input.captureMethod === 'manual' ? 'AUTHORIZED' : 'CAPTURED',
+        captured: declined || flow !== 'direct' || input.captureMethod === 'manual' ? Money.zero(input.amount.currency) : input.amount,
         refunds: [],
         createCount: 0,
       };
@@ -321,6 +328,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
       const charge = byPayment.get(paymentId);
       if (!charge || charge.status !== 'REQUIRES_ACTION') throw new Error(`payment ${paymentId} is not awaiting the customer`);
       charge.status = outcome === 'approve' ? 'CAPTURED' : 'FAILED';
+      charge.referenceIssued = true;
       if (outcome === 'approve') charge.captured = charge.amount;
     },
 
