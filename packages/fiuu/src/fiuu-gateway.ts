@@ -7,6 +7,7 @@
  */
 import { createHttpTransport, GATEWAY_OUTCOME_UNKNOWN, GATEWAY_PAYMENT_NOT_FOUND, invalidRequest, Money, stateConflict, TenderError } from '@tender/core';
 import type {
+  CaptureMethod,
   ClientConfig,
   GatewayCallContext,
   GatewayCreatePaymentInput,
@@ -39,6 +40,7 @@ import {
   statusVrfKey,
   vcode,
 } from './signatures';
+import { z } from 'zod';
 import { failureFrom, formatAmount, parseAmount, parseApiBody, paymentStatusFromRequery, refundStatusFromFiuu, str } from './transformers';
 import { CALLBACK_ACK, decodeResult, eventFor, interpretResult, METADATA_CAPTURE, METADATA_PAYMENT_ID, verifyResult } from './webhooks';
 
@@ -57,7 +59,7 @@ export interface FiuuGatewayOptions {
 
 /** What {@link FiuuGateway.handleReturn} gives back. */
 export interface FiuuReturnHandling {
-  /** True when the result's skey verified. */
+  /** True when the result's skey verified and its fields are usable. */
   verified: boolean;
   message: FiuuReturnMessage;
   /** The page to answer the browser with (`text/html`). */
@@ -114,6 +116,29 @@ function body(response: HttpResponse, operation: string): Record<string, unknown
 const NOT_FOUND_CODES = new Set(['Q203', 'Q303', 'Q00005']);
 const BUSY_CODES = new Set(['Q03', 'Q00007', 'Q00008', 'Q99']);
 const CAPTURE_RETRYABLE = new Set(['15', '20', '99']);
+
+/** A JSON or text field as text (Fiuu's JSON answers may carry numbers where the text mode has digits). */
+const text = z.union([z.string(), z.number()], { error: 'is missing' }).transform(String);
+
+/**
+ * The requery answer fields Tender reads beyond the signed check (SPEC p.67–84): a decimal `Amount`
+ * and, when present, a `Currency`. Lenient: everything else passes through.
+ */
+const RequeryAmounts = z.looseObject({
+  Amount: text.pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?$/, 'is not a decimal amount')),
+  Currency: z.union([text.pipe(z.string().regex(/^[A-Za-z]{3}$/, 'is not an ISO 4217 code')), z.literal(''), z.null()]).optional(),
+});
+
+function unusableAnswer(operation: string, error: z.ZodError | TenderError): TenderError {
+  const list = error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`) : [error.message];
+  return gatewayError('invalid_response', `Fiuu ${operation} answer is not usable: ${list.join('; ')}`, false, { problems: list });
+}
+
+/** The capture method stored at create (`gatewayData.captureMethod`), or null for payments made before it was kept. */
+function storedCaptureMethod(gatewayData: Record<string, unknown>): CaptureMethod | null {
+  const value = gatewayData.captureMethod;
+  return value === 'manual' || value === 'automatic' ? value : null;
+}
 
 /**
  * Creates the Fiuu gateway.
@@ -218,8 +243,17 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
     const id = tranID ? str(r, 'TranID') : str(r, 'OrderID');
     const expected = requeryVrfKey({ amount: str(r, 'Amount'), secretKey: config.secretKey, domain: str(r, 'Domain'), id, statCode });
     if (!hexEquals(expected, r.VrfKey) || str(r, 'Domain') !== mid || (tranID ? id !== tranID : id !== orderid)) throw badSignature('requery');
-    const status = paymentStatusFromRequery(statCode, str(r, 'StatName'));
-    const reportedAmount = parseAmount(str(r, 'Amount'), str(r, 'Currency') || currency);
+    // Capture semantics come from the payment as created, never from anything the customer echoed.
+    const status = paymentStatusFromRequery(statCode, str(r, 'StatName'), storedCaptureMethod(inputR.gatewayData));
+    const amounts = RequeryAmounts.safeParse(r);
+    if (!amounts.success) throw unusableAnswer('requery', amounts.error);
+    let reportedAmount: Money;
+    try {
+      reportedAmount = parseAmount(amounts.data.Amount, (amounts.data.Currency || currency).toUpperCase());
+    } catch (error) {
+      if (!TenderError.isInstance(error)) throw error;
+      throw unusableAnswer('requery', error);
+    }
     const reference = str(r, 'TranID') || tranID;
     const channel = str(r, 'Channel');
     const result: GatewayPaymentResult = {
@@ -433,15 +467,16 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
 
     handleReturn(request, page) {
       const decoded = decodeResult({ ...request, query: { ...request.query, kind: 'return' } });
-      let verified = true;
+      let result: ReturnType<typeof interpretResult> | null = null;
       try {
         verifyResult(decoded.fields, config);
+        result = interpretResult(decoded);
       } catch (error) {
-        if (!TenderError.isInstance(error) || error.type !== 'webhook_signature_error') throw error;
-        verified = false;
+        // A bad signature, or a signed result whose fields cannot be read: report UNVERIFIED.
+        if (!TenderError.isInstance(error) || (error.type !== 'webhook_signature_error' && error.code !== 'invalid_webhook_payload')) throw error;
       }
-      const message = returnMessage(verified ? interpretResult(decoded) : null);
-      return { verified, message, html: renderReturnPage(message, page) };
+      const message = returnMessage(result);
+      return { verified: result !== null, message, html: renderReturnPage(message, page) };
     },
 
     async close() {

@@ -13,6 +13,6 @@ export * from './channels';
 export * from './signatures';
 export { formatAmount, parseAmount, paymentStatusFromCode, paymentStatusFromRequery, refundStatusFromFiuu, PAYMENT_ERROR_CODES } from './transformers';
 export { CALLBACK_ACK, decodeResult, verifyResult, interpretResult, eventFor, paydateToIso, METADATA_PAYMENT_ID, METADATA_CAPTURE } from './webhooks';
-export type { FiuuResult, FiuuResultBody, FiuuResultKind } from './webhooks';
+export type { FiuuResult, FiuuResultBody, FiuuResultHint, FiuuResultKind } from './webhooks';
 export { renderReturnPage, returnMessage } from './return-page';
 export type { FiuuReturnMessage, ReturnPageOptions } from './return-page';

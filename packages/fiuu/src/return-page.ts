@@ -21,18 +21,24 @@ export interface FiuuReturnMessage {
   failure: FailureReason | null;
 }
 
-/** Builds the message from a verified result, or an `UNVERIFIED` one when verification failed. */
+/**
+ * Builds the message from a verified result, or an `UNVERIFIED` one when verification failed. The
+ * message is for the checkout page only and moves no payment: its `paymentId`, and whether a success
+ * shows as `AUTHORIZED` rather than `CAPTURED`, come from the form's unsigned echo, which is good
+ * enough to show the customer and to match the pop-up, and is never used to change state.
+ */
 export function returnMessage(result: FiuuResult | null): FiuuReturnMessage {
   if (!result) return { source: 'tender-fiuu', status: 'UNVERIFIED', paymentId: null, orderId: null, tranID: null, amount: null, currency: null, failure: null };
+  const shown = result.resultFor(result.hint.manualCapture ? 'manual' : 'automatic');
   return {
     source: 'tender-fiuu',
-    status: result.result.status,
-    paymentId: result.paymentId,
+    status: shown.status,
+    paymentId: result.hint.paymentId,
     orderId: result.orderId,
     tranID: result.tranID,
-    amount: result.result.amount?.toString() ?? null,
-    currency: result.result.amount?.currency ?? null,
-    failure: result.result.failure ?? null,
+    amount: shown.amount?.toString() ?? null,
+    currency: shown.amount?.currency ?? null,
+    failure: shown.failure ?? null,
   };
 }
 

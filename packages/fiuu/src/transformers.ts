@@ -5,7 +5,7 @@
  * @module
  */
 import { invalidRequest, Money } from '@tender/core';
-import type { FailureReason, PaymentStatus, RefundStatus } from '@tender/core';
+import type { CaptureMethod, FailureReason, PaymentStatus, RefundStatus } from '@tender/core';
 
 /**
  * Formats an amount the way Fiuu wants it: major units with exactly two decimals, no separators
@@ -54,12 +54,15 @@ const SUCCESS_NAMES: Record<string, PaymentStatus> = { captured: 'CAPTURED', set
 const FAILURE_NAMES = new Set(['failed', 'cancelled', 'canceled', 'chargeback', 'release', 'reject/hold', 'blocked', 'reqcancel', 'reqchargeback']);
 
 /**
- * Maps a requery answer (`StatCode` + `StatName`, SPEC p.67) to ours. `StatName` refines a success
- * into captured or authorised; an unknown name falls back to the code.
+ * Maps a requery answer (`StatCode` + `StatName`, SPEC p.67) to ours. `StatName` (Fiuu's own word for
+ * the transaction: `captured`, `settled`, `authorized`) refines a success; without one, a success
+ * means what the stored payment's capture method says: an authorisation for a manual-capture payment
+ * (it was created with `tcctype=AUTH`), a sale otherwise.
+ * @param captureMethod - the payment's capture method as stored at create; absent for old payments.
  */
-export function paymentStatusFromRequery(statCode: string, statName: string | null | undefined): PaymentStatus {
+export function paymentStatusFromRequery(statCode: string, statName: string | null | undefined, captureMethod?: CaptureMethod | null): PaymentStatus {
   const name = (statName ?? '').trim().toLowerCase();
-  if (statCode === '00') return SUCCESS_NAMES[name] ?? 'CAPTURED';
+  if (statCode === '00') return SUCCESS_NAMES[name] ?? (captureMethod === 'manual' ? 'AUTHORIZED' : 'CAPTURED');
   if (statCode === '11') return name === 'cancelled' || name === 'canceled' || name === 'reqcancel' ? 'CANCELLED' : 'FAILED';
   if (statCode === '22') return 'PROCESSING';
   if (SUCCESS_NAMES[name]) return SUCCESS_NAMES[name]!;
@@ -130,7 +133,8 @@ export function parseApiBody(text: string): Record<string, unknown> {
   if (trimmed.startsWith('{')) return JSON.parse(trimmed) as Record<string, unknown>;
   if (trimmed.startsWith('[')) {
     const list = JSON.parse(trimmed) as unknown[];
-    return (list[0] ?? {}) as Record<string, unknown>;
+    const first = list[0];
+    return typeof first === 'object' && first !== null && !Array.isArray(first) ? (first as Record<string, unknown>) : {};
   }
   const out: Record<string, unknown> = {};
   for (const line of trimmed.split(/\r?\n|&/)) {

@@ -3,10 +3,17 @@
  * URL (`nbcb=2`, acknowledged by posting the fields back with `treq=1`) and callback URL
  * (`nbcb=1`, acknowledged with the body `CBTOKEN:MPSTATOK`). All carry the same fields and `skey`.
  *
+ * What the `skey` signs, and so what may bind a result to a payment: `tranID`, `orderid`, `status`,
+ * `domain`, `amount`, `currency`, `paydate` and `appcode` (Fiuu API Spec v13.86 p.19–20, "skey").
+ * Everything else is unsigned: `extraP` (and the `metadata` it echoes, which the customer's browser
+ * posted in the hosted form), `channel`, `error_code`/`error_desc` and `nbcb`. Unsigned data never
+ * finds a payment, never confirms one and never decides what a result means.
+ *
  * @module
  */
-import { TenderError } from '@tender/core';
-import type { GatewayPaymentResult, WebhookEvent, WebhookRequest } from '@tender/core';
+import { currencyExponent, TenderError } from '@tender/core';
+import type { CaptureMethod, GatewayPaymentResult, Money, WebhookEvent, WebhookRequest } from '@tender/core';
+import { z } from 'zod';
 import { normaliseChannel } from './channels';
 import type { ResolvedFiuuConfig } from './config';
 import { skeyKey } from './config';
@@ -19,9 +26,15 @@ export type FiuuResultKind = 'return' | 'notification' | 'callback';
 /** The body Fiuu expects from a callback URL (SPEC p.56, p.58; no space despite the TL;DR table). */
 export const CALLBACK_ACK = 'CBTOKEN:MPSTATOK';
 
-/** Metadata keys this package sends in Fiuu's `metadata` field so results lead back to the payment. */
+/**
+ * Metadata key this package sends in Fiuu's `metadata` field. Fiuu echoes it in `extraP`, unsigned, so
+ * it is only ever a hint that narrows among payments the signed `tranID`/`orderid` already match.
+ */
 export const METADATA_PAYMENT_ID = 'tender_payment_id';
-/** Marks a pre-authorisation, so a `00` result maps to AUTHORIZED rather than CAPTURED. */
+/**
+ * Metadata key marking a pre-authorisation in the hosted form. Echoed unsigned, it is used only for the
+ * return page's display; what a `00` means for a payment comes from the stored payment's capture method.
+ */
 export const METADATA_CAPTURE = 'tender_capture';
 
 const REQUIRED = ['tranID', 'orderid', 'status', 'domain', 'amount', 'currency', 'paydate', 'skey'] as const;
@@ -35,7 +48,19 @@ export interface FiuuResultBody {
   pairs: Array<[string, string]>;
 }
 
-/** Decodes a result request and tells the endpoint apart: `query.kind` wins, else `nbcb` (1 callback, 2 notification, absent return). */
+/**
+ * Decodes a result request and tells the endpoint apart: `query.kind` wins, else `nbcb` (1 callback,
+ * 2 notification, absent return; SPEC p.54, p.57).
+ *
+ * `nbcb` is not signed, so anyone holding a result (the customer's browser gets the return-URL copy)
+ * can present it as a notification. That gives them nothing a genuine notification would not: the
+ * `skey` covers every field that binds the result or decides its meaning (tranID, orderid, status,
+ * amount, currency), the event id is `tranID:status` (so it deduplicates with Fiuu's own notification
+ * of the same outcome), an older outcome never moves a payment backwards, and capture semantics come
+ * from the stored payment. A result that names itself a return (no `nbcb`, or `query.kind=return`)
+ * only ever becomes a note: Fiuu advises not to rely on the browser-borne return for the order status
+ * (research §4, CHEAT Tip #2).
+ */
 export function decodeResult(request: WebhookRequest): FiuuResultBody {
   const { pairs, fields } = parseForm(request.rawBody);
   const hint = request.query?.kind;
@@ -79,21 +104,40 @@ export function verifyResult(fields: Record<string, string>, config: ResolvedFiu
 /** Converts Fiuu's `paydate` (`YYYY-MM-DD HH:mm:ss`, taken as GMT+8: the spec names no zone) to ISO-8601. */
 export function paydateToIso(paydate: string | undefined): string | undefined {
   const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/.exec(paydate ?? '');
-  return m ? new Date(`${m[1]}T${m[2]}+08:00`).toISOString() : undefined;
+  if (!m) return undefined;
+  const date = new Date(`${m[1]}T${m[2]}+08:00`);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** Unsigned data a result echoes back (from `extraP.metadata`): hints and display, never binding. */
+export interface FiuuResultHint {
+  /** The Tender payment id the hosted form carried. */
+  paymentId: string | null;
+  /** The form marked itself a pre-authorisation. */
+  manualCapture: boolean;
 }
 
 /** A normalised view of a verified result. */
 export interface FiuuResult {
   kind: FiuuResultKind;
+  /** Signed. */
   tranID: string;
+  /** Signed: the payment's order id, or its Tender id when it had none. */
   orderId: string;
-  /** Tender payment id, from the echoed metadata when Fiuu returns it. */
-  paymentId: string | null;
+  /** Unsigned echoes; see {@link FiuuResultHint}. */
+  hint: FiuuResultHint;
+  /** Signed: `00`, `11` or `22`. */
   statusCode: string;
-  /** True for the DuitNow QR account-enquiry notification, which is not a payment. */
+  /** True for the DuitNow QR account-enquiry notification (status `22`), which is not a payment. */
   accountEnquiry: boolean;
   extraP: Record<string, unknown> | null;
+  /** The result read as a sale (a `00` is `CAPTURED`). */
   result: GatewayPaymentResult;
+  /**
+   * The result for a payment with the given capture method: a `00` is `AUTHORIZED` for a manual-capture
+   * (pre-authorised, `tcctype=AUTH`) payment and `CAPTURED` otherwise.
+   */
+  resultFor(captureMethod: CaptureMethod): GatewayPaymentResult;
   occurredAt: string | undefined;
 }
 
@@ -103,61 +147,129 @@ function metadataOf(extraP: Record<string, unknown> | null): Record<string, unkn
   return typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
 }
 
-/** Interprets verified result fields. */
+const knownCurrency = (code: string): boolean => {
+  try {
+    currencyExponent(code.toUpperCase());
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The signed fields a result must carry to be used, in the formats of the spec: `status` `00`/`11`/`22`
+ * (p.43), `amount` a decimal with at most 2 decimals (p.43 "2 decimal points numeric value"; an
+ * integer is accepted too), `currency` a known ISO 4217 code. Lenient: other fields pass through.
+ */
+const ResultFields = z.looseObject({
+  tranID: z.string({ error: 'is missing' }).min(1, 'is empty').max(40, 'is longer than 40 characters'),
+  orderid: z.string({ error: 'is missing' }).min(1, 'is empty').max(40, 'is longer than 40 characters'),
+  status: z.enum(['00', '11', '22'], { error: (issue) => (issue.input === undefined ? 'is missing' : `'${String(issue.input)}' is not 00, 11 or 22`) }),
+  amount: z.string({ error: 'is missing' }).regex(/^[0-9]+(\.[0-9]{1,2})?$/, 'is not a decimal amount with at most 2 decimals'),
+  currency: z.string({ error: 'is missing' }).refine((c) => /^[A-Za-z]{3}$/.test(c) && knownCurrency(c), 'is not a known ISO 4217 code'),
+});
+
+/** The problems of a failed parse, one `field problem` line each. */
+function problems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(body)'} ${issue.message}`);
+}
+
+/**
+ * Interprets verified result fields.
+ * @throws TenderError 400 `invalid_webhook_payload` naming each unusable field (a malformed amount,
+ *   an unknown currency or status), never a bare TypeError.
+ */
 export function interpretResult(body: FiuuResultBody): FiuuResult {
   const f = body.fields;
+  const parsed = ResultFields.safeParse(f);
+  if (!parsed.success) {
+    const list = problems(parsed.error);
+    throw new TenderError({
+      type: 'invalid_request_error',
+      code: 'invalid_webhook_payload',
+      message: `Fiuu result is not usable: ${list.join('; ')}`,
+      param: String(parsed.error.issues[0]?.path[0] ?? 'body'),
+      details: { problems: list },
+    });
+  }
+  const signed = parsed.data;
   const extraP = parseExtraP(f.extraP);
   const metadata = metadataOf(extraP);
-  const accountEnquiry = String(extraP?.account_enquiry ?? '').toLowerCase() === 'true';
-  const preAuth = metadata[METADATA_CAPTURE] === 'manual';
-  const status = paymentStatusFromCode(f.status!, preAuth);
-  const amount = parseAmount(f.amount!, f.currency!);
+  // The DuitNow QR account enquiry is a status-22 notification (SPEC p.128). Its marker sits in the
+  // unsigned extraP, so a signed 00 or 11 is a payment outcome whatever extraP says.
+  const accountEnquiry = signed.status === '22' && String(extraP?.account_enquiry ?? '').toLowerCase() === 'true';
+  let amount: Money;
+  try {
+    amount = parseAmount(signed.amount, signed.currency.toUpperCase());
+  } catch (error) {
+    if (!TenderError.isInstance(error)) throw error;
+    throw new TenderError({ type: 'invalid_request_error', code: 'invalid_webhook_payload', message: `Fiuu result is not usable: amount ${error.message}`, param: 'amount' });
+  }
   const channel = f.channel ?? '';
   const gatewayData: Record<string, unknown> = {
-    tranID: f.tranID,
+    tranID: signed.tranID,
     channel,
     channelMethod: normaliseChannel(channel),
     paydate: f.paydate,
-    fiuuStatus: f.status,
+    fiuuStatus: signed.status,
   };
   if (f.appcode) gatewayData.appcode = f.appcode;
   for (const key of ['ccbrand', 'cclast4', 'cctype', 'fpx_txn_id']) if (extraP?.[key] !== undefined) gatewayData[key] = extraP[key];
-  const result: GatewayPaymentResult = { status, gatewayReference: f.tranID!, amount, gatewayData };
-  if (status === 'CAPTURED') result.amountCaptured = amount;
-  if (status === 'FAILED') result.failure = failureFrom(f.error_code, f.error_desc, f.status!);
-  const paymentId = typeof metadata[METADATA_PAYMENT_ID] === 'string' ? (metadata[METADATA_PAYMENT_ID] as string) : null;
+  const resultFor = (captureMethod: CaptureMethod): GatewayPaymentResult => {
+    const status = paymentStatusFromCode(signed.status, captureMethod === 'manual');
+    const result: GatewayPaymentResult = { status, gatewayReference: signed.tranID, amount, gatewayData: { ...gatewayData } };
+    // Only a sale has taken the money; an authorisation is captured later with the Capture API.
+    if (status === 'CAPTURED') result.amountCaptured = amount;
+    if (status === 'FAILED') result.failure = failureFrom(f.error_code, f.error_desc, signed.status);
+    return result;
+  };
+  const hintedId = metadata[METADATA_PAYMENT_ID];
   return {
     kind: body.kind,
-    tranID: f.tranID!,
-    orderId: f.orderid!,
-    paymentId,
-    statusCode: f.status!,
+    tranID: signed.tranID,
+    orderId: signed.orderid,
+    hint: { paymentId: typeof hintedId === 'string' && hintedId ? hintedId : null, manualCapture: metadata[METADATA_CAPTURE] === 'manual' },
+    statusCode: signed.status,
     accountEnquiry,
     extraP,
-    result,
+    result: resultFor('automatic'),
+    resultFor,
     occurredAt: paydateToIso(f.paydate),
   };
 }
 
 /**
- * The normalised event for a verified result. Its id is `tranID:status`, so the notification and
- * the callback of one outcome (and Fiuu's retries) deduplicate to one event, while a later
- * outcome (pending, then success) is a new one. Return-URL results become a `note`: the browser
- * carried them, so they are recorded but never move the payment on their own (CHEAT Tip #2).
+ * The normalised event for a verified result. It binds through signed fields only: `gatewayReference`
+ * is the signed `tranID`, `orderId` the signed `orderid`; the payment id echoed in the unsigned
+ * `extraP` goes in `hint`, where it can only choose among payments those already match. A payment
+ * event carries `resultFor`, so a `00` means what the stored payment's capture method says (an
+ * authorisation for manual capture), never what the form echoed.
+ *
+ * Its id is `tranID:status`, so the notification and the callback of one outcome (and Fiuu's retries)
+ * deduplicate to one event, while a later outcome (pending, then success) is a new one. Return-URL
+ * results become a `note`: the browser carried them, so they are recorded but never move the payment
+ * (CHEAT Tip #2).
  */
 export function eventFor(result: FiuuResult): WebhookEvent {
   if (result.accountEnquiry) {
     return { kind: 'ignored', eventId: `fiuu:${result.tranID}:account_enquiry:${String(result.extraP?.enquirydate ?? '')}`, reason: 'DuitNow QR account enquiry (not a payment)' };
   }
-  const ref = { paymentId: result.paymentId, gatewayReference: result.tranID, orderId: result.orderId };
+  const target = { gatewayReference: result.tranID, orderId: result.orderId, hint: { paymentId: result.hint.paymentId } };
   if (result.kind === 'return') {
     return {
       kind: 'note',
       eventId: `fiuu:${result.tranID}:${result.statusCode}:return`,
-      ...ref,
+      ...target,
       type: 'fiuu.return_url',
-      data: { status: result.result.status, fiuuStatus: result.statusCode, tranID: result.tranID },
+      data: { fiuuStatus: result.statusCode, tranID: result.tranID },
     };
   }
-  return { kind: 'payment', eventId: `fiuu:${result.tranID}:${result.statusCode}`, ...ref, result: result.result, ...(result.occurredAt ? { occurredAt: result.occurredAt } : {}) };
+  return {
+    kind: 'payment',
+    eventId: `fiuu:${result.tranID}:${result.statusCode}`,
+    ...target,
+    result: result.result,
+    resultFor: (payment) => result.resultFor(payment.captureMethod),
+    ...(result.occurredAt ? { occurredAt: result.occurredAt } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createHttpTransport } from '@tender/core';
-import type { WebhookRequest } from '@tender/core';
+import { createHttpTransport, TenderError } from '@tender/core';
+import type { Payment, WebhookEvent, WebhookRequest } from '@tender/core';
 import { CALLBACK_ACK, createFiuuGateway, paymentSkey } from '@tender/fiuu';
 
 const keys = { merchantId: 'test4321', verifyKey: 'abcdefg', secretKey: 'hilklmn' };
@@ -65,10 +65,12 @@ describe('parsing and acknowledgements', () => {
     expect(f.events[0]).toMatchObject({ result: { status: 'FAILED', failure: { code: 'P11', message: 'Amount mismatch' } } });
     const pending = { ...T2, status: '22', nbcb: '2', extraP: JSON.stringify({ metadata: { tender_payment_id: 'pay_123', tender_capture: 'manual' }, fpx_txn_id: 'F1' }) };
     const p = await gateway.parseWebhook(req({ ...pending, skey: paymentSkey(pending, keys.secretKey) }));
-    expect(p.events[0]).toMatchObject({ kind: 'payment', paymentId: 'pay_123', result: { status: 'PROCESSING', gatewayData: { fpx_txn_id: 'F1' } } });
+    expect(p.events[0]).toMatchObject({ kind: 'payment', hint: { paymentId: 'pay_123' }, result: { status: 'PROCESSING', gatewayData: { fpx_txn_id: 'F1' } } });
+    // The echoed tender_capture is unsigned: what a 00 means comes from the stored payment (resultFor).
     const auth = { ...pending, status: '00' };
-    const a = await gateway.parseWebhook(req({ ...auth, skey: paymentSkey(auth, keys.secretKey) }));
-    expect(a.events[0]).toMatchObject({ result: { status: 'AUTHORIZED' } });
+    const a = (await gateway.parseWebhook(req({ ...auth, skey: paymentSkey(auth, keys.secretKey) }))).events[0] as Extract<WebhookEvent, { kind: 'payment' }>;
+    expect(a.resultFor!({ captureMethod: 'manual' } as Payment)).toMatchObject({ status: 'AUTHORIZED' });
+    expect(a.resultFor!({ captureMethod: 'automatic' } as Payment)).toMatchObject({ status: 'CAPTURED' });
   });
 
   it('DuitNow QR account enquiry is ignored', async () => {
@@ -84,5 +86,68 @@ describe('parsing and acknowledgements', () => {
     expect(real).toMatchObject({ verified: true, message: { status: 'CAPTURED', tranID: '000001', amount: '10.00' } });
     expect(real.html).toContain('postMessage(m,"https://shop.example")');
     expect(real.html).not.toContain('<script>alert');
+  });
+});
+
+type PaymentEvent = Extract<WebhookEvent, { kind: 'payment' }>;
+const signed = (fields: Record<string, string>) => ({ ...fields, skey: paymentSkey(fields as typeof T2, keys.secretKey) });
+const metadataEcho = (metadata: Record<string, string>) => JSON.stringify({ metadata: JSON.stringify(metadata) });
+
+describe('binding: only signed fields lead to a payment', () => {
+  it('a genuine result whose extraP names another payment binds by its signed tranID and orderid; the named id is only a hint', async () => {
+    const forged = signed({ ...T2, nbcb: '2', extraP: metadataEcho({ tender_payment_id: 'pay_OTHER_MERCHANT' }) });
+    const [event] = (await gateway.parseWebhook(req(forged))).events;
+    expect(event).toMatchObject({ kind: 'payment', gatewayReference: T2.tranID, orderId: T2.orderid, hint: { paymentId: 'pay_OTHER_MERCHANT' } });
+    expect((event as PaymentEvent).paymentId ?? null).toBeNull();
+    // The return URL's copy (a note) binds the same way.
+    const [note] = (await gateway.parseWebhook(req({ ...forged, nbcb: '' }, { kind: 'return' }))).events;
+    expect(note).toMatchObject({ kind: 'note', gatewayReference: T2.tranID, orderId: T2.orderid, hint: { paymentId: 'pay_OTHER_MERCHANT' } });
+    expect((note as { paymentId?: string | null }).paymentId ?? null).toBeNull();
+  });
+
+  it('a 00 for a manual-capture payment whose form dropped tender_capture is an authorisation: resultFor reads the stored payment', async () => {
+    const sale = signed({ ...T2, nbcb: '1', extraP: metadataEcho({ tender_payment_id: 'pay_1' }) });
+    const event = (await gateway.parseWebhook(req(sale))).events[0] as PaymentEvent;
+    const manual = event.resultFor!({ captureMethod: 'manual' } as Payment);
+    expect(manual.status).toBe('AUTHORIZED');
+    expect(manual.amountCaptured).toBeUndefined();
+    expect(manual.amount?.toString()).toBe('10.00');
+    const automatic = event.resultFor!({ captureMethod: 'automatic' } as Payment);
+    expect(automatic).toMatchObject({ status: 'CAPTURED', gatewayReference: T2.tranID });
+    expect(automatic.amountCaptured?.toString()).toBe('10.00');
+    // And an echoed tender_capture=manual does not make an automatic payment's sale an authorisation.
+    const echoed = signed({ ...T2, nbcb: '1', extraP: metadataEcho({ tender_capture: 'manual' }) });
+    const e2 = (await gateway.parseWebhook(req(echoed))).events[0] as PaymentEvent;
+    expect(e2.resultFor!({ captureMethod: 'automatic' } as Payment).status).toBe('CAPTURED');
+  });
+
+  it('the unsigned account_enquiry marker cannot turn a signed 00 into an ignored report', async () => {
+    const success = signed({ ...T2, nbcb: '2', extraP: JSON.stringify({ account_enquiry: 'true', enquirydate: '2025-01-01 10:00:00' }) });
+    expect((await gateway.parseWebhook(req(success))).events[0]).toMatchObject({ kind: 'payment', eventId: 'fiuu:000001:00' });
+  });
+});
+
+describe('signed but unusable results are typed 400s, never crashes', () => {
+  it.each([
+    ['amount', 'ten', /amount/],
+    ['amount', '10.005', /amount/],
+    ['currency', 'XYZ', /currency/],
+    ['status', '33', /status/],
+  ])('%s %s -> 400 invalid_webhook_payload naming the field', async (field, value, named) => {
+    const bad = signed({ ...T2, nbcb: '2', [field]: value });
+    gateway.verifyWebhook(req(bad), new Date());
+    const error = await Promise.resolve()
+      .then(() => gateway.parseWebhook(req(bad)))
+      .then(() => null, (e: unknown) => e);
+    expect(TenderError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_webhook_payload', status: 400, param: field });
+    expect((error as Error).message).toMatch(named);
+  });
+
+  it('a paydate that is not a date does not throw (the report is kept, without occurredAt)', async () => {
+    const odd = signed({ ...T2, nbcb: '2', paydate: '2016-13-45 99:99:99' });
+    const [event] = (await gateway.parseWebhook(req(odd))).events;
+    expect(event).toMatchObject({ kind: 'payment', result: { status: 'CAPTURED' } });
+    expect((event as PaymentEvent).occurredAt).toBeUndefined();
   });
 });
