@@ -305,7 +305,7 @@ export class PaymentOperations {
       }
       let thrown: TenderError | null = null;
       if ('result' in outcome!) {
-        current = await unit.applyGatewayResult(current, outcome.result, this.cause(options, 'gateway response'));
+        current = await unit.applyGatewayResult(current, outcome.result, this.cause(options, 'gateway response'), { direct: true });
       } else if (neverSent(outcome!.error) || (TenderError.isInstance(outcome!.error) && outcome!.error.type === 'invalid_request_error')) {
         thrown = toTenderError(outcome!.error);
         current = await unit.writePayment(
@@ -548,7 +548,7 @@ export class PaymentOperations {
       };
       let error: TenderError | null = null;
       if (result) {
-        current = await unit.applyGatewayResult(current, result, this.cause(options, `${operation} response`), clean);
+        current = await unit.applyGatewayResult(current, result, this.cause(options, `${operation} response`), { edit: clean, direct: true });
       } else if (neverSent(failure)) {
         // Certainly never reached the gateway: undone, and the key freed, so a retry runs afresh
         // instead of replaying a failure that said "retry".

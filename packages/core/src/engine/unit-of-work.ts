@@ -189,7 +189,7 @@ export class UnitOfWork {
    * and currency the gateway reports must be ours, and a payment already tied to one gateway
    * transaction is never re-tied to another, nor tied to a reference another payment holds.
    */
-  private async integrityProblem(payment: Payment, result: GatewayPaymentResult): Promise<{ type: string; data: Record<string, unknown> } | null> {
+  private async integrityProblem(payment: Payment, result: GatewayPaymentResult, direct: boolean): Promise<{ type: string; data: Record<string, unknown> } | null> {
     if (result.amount && (result.amount.currency !== payment.currency || !result.amount.equals(Money.of(payment.amount, payment.currency)))) {
       return { type: 'amount_mismatch', data: { reportedAmount: result.amount.toString(), reportedCurrency: result.amount.currency } };
     }
@@ -197,7 +197,9 @@ export class UnitOfWork {
     if (reference && payment.gatewayReference && reference !== payment.gatewayReference) {
       return { type: 'reference_mismatch', data: { reportedReference: reference } };
     }
-    if (reference && !payment.gatewayReference) {
+    // The answer to this payment's own call names its own transaction (the store's uniqueness rule
+    // still holds); only reports from elsewhere are checked against other payments' references.
+    if (reference && !payment.gatewayReference && !direct) {
       const holder = await this.tx.findPaymentByGatewayReference(payment.gateway, reference);
       if (holder && holder.id !== payment.id) return { type: 'reference_conflict', data: { reportedReference: reference } };
     }
@@ -208,11 +210,12 @@ export class UnitOfWork {
    * Applies what a gateway reported about a payment (call result, webhook or requery). A report that
    * fails an integrity check changes nothing on the payment (it is noted on the trail); stale
    * reports (out-of-order webhooks) and reports the table forbids are noted but change nothing.
+   * `options.edit`: a change of the caller's own (dropping a pending-operation marker) written with
+   * the report; `options.direct`: the report is the gateway's answer to this payment's own call.
    */
-  async applyGatewayResult(payment: Payment, result: GatewayPaymentResult, cause: ChangeCause, edit?: (p: Payment) => Payment): Promise<Payment> {
-    // `edit`: a change of the caller's own (dropping a pending-operation marker) written with the report.
-    let next: Payment = edit ? edit(payment) : { ...payment };
-    const problem = await this.integrityProblem(payment, result);
+  async applyGatewayResult(payment: Payment, result: GatewayPaymentResult, cause: ChangeCause, options: { edit?: (p: Payment) => Payment; direct?: boolean } = {}): Promise<Payment> {
+    let next: Payment = options.edit ? options.edit(payment) : { ...payment };
+    const problem = await this.integrityProblem(payment, result, options.direct === true);
     if (problem) {
       this.ctx.logger.error({ paymentId: payment.id, problem: problem.type, reportedStatus: result.status }, 'gateway report failed an integrity check; not applied');
       await this.note(payment, problem.type, cause, { reportedStatus: result.status, ...problem.data });
