@@ -41,7 +41,7 @@ import {
   vcode,
 } from './signatures';
 import { z } from 'zod';
-import { failureFrom, formatAmount, parseAmount, parseApiBody, paymentStatusFromRequery, refundStatusFromFiuu, str } from './transformers';
+import { failureFrom, FIUU_MAX_AMOUNT, fiuuMaxAmountMinor, formatAmount, parseAmount, parseApiBody, paymentStatusFromRequery, refundStatusFromFiuu, str } from './transformers';
 import { CALLBACK_ACK, decodeResult, eventFor, interpretResult, METADATA_CAPTURE, METADATA_PAYMENT_ID, verifyResult } from './webhooks';
 
 /** The hosted-payment form kept in `gatewayData.hostedPayment`: POST `fields` to `url` (in a pop-up or a redirect). */
@@ -151,6 +151,7 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
   const transport = input.transport ?? defaultTransport(config);
   const pacer = new RequeryPacer(config.requeryMinIntervalMs, config.requeryPerSecond);
   const mid = config.merchantId;
+  const maxAmount = fiuuMaxAmountMinor(supportedCurrencies());
 
   async function post(operation: string, url: string, form: Array<[string, string]>, ctx?: GatewayCallContext): Promise<HttpResponse> {
     return transport.request({ method: 'POST', url, form, idempotent: true, operation, ...(ctx?.signal ? { signal: ctx.signal } : {}) });
@@ -293,13 +294,21 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
       partialRefund: true,
       cancel: true,
       retrieve: true,
+      maxAmountMinor: maxAmount,
     },
+    // The transport's own figures (an injected transport's too). Requery pacing waits happen before a
+    // request is sent and are not counted.
+    worstCaseCallMs: transport.worstCaseMs,
+    canSend: () => transport.circuitState !== 'open',
 
     async createPayment(payment) {
       const currency = payment.amount.currency;
       const channel = payment.paymentMethod ? resolveChannel(payment.paymentMethod, currency) : null;
       if (!channel && !supportedCurrencies().includes(currency)) throw invalidRequest('currency_not_supported', `Fiuu does not take ${currency}`, 'currency');
       const amount = formatAmount(payment.amount);
+      if (payment.amount.toMinorBigInt() > BigInt(maxAmount[currency] ?? maxAmount['*']!)) {
+        throw invalidRequest('amount_too_large', `Fiuu takes at most ${FIUU_MAX_AMOUNT} ${currency}`, 'amount');
+      }
       if (channel?.minAmount && payment.amount.lessThan(Money.of(channel.minAmount, currency))) {
         throw invalidRequest('amount_too_small', `${channel.method} needs at least ${channel.minAmount} ${currency}`, 'amount');
       }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { invalidRequest, Money } from '@tender/core';
+import { currencyExponent, invalidRequest, Money } from '@tender/core';
 import type { CaptureMethod, FailureReason, PaymentStatus, RefundStatus } from '@tender/core';
 
 /**
@@ -19,6 +19,27 @@ export function formatAmount(money: Money): string {
     throw invalidRequest('amount_too_precise', `Fiuu amounts carry 2 decimals; ${text} ${money.currency} has more`, 'amount');
   }
   return `${whole}.${fraction.slice(0, 2).padEnd(2, '0')}`;
+}
+
+/**
+ * The largest amount Fiuu's amount fields carry, in major units: `n{10,2}` (Fiuu API Spec v13.86:
+ * `amount` of the payment request and results, refund `Amount`; Appendix A reads `{y,x}` as y integer
+ * digits and x decimals), so ten integer digits and two decimals.
+ */
+export const FIUU_MAX_AMOUNT = '9999999999.99';
+
+/**
+ * {@link FIUU_MAX_AMOUNT} in each currency's ISO 4217 minor units (what the engine's routing compares):
+ * `999999999999` for a two-decimal currency, `9999999999` for a zero-decimal one (VND), plus `'*'`.
+ */
+export function fiuuMaxAmountMinor(currencies: readonly string[]): Record<string, number> {
+  const limits: Record<string, number> = { '*': 999_999_999_999 };
+  for (const currency of currencies) {
+    const exponent = currencyExponent(currency);
+    // 9999999999.99 major units, truncated to what the currency's minor unit can express.
+    limits[currency] = exponent >= 2 ? 999_999_999_999 * 10 ** (exponent - 2) : Math.floor(9_999_999_999.99 * 10 ** exponent);
+  }
+  return limits;
 }
 
 /** Parses an amount Fiuu sent (`"10.00"`, `"25000.00"`, `"500"`) into Money, dropping zero decimals the currency lacks. */

@@ -1,12 +1,13 @@
 /**
- * Signed binding and capture semantics from the stored payment, over sockets through the public APIs
- * (engine + gateway + sandbox, or the gateway against a loopback Fiuu API).
+ * Signed binding, capture semantics from the stored payment, amount limits, and the transport figures
+ * the engine reads: each over sockets through the public APIs (engine + gateway + sandbox, or the
+ * gateway against a loopback Fiuu API).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpTransport, createTender, Money } from '@tender/core';
-import type { Tender, WebhookRequest } from '@tender/core';
+import type { HttpTransport, Tender, WebhookRequest } from '@tender/core';
 import { MemoryStore } from '@tender/core/testing';
-import { createFiuuGateway, requeryVrfKey } from '@tender/fiuu';
+import { createFiuuGateway, requeryVrfKey, vcode } from '@tender/fiuu';
 import type { FiuuHostedPayment } from '@tender/fiuu';
 import { completeHostedPayment } from '@tender/fiuu/sandbox';
 import { MERCHANT, merchantServer, sandboxAndGateway, waitForDeliveries } from './helpers';
@@ -75,6 +76,68 @@ describe('engine + sandbox: a result binds to the payment Fiuu signed it for', (
     expect(await tender.payments.get(payment.id)).toMatchObject({ status: 'AUTHORIZED', gatewayReference: tranID });
     await tender.payments.capture(payment.id);
     expect(await tender.payments.get(payment.id)).toMatchObject({ status: 'CAPTURED', amountCaptured: '100.50' });
+  });
+
+  it('an amount beyond n{10,2} is refused with 400 before anything is stored', async () => {
+    const { store, create } = await engine();
+    await expect(create({ amount: '10000000000.00' })).rejects.toMatchObject({ status: 400, code: 'amount_too_large', param: 'amount' });
+    expect(await store.listPayments({ merchantId: 'default', limit: 10 })).toEqual([]);
+    await expect(create({ amount: '9999999999.99' })).resolves.toMatchObject({ status: 'REQUIRES_ACTION' });
+  });
+});
+
+describe('capabilities and transport figures', () => {
+  it('declares the n{10,2} limit per currency in minor units', async () => {
+    const env = await sandboxAndGateway();
+    closers.push(() => env.close());
+    expect(env.gateway.capabilities.maxAmountMinor).toMatchObject({ MYR: 999_999_999_999, SGD: 999_999_999_999, VND: 9_999_999_999, '*': 999_999_999_999 });
+    expect(env.gateway.capabilities.paymentMethods).not.toContain('UPI');
+    expect(env.gateway.capabilities.currencies).not.toContain('INR');
+  });
+
+  it("reports the injected transport's worst case and whether its circuit lets a call out", async () => {
+    let state: HttpTransport['circuitState'] = 'closed';
+    const transport = { ...createHttpTransport({ gateway: 'fiuu', timeoutMs: 1234, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10, maxRetryAfterMs: 50 } }) };
+    Object.defineProperty(transport, 'circuitState', { get: () => state });
+    closers.push(() => transport.close());
+    const gateway = createFiuuGateway({ ...MERCHANT, transport });
+    expect(gateway.worstCaseCallMs).toBe(transport.worstCaseMs);
+    expect(gateway.worstCaseCallMs).toBeGreaterThanOrEqual(2 * 1234);
+    expect(gateway.canSend!()).toBe(true);
+    state = 'open';
+    expect(gateway.canSend!()).toBe(false);
+    state = 'half_open';
+    expect(gateway.canSend!()).toBe(true);
+  });
+});
+
+describe('sandbox payment page: amounts beyond the field', () => {
+  it('answers P15 for more than ten integer digits, like Fiuu', async () => {
+    const env = await sandboxAndGateway();
+    closers.push(() => env.close());
+    const created = await env.gateway.createPayment(
+      {
+        paymentId: 'pay_LIMIT1',
+        merchantId: 'default',
+        orderId: 'ORD-LIMIT-1',
+        amount: Money.of('10.00', 'MYR'),
+        captureMethod: 'automatic',
+        paymentMethod: 'FPX',
+        description: null,
+        customer: { name: 'A', email: 'a@example.com', phone: '+60123456789' },
+        returnUrl: null,
+        notifyUrl: null,
+        metadata: {},
+      },
+      { idempotencyKey: 'k', now: new Date() },
+    );
+    const form = hosted(created as never);
+    const amount = '10000000000.00';
+    const tooLarge = { ...form, fields: { ...form.fields, amount, vcode: vcode({ amount, merchantId: MERCHANT.merchantId, orderId: 'ORD-LIMIT-1', verifyKey: MERCHANT.verifyKey }) } };
+    await expect(completeHostedPayment(tooLarge, 'approve')).rejects.toThrow(/P15/);
+    const largest = '9999999999.99';
+    const fits = { ...form, fields: { ...form.fields, amount: largest, vcode: vcode({ amount: largest, merchantId: MERCHANT.merchantId, orderId: 'ORD-LIMIT-1', verifyKey: MERCHANT.verifyKey }) } };
+    await expect(completeHostedPayment(fits, 'approve')).resolves.toMatchObject({ tranID: expect.any(String) });
   });
 });
 

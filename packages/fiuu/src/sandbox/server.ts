@@ -330,6 +330,9 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     if (!m) return payError(res, 'P404', 'Invalid merchant ID');
     const amount = twoDp(f.amount);
     if (!amount) return payError(res, 'P04', 'Invalid amount');
+    const currencyText = (f.currency ?? f.cur ?? '').toUpperCase();
+    // The amount field is n{10,2}: at most ten integer digits (Fiuu API Spec v13.86, Appendix A).
+    if (amount.split('.')[0]!.length > 10) return payError(res, 'P15', `Transaction amount must less than ${currencyText || 'MYR'} 9999999999.99.`);
     const orderid = f.orderid ?? '';
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(orderid)) return payError(res, 'P19', 'Invalid order ID');
     if (!f.bill_name || f.bill_desc === undefined) return payError(res, 'P04', 'Incomplete buyer information');
