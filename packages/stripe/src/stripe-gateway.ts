@@ -34,8 +34,9 @@ import {
   type StripeGatewayOptions,
 } from './config';
 import { encodeForm, type FormValue } from './form-encoding';
+import { ListSchema, read, readPaymentIntent, readRefund, unusableAnswer } from './schemas';
 import { verifyStripeSignature } from './signature';
-import type { StripeErrorObject, StripeEvent, StripeList, StripePaymentIntent, StripeRefund } from './stripe-types';
+import type { StripeErrorObject, StripeEvent, StripePaymentIntent, StripeRefund } from './stripe-types';
 import { eventToWebhookEvents, paymentIntentToResult, refundToResult, stripeErrorToTenderError } from './transformers';
 
 /** Refund reasons Stripe accepts in its `reason` enum; anything else travels in metadata. */
@@ -114,18 +115,19 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     let json: unknown;
     try {
       json = response.json();
-    } catch (error) {
+    } catch {
       // A proxy's HTML error page is still an HTTP answer: map it by status below. A 2xx must be JSON.
-      if (response.status < 300) throw error;
+      if (response.status < 300) throw unusableAnswer(call.operation, ['the body is not JSON'], method === 'POST');
       json = undefined;
     }
     return { status: response.status, headers: response.headers, json };
   }
 
-  async function ok<T>(method: 'GET' | 'POST', path: string, params: Record<string, FormValue> | undefined, call: CallOptions): Promise<T> {
+  /** A 2xx answer's JSON, or the TenderError for Stripe's error answer. */
+  async function ok(method: 'GET' | 'POST', path: string, params: Record<string, FormValue> | undefined, call: CallOptions): Promise<unknown> {
     const res = await send(method, path, params, call);
-    if (res.status >= 200 && res.status < 300) return res.json as T;
-    throw stripeErrorToTenderError((res.json as { error?: StripeErrorObject })?.error, {
+    if (res.status >= 200 && res.status < 300) return res.json;
+    throw stripeErrorToTenderError((res.json as { error?: StripeErrorObject } | null)?.error, {
       status: res.status,
       headers: res.headers,
       mutating: method === 'POST',
@@ -133,26 +135,46 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     });
   }
 
+  /** An answer that must be a PaymentIntent (a typed gateway_error naming what is missing otherwise). */
+  function paymentIntentOf(json: unknown, operation: string, mutating: boolean): StripePaymentIntent {
+    const parsed = readPaymentIntent(json);
+    if (!parsed.ok) throw unusableAnswer(operation, parsed.problems, mutating);
+    return parsed.value;
+  }
+
+  function refundOf(json: unknown, operation: string, mutating: boolean, prefix?: string): StripeRefund {
+    const parsed = readRefund(json, prefix);
+    if (!parsed.ok) throw unusableAnswer(operation, parsed.problems, mutating);
+    return parsed.value;
+  }
+
+  function listOf(json: unknown, operation: string): { data: unknown[]; has_more: boolean } {
+    const parsed = read<{ data: unknown[]; has_more: boolean }>(ListSchema, json);
+    if (!parsed.ok) throw unusableAnswer(operation, parsed.problems, false);
+    return parsed.value;
+  }
+
   /** Finds the PaymentIntent we created for a payment whose create response was lost. */
   async function findByPaymentId(paymentId: string, ctx: GatewayCallContext): Promise<StripePaymentIntent | null> {
     const query = `metadata['${METADATA_PAYMENT_ID}']:'${paymentId.replace(/'/g, "\\'")}'`;
-    const list = await ok<StripeList<StripePaymentIntent>>('GET', 'payment_intents/search', { query, limit: 1 }, { operation: 'search_payment_intents', ...(ctx.signal ? { signal: ctx.signal } : {}) });
-    return list.data[0] ?? null;
+    const operation = 'search_payment_intents';
+    const list = listOf(await ok('GET', 'payment_intents/search', { query, limit: 1 }, { operation, ...(ctx.signal ? { signal: ctx.signal } : {}) }), operation);
+    return list.data.length > 0 ? paymentIntentOf(list.data[0], operation, false) : null;
   }
 
   async function listRefunds(paymentIntentId: string, ctx: GatewayCallContext): Promise<StripeRefund[]> {
     const refunds: StripeRefund[] = [];
+    const operation = 'list_refunds';
     let startingAfter: string | undefined;
     for (;;) {
-      const page = await ok<StripeList<StripeRefund>>(
-        'GET',
-        'refunds',
-        { payment_intent: paymentIntentId, limit: 100, starting_after: startingAfter },
-        { operation: 'list_refunds', ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      const page = listOf(
+        await ok('GET', 'refunds', { payment_intent: paymentIntentId, limit: 100, starting_after: startingAfter }, { operation, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+        operation,
       );
-      refunds.push(...page.data);
-      if (!page.has_more || page.data.length === 0) return refunds;
-      startingAfter = page.data[page.data.length - 1]!.id;
+      const items = page.data.map((item, i) => refundOf(item, operation, false, `data.${i}.`));
+      refunds.push(...items);
+      if (!page.has_more || items.length === 0) return refunds;
+      startingAfter = items[items.length - 1]!.id;
     }
   }
 
@@ -195,11 +217,12 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         params.payment_method_types = ['card'];
       }
       const res = await send('POST', 'payment_intents', params, { operation: 'create_payment', idempotencyKey: ctx.idempotencyKey, ...signalOf(ctx) });
-      if (res.status >= 200 && res.status < 300) return paymentIntentToResult(res.json as StripePaymentIntent);
-      const error = (res.json as { error?: StripeErrorObject })?.error;
+      if (res.status >= 200 && res.status < 300) return paymentIntentToResult(paymentIntentOf(res.json, 'create_payment', true));
+      const error = (res.json as { error?: StripeErrorObject } | null)?.error;
       // A declined confirmation is an answer, not an error: Stripe hands back the PaymentIntent.
-      if (error?.type === 'card_error' && error.payment_intent) {
-        const result = paymentIntentToResult(error.payment_intent);
+      const declined = error?.type === 'card_error' && error.payment_intent ? readPaymentIntent(error.payment_intent) : null;
+      if (error && declined?.ok) {
+        const result = paymentIntentToResult(declined.value);
         if (result.status !== 'FAILED') {
           result.status = 'FAILED';
           result.nextAction = null;
@@ -211,13 +234,13 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     },
 
     async capture(input: GatewayCaptureInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
-      const pi = await ok<StripePaymentIntent>(
+      const json = await ok(
         'POST',
         `payment_intents/${encodeURIComponent(input.gatewayReference)}/capture`,
         { amount_to_capture: toStripeAmount(input.amount) },
         { operation: 'capture', idempotencyKey: ctx.idempotencyKey, ...signalOf(ctx) },
       );
-      return paymentIntentToResult(pi);
+      return paymentIntentToResult(paymentIntentOf(json, 'capture', true));
     },
 
     async cancel(input: GatewayCancelInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
@@ -228,18 +251,18 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         if (!found) return { status: 'CANCELLED', gatewayReference: null };
         reference = found.id;
       }
-      const pi = await ok<StripePaymentIntent>('POST', `payment_intents/${encodeURIComponent(reference)}/cancel`, {}, {
+      const json = await ok('POST', `payment_intents/${encodeURIComponent(reference)}/cancel`, {}, {
         operation: 'cancel',
         idempotencyKey: ctx.idempotencyKey,
         ...signalOf(ctx),
       });
-      return paymentIntentToResult(pi);
+      return paymentIntentToResult(paymentIntentOf(json, 'cancel', true));
     },
 
     async refund(input: GatewayRefundInput, ctx: GatewayCallContext): Promise<GatewayRefundResult> {
       const reason = input.reason ?? undefined;
       const known = reason !== undefined && STRIPE_REFUND_REASONS.has(reason);
-      const refund = await ok<StripeRefund>(
+      const json = await ok(
         'POST',
         'refunds',
         {
@@ -254,7 +277,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         },
         { operation: 'refund', idempotencyKey: ctx.idempotencyKey, ...signalOf(ctx) },
       );
-      return refundToResult(refund);
+      return refundToResult(refundOf(json, 'refund', true));
     },
 
     async retrieve(input: GatewayRetrieveInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
@@ -263,7 +286,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         const res = await send('GET', `payment_intents/${encodeURIComponent(input.gatewayReference)}`, undefined, { operation: 'retrieve', ...signalOf(ctx) });
         if (res.status === 404) throw core.notFound('Stripe PaymentIntent', input.gatewayReference);
         if (res.status >= 300) throw stripeErrorToTenderError((res.json as { error?: StripeErrorObject })?.error, { status: res.status, headers: res.headers, mutating: false, operation: 'retrieve' });
-        pi = res.json as StripePaymentIntent;
+        pi = paymentIntentOf(res.json, 'retrieve', false);
       } else {
         pi = await findByPaymentId(input.paymentId, ctx);
         // Stripe's search index can lag a write by up to a minute; the reconciler only requeries
@@ -276,12 +299,12 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
 
     async retrieveRefund(input, ctx): Promise<GatewayRefundResult> {
       if (input.gatewayReference) {
-        const refund = await ok<StripeRefund>('GET', `refunds/${encodeURIComponent(input.gatewayReference)}`, undefined, { operation: 'retrieve_refund', ...signalOf(ctx) });
-        return refundToResult(refund);
+        const json = await ok('GET', `refunds/${encodeURIComponent(input.gatewayReference)}`, undefined, { operation: 'retrieve_refund', ...signalOf(ctx) });
+        return refundToResult(refundOf(json, 'retrieve_refund', false));
       }
       if (!input.paymentGatewayReference) throw core.notFound('refund', input.refundId);
       const refunds = await listRefunds(input.paymentGatewayReference, ctx);
-      const match = refunds.find((r) => r.metadata?.[METADATA_REFUND_ID] === input.refundId);
+      const match = refunds.find((r) => (r.metadata as Record<string, unknown> | null | undefined)?.[METADATA_REFUND_ID] === input.refundId);
       if (!match) throw core.notFound('refund', input.refundId);
       return refundToResult(match);
     },
@@ -297,13 +320,11 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       let event: StripeEvent;
       try {
         event = JSON.parse(Buffer.from(request.rawBody.buffer, request.rawBody.byteOffset, request.rawBody.byteLength).toString('utf8')) as StripeEvent;
-      } catch (cause) {
+      } catch {
         throw core.invalidRequest('invalid_webhook_payload', 'Stripe webhook body is not JSON');
       }
-      if (!event || event.object !== 'event' || typeof event.id !== 'string' || typeof event.type !== 'string') {
-        throw core.invalidRequest('invalid_webhook_payload', 'Stripe webhook body is not an Event');
-      }
       return {
+        // Validates the Event and each object it uses (requery, or a 400 naming the field).
         events: eventToWebhookEvents(event),
         acknowledgement: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"received":true}' },
       };

@@ -6,6 +6,7 @@
  */
 import {
   GATEWAY_OUTCOME_UNKNOWN,
+  invalidRequest,
   TenderError,
   type FailureReason,
   type GatewayPaymentResult,
@@ -15,14 +16,8 @@ import {
 } from '@tender/core';
 import { fromStripeAmount } from './amounts';
 import { METADATA_ORDER_ID, METADATA_PAYMENT_ID, METADATA_REFUND_ID } from './config';
-import type {
-  StripeCharge,
-  StripeDispute,
-  StripeErrorObject,
-  StripeEvent,
-  StripePaymentIntent,
-  StripeRefund,
-} from './stripe-types';
+import { EventSchema, metadataValue, read, readCharge, readDispute, readPaymentIntent, readRefund } from './schemas';
+import type { StripeErrorObject, StripeEvent, StripePaymentIntent, StripeRefund } from './stripe-types';
 
 /** A failure reason from Stripe's error object (`decline_code` kept apart from `code`). */
 export function failureFromStripeError(error: StripeErrorObject): FailureReason {
@@ -124,7 +119,7 @@ export function refundToResult(refund: StripeRefund): GatewayRefundResult {
     status,
     gatewayReference: refund.id,
     amount: fromStripeAmount(refund.amount, refund.currency),
-    refundId: refund.metadata?.[METADATA_REFUND_ID] ?? null,
+    refundId: metadataValue(refund as unknown as Record<string, unknown>, METADATA_REFUND_ID),
     failure: null,
   };
   if (status === 'FAILED') {
@@ -197,8 +192,10 @@ function tenderParam(stripeParam: string): string {
   return stripeParam;
 }
 
-function iso(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toISOString();
+function iso(unixSeconds: number | undefined): string | undefined {
+  if (typeof unixSeconds !== 'number' || !Number.isFinite(unixSeconds)) return undefined;
+  const date = new Date(unixSeconds * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 /** PaymentIntent event types mapped to payment results. */
@@ -214,93 +211,138 @@ export const PAYMENT_INTENT_EVENTS: ReadonlySet<string> = new Set([
 /** Refund event types mapped to refund results. */
 export const REFUND_EVENTS: ReadonlySet<string> = new Set(['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated']);
 
-/** Turns one Stripe Event into Tender's normalised webhook events. */
+/** What binds an event to a payment. All of it is signed: Stripe signs the whole Event body. */
+interface Binding {
+  paymentId: string | null;
+  gatewayReference: string | null;
+  orderId: string | null;
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+/** The binding of an object whose PaymentIntent id is `piField` (`id` for a PaymentIntent itself). */
+function bindingOf(object: Record<string, unknown>, piField: 'id' | 'payment_intent'): Binding {
+  return {
+    paymentId: metadataValue(object, METADATA_PAYMENT_ID),
+    gatewayReference: text(object[piField]),
+    orderId: metadataValue(object, METADATA_ORDER_ID),
+  };
+}
+
+const bound = (b: Binding) => b.paymentId !== null || b.gatewayReference !== null;
+
+/**
+ * A verified event about a payment that Tender cannot use as it is: a `requery` (the engine asks
+ * Stripe for the PaymentIntent's current state) when it still names the payment, else a 400 naming
+ * what is missing.
+ */
+function unusable(event: { id: string; type: string }, binding: Binding, problems: readonly string[], what: string): WebhookEvent {
+  if (!bound(binding)) {
+    throw invalidRequest('invalid_webhook_payload', `Stripe ${event.type} event ${event.id} is not usable and names no payment: ${problems.join('; ')}`, 'data.object');
+  }
+  return { kind: 'requery', eventId: event.id, reason: `Stripe ${event.type}: the ${what} is not usable (${problems.join('; ')})`, ...binding };
+}
+
+/**
+ * Turns one Stripe Event into Tender's normalised webhook events. Each object is read with a lenient
+ * schema: when a field Tender needs is missing or malformed, the event becomes a `requery` if it still
+ * names the payment (its PaymentIntent id or Tender's metadata), and a 400 `invalid_webhook_payload`
+ * naming the field otherwise. Never a TypeError.
+ *
+ * Binding: the PaymentIntent id and the `tender_payment_id` / `tender_order_id` metadata are signed
+ * with the rest of the Event (Stripe-Signature covers the whole body) and only Tender's secret key
+ * can set metadata, so they may bind. A dispute's own metadata is not Tender's: a dispute binds by its
+ * `payment_intent` only. Objects of charges made without a PaymentIntent (never Tender's) are ignored.
+ * @throws TenderError 400 `invalid_webhook_payload` for an Event envelope that is not usable.
+ */
 export function eventToWebhookEvents(event: StripeEvent): WebhookEvent[] {
-  const object = event.data?.object ?? {};
-  const occurredAt = iso(event.created);
-  if (PAYMENT_INTENT_EVENTS.has(event.type)) {
-    const pi = object as unknown as StripePaymentIntent;
+  const envelope = read<StripeEvent>(EventSchema, event);
+  if (!envelope.ok) throw invalidRequest('invalid_webhook_payload', `Stripe webhook body is not a usable Event: ${envelope.problems.join('; ')}`);
+  const { id: eventId, type } = envelope.value;
+  const object = envelope.value.data.object;
+  const occurredAt = iso(envelope.value.created);
+  const at = occurredAt ? { occurredAt } : {};
+
+  if (PAYMENT_INTENT_EVENTS.has(type)) {
+    const binding = bindingOf(object, 'id');
+    const parsed = readPaymentIntent(object);
+    if (!parsed.ok) return [unusable(envelope.value, binding, parsed.problems, 'PaymentIntent')];
+    const pi = parsed.value;
     const result = paymentIntentToResult(pi);
-    if (event.type === 'payment_intent.payment_failed' && result.status !== 'FAILED') {
+    if (type === 'payment_intent.payment_failed' && result.status !== 'FAILED') {
       result.status = 'FAILED';
       result.failure = pi.last_payment_error ? failureFromStripeError(pi.last_payment_error) : { code: 'payment_failed', message: 'The payment failed' };
       result.nextAction = null;
     }
-    return [
-      {
-        kind: 'payment',
-        eventId: event.id,
-        paymentId: pi.metadata?.[METADATA_PAYMENT_ID] ?? null,
-        gatewayReference: pi.id,
-        orderId: pi.metadata?.[METADATA_ORDER_ID] ?? null,
-        result,
-        occurredAt,
-      },
-    ];
+    return [{ kind: 'payment', eventId, ...binding, result, ...at }];
   }
-  if (REFUND_EVENTS.has(event.type)) {
-    const refund = object as unknown as StripeRefund;
-    return [
-      {
-        kind: 'refund',
-        eventId: event.id,
-        paymentId: refund.metadata?.[METADATA_PAYMENT_ID] ?? null,
-        gatewayReference: refund.payment_intent,
-        refund: refundToResult(refund),
-        occurredAt,
-      },
-    ];
+
+  if (REFUND_EVENTS.has(type)) {
+    const binding = bindingOf(object, 'payment_intent');
+    const parsed = readRefund(object);
+    if (!parsed.ok) return [unusable(envelope.value, binding, parsed.problems, 'Refund')];
+    if (!bound(binding)) return [{ kind: 'ignored', eventId, reason: `Stripe ${type}: a refund of a charge made without a PaymentIntent (not Tender's)` }];
+    return [{ kind: 'refund', eventId, ...binding, refund: refundToResult(parsed.value), ...at }];
   }
-  if (event.type === 'charge.refunded') {
-    const charge = object as unknown as StripeCharge;
-    const base = { eventId: event.id, paymentId: charge.metadata?.[METADATA_PAYMENT_ID] ?? null, gatewayReference: charge.payment_intent, orderId: charge.metadata?.[METADATA_ORDER_ID] ?? null };
+
+  if (type === 'charge.refunded') {
+    const binding = bindingOf(object, 'payment_intent');
+    const parsed = readCharge(object);
+    if (!parsed.ok) return [unusable(envelope.value, binding, parsed.problems, 'Charge')];
+    if (!bound(binding)) return [{ kind: 'ignored', eventId, reason: 'Stripe charge.refunded: a charge made without a PaymentIntent (not Tender\'s)' }];
+    const charge = parsed.value;
     // Since API 2022-11-15 a charge no longer embeds its refunds; each refund arrives as its own
     // `refund.*` event, which is what syncs dashboard refunds. With the list present (older pins) it
     // is used directly.
     if (charge.refunds?.data) {
-      const captured = fromStripeAmount(charge.amount_captured, charge.currency);
+      const refunds: StripeRefund[] = [];
+      for (const [index, item] of charge.refunds.data.entries()) {
+        const refund = readRefund(item, `refunds.data.${index}.`);
+        if (!refund.ok) return [unusable(envelope.value, binding, refund.problems, 'Charge')];
+        refunds.push(refund.value);
+      }
       return [
         {
           kind: 'payment',
-          ...base,
+          eventId,
+          ...binding,
           result: {
             status: charge.refunded ? 'REFUNDED' : 'PARTIALLY_REFUNDED',
-            gatewayReference: charge.payment_intent,
-            amountCaptured: captured,
-            refunds: charge.refunds.data.map(refundToResult),
+            gatewayReference: binding.gatewayReference,
+            amountCaptured: fromStripeAmount(charge.amount_captured, charge.currency),
+            refunds: refunds.map(refundToResult),
           },
-          occurredAt,
+          ...at,
         },
       ];
     }
     return [
       {
         kind: 'note',
-        ...base,
-        type: event.type,
+        eventId,
+        ...binding,
+        type,
         data: { chargeId: charge.id, amountRefunded: fromStripeAmount(charge.amount_refunded, charge.currency).toString(), currency: charge.currency.toUpperCase(), refunded: charge.refunded },
       },
     ];
   }
-  if (event.type.startsWith('charge.dispute.')) {
-    const dispute = object as unknown as StripeDispute;
-    return [
-      {
-        kind: 'note',
-        eventId: event.id,
-        paymentId: null,
-        gatewayReference: dispute.payment_intent,
-        type: event.type,
-        data: {
-          disputeId: dispute.id,
-          chargeId: dispute.charge,
-          amount: fromStripeAmount(dispute.amount, dispute.currency).toString(),
-          currency: dispute.currency.toUpperCase(),
-          reason: dispute.reason,
-          status: dispute.status,
-        },
-      },
-    ];
+
+  if (type.startsWith('charge.dispute.')) {
+    // The dispute's metadata is the dispute's own, not Tender's: it binds by its PaymentIntent only.
+    const binding: Binding = { paymentId: null, gatewayReference: text(object.payment_intent), orderId: null };
+    const parsed = readDispute(object);
+    if (!parsed.ok) {
+      if (!bound(binding)) throw invalidRequest('invalid_webhook_payload', `Stripe ${type} event ${eventId} is not usable: ${parsed.problems.join('; ')}`, 'data.object');
+      return [{ kind: 'note', eventId, ...binding, type, data: { problems: parsed.problems } }];
+    }
+    if (!bound(binding)) return [{ kind: 'ignored', eventId, reason: `Stripe ${type}: a dispute of a charge made without a PaymentIntent (not Tender's)` }];
+    const dispute = parsed.value;
+    const data: Record<string, unknown> = { disputeId: dispute.id, chargeId: typeof dispute.charge === 'string' ? dispute.charge : null, reason: dispute.reason ?? null, status: dispute.status ?? null };
+    if (dispute.amount !== undefined && dispute.currency !== undefined) {
+      data.amount = fromStripeAmount(dispute.amount, dispute.currency).toString();
+      data.currency = dispute.currency.toUpperCase();
+    }
+    return [{ kind: 'note', eventId, ...binding, type, data }];
   }
-  return [{ kind: 'ignored', eventId: event.id, reason: `Stripe event type '${event.type}' is not used by Tender` }];
+  return [{ kind: 'ignored', eventId, reason: `Stripe event type '${type}' is not used by Tender` }];
 }
