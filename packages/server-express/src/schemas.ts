@@ -169,6 +169,10 @@ export const PaymentSchema = z
     notify_url: z.string().nullable(),
     next_action: NextActionSchema,
     failure: FailureSchema,
+    cancellation_requested_at: z
+      .string()
+      .nullable()
+      .describe('Set when a cancel arrived while the create was still at the gateway: the payment stays PENDING until Tender has voided the authorisation or refunded the capture'),
     metadata: z.record(z.string(), z.string()),
     created_at: z.string(),
     updated_at: z.string(),

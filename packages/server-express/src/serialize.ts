@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Money, type NextAction, type Payment, type Refund, type Transition, type FailureReason } from '@tender/core';
+import { CANCEL_REQUESTED, Money, type NextAction, type Payment, type Refund, type Transition, type FailureReason } from '@tender/core';
 
 function minor(amount: string, currency: string): number {
   return Money.of(amount, currency).toMinor();
@@ -56,6 +56,9 @@ export function paymentJson(p: Payment): Record<string, unknown> {
     notify_url: p.notifyUrl,
     next_action: nextActionJson(p.nextAction),
     failure: failure(p.failure),
+    // Set while a cancel waits for the gateway's answer to the create (the payment stays PENDING
+    // until the authorisation is voided or the capture refunded).
+    cancellation_requested_at: typeof p.gatewayData[CANCEL_REQUESTED] === 'string' ? p.gatewayData[CANCEL_REQUESTED] : null,
     metadata: p.metadata,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
