@@ -13,6 +13,7 @@ const noNetwork = {
   gateway: 'fiuu',
   circuitState: 'closed' as const,
   request: () => Promise.reject(new Error('no network in this benchmark')),
+  worstCaseMs: 0,
   onEvent: () => () => {},
   close: async () => {},
 };
