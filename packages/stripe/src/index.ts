@@ -9,6 +9,7 @@ export { createStripeGateway, stripeIdempotencyKey, type StripeGateway } from '.
 export * from './config';
 export { encodeForm, flattenForm, encodeFormComponent, type FormValue } from './form-encoding';
 export { toStripeAmount, fromStripeAmount, stripeDecimals, STRIPE_ZERO_DECIMAL, STRIPE_THREE_DECIMAL } from './amounts';
+export { STRIPE_CURRENCIES, STRIPE_PAYMENT_METHODS, STRIPE_MAX_AMOUNT, stripeMaxAmount, stripeMaxAmountMinor } from './currencies';
 export {
   verifyStripeSignature,
   signStripePayload,

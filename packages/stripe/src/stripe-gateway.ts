@@ -33,6 +33,7 @@ import {
   STRIPE_DEFAULT_TOLERANCE_SECONDS,
   type StripeGatewayOptions,
 } from './config';
+import { STRIPE_CURRENCIES, STRIPE_PAYMENT_METHODS, stripeMaxAmount, stripeMaxAmountMinor } from './currencies';
 import { encodeForm, type FormValue } from './form-encoding';
 import { ListSchema, read, readPaymentIntent, readRefund, unusableAnswer } from './schemas';
 import { verifyStripeSignature } from './signature';
@@ -184,20 +185,32 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     specVersion: 'v1',
     id: 'stripe',
     capabilities: {
-      paymentMethods: '*',
-      currencies: '*',
+      paymentMethods: STRIPE_PAYMENT_METHODS,
+      currencies: STRIPE_CURRENCIES,
       manualCapture: true,
       partialCapture: true,
       partialRefund: true,
       cancel: true,
       retrieve: true,
+      maxAmountMinor: stripeMaxAmountMinor(),
     },
+    // The transport's own figures (an injected transport's too).
+    worstCaseCallMs: transport.worstCaseMs,
+    canSend: () => transport.circuitState !== 'open',
 
     async createPayment(input: GatewayCreatePaymentInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
       const pm = input.paymentMethod;
       const confirm = typeof pm === 'string' && pm.startsWith('pm_');
+      const card = typeof pm === 'string' && pm.toLowerCase() === 'card';
+      if (pm !== null && !confirm && !card) {
+        throw core.invalidRequest('payment_method_not_supported', `Stripe takes a PaymentMethod id (pm_...) or 'card', not '${pm}'`, 'payment_method');
+      }
+      const amount = toStripeAmount(input.amount);
+      if (amount > stripeMaxAmount(input.amount.currency)) {
+        throw core.invalidRequest('amount_too_large', `Stripe takes at most ${stripeMaxAmount(input.amount.currency)} in ${input.amount.currency}'s smallest unit; got ${amount}`, 'amount');
+      }
       const params: Record<string, FormValue> = {
-        amount: toStripeAmount(input.amount),
+        amount,
         currency: input.amount.currency.toLowerCase(),
         capture_method: input.captureMethod === 'manual' ? 'manual' : 'automatic',
         description: input.description ?? undefined,
@@ -213,7 +226,7 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
         // Cards only, so a 3-D Secure challenge can come back to return_url when one is given.
         params.payment_method_types = ['card'];
         if (input.returnUrl) params.return_url = input.returnUrl;
-      } else if (pm === 'card') {
+      } else if (card) {
         params.payment_method_types = ['card'];
       }
       const res = await send('POST', 'payment_intents', params, { operation: 'create_payment', idempotencyKey: ctx.idempotencyKey, ...signalOf(ctx) });

@@ -123,6 +123,19 @@ describe('official stripe client against the sandbox', () => {
     await expect(bad.paymentIntents.retrieve('pi_x')).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
   });
 
+  it('refuses amounts over Stripe\'s per-currency digit limit as Stripe does: 400 amount_too_large on amount', async () => {
+    const tooLarge = await stripe.paymentIntents.create({ amount: 100_000_000, currency: 'usd' }).then(() => null, (e: unknown) => e as Stripe.errors.StripeInvalidRequestError);
+    expect(tooLarge).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(tooLarge).toMatchObject({ statusCode: 400, code: 'amount_too_large', param: 'amount', message: 'Amount must be no more than $999,999.99' });
+    expect(tooLarge!.raw).toMatchObject({ type: 'invalid_request_error', doc_url: 'https://stripe.com/docs/error-codes/amount-too-large' });
+    await expect(stripe.paymentIntents.create({ amount: 99_999_999, currency: 'usd' })).resolves.toMatchObject({ amount: 99_999_999 });
+    // IDR takes 12 digits, INR 9 (https://docs.stripe.com/currencies, "Maximum charge amounts").
+    await expect(stripe.paymentIntents.create({ amount: 999_999_999_999, currency: 'idr' })).resolves.toMatchObject({ amount: 999_999_999_999 });
+    await expect(stripe.paymentIntents.create({ amount: 1_000_000_000_000, currency: 'idr' })).rejects.toMatchObject({ code: 'amount_too_large', param: 'amount' });
+    await expect(stripe.paymentIntents.create({ amount: 999_999_999, currency: 'inr' })).resolves.toMatchObject({ currency: 'inr' });
+    await expect(stripe.paymentIntents.create({ amount: 1_000_000_000, currency: 'inr' })).rejects.toMatchObject({ code: 'amount_too_large', statusCode: 400 });
+  });
+
   it('replays an idempotent request and rejects the same key with other parameters', async () => {
     const key = `acc-${Date.now()}`;
     const a = await stripe.paymentIntents.create({ amount: 1234, currency: 'usd' }, { idempotencyKey: key });

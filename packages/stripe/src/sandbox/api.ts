@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pushBounded, retentionLimit, setBounded } from '@tender/core';
-import { STRIPE_THREE_DECIMAL } from '../amounts';
+import { STRIPE_THREE_DECIMAL, stripeDecimals } from '../amounts';
+import { stripeMaxAmount } from '../currencies';
 import type {
   StripeCharge,
   StripeErrorObject,
@@ -127,9 +128,29 @@ function applyMetadata(current: Record<string, string>, value: unknown): Record<
   return next;
 }
 
+const SYMBOLS: Record<string, string> = { USD: '$', EUR: '€', GBP: '£', JPY: '¥' };
+
+/** `999,999.99` style: Stripe's limit in major units with its own decimals. */
+function majorUnits(amount: number, currency: string): string {
+  const decimals = stripeDecimals(currency);
+  const digits = String(amount).padStart(decimals + 1, '0');
+  const whole = digits.slice(0, digits.length - decimals).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return decimals ? `${whole}.${digits.slice(-decimals)}` : whole;
+}
+
+/**
+ * Stripe's amount rules: at least 1, at most the currency's digit limit (https://docs.stripe.com/currencies,
+ * "Maximum charge amounts"), answered like Stripe: 400 `invalid_request_error`, code
+ * `amount_too_large`, `param` the amount field, "Amount must be no more than $999,999.99".
+ */
 function checkAmount(amount: number, currency: string, param: string): void {
   if (amount < 1) throw invalid('This value must be greater than or equal to 1.', param, 'amount_too_small');
-  if (amount > 99_999_999) throw invalid('Amount must be no more than 99,999,999.', param, 'amount_too_large');
+  const code = currency.toUpperCase();
+  const max = stripeMaxAmount(code);
+  if (amount > max) {
+    const symbol = SYMBOLS[code];
+    throw invalid(`Amount must be no more than ${symbol ? `${symbol}${majorUnits(max, code)}` : `${majorUnits(max, code)} ${code}`}`, param, 'amount_too_large');
+  }
   if (STRIPE_THREE_DECIMAL.has(currency.toUpperCase()) && amount % 10 !== 0) {
     throw invalid(`Amounts in ${currency} must be rounded to the nearest ten (the last digit must be 0).`, param, 'invalid_amount');
   }
