@@ -59,7 +59,7 @@ export interface FiuuResultBody {
  * of the same outcome), an older outcome never moves a payment backwards, and capture semantics come
  * from the stored payment. A result that names itself a return (no `nbcb`, or `query.kind=return`)
  * only ever becomes a note: Fiuu advises not to rely on the browser-borne return for the order status
- * (research §4, CHEAT Tip #2).
+ * (Fiuu's "Cheatsheet & Best Practices", Tip #2, github.com/FiuuPayment/Cheatsheet-BestPractices-Fiuu_API).
  */
 export function decodeResult(request: WebhookRequest): FiuuResultBody {
   const { pairs, fields } = parseForm(request.rawBody);

@@ -31,7 +31,7 @@ const currency = z.string({ error: missingOr('a string') }).refine((c) => /^[A-Z
 /** Metadata: read key by key, so one odd value does not make the whole object unusable. */
 const metadata = z.record(z.string(), z.unknown()).nullish();
 
-/** `PaymentIntent.status` values (research §1.3). */
+/** `PaymentIntent.status` values (https://docs.stripe.com/api/payment_intents/object#payment_intent_object-status). */
 export const PAYMENT_INTENT_STATUSES = ['requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture', 'canceled', 'succeeded'] as const;
 
 /** The PaymentIntent fields Tender reads; `amount_received` is needed once it has `succeeded`. */
