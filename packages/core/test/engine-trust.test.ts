@@ -4,7 +4,7 @@
  * "cancelled" or "failed" may disagree with where the money is.
  */
 import { describe, expect, it } from 'vitest';
-import { createTender, type Payment, type Tender } from '@tender/core';
+import { createTender, invalidRequest, type Payment, type Tender } from '@tender/core';
 import { FakeClock, MemoryStore, createTestGateway, type TestGateway, type TestGatewayOptions } from '@tender/core/testing';
 
 function setup(options: TestGatewayOptions & { store?: MemoryStore; clock?: FakeClock } = {}) {
@@ -207,6 +207,24 @@ describe('limits and unavailability: nothing is stored for a request that cannot
     expect(await store.listPayments({ merchantId: 'default', limit: 10 })).toEqual([]);
     expect((await tender.payments.list()).data).toEqual([]);
     expect((await tender.payments.create({ ...body, amount: '999999.99' })).status).toBe('CAPTURED');
+  });
+
+  it('asks each gateway to check the payment first: a refusal stores nothing, and routing moves on to one that takes it', async () => {
+    const store = new MemoryStore();
+    const picky = createTestGateway({ id: 'picky' });
+    const refusing = {
+      ...picky,
+      validateCreate(input: { amount: { toString(): string } }) {
+        if (input.amount.toString().endsWith('5')) throw invalidRequest('amount_not_supported', 'picky takes no amount ending in 5', 'amount');
+      },
+    };
+    const alone = createTender({ gateways: [refusing], store });
+    await expect(alone.payments.create({ ...body, amount: '10.05' })).rejects.toMatchObject({ status: 400, code: 'amount_not_supported', param: 'amount' });
+    expect(await store.listPayments({ merchantId: 'default', limit: 10 })).toEqual([]);
+    const fallback = createTestGateway({ id: 'fallback' });
+    const routed = createTender({ gateways: [refusing, fallback], store });
+    expect(await routed.payments.create({ ...body, amount: '10.05' })).toMatchObject({ gateway: 'fallback', status: 'CAPTURED' });
+    expect(await routed.payments.create({ ...body, amount: '10.10' })).toMatchObject({ gateway: 'picky' });
   });
 
   it('answers capture, cancel and refund with a retryable 503 while the circuit is open, storing nothing; the same key works later', async () => {

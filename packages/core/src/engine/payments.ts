@@ -165,13 +165,43 @@ export class PaymentOperations {
       paymentMethod: input.paymentMethod,
       captureMethod: input.captureMethod,
     });
+    // The id is chosen now so each gateway can check the payment exactly as it will be sent.
+    const paymentId = newId('pay');
+    const draft = {
+      paymentId,
+      merchantId,
+      orderId: input.orderId,
+      amount: input.amount,
+      captureMethod: input.captureMethod,
+      paymentMethod: input.paymentMethod,
+      description: input.description,
+      customer: input.customer,
+      returnUrl: input.returnUrl,
+      notifyUrl: input.notifyUrl,
+      metadata: input.metadata,
+    };
+    // A gateway that would refuse the payment's fields is no candidate; when none is left, its error
+    // is the answer and nothing is stored.
+    let refusal: unknown = null;
+    const acceptable = eligible.filter((g) => {
+      try {
+        g.validateCreate?.(draft);
+        return true;
+      } catch (error) {
+        if (!TenderError.isInstance(error) || error.type !== 'invalid_request_error') throw error;
+        refusal ??= error;
+        return false;
+      }
+    });
+    if (acceptable.length === 0) throw refusal;
     // Gateways that would certainly not send now are skipped; with none left nothing is stored.
-    const candidates = eligible.filter((g) => !g.canSend || g.canSend());
-    if (candidates.length === 0) throw unavailable(eligible[0]!);
+    const candidates = acceptable.filter((g) => !g.canSend || g.canSend());
+    if (candidates.length === 0) throw unavailable(acceptable[0]!);
     const fingerprint = options.idempotencyKey === undefined ? '' : requestFingerprint('payments.create', null, raw);
 
+    // One id for both paths below: the first attempt's unit rolled back whole when it falls through.
     const build = (now: string): Payment => ({
-      id: newId('pay'),
+      id: paymentId,
       merchantId,
       orderId: input.orderId,
       status: 'PENDING',

@@ -271,6 +271,13 @@ export interface GatewayV1 {
    */
   canSend?(): boolean;
 
+  /**
+   * Checks a payment this gateway is about to be asked to create, without any I/O, and throws an
+   * `invalid_request_error` TenderError naming the field for what it would refuse (a currency's
+   * amount rule, a channel minimum, an order id format). The engine calls it before storing anything,
+   * so bad input changes nothing; `createPayment` may still refuse (the provider has the last word).
+   */
+  validateCreate?(input: GatewayCreatePaymentInput): void;
   /** Starts a payment. Most hosted/redirect flows answer `REQUIRES_ACTION` with a `nextAction`. */
   createPayment(input: GatewayCreatePaymentInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult>;
   /** Captures an authorised payment (required when `manualCapture`). */
