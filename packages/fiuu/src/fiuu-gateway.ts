@@ -69,6 +69,8 @@ export interface FiuuReturnHandling {
 /** The Fiuu gateway: Gateway spec v1 plus Fiuu's return-URL helper. */
 export interface FiuuGateway extends GatewayV1 {
   readonly id: 'fiuu';
+  /** Throws the `invalid_request_error` `createPayment` would throw; no I/O. */
+  validateCreate(input: GatewayCreatePaymentInput): void;
   /** Merchant ID and hosts (no keys). */
   readonly settings: { merchantId: string; sandbox: boolean; paymentHost: string; apiHost: string; pathPrefix: string };
   /**
@@ -206,6 +208,32 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
     return params;
   }
 
+  /**
+   * Every check Fiuu's create makes before anything is sent, and what they resolve: the channel, the
+   * merchant reference (`orderid`) and the amount as Fiuu writes it. `validateCreate` and `createPayment`
+   * both call it, so what the engine is told before storing is what the create would refuse.
+   * @throws TenderError `invalid_request_error` naming the field (`currency`, `payment_method`, `amount`,
+   *   `capture_method`, `order_id`).
+   */
+  function checkCreate(payment: GatewayCreatePaymentInput): { channel: FiuuChannel | null; orderid: string; amount: string } {
+    const currency = payment.amount.currency;
+    const channel = payment.paymentMethod ? resolveChannel(payment.paymentMethod, currency) : null;
+    if (!channel && !supportedCurrencies().includes(currency)) throw invalidRequest('currency_not_supported', `Fiuu does not take ${currency}`, 'currency');
+    const amount = formatAmount(payment.amount);
+    if (payment.amount.toMinorBigInt() > BigInt(maxAmount[currency] ?? maxAmount['*']!)) {
+      throw invalidRequest('amount_too_large', `Fiuu takes at most ${FIUU_MAX_AMOUNT} ${currency}`, 'amount');
+    }
+    if (channel?.minAmount && payment.amount.lessThan(Money.of(channel.minAmount, currency))) {
+      throw invalidRequest('amount_too_small', `${channel.method} needs at least ${channel.minAmount} ${currency}`, 'amount');
+    }
+    if (payment.captureMethod === 'manual' && !channel?.preAuth) {
+      throw invalidRequest('capture_method_not_supported', 'Fiuu pre-authorisation (manual capture) needs a card payment method', 'capture_method');
+    }
+    const orderid = payment.orderId ?? payment.paymentId;
+    if (!ORDER_ID.test(orderid)) throw invalidRequest('invalid_order_id', 'Fiuu order ids are 1-40 letters, digits, "_" or "-"', 'order_id');
+    return { channel, orderid, amount };
+  }
+
   async function requery(inputR: GatewayRetrieveInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
     const amount = formatAmount(inputR.amount);
     const currency = inputR.amount.currency;
@@ -301,22 +329,12 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
     worstCaseCallMs: transport.worstCaseMs,
     canSend: () => transport.circuitState !== 'open',
 
+    validateCreate(payment) {
+      checkCreate(payment);
+    },
+
     async createPayment(payment) {
-      const currency = payment.amount.currency;
-      const channel = payment.paymentMethod ? resolveChannel(payment.paymentMethod, currency) : null;
-      if (!channel && !supportedCurrencies().includes(currency)) throw invalidRequest('currency_not_supported', `Fiuu does not take ${currency}`, 'currency');
-      const amount = formatAmount(payment.amount);
-      if (payment.amount.toMinorBigInt() > BigInt(maxAmount[currency] ?? maxAmount['*']!)) {
-        throw invalidRequest('amount_too_large', `Fiuu takes at most ${FIUU_MAX_AMOUNT} ${currency}`, 'amount');
-      }
-      if (channel?.minAmount && payment.amount.lessThan(Money.of(channel.minAmount, currency))) {
-        throw invalidRequest('amount_too_small', `${channel.method} needs at least ${channel.minAmount} ${currency}`, 'amount');
-      }
-      if (payment.captureMethod === 'manual' && !channel?.preAuth) {
-        throw invalidRequest('capture_method_not_supported', 'Fiuu pre-authorisation (manual capture) needs a card payment method', 'capture_method');
-      }
-      const orderid = payment.orderId ?? payment.paymentId;
-      if (!ORDER_ID.test(orderid)) throw invalidRequest('invalid_order_id', 'Fiuu order ids are 1-40 letters, digits, "_" or "-"', 'order_id');
+      const { channel, orderid, amount } = checkCreate(payment);
       const pairs = hostedFields(payment, channel, orderid, amount);
       const fields = Object.fromEntries(pairs);
       const hostedPayment: FiuuHostedPayment = { url: urls.payment, method: 'POST', fields };
