@@ -49,6 +49,8 @@ const MAX_IDEMPOTENCY_KEY = 255;
 /** The Stripe gateway object: Gateway spec v1 plus Stripe-specific helpers. */
 export interface StripeGateway extends GatewayV1 {
   readonly id: 'stripe';
+  /** Throws the `invalid_request_error` `createPayment` would throw before sending; no I/O. */
+  validateCreate(input: GatewayCreatePaymentInput): void;
   /** Synchronous here: verification needs no I/O. */
   verifyWebhook(request: WebhookRequest, now: Date): void;
   /** Synchronous here: parsing needs no I/O. */
@@ -198,37 +200,12 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     worstCaseCallMs: transport.worstCaseMs,
     canSend: () => transport.circuitState !== 'open',
 
+    validateCreate(input: GatewayCreatePaymentInput): void {
+      createParams(input);
+    },
+
     async createPayment(input: GatewayCreatePaymentInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
-      const pm = input.paymentMethod;
-      const confirm = typeof pm === 'string' && pm.startsWith('pm_');
-      const card = typeof pm === 'string' && pm.toLowerCase() === 'card';
-      if (pm !== null && !confirm && !card) {
-        throw core.invalidRequest('payment_method_not_supported', `Stripe takes a PaymentMethod id (pm_...) or 'card', not '${pm}'`, 'payment_method');
-      }
-      const amount = toStripeAmount(input.amount);
-      if (amount > stripeMaxAmount(input.amount.currency)) {
-        throw core.invalidRequest('amount_too_large', `Stripe takes at most ${stripeMaxAmount(input.amount.currency)} in ${input.amount.currency}'s smallest unit; got ${amount}`, 'amount');
-      }
-      const params: Record<string, FormValue> = {
-        amount,
-        currency: input.amount.currency.toLowerCase(),
-        capture_method: input.captureMethod === 'manual' ? 'manual' : 'automatic',
-        description: input.description ?? undefined,
-        metadata: {
-          ...input.metadata,
-          [METADATA_PAYMENT_ID]: input.paymentId,
-          ...(input.orderId ? { [METADATA_ORDER_ID]: input.orderId } : {}),
-        },
-      };
-      if (confirm) {
-        params.payment_method = pm;
-        params.confirm = true;
-        // Cards only, so a 3-D Secure challenge can come back to return_url when one is given.
-        params.payment_method_types = ['card'];
-        if (input.returnUrl) params.return_url = input.returnUrl;
-      } else if (card) {
-        params.payment_method_types = ['card'];
-      }
+      const params = createParams(input);
       const res = await send('POST', 'payment_intents', params, { operation: 'create_payment', idempotencyKey: ctx.idempotencyKey, ...signalOf(ctx) });
       if (res.status >= 200 && res.status < 300) return paymentIntentToResult(paymentIntentOf(res.json, 'create_payment', true));
       const error = (res.json as { error?: StripeErrorObject } | null)?.error;
@@ -355,6 +332,48 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
     },
   };
   return gateway;
+}
+
+/**
+ * The PaymentIntent create parameters for a payment, after every check made before sending: a payment
+ * method this package can send, an amount Stripe can represent in the currency ({@link toStripeAmount}:
+ * KWD in tens of fils, MGA whole, ISK in whole units), and Stripe's maximum charge. `validateCreate`
+ * and `createPayment` both call it, so the engine's pre-store check and the create cannot disagree.
+ * @throws TenderError `invalid_request_error`: `payment_method_not_supported` (`payment_method`),
+ *   `amount_not_supported` or `amount_too_large` (`amount`).
+ */
+function createParams(input: GatewayCreatePaymentInput): Record<string, FormValue> {
+  const pm = input.paymentMethod;
+  const confirm = typeof pm === 'string' && pm.startsWith('pm_');
+  const card = typeof pm === 'string' && pm.toLowerCase() === 'card';
+  if (pm !== null && !confirm && !card) {
+    throw core.invalidRequest('payment_method_not_supported', `Stripe takes a PaymentMethod id (pm_...) or 'card', not '${pm}'`, 'payment_method');
+  }
+  const amount = toStripeAmount(input.amount);
+  if (amount > stripeMaxAmount(input.amount.currency)) {
+    throw core.invalidRequest('amount_too_large', `Stripe takes at most ${stripeMaxAmount(input.amount.currency)} in ${input.amount.currency}'s smallest unit; got ${amount}`, 'amount');
+  }
+  const params: Record<string, FormValue> = {
+    amount,
+    currency: input.amount.currency.toLowerCase(),
+    capture_method: input.captureMethod === 'manual' ? 'manual' : 'automatic',
+    description: input.description ?? undefined,
+    metadata: {
+      ...input.metadata,
+      [METADATA_PAYMENT_ID]: input.paymentId,
+      ...(input.orderId ? { [METADATA_ORDER_ID]: input.orderId } : {}),
+    },
+  };
+  if (confirm) {
+    params.payment_method = pm;
+    params.confirm = true;
+    // Cards only, so a 3-D Secure challenge can come back to return_url when one is given.
+    params.payment_method_types = ['card'];
+    if (input.returnUrl) params.return_url = input.returnUrl;
+  } else if (card) {
+    params.payment_method_types = ['card'];
+  }
+  return params;
 }
 
 /** Tender's derived key as a Stripe `Idempotency-Key` (hashed only when longer than Stripe allows). */
