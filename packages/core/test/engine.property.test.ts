@@ -63,8 +63,10 @@ describe('engine properties (random operation sequences with faults)', () => {
               await tender.webhooks.handle('test', gateway.webhookFor(pick(o.index)!, { eventId: `evt_${seq++}`, status: o.status }));
             } else if (o.kind === 'dashboardRefund' && pick(o.index)) {
               const charge = gateway.chargeOf(pick(o.index)!);
-              if (charge && charge.status === 'CAPTURED') {
-                const amount = Money.fromMinor(Math.max(1, Math.floor((charge.captured.toMinor() * o.part) / 100)), 'MYR');
+              const left = charge ? charge.refunds.filter((r) => r.status !== 'FAILED').reduce((s, r) => s.subtract(r.amount), charge.captured) : null;
+              const amount = charge ? Money.fromMinor(Math.max(1, Math.floor((charge.captured.toMinor() * o.part) / 100)), 'MYR') : null;
+              // As at a real provider, a dashboard refund fits in what is left to refund.
+              if (charge && amount && left && charge.status === 'CAPTURED' && !amount.greaterThan(left)) {
                 await tender.webhooks.handle('test', gateway.refundWebhook(pick(o.index)!, amount.toString(), { eventId: `evt_${seq++}` }));
               }
             } else if (o.kind === 'reconcile') {
@@ -79,7 +81,10 @@ describe('engine properties (random operation sequences with faults)', () => {
             const e = error as TenderError;
             expect(['illegal_transition', 'version_conflict', 'internal_error'], `${e.code}: ${e.message}`).not.toContain(e.code);
             const injected = 'fault' in o && o.fault !== null;
-            if (e.status >= 500) expect(e.type === 'gateway_error' || (injected && e.type === 'gateway_unavailable'), `${o.kind}: ${e.type} ${e.code} ${e.message}`).toBe(true);
+            // A webhook that cannot be applied yet (it would refund past a refund still pending here)
+            // asks the gateway to deliver it again.
+            const deferred = (o.kind === 'webhook' || o.kind === 'dashboardRefund') && e.code === 'webhook_deferred' && e.retryable;
+            if (e.status >= 500) expect(e.type === 'gateway_error' || deferred || (injected && e.type === 'gateway_unavailable'), `${o.kind}: ${e.type} ${e.code} ${e.message}`).toBe(true);
             expect(e.status).toBeLessThan(600);
           } finally {
             // A fault this step did not consume must not land on a later step.

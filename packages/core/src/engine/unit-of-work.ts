@@ -267,13 +267,26 @@ export class UnitOfWork {
   async syncRefunds(payment: Payment, reported: readonly GatewayRefundResult[], cause: ChangeCause): Promise<Payment> {
     const refunds = await this.tx.listRefunds(payment.id);
     let current = payment;
-    for (const report of reported) {
-      const match = refunds.find(
-        (r) => (report.refundId && r.id === report.refundId) || (report.gatewayReference && r.gatewayReference === report.gatewayReference),
-      );
+    const matchOf = (report: GatewayRefundResult) =>
+      refunds.find((r) => (report.refundId && r.id === report.refundId) || (report.gatewayReference && r.gatewayReference === report.gatewayReference));
+    // Known refunds first (a failure there gives its amount back), then new failed ones, then new ones.
+    const rank = (report: GatewayRefundResult) => (matchOf(report) ? 0 : report.status === 'FAILED' ? 1 : 2);
+    const ordered = [...reported].sort((a, b) => rank(a) - rank(b));
+    let changedKnown = false;
+    for (const report of ordered) {
+      const match = matchOf(report);
       if (match) {
-        await this.applyRefundReport(match, report, cause);
+        const applied = await this.applyRefundReport(match, report, cause);
+        if (applied !== match) {
+          refunds[refunds.indexOf(match)] = applied;
+          changedKnown = true;
+        }
         continue;
+      }
+      if (changedKnown) {
+        // The totals below must see what the known refunds just became.
+        current = await this.recomputeRefunded(current, cause);
+        changedKnown = false;
       }
       if (!REFUNDABLE_PAYMENT_STATUSES.includes(current.status) && !(report.status === 'FAILED' && current.status === 'REFUNDED')) {
         this.ctx.logger.warn({ paymentId: payment.id, status: current.status }, 'gateway reported a refund on a payment that is not captured');

@@ -13,6 +13,7 @@
  * @module
  */
 import { TenderError } from '../errors';
+import { Money } from '../money';
 import type { Payment } from '../payment';
 import { REFUNDABLE_PAYMENT_STATUSES } from '../state-machine';
 import type { GatewayPaymentResult, WebhookAcknowledgement, WebhookEvent, WebhookRequest } from '../spec/gateway-v1';
@@ -73,13 +74,21 @@ async function findPayment(tx: StoreTx, gateway: string, event: PaymentEvent): P
   return null;
 }
 
-/** Why a refund report cannot be applied to `payment` as it stands, or null when it can. */
+/**
+ * Why a refund report cannot be applied to `payment` as it stands, or null when it can: a refund we
+ * do not know yet needs the payment captured here, and room for it under the captured amount (an
+ * earlier refund's failure, not seen yet, may be what made that room).
+ */
 async function refundBlocked(tx: StoreTx, payment: Payment, event: Extract<WebhookEvent, { kind: 'refund' }>): Promise<string | null> {
-  if (REFUNDABLE_PAYMENT_STATUSES.includes(payment.status) || payment.status === 'REFUNDED') return null;
   const report = event.refund;
   const refunds = await tx.listRefunds(payment.id);
   const known = refunds.some((r) => (report.refundId && r.id === report.refundId) || (report.gatewayReference && r.gatewayReference === report.gatewayReference));
-  return known ? null : `refund reported on a ${payment.status} payment`;
+  if (known) return null;
+  const captured = REFUNDABLE_PAYMENT_STATUSES.includes(payment.status) || payment.status === 'REFUNDED';
+  if (!captured) return `refund reported on a ${payment.status} payment`;
+  if (report.status === 'FAILED') return null;
+  const room = Money.of(payment.amountCaptured, payment.currency).subtract(Money.of(payment.amountRefunded, payment.currency));
+  return report.amount.greaterThan(room) ? 'refund reported beyond what is left to refund here' : null;
 }
 
 /** Signals, inside a unit of work, that the event needs the payment requeried first (rolls the unit back). */
