@@ -127,6 +127,9 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       const shared = createSharedRateLimit(config.REDIS_URL, log);
       cleanups.push(() => shared.close());
       rateLimitStore = shared.store;
+      // Requests served before the connection is up would go uncounted; a Redis that is down or
+      // silent is waited for only briefly (the limits then fail open until it answers).
+      if (!(await shared.ready())) log.warn({}, 'redis is not reachable yet: rate limits are not enforced until it answers');
     }
 
     // Simulation mode runs on one machine, receivers included; anywhere else merchants' URLs must be public.

@@ -1,8 +1,16 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Socket } from 'node:net';
 
+/** How a {@link cuttableRelay} misbehaves on purpose. */
+export interface RelayOptions {
+  /** Holds back the server's bytes for this long after each connection opens (a slow handshake). */
+  holdRepliesMs?: number;
+  /** Called with each chunk the client sends, once it has been forwarded to the server. */
+  onClientData?: (chunk: Buffer) => void;
+}
+
 /** A TCP relay to `host:port` that can be cut (every connection dropped, new ones refused) and restored. */
-export async function cuttableRelay(host: string, port: number) {
+export async function cuttableRelay(host: string, port: number, options: RelayOptions = {}) {
   const sockets = new Set<Socket>();
   let down = false;
   const relay = createServer((client) => {
@@ -13,7 +21,22 @@ export async function cuttableRelay(host: string, port: number) {
       s.on('close', () => sockets.delete(s));
       s.on('error', () => undefined);
     }
-    client.pipe(upstream).pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      options.onClientData?.(chunk);
+    });
+    const releaseAt = Date.now() + (options.holdRepliesMs ?? 0);
+    const held: Buffer[] = [];
+    upstream.on('data', (chunk: Buffer) => {
+      const wait = releaseAt - Date.now();
+      if (wait <= 0 && held.length === 0) return void client.write(chunk);
+      held.push(chunk);
+      if (held.length === 1) {
+        setTimeout(() => {
+          for (const c of held.splice(0)) if (!client.destroyed) client.write(c);
+        }, Math.max(0, wait));
+      }
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
