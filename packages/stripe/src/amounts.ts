@@ -1,22 +1,32 @@
 /**
  * Money <-> Stripe's integer "smallest currency unit" (research §1.9). Stripe's decimals differ from
  * ISO 4217 for a few currencies, so nothing here multiplies by 100 blindly: a JPY amount is sent as
- * is, a KWD amount in fils whose last digit must be 0, an ISK amount ×100 and whole.
+ * is, a KWD amount in fils whose last digit must be 0, an ISK or UGX amount ×100 and whole.
+ * Source: Stripe, "Supported currencies", https://docs.stripe.com/currencies (sections "Zero-decimal
+ * currencies", "Three-decimal currencies" and "Special cases").
  *
  * @module
  */
 import { currencyExponent, invalidRequest, Money, normaliseCurrency } from '@tender/core';
 
-/** Currencies Stripe treats as having no minor unit. */
+/**
+ * Currencies whose Stripe `amount` has no minor unit. UGX is not one, although Stripe lists it among
+ * the zero-decimal currencies: see {@link WHOLE_UNITS_ONLY}.
+ */
 export const STRIPE_ZERO_DECIMAL: ReadonlySet<string> = new Set(
-  'BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' '),
+  'BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF VND VUV XAF XOF XPF'.split(' '),
 );
 
 /** Currencies Stripe takes in thousandths whose last digit must be 0 ("round to the nearest ten"). */
 export const STRIPE_THREE_DECIMAL: ReadonlySet<string> = new Set('BHD JOD KWD OMR TND'.split(' '));
 
-/** Two-decimal in Stripe's API, yet only whole units may be charged (fractional ISK was withdrawn). */
-const WHOLE_UNITS_ONLY: ReadonlySet<string> = new Set(['ISK']);
+/**
+ * Two-decimal in Stripe's API, yet only whole units may be charged: the "Special cases" of
+ * https://docs.stripe.com/currencies#special-cases. ISK and UGX are zero-decimal now, but for backwards
+ * compatibility Stripe keeps their API amounts two-decimal with the decimals always 00 (5 UGX is
+ * `amount=500`) and refuses amounts not divisible by 100.
+ */
+const WHOLE_UNITS_ONLY: ReadonlySet<string> = new Set(['ISK', 'UGX']);
 
 /** Number of decimals Stripe's `amount` field uses for a currency (upper-case code). */
 export function stripeDecimals(currency: string): number {
@@ -59,7 +69,7 @@ export function fromStripeAmount(amount: number, currency: string): Money {
   const shift = currencyExponent(code) - decimals;
   if (shift === 0) return Money.fromMinor(amount, code);
   if (shift > 0) return Money.fromMinor(BigInt(amount) * 10n ** BigInt(shift), code);
-  // Stripe has more decimals than ISO (ISK): exact division is guaranteed by Stripe's own rule.
+  // Stripe has more decimals than ISO (ISK, UGX): exact division is guaranteed by Stripe's own rule.
   return Money.of(decimalText(BigInt(amount), decimals), code);
 }
 

@@ -46,8 +46,8 @@ export function stripeMaxAmount(currency: string): number {
 
 /**
  * The same limits in ISO 4217 minor units (what the engine's routing compares), per currency: they
- * differ from Stripe's units where Stripe's decimals differ from ISO's (ISK is two-decimal at Stripe
- * and zero-decimal in ISO, MGA the other way round).
+ * differ from Stripe's units where Stripe's decimals differ from ISO's (ISK and UGX are two-decimal at
+ * Stripe and zero-decimal in ISO, MGA the other way round).
  */
 export function stripeMaxAmountMinor(): Record<string, number> {
   const limits: Record<string, number> = { '*': STRIPE_MAX_AMOUNT['*']! };

@@ -337,8 +337,9 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
 /**
  * The PaymentIntent create parameters for a payment, after every check made before sending: a payment
  * method this package can send, an amount Stripe can represent in the currency ({@link toStripeAmount}:
- * KWD in tens of fils, MGA whole, ISK in whole units), and Stripe's maximum charge. `validateCreate`
- * and `createPayment` both call it, so the engine's pre-store check and the create cannot disagree.
+ * KWD in tens of fils, MGA whole, ISK and UGX ×100 and whole), and Stripe's maximum charge.
+ * `validateCreate` and `createPayment` both call it, so the engine's pre-store check and the create
+ * cannot disagree.
  * @throws TenderError `invalid_request_error`: `payment_method_not_supported` (`payment_method`),
  *   `amount_not_supported` or `amount_too_large` (`amount`).
  */
