@@ -1,6 +1,8 @@
 /**
- * Identifiers: a prefix (`pay_`, `re_`, `evt_`, `tr_`) and 26 Crockford base32 characters (48 bits of
- * milliseconds then 80 random bits, as in ULID), so ids sort by creation time for cursor pagination.
+ * Identifiers: a prefix (`pay_`, `re_`, `evt_`, `tr_`) and 26 Crockford base32 characters, laid out as
+ * a ULID (48 bits of milliseconds, then 80 bits), so ids sort by creation time for cursor pagination.
+ * Of the 80 bits, 16 order ids within a millisecond and 64 are fresh from the CSPRNG for every id, so
+ * one id tells nothing about its neighbours.
  *
  * @module
  */
@@ -22,8 +24,11 @@ function random10(): Uint8Array {
 }
 
 let lastTime = 0;
-let lastRandom: Uint8Array = new Uint8Array(10);
-
+let sequence = 0;
+// The random part is 16 bits of sequence within the millisecond, then 64 fresh random bits. The
+// sequence keeps ids made in one millisecond in order (cursor pagination); the fresh bits make an
+// id's neighbour unguessable from it, which a ULID's "increment the random part" does not.
+const SEQUENCE_LIMIT = 0xffff;
 function encodeTime(ms: number): string {
   let out = '';
   let n = ms;
@@ -50,29 +55,25 @@ function encodeRandom(bytes: Uint8Array): string {
   return out;
 }
 
-function increment(bytes: Uint8Array): Uint8Array {
-  const next = new Uint8Array(bytes);
-  for (let i = next.length - 1; i >= 0; i--) {
-    if (next[i] === 255) {
-      next[i] = 0;
-    } else {
-      next[i]! += 1;
-      break;
-    }
-  }
-  return next;
-}
-
 /** A new id with the given prefix; ids made later in the process sort after earlier ones. */
 export function newId(prefix: string, now: number = Date.now()): string {
-  let random: Uint8Array;
   if (now <= lastTime) {
-    random = increment(lastRandom);
     now = lastTime;
+    sequence++;
+    if (sequence > SEQUENCE_LIMIT) {
+      // 65,536 ids in one millisecond: borrow the next one, as ULID's monotonic mode does on overflow.
+      now = lastTime + 1;
+      sequence = pool[poolOffset % pool.length]! & 0x7f;
+    }
   } else {
-    random = random10();
+    // Starts low in the range (at most 0x7fff) so a burst never runs out, and not at 0, so the
+    // count of ids made so far in the millisecond does not show.
+    const start = random10();
+    sequence = ((start[0]! << 8) | start[1]!) & 0x7fff;
   }
   lastTime = now;
-  lastRandom = random;
+  const random = random10();
+  random[0] = sequence >>> 8;
+  random[1] = sequence & 0xff;
   return `${prefix}_${encodeTime(now)}${encodeRandom(random)}`;
 }
