@@ -4,7 +4,7 @@
  * the same function so both follow one rule set.
  *
  * Rules, by field name (case and `-`/`_` ignored, so `Bill-Email`, `bill_email` and `billEmail`
- * are one name):
+ * are one name; a nested form key such as `metadata[cvv]` is also named by its last part):
  * - secrets (`authorization`, cookies, `*secret*`, `*token*`, `*password*`, `*signature*`, API/verify
  *   keys, Fiuu `skey`/`vcode`/`VrfKey`/`checksum`, card `cvv`/`cvc`...) become `[REDACTED]`;
  * - emails keep their first character and domain (`j***@example.com`);
@@ -15,7 +15,9 @@
  * In every string, whatever its field: card-like digit runs (13–19 digits, spaces or dashes allowed,
  * passing the Luhn check) keep their last 4 digits, e-mail addresses and `+`-prefixed phone numbers
  * are masked, `Bearer`/`Basic` credentials are removed, and query strings / form bodies
- * (`a=1&skey=...`) are redacted field by field.
+ * (`a=1&skey=...`) are redacted field by field. URLs — absolute, relative ones such as a request's
+ * path (`/pay?bill_name=...`), and `http(s)://` URLs inside longer text — have every query and
+ * fragment parameter redacted by its name (see {@link redactUrl}).
  *
  * @module
  */
@@ -41,6 +43,12 @@ const SECRET_PATTERN =
 type PiiKind = 'email' | 'phone' | 'name';
 
 function classify(key: string): 'secret' | PiiKind | null {
+  // A nested form key (`metadata[cvv]`, `card[number]`, as Stripe encodes objects) is named by its last part.
+  const nested = /\[([^[\]]+)\]$/.exec(key);
+  if (nested && nested[1] !== key) {
+    const inner = classify(nested[1]!);
+    if (inner !== null) return inner;
+  }
   const k = norm(key);
   if (SECRET_EXACT.has(k) || SECRET_PATTERN.test(k)) return 'secret';
   if (k.includes('email')) return 'email';
@@ -64,6 +72,7 @@ export function maskEmail(value: string): string {
 
 /** `+60 12-345 6789` -> `********6789` (last 4 digits kept when there are at least 8). */
 export function maskPhone(value: string): string {
+  if (/^\*+\d{0,4}$/.test(value)) return value; // masked already
   const digits = value.replace(/\D/g, '');
   if (digits.length < 8) return '***';
   return `${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
@@ -102,21 +111,28 @@ function maskCard(run: string): string {
   return `${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
 }
 
+function decodeComponent(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    // Not valid percent-encoding: redact the raw text.
+    return value;
+  }
+}
+
 function redactFormString(value: string): string {
   return value
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      const rawKey = pair.slice(0, eq);
-      let key = rawKey;
-      let val = pair.slice(eq + 1);
-      try {
-        key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
-        val = decodeURIComponent(val.replace(/\+/g, ' '));
-      } catch {
-        // Not valid percent-encoding: redact the raw text.
+      // A bare word (`?flag`, `#section`): scanned as text, kept as sent when nothing is found.
+      if (eq < 0) {
+        const clean = redactFreeText(decodeComponent(pair), false);
+        return clean === decodeComponent(pair) ? pair : clean;
       }
+      const rawKey = pair.slice(0, eq);
+      const key = decodeComponent(rawKey);
+      const val = decodeComponent(pair.slice(eq + 1));
       const clean = redactField(key, val);
       // Masks are left unencoded so log lines stay readable; untouched pairs keep their raw bytes.
       return clean === val ? pair : `${rawKey}=${String(clean)}`;
@@ -124,22 +140,43 @@ function redactFormString(value: string): string {
     .join('&');
 }
 
+const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'<>]+/gi;
+
+/**
+ * Redacts a URL: absolute (`https://host/path?query#fragment`) or relative, as the path and query of
+ * a request line (`/api/v1/payments/seamless/config?bill_name=...`). The path is scanned as text;
+ * each query and fragment parameter is redacted by its name as a form field is (`access_token`,
+ * `skey`, `signature`... become `[REDACTED]`; `bill_name`, `bill_email`, `bill_mobile` are masked)
+ * and its value, percent-decoded first, is scanned too. Parts with nothing to redact keep their exact
+ * bytes.
+ */
+export function redactUrl(value: string): string {
+  const hash = value.indexOf('#');
+  const beforeHash = hash < 0 ? value : value.slice(0, hash);
+  const q = beforeHash.indexOf('?');
+  const path = q < 0 ? beforeHash : beforeHash.slice(0, q);
+  const decodedPath = decodeComponent(path);
+  const cleanPath = redactFreeText(decodedPath, false);
+  let out = cleanPath === decodedPath ? path : cleanPath;
+  if (q >= 0) out += `?${redactFormString(beforeHash.slice(q + 1))}`;
+  if (hash >= 0) out += `#${redactFormString(value.slice(hash + 1))}`;
+  return out;
+}
+
 /** Redacts secrets and PII found inside one free-text string (see the module rules). */
 export function redactString(value: string): string {
   if (value.length === 0) return value;
-  const q = value.indexOf('?');
-  if (q >= 0 && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    // A URL: keep scheme/host/path, redact the query field by field.
-    const hash = value.indexOf('#', q);
-    const query = value.slice(q + 1, hash < 0 ? undefined : hash);
-    return `${redactFreeText(value.slice(0, q))}?${FORM_LIKE.test(query) ? redactFormString(query) : redactFreeText(query)}${hash < 0 ? '' : value.slice(hash)}`;
-  }
+  if (ABSOLUTE_URL.test(value) && /[?#]/.test(value)) return redactUrl(value);
+  // The path and query of a request line.
+  if (value.startsWith('/') && /[?#]/.test(value) && !/\s/.test(value)) return redactUrl(value);
   if (value.includes('=') && FORM_LIKE.test(value)) return redactFormString(value);
   return redactFreeText(value);
 }
 
-function redactFreeText(value: string): string {
+function redactFreeText(value: string, urls = true): string {
   let out = value;
+  if (urls && out.includes('://')) out = out.replace(URL_IN_TEXT, (url) => (/[?#]/.test(url) ? redactUrl(url) : url));
   if (/\d/.test(out)) out = out.replace(CARD_RUN, maskCard);
   if (out.includes('@')) out = out.replace(EMAIL, maskEmail);
   if (out.includes('+')) out = out.replace(INTL_PHONE, maskPhone);
@@ -172,6 +209,10 @@ function maskLeaves(value: unknown, depth: number, seen?: WeakSet<object>): unkn
   return out;
 }
 
+function isEntryList(value: unknown[]): value is Array<[string, unknown]> {
+  return value.length > 0 && value.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string');
+}
+
 function redactValue(value: unknown, depth = 0, seen: WeakSet<object> = new WeakSet()): unknown {
   if (typeof value === 'string') return redactString(value);
   if (typeof value !== 'object' || value === null) return value;
@@ -181,6 +222,8 @@ function redactValue(value: unknown, depth = 0, seen: WeakSet<object> = new Weak
   if (depth >= MAX_DEPTH) return '[Truncated]';
   seen.add(value);
   try {
+    // A list of [name, value] entries (a form body or headers as pairs) is redacted as the object it stands for.
+    if (Array.isArray(value) && isEntryList(value)) return value.map(([k, v]) => [k, redactField(k, v, depth + 1, seen)]);
     if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1, seen));
     if (value instanceof Map) return redactValue(Object.fromEntries(value), depth, seen);
     if (value instanceof URLSearchParams) return redactFormString(value.toString());
@@ -200,7 +243,8 @@ function redactValue(value: unknown, depth = 0, seen: WeakSet<object> = new Weak
 
 /**
  * Returns a copy of `value` with secrets removed and personal data masked (see the module rules).
- * Objects, arrays, `Map`s, `URLSearchParams` and `Error`s are walked (circular references and depth
+ * Objects, arrays (a list of `[name, value]` pairs as the object it stands for), `Map`s,
+ * `URLSearchParams` and `Error`s are walked (circular references and depth
  * beyond 10 are cut); strings are scanned; binary bodies are replaced by their size. The input is
  * never modified.
  */

@@ -1,11 +1,12 @@
 /**
  * pino JSON logs. Every line goes through core's `redact` (secrets removed, PII masked) and carries
- * the request id and trace id of the request that caused it.
+ * the request id and trace id of the request that caused it. Request lines log the URL through core's
+ * `redactUrl`: query values are redacted by parameter name (and scanned), never written as sent.
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { redact, redactString } from '@tender/core';
+import { redact, redactString, redactUrl } from '@tender/core';
 import type { RequestHandler } from 'express';
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
 
@@ -44,7 +45,8 @@ const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /**
  * Gives each request an id (`X-Request-Id`, kept when the caller sent a sane one), picks the trace id
- * from W3C `traceparent`, and logs one line per request when it finishes.
+ * from W3C `traceparent`, and logs one line per request when it finishes (method, redacted path and
+ * query, status, duration; never headers or bodies).
  */
 export function requestLogging(logger: PinoLogger): RequestHandler {
   return (req, res, next) => {
@@ -58,7 +60,9 @@ export function requestLogging(logger: PinoLogger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { method: req.method, path: req.originalUrl, status: res.statusCode, duration_ms: Math.round(ms * 10) / 10 };
+      // The query carries PII and credentials (seamless config: bill_name/email/mobile; `?access_token=`;
+      // Fiuu's return: skey): redacted here too, so a logger without createLogger's formatter gets none.
+      const line = { method: req.method, path: redactUrl(req.originalUrl), status: res.statusCode, duration_ms: Math.round(ms * 10) / 10 };
       if (res.statusCode >= 500) child.error(line, 'request');
       else child.info(line, 'request');
     });

@@ -6,7 +6,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { Money, TenderError, silentLogger, type CreatePaymentInput, type Logger, type Tender, type WebhookEndpoint, type WebhookRequest } from '@tender/core';
+import { Money, TenderError, redactingLogger, silentLogger, type CreatePaymentInput, type Logger, type Tender, type WebhookEndpoint, type WebhookRequest } from '@tender/core';
 import { seamlessConfigResponse, type FiuuGateway } from '@tender/fiuu';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
@@ -167,7 +167,8 @@ function isFiuu(gateway: unknown): gateway is FiuuGateway {
  */
 export function createTenderRouter(tender: Tender, options: TenderRouterOptions): Router {
   const router = Router();
-  const logger = options.logger ?? silentLogger;
+  // Embedders may pass a logger that redacts nothing: everything the router logs is redacted first.
+  const logger = redactingLogger(options.logger ?? silentLogger);
   const metrics = options.metrics;
   const fixedMerchant = options.merchantId ?? 'default';
   const authenticate =

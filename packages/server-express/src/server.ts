@@ -169,7 +169,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
         '*** SIMULATION MODE: no gateway credentials are set. Payments go to local Fiuu and Stripe sandboxes; no real money moves. ***',
       );
     }
-    log.info({ url, public_url: publicUrl, storage: config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
+    log.info({ url, public_url: publicUrl, storage: options.store ? 'provided' : config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
 
     let closing: Promise<void> | null = null;
     return {
