@@ -27,12 +27,16 @@ export type AuthOptions =
       secret: string | Uint8Array;
       issuer?: string;
       audience?: string;
+      /** Longest accepted token lifetime, `exp` minus `iat` (or minus now without `iat`), in seconds. Default 24 h. */
+      maxLifetimeSeconds?: number;
     }
   | {
       /** JWKS URL for RS256/ES256/EdDSA tokens. */
       jwksUrl: string;
       issuer?: string;
       audience?: string;
+      /** Longest accepted token lifetime, `exp` minus `iat` (or minus now without `iat`), in seconds. Default 24 h. */
+      maxLifetimeSeconds?: number;
     }
   | {
       /** Your own verification: resolve the principal or throw. */
@@ -42,6 +46,8 @@ export type AuthOptions =
 const MERCHANT_ID = /^[A-Za-z0-9_.:@-]{1,64}$/;
 const VERIFIED_CACHE_SIZE = 10_000;
 const VERIFIED_TTL_MS = 60_000;
+/** Default longest token lifetime: a token without `exp`, or living longer, is refused. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 function secretBytes(secret: string | Uint8Array): Uint8Array {
   const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
@@ -55,7 +61,10 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
   const verifyOptions = {
     ...(options.issuer ? { issuer: options.issuer } : {}),
     ...(options.audience ? { audience: options.audience } : {}),
+    // A token without an expiry would be good forever (RFC 8725 §3.10 asks for bounded lifetimes).
+    requiredClaims: ['exp'],
   };
+  const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   let verify: (token: string) => Promise<JWTPayload>;
   if ('secret' in options) {
     const key = secretBytes(options.secret);
@@ -101,7 +110,12 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
         });
       }
       if (error instanceof joseErrors.JOSENotSupported) throw unauthenticated('invalid_token', 'The token could not be verified');
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp') throw unauthenticated('token_without_expiry', 'The token has no exp claim; tokens must expire');
       throw unauthenticated('invalid_token', 'The token is not valid');
+    }
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+    if (typeof payload.exp !== 'number' || payload.exp - issuedAt > maxLifetime) {
+      throw unauthenticated('token_lifetime_too_long', `The token lives longer than the ${maxLifetime} s this server accepts (JWT_MAX_LIFETIME_SECONDS)`);
     }
     if (typeof payload.sub !== 'string' || !MERCHANT_ID.test(payload.sub)) {
       throw unauthenticated('invalid_token', 'The token has no valid sub (merchant id)');

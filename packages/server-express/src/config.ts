@@ -48,6 +48,8 @@ export const EnvSchema = z.object({
   JWT_JWKS_URL: httpUrl.optional(),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  /** Longest accepted token lifetime in seconds (exp - iat); tokens without exp are always refused. */
+  JWT_MAX_LIFETIME_SECONDS: positiveInt('JWT_MAX_LIFETIME_SECONDS').default(24 * 3600),
   FIUU_MERCHANT_ID: optionalText,
   FIUU_VERIFY_KEY: optionalText,
   FIUU_SECRET_KEY: optionalText,

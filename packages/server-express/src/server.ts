@@ -112,12 +112,14 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     let auth: AuthOptions;
     let devToken: string | null = null;
     const claims = { ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}), ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}) };
-    if (config.JWT_SECRET) auth = { secret: config.JWT_SECRET, ...claims };
-    else if (config.JWT_JWKS_URL) auth = { jwksUrl: config.JWT_JWKS_URL, ...claims };
+    const lifetime = { maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS };
+    if (config.JWT_SECRET) auth = { secret: config.JWT_SECRET, ...claims, ...lifetime };
+    else if (config.JWT_JWKS_URL) auth = { jwksUrl: config.JWT_JWKS_URL, ...claims, ...lifetime };
     else if (simulation) {
       const secret = randomBytes(32).toString('base64url');
-      auth = { secret, ...claims };
-      devToken = await signToken({ secret, merchantId: DEMO_MERCHANT, expiresIn: '30d', ...claims });
+      auth = { secret, ...claims, ...lifetime };
+      // The secret is new on every start, so the token only ever lives as long as this process anyway.
+      devToken = await signToken({ secret, merchantId: DEMO_MERCHANT, expiresIn: config.JWT_MAX_LIFETIME_SECONDS, ...claims });
     } else {
       throw new Error('JWT_SECRET or JWT_JWKS_URL is required outside simulation mode');
     }

@@ -94,3 +94,34 @@ describe('JWT_ISSUER and JWT_AUDIENCE', () => {
     }
   });
 });
+
+describe('token lifetime', () => {
+  const bare = (claims: { exp?: number; iat?: number }) => {
+    const jwt = new SignJWT({ scope: 'payments:read' }).setProtectedHeader({ alg: 'HS256' }).setSubject('life-merchant');
+    if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+    if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
+    return jwt.sign(new TextEncoder().encode(SECRET));
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('refuses a token without exp, and one living longer than the maximum (24 h unless configured)', async () => {
+    const h = await startHarness({ app: { auth: { secret: SECRET } } });
+    const longer = await startHarness({ app: { auth: { secret: SECRET, maxLifetimeSeconds: 3 * 24 * 3600 } } });
+    try {
+      const forever = await h.call('GET', '/api/v1/payments', { token: await bare({ iat: now() }) });
+      expect(forever.status).toBe(401);
+      expect(forever.body.error.code).toBe('token_without_expiry');
+      const twoDays = await bare({ iat: now(), exp: now() + 2 * 24 * 3600 });
+      const refused = await h.call('GET', '/api/v1/payments', { token: twoDays });
+      expect(refused.status).toBe(401);
+      expect(refused.body.error.code).toBe('token_lifetime_too_long');
+      // Without iat the lifetime counts from now.
+      expect((await h.call('GET', '/api/v1/payments', { token: await bare({ exp: now() + 2 * 24 * 3600 }) })).status).toBe(401);
+      expect((await h.call('GET', '/api/v1/payments', { token: await bare({ iat: now(), exp: now() + 3600 }) })).status).toBe(200);
+      expect((await longer.call('GET', '/api/v1/payments', { token: twoDays })).status).toBe(200);
+    } finally {
+      await h.close();
+      await longer.close();
+    }
+  });
+});
