@@ -93,9 +93,19 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     },
     '/api/v1/payments/seamless/config': {
       get: op('Fiuu seamless configuration; with an amount, starts the Fiuu payment for the order', 'payments:read', {
-        description: 'Without `amount`: static browser configuration (scope payments:read). With `amount`: creates a Fiuu payment (scope payments:write) and answers `{ status: true, mps...: ..., tender: { paymentId, paymentUrl, fields } }`.',
+        description:
+          'Without `amount`: static browser configuration (scope payments:read). With `amount` (scope payments:write): the Fiuu payment of the order, answered as `{ status: true, mps...: ..., tender: { paymentId, paymentUrl, fields } }`. ' +
+          'A browser reloads this GET, so it does not start a payment per call: the open payment of the order (status REQUIRES_ACTION, gateway fiuu, the same amount, currency and payment_method, whether this GET or `POST /api/v1/payments` made it) is answered again (200, its first customer details kept). ' +
+          'Otherwise a payment is started (201) under an idempotency key derived from the merchant, order_id, amount, currency and payment_method plus the number of such payments that ended unpaid, so concurrent reloads make one payment between them and a new attempt follows a failed, cancelled, expired or refunded one. ' +
+          'A payment of the order that is paid (AUTHORIZED, CAPTURED, PARTIALLY_REFUNDED) is a 409 `order_already_paid`, one under way (PROCESSING) a 409 `payment_in_progress`; neither starts another checkout. ' +
+          '`order_id` is required with `amount`, unless an `Idempotency-Key` is sent (then that key alone decides).',
         parameters: [...queryParameters(SeamlessConfigQuery), idempotencyHeader],
-        responses: { '200': { description: 'Static configuration' }, '201': { description: 'Seamless parameters of the new payment' }, ...ERRORS },
+        responses: {
+          '200': { description: 'Static configuration, or the open payment of the order again' },
+          '201': { description: 'Seamless parameters of the payment it started' },
+          ...ERRORS,
+          '409': errorResponse('The order is paid or its payment is under way (order_already_paid, payment_in_progress)'),
+        },
       }),
     },
     '/api/v1/payments/{id}': {

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { Money, TenderError, redactingLogger, silentLogger, type CreatePaymentInput, type Logger, type Tender, type WebhookEndpoint, type WebhookRequest } from '@tender/core';
+import { createHash, randomBytes } from 'node:crypto';
+import { Money, TenderError, redactingLogger, silentLogger, type CreatePaymentInput, type Logger, type Payment, type Tender, type WebhookEndpoint, type WebhookRequest } from '@tender/core';
 import { seamlessConfigResponse, type FiuuGateway } from '@tender/fiuu';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
@@ -341,8 +341,8 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
       const input = createInputFromBody(
         validate(CreatePaymentBody, compact({ ...q, currency: q.currency ?? 'MYR', gateway: 'fiuu' })),
       );
-      const payment = await timed('create', () => 'fiuu', () => tender.payments.create(input, requestOptions(req, res)));
-      res.status(201).json(seamlessConfigResponse(payment));
+      const { payment, reused } = await timed('create', () => 'fiuu', () => seamlessPayment(tender, input, requestOptions(req, res)));
+      res.status(reused ? 200 : 201).json(seamlessConfigResponse(payment));
     } catch (error) {
       const e = asTenderError(error);
       if (e.status >= 500) throw error;
@@ -459,6 +459,77 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   });
   router.use(errorHandler(logger));
   return router;
+}
+
+// Statuses of a payment for the order that a new checkout must not compete with.
+const SEAMLESS_IN_PROGRESS: ReadonlySet<string> = new Set(['PENDING', 'PROCESSING']);
+const SEAMLESS_PAID: ReadonlySet<string> = new Set(['AUTHORIZED', 'CAPTURED', 'PARTIALLY_REFUNDED']);
+const SEAMLESS_ATTEMPTS = 30;
+const SEAMLESS_RETRY_MS = 100;
+
+/**
+ * The Fiuu payment behind `GET /api/v1/payments/seamless/config?order_id=...&amount=...`. A browser
+ * reloads that GET, so it must not start a payment per call: the merchant's open payment for the order
+ * (REQUIRES_ACTION, Fiuu, same amount, currency and payment method) is reused. Otherwise a payment is
+ * created under an idempotency key derived from merchant, order, amount, currency and method plus a
+ * generation (how many such payments ended unpaid), so that concurrent reloads make one payment
+ * between them and a new attempt follows a failed, cancelled, expired or refunded one. A payment of the
+ * order still in progress (PENDING, PROCESSING) or paid is a 409, not a second checkout.
+ */
+async function seamlessPayment(
+  tender: Tender,
+  input: CreatePaymentInput,
+  options: { merchantId: string; idempotencyKey?: string; onReplay?: () => void },
+): Promise<{ payment: Payment; reused: boolean }> {
+  if (!input.orderId && options.idempotencyKey === undefined) {
+    throw new TenderError({
+      type: 'invalid_request_error',
+      code: 'parameter_missing',
+      message: 'order_id is required to start a payment from this GET (each reload must find the same payment); or send an Idempotency-Key',
+      param: 'order_id',
+    });
+  }
+  if (!input.orderId) return { payment: await tender.payments.create(input, options), reused: false };
+  const wanted = Money.of(input.amount ?? '', input.currency);
+  const method = (input.paymentMethod ?? '').toUpperCase();
+  const matches = (p: Payment) =>
+    p.gateway === 'fiuu' && p.currency === wanted.currency && Money.of(p.amount, p.currency).equals(wanted) && (p.paymentMethod ?? '').toUpperCase() === method;
+  for (let attempt = 1; ; attempt++) {
+    const same: Payment[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await tender.payments.list({ merchantId: options.merchantId, orderId: input.orderId, limit: 100, ...(cursor ? { startingAfter: cursor } : {}) });
+      same.push(...page.data.filter(matches));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined && same.length < 1000);
+    // Newest first: the most recent open payment is the one the customer was shown.
+    const open = same.find((p) => p.status === 'REQUIRES_ACTION');
+    if (open) return { payment: open, reused: true };
+    const paid = same.find((p) => SEAMLESS_PAID.has(p.status));
+    if (paid) {
+      throw new TenderError({ type: 'invalid_request_error', code: 'order_already_paid', status: 409, message: `Order ${input.orderId} is already paid by payment ${paid.id} (${paid.status})`, param: 'order_id' });
+    }
+    // PENDING is another call's create in flight (it resolves in moments); PROCESSING is the customer's
+    // payment under way at Fiuu, which no reload may compete with.
+    const busy = same.find((p) => SEAMLESS_IN_PROGRESS.has(p.status));
+    if (busy && (busy.status === 'PROCESSING' || attempt >= SEAMLESS_ATTEMPTS)) {
+      throw new TenderError({ type: 'invalid_request_error', code: 'payment_in_progress', status: 409, retryable: true, retryAfterSeconds: 1, message: `Payment ${busy.id} of order ${input.orderId} is ${busy.status}; wait for its outcome`, param: 'order_id' });
+    }
+    if (!busy) {
+      const generation = same.length;
+      const key =
+        options.idempotencyKey ??
+        `seamless-config:${createHash('sha256').update(JSON.stringify([options.merchantId, input.orderId, wanted.toString(), wanted.currency, method])).digest('hex').slice(0, 40)}:${generation}`;
+      try {
+        return { payment: await tender.payments.create(input, { ...options, idempotencyKey: key }), reused: false };
+      } catch (error) {
+        // Another reload holds the key (409) or finished first with other customer details (422):
+        // look again, and the payment it made is found. A key the caller chose is the caller's to retry.
+        if (options.idempotencyKey !== undefined || !TenderError.isInstance(error) || error.type !== 'idempotency_error' || attempt >= SEAMLESS_ATTEMPTS) throw error;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, SEAMLESS_RETRY_MS));
+  }
 }
 
 async function minorToMajor(tender: Tender, paymentId: string, merchantId: string, minor: string | number): Promise<string> {
