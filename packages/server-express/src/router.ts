@@ -111,9 +111,36 @@ function minorAmount(body: { amount_paisa?: string | number | null; amount_minor
   return body.amount_paisa ?? body.amount_minor ?? undefined;
 }
 
-/** Maps the validated wire body to the engine's create input. */
+/** One value given under either of two names (a seed's and Tender's); two different values are refused. */
+function eitherName(value: string | null | undefined, name: string, alias: string | null | undefined, aliasName: string): string | undefined {
+  if (value != null && alias != null && value !== alias) {
+    throw new TenderError({ type: 'invalid_request_error', code: 'ambiguous_parameter', message: `Give either ${name} or ${aliasName} (the same value), not two different ones`, param: aliasName });
+  }
+  return value ?? alias ?? undefined;
+}
+
+/**
+ * Maps the validated wire body to the engine's create input. The seeds' names are honoured:
+ * `description` is `bill_description`, `callback_url` is `notify_url`, `user_id` is kept as
+ * `metadata.user_id`. `payment_details` is refused (400 `parameter_unsupported`): no gateway of this
+ * server takes it. `merchant_id` is checked against the caller by the router, not here.
+ * @throws TenderError 400 for two different values under two names of one field, or payment_details.
+ */
 export function createInputFromBody(body: ReturnType<typeof CreatePaymentBody.parse>): CreatePaymentInput {
+  if (body.payment_details !== undefined && body.payment_details !== null) {
+    throw new TenderError({
+      type: 'invalid_request_error',
+      code: 'parameter_unsupported',
+      message: 'payment_details is not supported: no gateway of this server takes payment details (UPI collect requests are not shipped; card data is never accepted). Leave it out',
+      param: 'payment_details',
+    });
+  }
   const customer = compact({ name: body.bill_name ?? undefined, email: body.bill_email ?? undefined, phone: body.bill_mobile ?? undefined });
+  let metadata = body.metadata ? { ...body.metadata } : undefined;
+  if (body.user_id != null) {
+    eitherName(body.user_id, 'user_id', metadata?.user_id, 'metadata.user_id');
+    metadata = { ...metadata, user_id: body.user_id };
+  }
   return compact({
     amount: body.amount ?? undefined,
     amountMinor: minorAmount(body),
@@ -122,12 +149,19 @@ export function createInputFromBody(body: ReturnType<typeof CreatePaymentBody.pa
     gateway: body.gateway ?? undefined,
     captureMethod: body.capture_method ?? undefined,
     orderId: body.order_id ?? undefined,
-    description: body.bill_description ?? undefined,
+    description: eitherName(body.bill_description, 'bill_description', body.description, 'description'),
     customer: Object.keys(customer).length > 0 ? customer : undefined,
     returnUrl: body.return_url ?? undefined,
-    notifyUrl: body.notify_url ?? undefined,
-    metadata: body.metadata ? { ...body.metadata } : undefined,
+    notifyUrl: eitherName(body.notify_url, 'notify_url', body.callback_url, 'callback_url'),
+    metadata,
   } as CreatePaymentInput & Record<string, unknown>);
+}
+
+/** Seed 001's `merchant_id` in a body must name the caller: a token acts for its own merchant only. */
+function assertOwnMerchant(merchantId: string | null | undefined, caller: string): void {
+  if (merchantId != null && merchantId !== caller) {
+    throw new TenderError({ type: 'permission_error', code: 'merchant_mismatch', message: "merchant_id is not the merchant of this token (the token's sub); leave it out or give your own", param: 'merchant_id' });
+  }
 }
 
 function endpointJson(e: WebhookEndpoint, withSecret = false): Record<string, unknown> {
@@ -304,6 +338,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
 
   api.post('/payments', need('payments:write'), async (req, res) => {
     const body = validate(CreatePaymentBody, req.body);
+    assertOwnMerchant(body.merchant_id, merchantOf(req));
     const input = createInputFromBody(body);
     let gatewayLabel = body.gateway ?? 'auto';
     const payment = await timed('create', () => gatewayLabel, async () => {

@@ -30,9 +30,13 @@ export const MinorAmountSchema = z
 
 const MetadataSchema = z.record(text(40), text(500)).describe('Up to 50 string pairs, returned as given');
 
-/** `POST /api/v1/payments`: the Fiuu seed's fields plus gateway, capture method and metadata. */
+/**
+ * `POST /api/v1/payments`: the Fiuu seed's fields plus gateway, capture method and metadata, and the
+ * fields of the UPI and Stripe seeds' bodies (`user_id`, `merchant_id`, `description`, `callback_url`,
+ * `payment_details`), each honoured or refused. Any other field is refused (400 `unknown_parameter`).
+ */
 export const CreatePaymentBody = z
-  .object({
+  .strictObject({
     order_id: text(64).nullish().describe("The merchant's order reference"),
     amount: AmountSchema.nullish(),
     amount_paisa: MinorAmountSchema.nullish().describe('Minor units instead of `amount` (UPI seed)'),
@@ -46,22 +50,37 @@ export const CreatePaymentBody = z
     bill_mobile: text(32).nullish(),
     bill_description: text(500).nullish(),
     return_url: text(2048).nullish(),
-    notify_url: text(2048).nullish(),
+    notify_url: text(2048).nullish().describe("The merchant's URL for the payment's result (Fiuu callbackurl)"),
     metadata: MetadataSchema.nullish(),
+    description: text(500).nullish().describe('Seeds 001/003 name for `bill_description` (give one of them, or both alike)'),
+    callback_url: text(2048)
+      .nullish()
+      .describe('Seed 001 name for `notify_url`: where the payment result is sent (give one of them, or both alike)'),
+    user_id: text(64)
+      .nullish()
+      .describe("Seeds 001/003: the customer's id in the merchant's system; kept as `metadata.user_id` (a different `metadata.user_id` is refused)"),
+    merchant_id: text(64)
+      .nullish()
+      .describe("Seed 001: must be the token's merchant (`sub`); another merchant is refused with 403 `merchant_mismatch`"),
+    payment_details: z
+      .unknown()
+      .optional()
+      .describe('Seed 001 (e.g. `{ "vpa": "user@bank" }` for a UPI collect request): refused with 400 `parameter_unsupported`, no gateway of this server takes payment details (card data is never accepted)'),
   })
+  .describe('Unknown fields are refused with 400 `unknown_parameter` naming the field')
   .register(apiSchemas, { id: 'CreatePayment' });
 
 /** `POST /api/v1/payments/:id/capture`. */
 export const CaptureBody = z
-  .object({ amount: AmountSchema.nullish().describe('Defaults to the whole authorised amount'), amount_paisa: MinorAmountSchema.nullish() })
+  .strictObject({ amount: AmountSchema.nullish().describe('Defaults to the whole authorised amount'), amount_paisa: MinorAmountSchema.nullish() })
   .register(apiSchemas, { id: 'CapturePayment' });
 
 /** `POST /api/v1/payments/:id/cancel` takes no fields. */
-export const CancelBody = z.object({}).register(apiSchemas, { id: 'CancelPayment' });
+export const CancelBody = z.strictObject({}).register(apiSchemas, { id: 'CancelPayment' });
 
 /** `POST /api/v1/payments/:id/refund` (`refund_reason` is the Fiuu seed's name for `reason`). */
 export const RefundBody = z
-  .object({
+  .strictObject({
     amount: AmountSchema.nullish().describe('Defaults to everything not yet refunded'),
     amount_paisa: MinorAmountSchema.nullish(),
     reason: text(500).nullish(),
@@ -72,7 +91,7 @@ export const RefundBody = z
 
 /** `POST /api/v1/webhook-endpoints` (seed 001). */
 export const CreateWebhookEndpointBody = z
-  .object({
+  .strictObject({
     url: z.string().max(2048).url().describe('http(s) URL that receives the events'),
     events: z
       .array(z.string().regex(/^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$/, 'must be an event type such as payment.captured, payment.*, or *'))
@@ -112,10 +131,19 @@ export const SeamlessConfigQuery = z.object({
   return_url: text(2048).optional(),
 });
 
-/** Validates with a schema; the first issue becomes a 400 naming the field. */
+/**
+ * Validates with a schema; the first issue becomes a 400 naming the field. A field the schema does not
+ * know is a 400 `unknown_parameter` naming it: nothing sent is dropped silently.
+ */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
+  const unknown = result.error.issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknown && unknown.code === 'unrecognized_keys') {
+    const field = [...unknown.path.map(String), unknown.keys[0]!].join('.');
+    const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    throw badRequest('unknown_parameter', `Unknown parameter: ${field.slice(0, 100)}${known.length > 0 ? ` (accepted: ${known.join(', ')})` : ' (this request takes no fields)'}`, field.slice(0, 100));
+  }
   const issue = result.error.issues[0]!;
   const param = issue.path.map(String).join('.') || undefined;
   const message = param ? `${param}: ${issue.message}` : issue.message;
