@@ -86,6 +86,15 @@ export const EnvSchema = z.object({
   OUTBOX_INTERVAL: duration.default(1000),
   OUTBOX_BASE_DELAY: duration.default(30_000),
   OUTBOX_MAX_ATTEMPTS: positiveInt('OUTBOX_MAX_ATTEMPTS').default(12),
+  /**
+   * Bearer token a `/metrics` scrape must send (`Authorization: Bearer <METRICS_TOKEN>`). Unset: the
+   * metrics are served without auth (on the API port unless METRICS_PORT is set).
+   */
+  METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  /** Serve `/metrics` on this port instead of the API's (a separate listener, on METRICS_HOST); `0` picks one. */
+  METRICS_PORT: z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be a port number (0-65535)').optional(),
+  /** Address of the METRICS_PORT listener (default 127.0.0.1: reachable from this machine only). */
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   /** Let merchant webhooks reach loopback/private/link-local addresses (default: only in simulation mode). */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   SHUTDOWN_TIMEOUT: duration.default(25_000),
@@ -120,6 +129,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     for (const name of fiuu) if (!(name in input)) issues.push(`${name}: is required when any FIUU_* credential is set`);
   }
   if ('STRIPE_WEBHOOK_SECRET' in input && !('STRIPE_SECRET_KEY' in input)) issues.push('STRIPE_SECRET_KEY: is required when STRIPE_WEBHOOK_SECRET is set');
+  if ('METRICS_PORT' in input && input.METRICS_PORT!.trim() !== '0' && input.METRICS_PORT!.trim() === (input.PORT ?? '8080').trim()) {
+    issues.push('METRICS_PORT: must differ from PORT (the API port); leave it unset to serve /metrics there');
+  }
   if ('JWT_SECRET' in input && 'JWT_JWKS_URL' in input) issues.push('JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
   if (result.success && issues.length === 0) return result.data;
   throw new ConfigError(issues);

@@ -7,7 +7,7 @@
 export { createTenderRouter, createInputFromBody, type TenderRouterOptions, type RateLimitRule } from './router';
 export { createAuthenticator, signToken, SCOPES, type AuthOptions, type Principal, type Scope, type SignTokenOptions } from './auth';
 export { buildOpenApiDocument, type OpenApiInfo } from './openapi';
-export { createMetrics, httpMetrics, type TenderMetrics, type MetricsOptions } from './metrics';
+export { createMetrics, httpMetrics, metricsHandler, type TenderMetrics, type MetricsOptions, type MetricsEndpointOptions } from './metrics';
 export { parseJsonText, jsonBody, AMOUNT_FIELDS, type JsonBodyOptions } from './json-body';
 export { paymentJson, refundJson, transitionJson, nextActionJson } from './serialize';
 export { presentEvent } from './present';

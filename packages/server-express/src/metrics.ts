@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { CIRCUIT_STATE_VALUE, type CircuitState, type HttpTransport, type OutboxEvent, type Tender } from '@tender/core';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CIRCUIT_STATE_VALUE, TenderError, type CircuitState, type HttpTransport, type OutboxEvent, type Tender } from '@tender/core';
 import type { RequestHandler } from 'express';
+import { sendError } from './errors';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The server's metrics. */
@@ -19,6 +21,11 @@ export interface TenderMetrics {
   readonly webhookEvents: Counter<'gateway' | 'outcome'>;
   readonly outboxDeliveries: Counter<'outcome'>;
   readonly outboxBacklog: Gauge;
+  /**
+   * `tender_reconcile_errors_total`: payments and refunds whose reconciliation check failed (the
+   * `errors` of each run's report), plus reconciliation runs that failed as a whole.
+   */
+  readonly reconcileErrors: Counter;
   /** Counts each committed payment status change by method, status and currency. */
   observeTender(tender: Tender): () => void;
   /** Follows a transport's circuit state. */
@@ -61,6 +68,11 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
   const circuitState = new Gauge({ name: 'tender_gateway_circuit_state', help: 'Circuit breaker state per gateway (0 closed, 1 open, 2 half-open)', labelNames: ['gateway'] as const, registers: [registry] });
   const webhookEvents = new Counter({ name: 'webhook_events_total', help: 'Inbound gateway webhook events by outcome', labelNames: ['gateway', 'outcome'] as const, registers: [registry] });
   const outboxDeliveries = new Counter({ name: 'tender_outbox_deliveries_total', help: 'Merchant webhook delivery attempts by outcome', labelNames: ['outcome'] as const, registers: [registry] });
+  const reconcileErrors = new Counter({
+    name: 'tender_reconcile_errors_total',
+    help: 'Payments and refunds whose reconciliation check failed (each is retried later), plus reconciliation runs that failed as a whole',
+    registers: [registry],
+  });
   const backlogReader = options.outboxBacklog;
   const outboxBacklog = new Gauge({
     name: 'tender_outbox_backlog',
@@ -86,6 +98,7 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
     webhookEvents,
     outboxDeliveries,
     outboxBacklog,
+    reconcileErrors,
     observeTender(tender) {
       return tender.events.on((event: OutboxEvent) => {
         if (!event.type.startsWith('payment.') || event.type === 'payment.created') return;
@@ -116,5 +129,37 @@ export function httpMetrics(metrics: TenderMetrics): RequestHandler {
       end(labels);
     });
     next();
+  };
+}
+
+/** Options of {@link metricsHandler}. */
+export interface MetricsEndpointOptions {
+  /**
+   * When set, a scrape must send `Authorization: Bearer <token>` (Prometheus `authorization` /
+   * `bearer_token` in its scrape config); anything else is a 401. The metrics carry business volumes
+   * (payments by currency and status), so a public API port should not serve them to anyone.
+   */
+  token?: string;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Serves the registry in Prometheus text format, behind a bearer token when one is given. */
+export function metricsHandler(metrics: TenderMetrics, options: MetricsEndpointOptions = {}): RequestHandler {
+  const expected = options.token ? digest(options.token) : null;
+  return async (req, res) => {
+    if (expected) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+      // Compared as digests: constant time, whatever the length sent.
+      if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+        sendError(res, new TenderError({ type: 'authentication_error', code: match ? 'invalid_metrics_token' : 'missing_token', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>' }));
+        return;
+      }
+    }
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
   };
 }

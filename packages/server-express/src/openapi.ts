@@ -155,7 +155,13 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     },
     '/health': { get: op('Liveness', null, { responses: { '200': { description: 'The process is up' } } }) },
     '/ready': { get: op('Readiness: database reachable and migrated', null, { responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } }) },
-    '/metrics': { get: op('Prometheus metrics', null, { responses: { '200': { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } }) },
+    '/metrics': {
+      get: op('Prometheus metrics', null, {
+        description:
+          'Business volumes (payments by method, status and currency) and operational metrics, tender_reconcile_errors_total included. With METRICS_TOKEN set, a scrape sends `Authorization: Bearer <METRICS_TOKEN>` (else 401); with METRICS_PORT set, it is served on that separate listener and not on this port.',
+        responses: { '200': { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': errorResponse('METRICS_TOKEN is set and the scrape did not send it') },
+      }),
+    },
     '/openapi.json': { get: op('This document', null, { responses: { '200': { description: 'OpenAPI 3.1' } } }) },
   };
 

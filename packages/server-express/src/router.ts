@@ -13,7 +13,7 @@ import { rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
 import { createAuthenticator, principalOf, setPrincipal, type AuthOptions, type Principal, type Scope } from './auth';
 import { asTenderError, errorHandler, sendError } from './errors';
 import { jsonBody } from './json-body';
-import { httpMetrics, type TenderMetrics } from './metrics';
+import { httpMetrics, metricsHandler, type MetricsEndpointOptions, type TenderMetrics } from './metrics';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 import { presentEvent } from './present';
 import {
@@ -48,8 +48,14 @@ export interface TenderRouterOptions {
   auth: AuthOptions | false;
   /** Merchant used when `auth` is false (default `default`). */
   merchantId?: string;
-  /** Metrics; enables `GET /metrics`. */
+  /** Metrics; records the HTTP metrics and enables `GET /metrics` (see {@link TenderRouterOptions.metricsEndpoint}). */
   metrics?: TenderMetrics;
+  /**
+   * How this router serves `GET /metrics` when `metrics` is set: `{ token }` requires
+   * `Authorization: Bearer <token>`; `false` serves no `/metrics` here (serve it on a separate listener
+   * with {@link metricsHandler}, as `METRICS_PORT` does). Default: served to anyone.
+   */
+  metricsEndpoint?: false | MetricsEndpointOptions;
   logger?: Logger;
   /** Largest JSON body (default `100kb`); webhooks allow `1mb`. */
   bodyLimit?: number | string;
@@ -233,12 +239,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
       res.status(503).json({ status: 'not_ready', error: { type: 'storage_error', code: 'not_ready', message: 'The database is not reachable or not migrated' } });
     }
   });
-  if (metrics) {
-    router.get('/metrics', async (_req, res) => {
-      res.setHeader('Content-Type', metrics.registry.contentType);
-      res.send(await metrics.registry.metrics());
-    });
-  }
+  if (metrics && options.metricsEndpoint !== false) router.get('/metrics', metricsHandler(metrics, options.metricsEndpoint ?? {}));
   router.get('/openapi.json', (_req, res) => {
     openapi ??= buildOpenApiDocument(options.openapi);
     res.json(openapi);

@@ -19,7 +19,9 @@ import { isSimulation, unshippedGatewayVariables, loadConfig, type ServerConfig 
 import { createDemoRouter, DEMO_MERCHANT } from './demo';
 import { gatewaysFromConfig, simulatedGateways, type GatewaySetup } from './gateways';
 import { createLogger } from './logging';
-import { createMetrics } from './metrics';
+import express from 'express';
+import { sendError } from './errors';
+import { createMetrics, metricsHandler } from './metrics';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import { startWorkers, type Workers } from './workers';
 
@@ -37,6 +39,8 @@ export interface StartServerOptions {
 export interface TenderServer {
   /** `http://host:port` the server listens on. */
   url: string;
+  /** `http://host:port/metrics` of the separate metrics listener (METRICS_PORT), else null. */
+  metricsUrl: string | null;
   /** Base URL gateways and browsers are told to use. */
   publicUrl: string;
   config: ServerConfig;
@@ -137,10 +141,12 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     // Simulation mode runs on one machine, receivers included; anywhere else merchants' URLs must be public.
     const allowPrivateNetworks = config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? simulation;
     const window = config.RATE_LIMIT_WINDOW;
+    const metricsEndpoint = config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {};
     const app = createApp(tender, {
       auth,
       logger,
       metrics,
+      metricsEndpoint: config.METRICS_PORT !== undefined ? false : metricsEndpoint,
       bodyLimit: config.BODY_LIMIT,
       allowedOrigins: config.ALLOWED_ORIGINS,
       ...(config.TRUST_PROXY !== undefined ? { trustProxy: /^\d+$/.test(config.TRUST_PROXY) ? Number(config.TRUST_PROXY) : config.TRUST_PROXY === 'true' ? true : config.TRUST_PROXY } : {}),
@@ -153,6 +159,30 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       webhookEndpoints: { allowPrivateNetworks },
       ...(simulation ? { before: [createDemoRouter(tender, { publicUrl })] } : {}),
     });
+    // METRICS_PORT: /metrics on a listener of its own (the API port then serves none), so the
+    // business volumes it carries need not be reachable where the API is.
+    let metricsUrl: string | null = null;
+    if (config.METRICS_PORT !== undefined) {
+      const metricsApp = express();
+      metricsApp.disable('x-powered-by');
+      metricsApp.get('/metrics', metricsHandler(metrics, metricsEndpoint));
+      metricsApp.use((_req, res) => {
+        sendError(res, new TenderError({ type: 'not_found_error', code: 'route_not_found', message: 'This listener serves GET /metrics only' }));
+      });
+      const metricsServer = createServer(metricsApp);
+      metricsServer.listen(config.METRICS_PORT, config.METRICS_HOST);
+      await Promise.race([once(metricsServer, 'listening'), once(metricsServer, 'error').then(([e]) => Promise.reject(e))]);
+      cleanups.push(
+        () =>
+          new Promise((resolve) => {
+            metricsServer.close(resolve);
+            metricsServer.closeAllConnections();
+          }),
+      );
+      metricsUrl = `http://${hostForUrl(config.METRICS_HOST)}:${(metricsServer.address() as AddressInfo).port}/metrics`;
+    } else if (!config.METRICS_TOKEN && !simulation) {
+      log.warn({}, '/metrics is served without auth on the API port: set METRICS_TOKEN (bearer) or METRICS_PORT (a separate listener)');
+    }
     server.off('request', whileStarting);
     server.on('request', app);
 
@@ -171,11 +201,12 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
         '*** SIMULATION MODE: no gateway credentials are set. Payments go to local Fiuu and Stripe sandboxes; no real money moves. ***',
       );
     }
-    log.info({ url, public_url: publicUrl, storage: options.store ? 'provided' : config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
+    log.info({ url, ...(metricsUrl ? { metrics_url: metricsUrl } : {}), public_url: publicUrl, storage: options.store ? 'provided' : config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
 
     let closing: Promise<void> | null = null;
     return {
       url,
+      metricsUrl,
       publicUrl,
       config,
       tender,

@@ -81,8 +81,10 @@ export function startWorkers(options: WorkerOptions): Workers {
   const reconciler = every(options.reconcileIntervalMs ?? 30_000, async () => {
     try {
       const report = await tender.reconcile(options.reconcile);
+      if (report.errors > 0) metrics?.reconcileErrors.inc(report.errors);
       if (report.updated + report.expired + report.errors > 0) logger.info({ ...report }, 'reconciliation run');
     } catch (error) {
+      metrics?.reconcileErrors.inc();
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reconciliation failed; will retry');
     }
   });
