@@ -27,7 +27,7 @@ export type AuthOptions =
       secret: string | Uint8Array;
       issuer?: string;
       audience?: string;
-      /** Longest accepted token lifetime, `exp` minus `iat` (or minus now without `iat`), in seconds. Default 24 h. */
+      /** Longest accepted token lifetime in seconds, both `exp` minus `iat` and `exp` minus now. Default 24 h. */
       maxLifetimeSeconds?: number;
     }
   | {
@@ -35,7 +35,7 @@ export type AuthOptions =
       jwksUrl: string;
       issuer?: string;
       audience?: string;
-      /** Longest accepted token lifetime, `exp` minus `iat` (or minus now without `iat`), in seconds. Default 24 h. */
+      /** Longest accepted token lifetime in seconds, both `exp` minus `iat` and `exp` minus now. Default 24 h. */
       maxLifetimeSeconds?: number;
     }
   | {
@@ -48,6 +48,8 @@ const VERIFIED_CACHE_SIZE = 10_000;
 const VERIFIED_TTL_MS = 60_000;
 /** Default longest token lifetime: a token without `exp`, or living longer, is refused. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+// How far ahead of this server's clock an issuer's may run before `exp` from now counts as too far.
+const CLOCK_TOLERANCE_SECONDS = 60;
 
 function secretBytes(secret: string | Uint8Array): Uint8Array {
   const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
@@ -113,8 +115,11 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
       if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp') throw unauthenticated('token_without_expiry', 'The token has no exp claim; tokens must expire');
       throw unauthenticated('invalid_token', 'The token is not valid');
     }
-    const issuedAt = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
-    if (typeof payload.exp !== 'number' || payload.exp - issuedAt > maxLifetime) {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
+    // Both spans count: `exp - iat` alone let an `iat` set in the future stretch a token's life at will.
+    // The one from now allows for the issuer's clock running a little ahead of this server's.
+    if (typeof payload.exp !== 'number' || payload.exp - issuedAt > maxLifetime || payload.exp - nowSeconds > maxLifetime + CLOCK_TOLERANCE_SECONDS) {
       throw unauthenticated('token_lifetime_too_long', `The token lives longer than the ${maxLifetime} s this server accepts (JWT_MAX_LIFETIME_SECONDS)`);
     }
     if (typeof payload.sub !== 'string' || !MERCHANT_ID.test(payload.sub)) {

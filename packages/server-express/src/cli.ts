@@ -5,12 +5,13 @@
  *   tender-server [start]                      run the server (config from the environment)
  *   tender-server migrate                      apply database migrations and exit
  *   tender-server token --merchant M [--scope "payments:read payments:write refunds:write"] [--expires 1h]
- *                                              print a JWT signed with JWT_SECRET
+ *                                              print a JWT signed with JWT_SECRET (at most
+ *                                              JWT_MAX_LIFETIME_SECONDS long, default 24 h)
  *
  * @module
  */
 import { parseArgs } from 'node:util';
-import { SCOPES, signToken } from './auth';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, SCOPES, signToken } from './auth';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging';
 import { openStore, startTenderServer } from './server';
@@ -81,14 +82,27 @@ async function tokenCommand(args: string[]): Promise<void> {
   const scopes = values.scope ? values.scope.split(/[\s,]+/).filter(Boolean) : [...SCOPES];
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length > 0) fail(`unknown scope(s): ${unknown.join(', ')}; known: ${SCOPES.join(' ')}`);
-  const token = await signToken({
-    secret,
-    merchantId: values.merchant,
-    scopes,
-    expiresIn: values.expires ?? '1h',
-    ...(process.env.JWT_ISSUER ? { issuer: process.env.JWT_ISSUER } : {}),
-    ...(process.env.JWT_AUDIENCE ? { audience: process.env.JWT_AUDIENCE } : {}),
-  });
+  const maxText = process.env.JWT_MAX_LIFETIME_SECONDS?.trim();
+  const maxLifetime = maxText ? Number(maxText) : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  if (!Number.isInteger(maxLifetime) || maxLifetime <= 0) fail('JWT_MAX_LIFETIME_SECONDS must be a positive whole number of seconds');
+  let token: string;
+  try {
+    token = await signToken({
+      secret,
+      merchantId: values.merchant,
+      scopes,
+      expiresIn: values.expires ?? '1h',
+      ...(process.env.JWT_ISSUER ? { issuer: process.env.JWT_ISSUER } : {}),
+      ...(process.env.JWT_AUDIENCE ? { audience: process.env.JWT_AUDIENCE } : {}),
+    });
+  } catch (error) {
+    fail(`--expires: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  // A token the server would refuse is no use to anyone: say so instead of printing it.
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number; iat: number };
+  if (claims.exp - claims.iat > maxLifetime) {
+    fail(`--expires ${values.expires}: the server accepts tokens living at most ${maxLifetime} s (JWT_MAX_LIFETIME_SECONDS); ask for less`);
+  }
   process.stdout.write(`${token}\n`);
 }
 

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { createTenderRouter, createInputFromBody, type TenderRouterOptions, type RateLimitRule } from './router';
-export { createAuthenticator, signToken, SCOPES, type AuthOptions, type Principal, type Scope, type SignTokenOptions } from './auth';
+export { createAuthenticator, signToken, SCOPES, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type AuthOptions, type Principal, type Scope, type SignTokenOptions } from './auth';
 export { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 export { createMetrics, httpMetrics, metricsHandler, type TenderMetrics, type MetricsOptions, type MetricsEndpointOptions } from './metrics';
 export { parseJsonText, jsonBody, AMOUNT_FIELDS, type JsonBodyOptions } from './json-body';

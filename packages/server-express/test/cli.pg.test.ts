@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { jwtVerify } from 'jose';
+import { startHarness } from './helpers';
 import pg from 'pg';
 import { startStripeSandbox } from '@tender/stripe/sandbox';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,23 @@ describe('tender-server token', () => {
     expect(payload.sub).toBe('shop-42');
     expect(payload.scope).toBe('payments:read payments:write');
     expect(payload.exp! - payload.iat!).toBe(600);
+  });
+
+  it('prints tokens the server accepts, and refuses to print one living longer than JWT_MAX_LIFETIME_SECONDS', async () => {
+    const h = await startHarness({ app: { auth: { secret: SECRET } } });
+    try {
+      const out = await run(['token', '--merchant', 'cli-merchant'], { JWT_SECRET: SECRET });
+      expect(out.code).toBe(0);
+      expect((await h.call('GET', '/api/v1/payments', { token: out.stdout.trim() })).status).toBe(200);
+      const long = await run(['token', '--merchant', 'cli-merchant', '--expires', '2d'], { JWT_SECRET: SECRET });
+      expect(long.code).toBe(1);
+      expect(long.stdout).toBe('');
+      expect(long.stderr).toContain('JWT_MAX_LIFETIME_SECONDS');
+      const allowed = await run(['token', '--merchant', 'cli-merchant', '--expires', '2d'], { JWT_SECRET: SECRET, JWT_MAX_LIFETIME_SECONDS: String(3 * 24 * 3600) });
+      expect(allowed.code).toBe(0);
+    } finally {
+      await h.close();
+    }
   });
 
   it('refuses an unknown scope, a missing merchant and a missing secret, saying which', async () => {

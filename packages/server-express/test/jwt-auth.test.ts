@@ -119,9 +119,32 @@ describe('token lifetime', () => {
       expect((await h.call('GET', '/api/v1/payments', { token: await bare({ exp: now() + 2 * 24 * 3600 }) })).status).toBe(401);
       expect((await h.call('GET', '/api/v1/payments', { token: await bare({ iat: now(), exp: now() + 3600 }) })).status).toBe(200);
       expect((await longer.call('GET', '/api/v1/payments', { token: twoDays })).status).toBe(200);
+      // An iat in the future does not stretch the lifetime: exp from now counts too.
+      const postdated = await h.call('GET', '/api/v1/payments', { token: await bare({ iat: now() + 10 * 24 * 3600, exp: now() + 10 * 24 * 3600 + 3600 }) });
+      expect(postdated.status).toBe(401);
+      expect(postdated.body.error.code).toBe('token_lifetime_too_long');
     } finally {
       await h.close();
       await longer.close();
     }
+  });
+
+  it('holds for tokens verified against the JWKS too', async () => {
+    const rs = (claims: { exp?: number; iat?: number }) => {
+      const jwt = new SignJWT({ scope: 'payments:read' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('jwks-life');
+      if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+      if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
+      return jwt.sign(privateKey);
+    };
+    answer = 'keys';
+    const forever = await harness.call('GET', '/api/v1/payments', { token: await rs({ iat: now() }) });
+    expect(forever.status).toBe(401);
+    expect(forever.body.error.code).toBe('token_without_expiry');
+    for (const claims of [{ iat: now(), exp: now() + 2 * 24 * 3600 }, { exp: now() + 2 * 24 * 3600 }, { iat: now() + 5 * 24 * 3600, exp: now() + 5 * 24 * 3600 + 60 }]) {
+      const refused = await harness.call('GET', '/api/v1/payments', { token: await rs(claims) });
+      expect(refused.status).toBe(401);
+      expect(refused.body.error.code).toBe('token_lifetime_too_long');
+    }
+    expect((await harness.call('GET', '/api/v1/payments', { token: await rs({ iat: now(), exp: now() + 300 }) })).status).toBe(200);
   });
 });
