@@ -89,7 +89,7 @@ export type CreatePGliteStoreOptions = PostgresStoreOptions & {
   /**
    * Directory the database persists in; in memory when omitted. One process per directory: the store
    * locks it (`<dataDir>.lock`, beside it) and fails with `data_dir_locked` while another process or
-   * store holds it. A killed holder's lock goes stale within 5 s, and the store waits that long.
+   * store holds it. A killed holder's lock goes stale within 12 s, and the store waits that long.
    */
   dataDir?: string;
   /** An already open PGlite (then `dataDir` is ignored and `close()` leaves it open). */

@@ -36,7 +36,7 @@ describe('a PGlite data directory', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it('is refused while another process holds it, and taken over once that process is killed, its data intact', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tender-lock-'));
@@ -71,5 +71,6 @@ describe('a PGlite data directory', () => {
       child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
-  });
+    // Refusing a live holder waits out the stale period once, and so does taking over a dead one.
+  }, 60_000);
 });

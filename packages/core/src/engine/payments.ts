@@ -12,7 +12,7 @@ import { TenderError, invalidRequest, notFound, stateConflict, toTenderError } f
 import { newId } from '../ids';
 import { Money } from '../money';
 import type { Payment, PaymentStatus, Refund } from '../payment';
-import { GATEWAY_OUTCOME_UNKNOWN, type GatewayPaymentResult, type GatewayRefundResult, type GatewayV1 } from '../spec/gateway-v1';
+import { GATEWAY_OUTCOME_UNKNOWN, type GatewayCreatePaymentInput, type GatewayPaymentResult, type GatewayRefundResult, type GatewayV1 } from '../spec/gateway-v1';
 import type { IdempotencyRecord, StoredResponse } from '../spec/store';
 import { gatewayOf, type EngineContext } from './context';
 import { claimKey, newKeyRecord, requestFingerprint, validateIdempotencyKey } from './idempotency';
@@ -269,7 +269,8 @@ export class PaymentOperations {
     }
 
     const running = (async () => {
-      const created = await this.finishCreate(first, payment, candidates, input.amount, merchantId, options);
+      // A resumed attempt carries the same request (same key, same fingerprint), for its own payment.
+      const created = await this.finishCreate(first, payment, candidates, { ...draft, paymentId: payment.id }, options);
       if (!(CANCEL_REQUESTED in created.gatewayData)) return created;
       // A cancel arrived while the gateway call ran: complete it against the gateway's answer.
       try {
@@ -292,10 +293,10 @@ export class PaymentOperations {
     first: { record: IdempotencyRecord | null; resumed: boolean },
     payment: Payment,
     candidates: readonly GatewayV1[],
-    amount: Money,
-    merchantId: string,
+    request: GatewayCreatePaymentInput,
     options: RequestOptions,
   ): Promise<Payment> {
+    const merchantId = request.merchantId;
     const { record } = first;
     // Phase 2: the gateway call. Fail over only while the request certainly never left.
     const order = first.resumed ? [gatewayOf(this.ctx, payment.gateway)] : candidates;
@@ -303,19 +304,7 @@ export class PaymentOperations {
     for (const gateway of order) {
       try {
         const result = await gateway.createPayment(
-          {
-            paymentId: payment.id,
-            merchantId,
-            orderId: payment.orderId,
-            amount,
-            captureMethod: payment.captureMethod,
-            paymentMethod: payment.paymentMethod,
-            description: payment.description,
-            customer: payment.customer,
-            returnUrl: payment.returnUrl,
-            notifyUrl: payment.notifyUrl,
-            metadata: payment.metadata,
-          },
+          request,
           { idempotencyKey: `${payment.id}/create`, now: this.ctx.clock.now() },
         );
         outcome = { gateway, result };
