@@ -1,34 +1,52 @@
 /**
- * Identifiers: a prefix (`pay_`, `re_`, `evt_`, `tr_`) and 26 Crockford base32 characters, laid out as
- * a ULID (48 bits of milliseconds, then 80 bits), so ids sort by creation time for cursor pagination.
- * Of the 80 bits, 16 order ids within a millisecond and 64 are fresh from the CSPRNG for every id, so
- * one id tells nothing about its neighbours.
+ * Identifiers: a prefix (`pay_`, `re_`, `evt_`, `tr_`) and 28 Crockford base32 characters:
+ *
+ * - 10 characters of milliseconds (48 bits, as in ULID), so ids sort by creation time for cursor
+ *   pagination (newest first by `created_at`, then id);
+ * - 2 characters (10 bits) of sequence within the millisecond, so the ids one process makes in one
+ *   millisecond sort in the order they were made (it starts at a random value below 512, so it does not
+ *   tell how many were made before; past 1023 the next millisecond is borrowed, as ULID's monotonic
+ *   mode does on overflow);
+ * - 16 characters (80 bits) fresh from the CSPRNG for every id.
+ *
+ * A ULID made monotonic increments its random part within a millisecond, so one id gives away its
+ * neighbours (+1); here no id says anything about another's random bits. This is the layout of RFC 9562
+ * §6.2 "Method 1" (a dedicated counter after the timestamp, then random bits), in base32. Ids are
+ * 2 characters longer than a ULID's 26; older 26-character ids still sort before newer ones, as their
+ * time comes first.
  *
  * @module
  */
 import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-// Random bytes come from a pooled buffer: one crypto call per 256 ids instead of one per id.
-const POOL_IDS = 256;
-let pool = randomBytes(10 * POOL_IDS);
+const RANDOM_BYTES = 10; // 80 bits
+const SEQUENCE_LIMIT = 1023; // 10 bits
+const SEQUENCE_START_LIMIT = 512;
+
+// Random bytes come from a pooled buffer: one crypto call per ~256 ids instead of one per id. Each
+// byte is handed out once.
+const POOL_SIZE = 12 * 256;
+let pool = randomBytes(POOL_SIZE);
 let poolOffset = 0;
-function random10(): Uint8Array {
-  if (poolOffset >= pool.length) {
-    pool = randomBytes(10 * POOL_IDS);
+function take(n: number): Uint8Array {
+  if (poolOffset + n > pool.length) {
+    pool = randomBytes(POOL_SIZE);
     poolOffset = 0;
   }
-  const bytes = new Uint8Array(pool.subarray(poolOffset, poolOffset + 10));
-  poolOffset += 10;
+  const bytes = new Uint8Array(pool.subarray(poolOffset, poolOffset + n));
+  poolOffset += n;
   return bytes;
+}
+
+function randomSequenceStart(): number {
+  const [a, b] = take(2);
+  return ((a! << 8) | b!) % SEQUENCE_START_LIMIT;
 }
 
 let lastTime = 0;
 let sequence = 0;
-// The random part is 16 bits of sequence within the millisecond, then 64 fresh random bits. The
-// sequence keeps ids made in one millisecond in order (cursor pagination); the fresh bits make an
-// id's neighbour unguessable from it, which a ULID's "increment the random part" does not.
-const SEQUENCE_LIMIT = 0xffff;
+
 function encodeTime(ms: number): string {
   let out = '';
   let n = ms;
@@ -55,25 +73,21 @@ function encodeRandom(bytes: Uint8Array): string {
   return out;
 }
 
-/** A new id with the given prefix; ids made later in the process sort after earlier ones. */
+/**
+ * A new id with the given prefix. Ids made later in the process sort after earlier ones (also within
+ * one millisecond, and when the clock steps back); each carries 80 bits of fresh randomness.
+ */
 export function newId(prefix: string, now: number = Date.now()): string {
   if (now <= lastTime) {
     now = lastTime;
     sequence++;
     if (sequence > SEQUENCE_LIMIT) {
-      // 65,536 ids in one millisecond: borrow the next one, as ULID's monotonic mode does on overflow.
       now = lastTime + 1;
-      sequence = pool[poolOffset % pool.length]! & 0x7f;
+      sequence = randomSequenceStart();
     }
   } else {
-    // Starts low in the range (at most 0x7fff) so a burst never runs out, and not at 0, so the
-    // count of ids made so far in the millisecond does not show.
-    const start = random10();
-    sequence = ((start[0]! << 8) | start[1]!) & 0x7fff;
+    sequence = randomSequenceStart();
   }
   lastTime = now;
-  const random = random10();
-  random[0] = sequence >>> 8;
-  random[1] = sequence & 0xff;
-  return `${prefix}_${encodeTime(now)}${encodeRandom(random)}`;
+  return `${prefix}_${encodeTime(now)}${ALPHABET[sequence >>> 5]}${ALPHABET[sequence & 31]}${encodeRandom(take(RANDOM_BYTES))}`;
 }
