@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { type Tender } from '@tender/core';
 import { seamlessConfigResponse } from '@tender/fiuu';
 import express, { Router } from 'express';
-import { asTenderError, sendError } from './errors';
+import { asTenderError, badRequest, sendError } from './errors';
 import { parseJsonText } from './json-body';
 import { paymentJson } from './serialize';
 
@@ -137,7 +137,11 @@ export function createDemoRouter(tender: Tender, options: { publicUrl: string })
   });
   router.post('/demo/api/stripe', express.text({ type: () => true, limit: '10kb' }), async (req, res) => {
     try {
-      const body = parseJsonText(typeof req.body === 'string' && req.body ? req.body : '{}') as Record<string, unknown>;
+      const parsed = parseJsonText(typeof req.body === 'string' && req.body ? req.body : '{}');
+      // `null`, an array, a string or a number is no order: refused, rather than read (a 500 for null)
+      // or charged with the defaults.
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('invalid_body', 'The request body must be a JSON object');
+      const body = parsed as Record<string, unknown>;
       const payment = await tender.payments.create(
         {
           amount: typeof body.amount === 'string' ? body.amount : '25.00',

@@ -1,5 +1,9 @@
+import { request } from 'node:http';
+import { Writable } from 'node:stream';
 import fc from 'fast-check';
+import { MemoryStore } from '@tender/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, startTenderServer, type TenderServer } from '@tender/server-express';
 import { startHarness, type Harness } from './helpers';
 
 let h: Harness;
@@ -138,5 +142,109 @@ describe('fuzzing: malformed input only ever gets 4xx error JSON and stores noth
     expect(stored.map((p) => JSON.stringify({ amount: p.amount, metadata: p.metadata, cm: p.captureMethod, ret: p.returnUrl, c: p.currency, e: p.customer }))).toEqual([]);
     const list = await h.call('GET', '/api/v1/webhook-endpoints', { token });
     expect(list.body.data).toEqual([]);
+  });
+});
+
+describe('fuzzing every route of a simulation-mode server (demo included) with bodies that are no object', () => {
+  let sim: TenderServer;
+  let authorized = '';
+  beforeAll(async () => {
+    sim = await startTenderServer({
+      env: { PORT: '0', RECONCILE_INTERVAL: '0', OUTBOX_INTERVAL: '1h' },
+      logger: createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) }),
+      store: new MemoryStore(),
+    });
+    const created = await fetch(`${sim.url}/api/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sim.devToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: '20.00', currency: 'MYR', gateway: 'stripe', payment_method: 'pm_card_visa', capture_method: 'manual' }),
+    });
+    authorized = ((await created.json()) as { id: string }).id;
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  const SIM_ROUTES: Array<[string, string]> = [
+    ['POST', '/api/v1/payments'],
+    ['GET', '/api/v1/payments'],
+    ['GET', '/api/v1/payments/seamless/config'],
+    ['GET', '/api/v1/payments/seamless/config?order_id=FZ-1&amount=10.00&payment_method=FPX'],
+    ['GET', '/api/v1/payments/{pay}'],
+    ['POST', '/api/v1/payments/{pay}/capture'],
+    ['POST', '/api/v1/payments/{pay}/cancel'],
+    ['POST', '/api/v1/payments/{pay}/refund'],
+    ['GET', '/api/v1/payments/{pay}/refunds'],
+    ['GET', '/api/v1/payments/{pay}/transitions'],
+    ['GET', '/api/v1/refunds/re_unknown'],
+    ['POST', '/api/v1/webhook-endpoints'],
+    ['GET', '/api/v1/webhook-endpoints'],
+    ['GET', '/api/v1/webhook-endpoints/we_unknown'],
+    ['DELETE', '/api/v1/webhook-endpoints/we_unknown'],
+    ['GET', '/api/v1/events/evt_unknown'],
+    ['POST', '/api/v1/events/evt_unknown/redeliver'],
+    ['POST', '/api/v1/webhooks/fiuu'],
+    ['POST', '/api/v1/webhooks/stripe'],
+    ['POST', '/api/v1/webhooks/nope'],
+    ['GET', '/api/v1/payments/fiuu/return'],
+    ['POST', '/api/v1/payments/fiuu/return'],
+    ['GET', '/demo'],
+    ['GET', '/demo/api/fiuu/config'],
+    ['POST', '/demo/api/stripe'],
+    ['GET', '/demo/api/payments/{pay}'],
+  ];
+  const nested = (depth: number, open: string, close: string, inner = '1') => `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
+  const NOT_OBJECTS = [
+    'null', '[]', '[1,2]', '[{}]', '[null]', '"x"', '""', '0', '-1', '1e400', '123456789012345678901234567890', 'true', 'false',
+    nested(10, '[', ']'), nested(25, '[', ']'), nested(5000, '[', ']'),
+    nested(10, '{"a":', '}'), nested(25, '{"a":', '}'), nested(3000, '{"a":', '}'),
+    '{"amount":null,"currency":null}', '{"amount":[],"currency":{}}', '{"metadata":null,"amount":{"a":{"b":[]}}}',
+  ];
+
+  /** Sends any method with any body (fetch refuses bodies on GET). */
+  function raw(method: string, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; type: string; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${sim.url}${path}`, { method, headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('never answers 500, and every refusal is the error JSON', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...SIM_ROUTES),
+        fc.oneof(fc.constantFrom(...NOT_OBJECTS), fc.anything({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? 'null')),
+        fc.boolean(),
+        async ([method, route], body, known) => {
+          const path = route.replace('{pay}', known ? authorized : 'pay_unknown');
+          const res = await raw(method, path, body, { authorization: `Bearer ${sim.devToken}` });
+          if (res.status >= 500) throw new Error(`${method} ${path} with ${body.slice(0, 80)} -> ${res.status} ${res.text.slice(0, 200)}`);
+          if (res.status >= 400) {
+            const parsed = JSON.parse(res.text) as { error?: { type?: unknown; code?: unknown; message?: unknown } };
+            expect(typeof parsed.error?.type, `${method} ${path}`).toBe('string');
+            expect(typeof parsed.error?.code).toBe('string');
+            expect(res.text).not.toMatch(/\n\s+at /);
+          }
+        },
+      ),
+      { numRuns: 600 },
+    );
+    // Nothing moved the payment the routes were pointed at.
+    const payment = await fetch(`${sim.url}/api/v1/payments/${authorized}`, { headers: { authorization: `Bearer ${sim.devToken}` } });
+    expect(((await payment.json()) as { status: string }).status).toBe('AUTHORIZED');
+  });
+
+  it('the demo API refuses a body that is no object with 400, charging nothing', async () => {
+    for (const body of ['null', '[]', '"x"', '5', '[{"amount":"1.00"}]']) {
+      const res = await raw('POST', '/demo/api/stripe', body, {});
+      expect(res.status, body).toBe(400);
+      expect(JSON.parse(res.text).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_body' });
+    }
   });
 });
