@@ -395,9 +395,12 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   api.post('/payments/:id/capture', need('payments:write'), async (req, res) => {
     const id = pathId(req, 'payment');
     const body = validate(CaptureBody, req.body);
-    const amount = body.amount ?? undefined;
-    const minor = body.amount_paisa ?? undefined;
-    const input = compact({ amount, ...(minor !== undefined ? { amount: await minorToMajor(tender, id, merchantOf(req), minor) } : {}) });
+    // As for refunds: one amount, never one of two silently preferred.
+    if (body.amount != null && body.amount_paisa != null) {
+      throw new TenderError({ type: 'invalid_request_error', code: 'ambiguous_amount', message: 'Give either amount or amount_paisa, not both', param: 'amount' });
+    }
+    const amount = body.amount_paisa != null ? await minorToMajor(tender, id, merchantOf(req), body.amount_paisa) : (body.amount ?? undefined);
+    const input = compact({ amount });
     const payment = await timed('capture', () => 'n/a', () => tender.payments.capture(id, input, requestOptions(req, res)));
     res.json(paymentJson(payment));
   });

@@ -159,3 +159,26 @@ describe('operations', () => {
     expect(traced).toMatchObject({ status: 200, method: 'GET' });
   });
 });
+
+describe('capture and refund amounts', () => {
+  it('refuse amount together with amount_paisa, changing nothing; either alone works', async () => {
+    const created = await h.call('POST', '/api/v1/payments', { body: { amount: '50.00', currency: 'MYR', capture_method: 'manual' } });
+    expect(created.body.status).toBe('AUTHORIZED');
+    const id = created.body.id;
+    for (const body of [{ amount: '10.00', amount_paisa: 2000 }, { amount: '10.00', amount_paisa: 1000 }]) {
+      const both = await h.call('POST', `/api/v1/payments/${id}/capture`, { body });
+      expectError(both, 400, 'ambiguous_amount');
+      expect(both.body.error.param).toBe('amount');
+    }
+    const unchanged = await h.call('GET', `/api/v1/payments/${id}`);
+    expect(unchanged.body).toMatchObject({ status: 'AUTHORIZED', amount_captured: '0.00' });
+    const byMinor = await h.call('POST', `/api/v1/payments/${id}/capture`, { body: { amount_paisa: 2000 } });
+    expect(byMinor.status).toBe(200);
+    expect(byMinor.body.amount_captured).toBe('20.00');
+    // The refund of the pair is refused the same way.
+    expectError(await h.call('POST', `/api/v1/payments/${id}/refund`, { body: { amount: '1.00', amount_paisa: 100 } }), 400, 'ambiguous_amount');
+    const other = await h.call('POST', '/api/v1/payments', { body: { amount: '30.00', currency: 'MYR', capture_method: 'manual' } });
+    const byMajor = await h.call('POST', `/api/v1/payments/${other.body.id}/capture`, { body: { amount: '12.50' } });
+    expect(byMajor.body.amount_captured).toBe('12.50');
+  });
+});
