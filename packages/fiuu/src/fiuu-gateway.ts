@@ -42,7 +42,7 @@ import {
 } from './signatures';
 import { z } from 'zod';
 import { failureFrom, FIUU_MAX_AMOUNT, fiuuMaxAmountMinor, formatAmount, parseAmount, parseApiBody, paymentStatusFromRequery, refundStatusFromFiuu, str } from './transformers';
-import { CALLBACK_ACK, decodeResult, eventFor, interpretResult, METADATA_CAPTURE, METADATA_PAYMENT_ID, verifyResult } from './webhooks';
+import { CALLBACK_ACK, decodeResult, eventsFor, interpretResult, METADATA_CAPTURE, METADATA_PAYMENT_ID, verifyResult } from './webhooks';
 
 /** The hosted-payment form kept in `gatewayData.hostedPayment`: POST `fields` to `url` (in a pop-up or a redirect). */
 export interface FiuuHostedPayment {
@@ -234,6 +234,34 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
     return { channel, orderid, amount };
   }
 
+  /** Requeries being sent now, by pacing key and form: identical ones share the request. */
+  const requeriesInFlight = new Map<string, Promise<HttpResponse>>();
+
+  /**
+   * Sends one paced requery. A caller asking exactly what another is asking right now (the
+   * notification and the callback of one card result, handled at once, both requery it) shares that
+   * request and its answer instead of queueing for the per-transaction slot (`requery.minIntervalMs`,
+   * 5 s by default) and querying Fiuu twice. Calls with an abort signal neither share nor are shared,
+   * so one caller's abort never fails another.
+   */
+  async function pacedRequery(key: string, url: string, form: Array<[string, string]>, ctx: GatewayCallContext): Promise<HttpResponse> {
+    const send = async () => {
+      await pacer.acquire(key, ctx.signal);
+      return post('requery', url, form, ctx);
+    };
+    if (ctx.signal) return send();
+    const id = `${key}\u0000${new URLSearchParams(form).toString()}`;
+    const running = requeriesInFlight.get(id);
+    if (running) return running;
+    const request = send();
+    requeriesInFlight.set(id, request);
+    try {
+      return await request;
+    } finally {
+      if (requeriesInFlight.get(id) === request) requeriesInFlight.delete(id);
+    }
+  }
+
   async function requery(inputR: GatewayRetrieveInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
     const amount = formatAmount(inputR.amount);
     const currency = inputR.amount.currency;
@@ -241,8 +269,7 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
     const orderid = (inputR.gatewayData.orderid as string | undefined) ?? inputR.orderId ?? inputR.paymentId;
     let response: HttpResponse;
     if (tranID) {
-      await pacer.acquire(`tid:${tranID}`, ctx.signal);
-      response = await post('requery', urls.qByTid, [
+      response = await pacedRequery(`tid:${tranID}`, urls.qByTid, [
         ['amount', amount],
         ['txID', tranID],
         ['domain', mid],
@@ -250,8 +277,7 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
         ['type', '2'],
       ], ctx);
     } else {
-      await pacer.acquire(`oid:${orderid}`, ctx.signal);
-      response = await post('requery', urls.qByOid, [
+      response = await pacedRequery(`oid:${orderid}`, urls.qByOid, [
         ['amount', amount],
         ['oID', orderid],
         ['domain', mid],
@@ -272,7 +298,9 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
     const id = tranID ? str(r, 'TranID') : str(r, 'OrderID');
     const expected = requeryVrfKey({ amount: str(r, 'Amount'), secretKey: config.secretKey, domain: str(r, 'Domain'), id, statCode });
     if (!hexEquals(expected, r.VrfKey) || str(r, 'Domain') !== mid || (tranID ? id !== tranID : id !== orderid)) throw badSignature('requery');
-    // Capture semantics come from the payment as created, never from anything the customer echoed.
+    // StatName (Fiuu's own word: authorized, captured, settled) decides sale or authorisation, for an
+    // automatic-capture payment too (the customer may have added tcctype=AUTH to its form; SPEC p.67).
+    // Only without one does the capture method stored at create decide, never anything the customer echoed.
     const status = paymentStatusFromRequery(statCode, str(r, 'StatName'), storedCaptureMethod(inputR.gatewayData));
     const amounts = RequeryAmounts.safeParse(r);
     if (!amounts.success) throw unusableAnswer('requery', amounts.error);
@@ -456,7 +484,7 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
     parseWebhook(request): ParsedWebhook {
       const decoded = decodeResult(request);
       const result = interpretResult(decoded);
-      const events = [eventFor(result)];
+      const events = eventsFor(result);
       if (decoded.kind === 'callback') {
         return { events, acknowledgement: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: CALLBACK_ACK } };
       }

@@ -12,7 +12,7 @@ export { fiuuConfigFromEnv } from './env';
 export * from './channels';
 export * from './signatures';
 export { formatAmount, parseAmount, paymentStatusFromCode, paymentStatusFromRequery, refundStatusFromFiuu, PAYMENT_ERROR_CODES, FIUU_MAX_AMOUNT, fiuuMaxAmountMinor } from './transformers';
-export { CALLBACK_ACK, decodeResult, verifyResult, interpretResult, eventFor, paydateToIso, METADATA_PAYMENT_ID, METADATA_CAPTURE } from './webhooks';
+export { CALLBACK_ACK, decodeResult, verifyResult, interpretResult, eventsFor, eventFor, channelCanPreAuth, paydateToIso, METADATA_PAYMENT_ID, METADATA_CAPTURE } from './webhooks';
 export type { FiuuResult, FiuuResultBody, FiuuResultHint, FiuuResultKind } from './webhooks';
 export { renderReturnPage, returnMessage } from './return-page';
 export type { FiuuReturnMessage, ReturnPageOptions } from './return-page';

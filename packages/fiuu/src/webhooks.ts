@@ -9,12 +9,34 @@
  * posted in the hosted form), `channel`, `error_code`/`error_desc` and `nbcb`. Unsigned data never
  * finds a payment, never confirms one and never decides what a result means.
  *
+ * Sale or authorisation. A `00` is a sale (`tcctype=SALS`, the default) or only an authorisation
+ * (`tcctype=AUTH`, "pre-auth", captured later with the Capture API and released by the bank if it never
+ * is: Fiuu API Spec v13.86 p.38–41 request fields, p.95 Capture). Nothing signed in the result says which:
+ * `tcctype` is not in the result, and the hosted form's `vcode` covers only amount, merchant id, order
+ * id (and the currency with the extended format; p.17–18), so the customer's browser can add
+ * `tcctype=AUTH` to a form we sent as a sale. Reading the stored capture method alone would then record
+ * money Fiuu only holds as CAPTURED. Fiuu's requery answers `StatName` `authorized` or `captured` /
+ * `settled` (p.67, "StatName"), from our server to Fiuu's API, so that answer is what decides. Hence:
+ *
+ * - A `00` whose `channel` can carry a pre-authorisation (the card channels, `preAuth` in channels.ts),
+ *   or names no channel we know, becomes two events: a `payment` event that binds the signed `tranID`
+ *   and claims only what is certain (`PROCESSING`, or `AUTHORIZED` for a manual-capture payment, which
+ *   asked for `tcctype=AUTH`), then a `requery` event, on which the engine calls `retrieve` (`q_by_tid`
+ *   for that `tranID`, p.71) and applies Fiuu's answer. The notification and the callback share
+ *   both event ids, so one result costs one requery.
+ * - A `00` whose `channel` names a channel without pre-authorisation (FPX, e-wallets, QR; p.24–37) is a
+ *   sale and applies at once, with no call, when the payment was also created for such a channel. That
+ *   `channel` is unsigned, though: a copy of a card result re-posted with `channel=fpx` would pass. When
+ *   the stored payment asked for a card, or named no channel, the claim is not believed: the payment
+ *   goes to `PROCESSING`, which the reconciler requeries (and Fiuu's own notification, naming the card
+ *   channel, still carries its requery event).
+ *
  * @module
  */
 import { currencyExponent, TenderError } from '@tender/core';
-import type { CaptureMethod, GatewayPaymentResult, Money, WebhookEvent, WebhookRequest } from '@tender/core';
+import type { CaptureMethod, GatewayPaymentResult, Money, Payment, PaymentStatus, WebhookEvent, WebhookRequest } from '@tender/core';
 import { z } from 'zod';
-import { normaliseChannel } from './channels';
+import { findChannel, normaliseChannel, RAW_CHANNEL_PREFIX, resolveChannel } from './channels';
 import type { ResolvedFiuuConfig } from './config';
 import { skeyKey } from './config';
 import { hexEquals, paymentSkey } from './signatures';
@@ -56,9 +78,10 @@ export interface FiuuResultBody {
  * can present it as a notification. That gives them nothing a genuine notification would not: the
  * `skey` covers every field that binds the result or decides its meaning (tranID, orderid, status,
  * amount, currency), the event id is `tranID:status` (so it deduplicates with Fiuu's own notification
- * of the same outcome), an older outcome never moves a payment backwards, and capture semantics come
- * from the stored payment. A result that names itself a return (no `nbcb`, or `query.kind=return`)
- * only ever becomes a note: Fiuu advises not to rely on the browser-borne return for the order status
+ * of the same outcome), an older outcome never moves a payment backwards, and whether a `00` took the
+ * money comes from the stored payment and, where a pre-authorisation was possible, Fiuu's requery. A
+ * result that names itself a return (no `nbcb`, or `query.kind=return`) only ever becomes a note: Fiuu
+ * advises not to rely on the browser-borne return for the order status
  * (Fiuu's "Cheatsheet & Best Practices", Tip #2, github.com/FiuuPayment/Cheatsheet-BestPractices-Fiuu_API).
  */
 export function decodeResult(request: WebhookRequest): FiuuResultBody {
@@ -130,12 +153,16 @@ export interface FiuuResult {
   statusCode: string;
   /** True for the DuitNow QR account-enquiry notification (status `22`), which is not a payment. */
   accountEnquiry: boolean;
+  /** Unsigned: the `channel` as received (`''` when absent). */
+  channel: string;
   extraP: Record<string, unknown> | null;
   /** The result read as a sale (a `00` is `CAPTURED`). */
   result: GatewayPaymentResult;
   /**
    * The result for a payment with the given capture method: a `00` is `AUTHORIZED` for a manual-capture
-   * (pre-authorised, `tcctype=AUTH`) payment and `CAPTURED` otherwise.
+   * (pre-authorised, `tcctype=AUTH`) payment and `CAPTURED` otherwise. This is the reading the return
+   * page shows; what the engine applies is stricter (see {@link eventsFor}): a card `00` is settled by
+   * Fiuu's requery.
    */
   resultFor(captureMethod: CaptureMethod): GatewayPaymentResult;
   occurredAt: string | undefined;
@@ -231,6 +258,7 @@ export function interpretResult(body: FiuuResultBody): FiuuResult {
     hint: { paymentId: typeof hintedId === 'string' && hintedId ? hintedId : null, manualCapture: metadata[METADATA_CAPTURE] === 'manual' },
     statusCode: signed.status,
     accountEnquiry,
+    channel,
     extraP,
     result: resultFor('automatic'),
     resultFor,
@@ -239,37 +267,97 @@ export function interpretResult(body: FiuuResultBody): FiuuResult {
 }
 
 /**
- * The normalised event for a verified result. It binds through signed fields only: `gatewayReference`
- * is the signed `tranID`, `orderId` the signed `orderid`; the payment id echoed in the unsigned
- * `extraP` goes in `hint`, where it can only choose among payments those already match. A payment
- * event carries `resultFor`, so a `00` means what the stored payment's capture method says (an
- * authorisation for manual capture), never what the form echoed.
- *
- * Its id is `tranID:status`, so the notification and the callback of one outcome (and Fiuu's retries)
- * deduplicate to one event, while a later outcome (pending, then success) is a new one. Return-URL
- * results become a `note`: the browser carried them, so they are recorded but never move the payment
- * (CHEAT Tip #2).
+ * Whether a Fiuu channel can carry a pre-authorisation (`tcctype=AUTH`: the card channels, `preAuth`
+ * in the catalogue): `true` or `false` for a channel the catalogue knows, under any name Fiuu sends
+ * back; `null` for an empty, raw or unknown name, which may be a card channel.
  */
-export function eventFor(result: FiuuResult): WebhookEvent {
+export function channelCanPreAuth(name: string | null | undefined): boolean | null {
+  const method = normaliseChannel(name);
+  if (!method) return null;
+  return findChannel(method)?.preAuth === true;
+}
+
+/** The same for the channel the stored payment was created for (`paymentMethod`); `null` when it named none or a raw one. */
+function requestedCanPreAuth(payment: Readonly<Payment>): boolean | null {
+  const method = payment.paymentMethod;
+  if (!method || method.toUpperCase().startsWith(RAW_CHANNEL_PREFIX)) return null;
+  try {
+    return resolveChannel(method, payment.currency).preAuth === true;
+  } catch {
+    return null;
+  }
+}
+
+/** Statuses of a payment whose outcome is still open; only these are moved to an unconfirmed status. */
+const OPEN = new Set<PaymentStatus>(['PENDING', 'REQUIRES_ACTION', 'PROCESSING']);
+
+/**
+ * A verified `00` claiming `status` and no captured money: the signed `tranID` and amount (which the
+ * engine checks against the payment) and the gateway data, as a `00` read as an authorisation has them.
+ */
+function unconfirmed(result: FiuuResult, status: PaymentStatus): GatewayPaymentResult {
+  return { ...result.resultFor('manual'), status };
+}
+
+/**
+ * The normalised events for a verified result. They bind through signed fields only:
+ * `gatewayReference` is the signed `tranID`, `orderId` the signed `orderid`; the payment id echoed in
+ * the unsigned `extraP` goes in `hint`, where it can only choose among payments those already match.
+ * A payment event carries `resultFor`, so what a result means comes from the stored payment and from
+ * Fiuu, never from what the form echoed.
+ *
+ * The payment event's id is `tranID:status`, so the notification and the callback of one outcome (and
+ * Fiuu's retries, and a re-posted copy) deduplicate to one event, while a later outcome (pending, then
+ * success) is a new one. Return-URL results become a `note`: the browser carried them, so they are
+ * recorded but never move the payment (CHEAT Tip #2).
+ *
+ * A `00` that may be an authorisation is followed by a `requery` event (`tranID:00:requery`); see the
+ * module comment for why, and which `00`s those are.
+ */
+export function eventsFor(result: FiuuResult): WebhookEvent[] {
   if (result.accountEnquiry) {
-    return { kind: 'ignored', eventId: `fiuu:${result.tranID}:account_enquiry:${String(result.extraP?.enquirydate ?? '')}`, reason: 'DuitNow QR account enquiry (not a payment)' };
+    return [{ kind: 'ignored', eventId: `fiuu:${result.tranID}:account_enquiry:${String(result.extraP?.enquirydate ?? '')}`, reason: 'DuitNow QR account enquiry (not a payment)' }];
   }
   const target = { gatewayReference: result.tranID, orderId: result.orderId, hint: { paymentId: result.hint.paymentId } };
   if (result.kind === 'return') {
-    return {
-      kind: 'note',
-      eventId: `fiuu:${result.tranID}:${result.statusCode}:return`,
-      ...target,
-      type: 'fiuu.return_url',
-      data: { fiuuStatus: result.statusCode, tranID: result.tranID },
-    };
+    return [
+      {
+        kind: 'note',
+        eventId: `fiuu:${result.tranID}:${result.statusCode}:return`,
+        ...target,
+        type: 'fiuu.return_url',
+        data: { fiuuStatus: result.statusCode, tranID: result.tranID },
+      },
+    ];
   }
-  return {
-    kind: 'payment',
-    eventId: `fiuu:${result.tranID}:${result.statusCode}`,
-    ...target,
-    result: result.result,
-    resultFor: (payment) => result.resultFor(payment.captureMethod),
-    ...(result.occurredAt ? { occurredAt: result.occurredAt } : {}),
-  };
+  const eventId = `fiuu:${result.tranID}:${result.statusCode}`;
+  const occurredAt = result.occurredAt ? { occurredAt: result.occurredAt } : {};
+  if (result.statusCode !== '00') {
+    return [{ kind: 'payment', eventId, ...target, result: result.result, resultFor: (payment) => result.resultFor(payment.captureMethod), ...occurredAt }];
+  }
+  if (channelCanPreAuth(result.channel) !== false) {
+    // Sale or authorisation: only Fiuu's requery says. Until then the payment is bound to this tranID
+    // and claims what a 00 certainly is: an authorisation where one was asked for, else an outcome
+    // being confirmed. A payment already past its open states keeps its status for the requery to move.
+    const bind = (payment: Readonly<Payment>): GatewayPaymentResult =>
+      unconfirmed(result, !OPEN.has(payment.status) ? payment.status : payment.captureMethod === 'manual' ? 'AUTHORIZED' : 'PROCESSING');
+    return [
+      { kind: 'payment', eventId, ...target, result: unconfirmed(result, 'PROCESSING'), resultFor: bind, ...occurredAt },
+      { kind: 'requery', eventId: `${eventId}:requery`, ...target, reason: 'a 00 on a channel that can pre-authorise: sale or authorisation is what the requery StatName says' },
+    ];
+  }
+  // The unsigned channel says no pre-authorisation was possible. Believed only when the payment was
+  // created for such a channel too; otherwise PROCESSING, for the reconciler's requery. A first 00 on
+  // a payment already closed here (expired, cancelled: a late payment) is recorded as before.
+  const resultFor = (payment: Readonly<Payment>): GatewayPaymentResult =>
+    requestedCanPreAuth(payment) === false || !OPEN.has(payment.status) ? result.resultFor(payment.captureMethod) : unconfirmed(result, 'PROCESSING');
+  return [{ kind: 'payment', eventId, ...target, result: result.result, resultFor, ...occurredAt }];
+}
+
+/**
+ * The first of {@link eventsFor}: the payment event alone, without the requery that may follow it.
+ * @deprecated Use `eventsFor`; a card `00` needs its requery event to be settled.
+ */
+export function eventFor(result: FiuuResult): WebhookEvent {
+  return eventsFor(result)[0]!;
 }

@@ -42,7 +42,14 @@ describe('parsing and acknowledgements', () => {
     const parsed = await gateway.parseWebhook(req({ ...T2, nbcb: '1' }));
     expect(parsed.acknowledgement).toMatchObject({ status: 200, body: CALLBACK_ACK });
     expect(parsed.afterAcknowledge).toBeUndefined();
-    expect(parsed.events[0]).toMatchObject({ kind: 'payment', eventId: 'fiuu:000001:00', gatewayReference: '000001', orderId: T2.orderid, result: { status: 'CAPTURED' } });
+    // T2 names no channel, so it may be a card authorisation: bound unconfirmed, then requeried.
+    expect(parsed.events).toMatchObject([
+      { kind: 'payment', eventId: 'fiuu:000001:00', gatewayReference: '000001', orderId: T2.orderid, result: { status: 'PROCESSING' } },
+      { kind: 'requery', eventId: 'fiuu:000001:00:requery', gatewayReference: '000001', orderId: T2.orderid },
+    ]);
+    // An FPX result (no pre-authorisation possible) is one event, a sale.
+    const fpx = await gateway.parseWebhook(req({ ...T2, nbcb: '1', channel: 'fpx' }));
+    expect(fpx.events).toMatchObject([{ kind: 'payment', eventId: 'fiuu:000001:00', result: { status: 'CAPTURED' } }]);
   });
 
   it('notification (nbcb=2): same event id as the callback (dedup), empty body, IPN echo scheduled', async () => {
@@ -69,8 +76,9 @@ describe('parsing and acknowledgements', () => {
     // The echoed tender_capture is unsigned: what a 00 means comes from the stored payment (resultFor).
     const auth = { ...pending, status: '00' };
     const a = (await gateway.parseWebhook(req({ ...auth, skey: paymentSkey(auth, keys.secretKey) }))).events[0] as Extract<WebhookEvent, { kind: 'payment' }>;
-    expect(a.resultFor!({ captureMethod: 'manual' } as Payment)).toMatchObject({ status: 'AUTHORIZED' });
-    expect(a.resultFor!({ captureMethod: 'automatic' } as Payment)).toMatchObject({ status: 'CAPTURED' });
+    expect(a.resultFor!(open('manual'))).toMatchObject({ status: 'AUTHORIZED' });
+    // Channel-less: a sale or an authorisation, which the requery event that follows settles.
+    expect(a.resultFor!(open('automatic'))).toMatchObject({ status: 'PROCESSING' });
   });
 
   it('DuitNow QR account enquiry is ignored', async () => {
@@ -90,6 +98,10 @@ describe('parsing and acknowledgements', () => {
 });
 
 type PaymentEvent = Extract<WebhookEvent, { kind: 'payment' }>;
+/** A stored payment awaiting its outcome, as `resultFor` sees it. */
+function open(captureMethod: 'manual' | 'automatic', paymentMethod: string | null = null): Payment {
+  return { status: 'REQUIRES_ACTION', captureMethod, paymentMethod, currency: 'MYR' } as Payment;
+}
 const signed = (fields: Record<string, string>) => ({ ...fields, skey: paymentSkey(fields as typeof T2, keys.secretKey) });
 const metadataEcho = (metadata: Record<string, string>) => JSON.stringify({ metadata: JSON.stringify(metadata) });
 
@@ -106,19 +118,38 @@ describe('binding: only signed fields lead to a payment', () => {
   });
 
   it('a 00 for a manual-capture payment whose form dropped tender_capture is an authorisation: resultFor reads the stored payment', async () => {
-    const sale = signed({ ...T2, nbcb: '1', extraP: metadataEcho({ tender_payment_id: 'pay_1' }) });
-    const event = (await gateway.parseWebhook(req(sale))).events[0] as PaymentEvent;
-    const manual = event.resultFor!({ captureMethod: 'manual' } as Payment);
+    const card = signed({ ...T2, nbcb: '1', channel: 'credit', extraP: metadataEcho({ tender_payment_id: 'pay_1' }) });
+    const event = (await gateway.parseWebhook(req(card))).events[0] as PaymentEvent;
+    const manual = event.resultFor!(open('manual', 'CARD'));
     expect(manual.status).toBe('AUTHORIZED');
     expect(manual.amountCaptured).toBeUndefined();
     expect(manual.amount?.toString()).toBe('10.00');
-    const automatic = event.resultFor!({ captureMethod: 'automatic' } as Payment);
+    const sale = signed({ ...T2, nbcb: '1', channel: 'fpx', extraP: metadataEcho({ tender_payment_id: 'pay_1' }) });
+    const automatic = ((await gateway.parseWebhook(req(sale))).events[0] as PaymentEvent).resultFor!(open('automatic', 'FPX'));
     expect(automatic).toMatchObject({ status: 'CAPTURED', gatewayReference: T2.tranID });
     expect(automatic.amountCaptured?.toString()).toBe('10.00');
     // And an echoed tender_capture=manual does not make an automatic payment's sale an authorisation.
-    const echoed = signed({ ...T2, nbcb: '1', extraP: metadataEcho({ tender_capture: 'manual' }) });
+    const echoed = signed({ ...T2, nbcb: '1', channel: 'fpx', extraP: metadataEcho({ tender_capture: 'manual' }) });
     const e2 = (await gateway.parseWebhook(req(echoed))).events[0] as PaymentEvent;
-    expect(e2.resultFor!({ captureMethod: 'automatic' } as Payment).status).toBe('CAPTURED');
+    expect(e2.resultFor!(open('automatic', 'FPX')).status).toBe('CAPTURED');
+  });
+
+  it('a card 00 on an automatic payment is not read as a sale: PROCESSING, then a requery event; nor is an unsigned fpx claim on a card payment', async () => {
+    const card = signed({ ...T2, nbcb: '2', channel: 'credit' });
+    const events = (await gateway.parseWebhook(req(card))).events;
+    expect(events.map((e) => [e.kind, e.eventId])).toEqual([['payment', 'fiuu:000001:00'], ['requery', 'fiuu:000001:00:requery']]);
+    const bound = (events[0] as PaymentEvent).resultFor!(open('automatic', 'CARD'));
+    expect(bound).toMatchObject({ status: 'PROCESSING', gatewayReference: T2.tranID });
+    expect(bound.amountCaptured).toBeUndefined();
+    // A payment no longer open keeps its status; the requery moves it.
+    expect((events[0] as PaymentEvent).resultFor!({ ...open('automatic', 'CARD'), status: 'EXPIRED' }).status).toBe('EXPIRED');
+
+    const claim = signed({ ...T2, nbcb: '2', channel: 'fpx' });
+    const [only, ...rest] = (await gateway.parseWebhook(req(claim))).events;
+    expect(rest).toEqual([]);
+    expect((only as PaymentEvent).resultFor!(open('automatic', 'CARD')).status).toBe('PROCESSING');
+    expect((only as PaymentEvent).resultFor!(open('automatic')).status).toBe('PROCESSING');
+    expect((only as PaymentEvent).resultFor!(open('automatic', 'FPX')).status).toBe('CAPTURED');
   });
 
   it('the unsigned account_enquiry marker cannot turn a signed 00 into an ignored report', async () => {
@@ -145,7 +176,7 @@ describe('signed but unusable results are typed 400s, never crashes', () => {
   });
 
   it('a paydate that is not a date does not throw (the report is kept, without occurredAt)', async () => {
-    const odd = signed({ ...T2, nbcb: '2', paydate: '2016-13-45 99:99:99' });
+    const odd = signed({ ...T2, nbcb: '2', channel: 'fpx', paydate: '2016-13-45 99:99:99' });
     const [event] = (await gateway.parseWebhook(req(odd))).events;
     expect(event).toMatchObject({ kind: 'payment', result: { status: 'CAPTURED' } });
     expect((event as PaymentEvent).occurredAt).toBeUndefined();

@@ -13,6 +13,7 @@ export type {
   SandboxRefund,
   SandboxDelivery,
   SandboxIpnEcho,
+  SandboxApiCall,
   SandboxFaults,
   SandboxOperation,
   SandboxStatus,

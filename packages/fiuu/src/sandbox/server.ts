@@ -133,6 +133,15 @@ export interface SandboxIpnEcho {
 /** Operations that API faults can target. */
 export type SandboxOperation = 'requery' | 'capture' | 'reversal' | 'refund' | 'refund_status' | 'ipn' | 'any';
 
+/** One merchant-API request the sandbox received (answered, failed or stalled by a fault alike). */
+export interface SandboxApiCall {
+  operation: Exclude<SandboxOperation, 'any'>;
+  /** Path after the `/RMS/` or `/MOLPay/` prefix, e.g. `q_by_tid.php`. */
+  path: string;
+  /** The request's fields (GET and POST merged, POST winning). */
+  fields: Record<string, string>;
+}
+
 type NotificationFault = { action: 'drop' } | { action: 'duplicate' } | { action: 'delay'; ms: number } | { action: 'reorder' };
 
 /** Fault injection for tests. Each fault applies to the next result outcome(s) or API call(s). */
@@ -162,6 +171,8 @@ export interface FiuuSandbox {
   events: EventEmitter;
   deliveries: SandboxDelivery[];
   ipnEchoes: SandboxIpnEcho[];
+  /** Every merchant-API request received, oldest first (bounded like `deliveries`): count requeries with it. */
+  apiCalls: SandboxApiCall[];
   transactions(): SandboxTransaction[];
   transaction(tranID: string): SandboxTransaction | undefined;
   findByOrder(merchantId: string, orderid: string): SandboxTransaction | undefined;
@@ -229,6 +240,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
   };
   const deliveries: SandboxDelivery[] = [];
   const ipnEchoes: SandboxIpnEcho[] = [];
+  const apiCalls: SandboxApiCall[] = [];
   const events = new EventEmitter();
   const inflight = new Set<Promise<unknown>>();
   const lastRequery = new Map<string, number>();
@@ -543,8 +555,9 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
 
   // ---- routing ------------------------------------------------------------------------------
 
-  const OPERATIONS: Record<string, SandboxOperation> = {
+  const OPERATIONS: Record<string, Exclude<SandboxOperation, 'any'>> = {
     'q_by_tid.php': 'requery',
+    'API/gate-query/index.php': 'requery',
     'query/q_by_oid.php': 'requery',
     'API/capstxn/index.php': 'capture',
     'API/refundAPI/refund.php': 'reversal',
@@ -566,6 +579,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     const path = m[2]!;
     const operation = OPERATIONS[path];
     if (operation) {
+      pushBounded(apiCalls, { operation, path, fields: { ...f } }, keepHistory);
       const i = apiFaults.findIndex((x) => x.operation === operation || x.operation === 'any');
       if (i >= 0) {
         const [fault] = apiFaults.splice(i, 1);
@@ -639,6 +653,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     events,
     deliveries,
     ipnEchoes,
+    apiCalls,
     transactions: () => [...txns.values()],
     transaction: (tranID) => txns.get(tranID),
     findByOrder: (merchantId, orderid) => byOrder.get(orderKey(merchantId, orderid))?.at(-1),
