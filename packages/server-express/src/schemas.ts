@@ -72,7 +72,10 @@ export const CreatePaymentBody = z
 
 /** `POST /api/v1/payments/:id/capture`. */
 export const CaptureBody = z
-  .strictObject({ amount: AmountSchema.nullish().describe('Defaults to the whole authorised amount'), amount_paisa: MinorAmountSchema.nullish() })
+  .strictObject({
+    amount: AmountSchema.nullish().describe('Defaults to the whole authorised amount'),
+    amount_paisa: MinorAmountSchema.nullish().describe('Minor units instead of `amount`; both together are refused (400 ambiguous_amount)'),
+  })
   .register(apiSchemas, { id: 'CapturePayment' });
 
 /** `POST /api/v1/payments/:id/cancel` takes no fields. */
@@ -82,7 +85,7 @@ export const CancelBody = z.strictObject({}).register(apiSchemas, { id: 'CancelP
 export const RefundBody = z
   .strictObject({
     amount: AmountSchema.nullish().describe('Defaults to everything not yet refunded'),
-    amount_paisa: MinorAmountSchema.nullish(),
+    amount_paisa: MinorAmountSchema.nullish().describe('Minor units instead of `amount`; both together are refused (400 ambiguous_amount)'),
     reason: text(500).nullish(),
     refund_reason: text(500).nullish(),
     metadata: MetadataSchema.nullish(),
