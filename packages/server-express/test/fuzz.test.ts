@@ -219,7 +219,14 @@ describe('fuzzing every route of a simulation-mode server (demo included) with b
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...SIM_ROUTES),
-        fc.oneof(fc.constantFrom(...NOT_OBJECTS), fc.anything({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? 'null')),
+        // No plain objects: `{}` is a valid capture or cancel and would rightly move the payment.
+        fc.oneof(
+          fc.constantFrom(...NOT_OBJECTS),
+          fc
+            .anything({ maxDepth: 4 })
+            .filter((v) => typeof v !== 'object' || v === null || Array.isArray(v))
+            .map((v) => JSON.stringify(v) ?? 'null'),
+        ),
         fc.boolean(),
         async ([method, route], body, known) => {
           const path = route.replace('{pay}', known ? authorized : 'pay_unknown');
