@@ -12,8 +12,10 @@ import {
 
 const clockAt = (unixSeconds: number) => ({ now: () => new Date(unixSeconds * 1000) });
 
-// Vectors: ../shared/research/stripe-paypal-upi.md §1.10 (Stripe) and §3.9 (Razorpay),
-// ../shared/research/fiuu-api.md §12 (Fiuu, T1–T7 from public sources).
+// Vectors from the vendors' public documents: Stripe's manual signature check
+// (https://docs.stripe.com/webhooks#verify-manually), Razorpay's webhook validation
+// (https://razorpay.com/docs/webhooks/validate-test/) and the Fiuu API Spec for Merchant
+// (github.com/FiuuPayment/Documentation-Fiuu_API_Spec, vcode and skey sections).
 describe('Stripe webhook vectors (HMAC-SHA256 hex over `${t}.${raw body}`)', () => {
   const secret = 'whsec_test_secret';
   const compact = '{"id":"evt_test_webhook","object":"event"}';

@@ -1,7 +1,7 @@
 /**
  * The channel catalogue: Tender payment-method names mapped to Fiuu's hosted-page `channel`
  * parameter, the seamless `mpschannel` code, and the names Fiuu sends back (which differ between
- * the return URL and the notification/callback, and in case). Source: research §10 (SPEC p.24–37,
+ * the return URL and the notification/callback, and in case). Source: Fiuu API Spec v13.86 (p.24–37,
  * p.44–48, p.59–63; DS Appendix C) and §6 (seamless codes from the official WooCommerce plugin).
  *
  * @module

@@ -456,7 +456,7 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
       }
       const status = str(r, 'Status');
       const signedFields = { RefundType: str(r, 'RefundType'), MerchantID: str(r, 'MerchantID'), RefID: str(r, 'RefID'), RefundID: str(r, 'RefundID'), TxnID: str(r, 'TxnID'), Amount: str(r, 'Amount') };
-      // A third-party mock signs the word "pending" as 22 (research §8): accept either spelling.
+      // A third-party mock signs the word "pending" as 22 (seen in public Fiuu mock servers): accept either spelling.
       const codeForWord: Record<string, string> = { pending: '22', success: '00', rejected: '11' };
       const candidates = [status, codeForWord[status.toLowerCase()]].filter((s): s is string => !!s);
       const signed = candidates.some((s) => hexEquals(refundResponseSignature({ ...signedFields, Status: s }, config.secretKey), r.Signature));

@@ -1,7 +1,8 @@
 /**
  * Fiuu hash formulas, as pure functions. Every formula is plain string concatenation (no
  * separators) hashed with md5 and written as lower-case hex, exactly as the Fiuu API Spec v13.86
- * gives it (see `/work/shared/research/fiuu-api.md` §3, §4, §7, §8, §9). Inputs are the raw strings
+ * gives it (github.com/FiuuPayment/Documentation-Fiuu_API_Spec: vcode, skey, requery, refund and
+ * capture sections). Inputs are the raw strings
  * that travel on the wire: never re-format an amount or a date before hashing it.
  *
  * @module

@@ -9,7 +9,7 @@ import type { CaptureMethod, FailureReason, PaymentStatus, RefundStatus } from '
 
 /**
  * Formats an amount the way Fiuu wants it: major units with exactly two decimals, no separators
- * (`"10.00"`, `"25000.00"` for VND/IDR: Fiuu applies no minor-unit conversion, research §11).
+ * (`"10.00"`, `"25000.00"` for VND/IDR: Fiuu applies no minor-unit conversion, Fiuu API Spec v13.86 amount fields).
  * @throws TenderError `amount_too_precise` for a currency with more decimals than Fiuu carries.
  */
 export function formatAmount(money: Money): string {

@@ -1,5 +1,5 @@
 /**
- * The three result endpoints (research §4): return URL (browser-borne, no `nbcb`), notification
+ * The three result endpoints (Fiuu API Spec v13.86 p.50–58): return URL (browser-borne, no `nbcb`), notification
  * URL (`nbcb=2`, acknowledged by posting the fields back with `treq=1`) and callback URL
  * (`nbcb=1`, acknowledged with the body `CBTOKEN:MPSTATOK`). All carry the same fields and `skey`.
  *
@@ -33,7 +33,7 @@
  *
  * @module
  */
-import { currencyExponent, TenderError } from '@tender/core';
+import { isCurrency, TenderError } from '@tender/core';
 import type { CaptureMethod, GatewayPaymentResult, Money, Payment, PaymentStatus, WebhookEvent, WebhookRequest } from '@tender/core';
 import { z } from 'zod';
 import { findChannel, normaliseChannel, RAW_CHANNEL_PREFIX, resolveChannel } from './channels';
@@ -174,14 +174,7 @@ function metadataOf(extraP: Record<string, unknown> | null): Record<string, unkn
   return typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
 }
 
-const knownCurrency = (code: string): boolean => {
-  try {
-    currencyExponent(code.toUpperCase());
-    return true;
-  } catch {
-    return false;
-  }
-};
+const knownCurrency = (code: string): boolean => isCurrency(code.toUpperCase());
 
 /**
  * The signed fields a result must carry to be used, in the formats of the spec: `status` `00`/`11`/`22`

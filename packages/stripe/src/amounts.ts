@@ -1,5 +1,5 @@
 /**
- * Money <-> Stripe's integer "smallest currency unit" (research §1.9). Stripe's decimals differ from
+ * Money <-> Stripe's integer "smallest currency unit" (https://docs.stripe.com/currencies). Stripe's decimals differ from
  * ISO 4217 for a few currencies, so nothing here multiplies by 100 blindly: a JPY amount is sent as
  * is, a KWD amount in fils whose last digit must be 0, an ISK or UGX amount ×100 and whole.
  * Source: Stripe, "Supported currencies", https://docs.stripe.com/currencies (sections "Zero-decimal

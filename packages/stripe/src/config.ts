@@ -5,7 +5,7 @@
  */
 import type { HttpTransport } from '@tender/core';
 
-/** Stripe's API host (research §1.1). */
+/** Stripe's API host (https://docs.stripe.com/api). */
 export const STRIPE_DEFAULT_BASE_URL = 'https://api.stripe.com';
 
 /**

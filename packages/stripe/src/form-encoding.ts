@@ -1,5 +1,5 @@
 /**
- * Stripe's `application/x-www-form-urlencoded` dialect, as stripe-node writes it (research §1.2):
+ * Stripe's `application/x-www-form-urlencoded` dialect, as stripe-node's `stringifyRequestData` writes it:
  * nested objects as `parent[child]`, arrays indexed `arr[0]`, `undefined` skipped, `null` and `''`
  * sent as an empty value (Stripe's way to unset), dates as unix seconds, keys in insertion order.
  *

@@ -7,20 +7,13 @@
  *
  * @module
  */
-import { currencyExponent, GATEWAY_OUTCOME_UNKNOWN, TenderError } from '@tender/core';
+import { GATEWAY_OUTCOME_UNKNOWN, isCurrency, TenderError } from '@tender/core';
 import { z } from 'zod';
 import type { StripeCharge, StripeDispute, StripePaymentIntent, StripeRefund } from './stripe-types';
 
 const missingOr = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is missing' : `is not ${what}`);
 
-const knownCurrency = (code: string): boolean => {
-  try {
-    currencyExponent(code.toUpperCase());
-    return true;
-  } catch {
-    return false;
-  }
-};
+const knownCurrency = (code: string): boolean => isCurrency(code.toUpperCase());
 
 /** A non-empty id. */
 const id = z.string({ error: missingOr('a string') }).min(1, 'is empty');

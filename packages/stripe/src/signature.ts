@@ -1,5 +1,5 @@
 /**
- * `Stripe-Signature` verification exactly as stripe-node does it (research §1.7): header
+ * `Stripe-Signature` verification exactly as stripe-node does it (https://docs.stripe.com/webhooks#verify-manually): header
  * `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`; `v1 = hex(HMAC-SHA256(secret, "<t>.<raw body>"))` with the
  * whole `whsec_...` string as the key; any matching `v1` passes (secret roll); other schemes (`v0`)
  * are ignored to prevent downgrades; the signature is checked before the timestamp; only a too-old

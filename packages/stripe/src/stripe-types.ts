@@ -1,6 +1,6 @@
 /**
  * The subset of Stripe's JSON objects Tender reads and the sandbox writes (API version pinned in
- * `config.ts`). Field names are Stripe's; see research §1.3, §1.4, §1.6, §1.8.
+ * `config.ts`). Field names are Stripe's; see https://docs.stripe.com/api.
  *
  * @module
  */

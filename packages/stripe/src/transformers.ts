@@ -139,7 +139,7 @@ export interface ErrorContext {
 }
 
 /**
- * Maps Stripe's error JSON to a TenderError (research §1.6). Card errors are `gateway_error`s with
+ * Maps Stripe's error JSON to a TenderError (https://docs.stripe.com/api/errors). Card errors are `gateway_error`s with
  * the decline kept in `details`; callers that can turn a decline into a `FAILED` payment do so
  * before calling this. 5xx on a mutating call means the outcome is unknown (Stripe may have acted).
  */

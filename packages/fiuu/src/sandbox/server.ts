@@ -1,5 +1,5 @@
 /**
- * A fake Fiuu on loopback. It speaks the wire protocol of research §3–§8 (same paths under `/RMS/`
+ * A fake Fiuu on loopback. It speaks the wire protocol of the Fiuu API Spec v13.86 (payment, results, requery, capture, refund) (same paths under `/RMS/`
  * and `/MOLPay/`, same fields, same hashes, same error codes) and rejects what Fiuu rejects: a wrong
  * vcode gives P03, a bad skey or Signature on an API gives its documented code, an unknown merchant
  * is refused. Results reach the merchant through the browser (return URL) and server-to-server

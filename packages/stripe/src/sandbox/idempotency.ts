@@ -1,5 +1,5 @@
 /**
- * Stripe's v1 idempotency semantics (research §1.5): the first response under a key is saved and
+ * Stripe's v1 idempotency semantics (https://docs.stripe.com/api/idempotent_requests): the first response under a key is saved and
  * replayed for the same parameters; different parameters under the same key are a 400
  * `idempotency_error`; a second request while the first is still running is a 409.
  *
