@@ -27,6 +27,8 @@ interface Data {
   references: Map<string, string>;
   /** payment id -> refund ids, in insertion order. */
   refundsByPayment: Map<string, string[]>;
+  /** order id (the payment id when it has none) -> payment ids: what a gateway echoes back. */
+  byOrderReference: Map<string, string[]>;
   /** payment id -> its audit trail. */
   transitionsByPayment: Map<string, Transition[]>;
   refunds: Map<string, Refund>;
@@ -94,7 +96,8 @@ class Reader implements StoreReader {
   }
 
   async listPaymentsByGatewayOrder(gateway: string, reference: string, limit: number): Promise<Payment[]> {
-    return [...this.data().payments.values()]
+    return (this.data().byOrderReference.get(reference) ?? [])
+      .map((id) => this.data().payments.get(id)!)
       .filter((p) => p.gateway === gateway && (p.orderId === reference || (p.orderId === null && p.id === reference)))
       .sort(byNewest)
       .slice(0, limit)
@@ -192,6 +195,7 @@ class Tx extends Reader implements StoreTx {
     this.assertUniqueReference(payment);
     this.setIn(this.working.payments, payment.id, copyPayment(payment));
     this.indexReference(payment);
+    this.pushIn(this.working.byOrderReference, payment.orderId ?? payment.id, payment.id);
   }
 
   async expectPaymentVersion(id: string, version: number): Promise<void> {
@@ -344,6 +348,7 @@ export class MemoryStore implements Store {
     refunds: new Map(),
     references: new Map(),
     refundsByPayment: new Map(),
+    byOrderReference: new Map(),
     transitionsByPayment: new Map(),
     idempotency: new Map(),
     inbox: new Set(),
