@@ -134,7 +134,9 @@ export function validateCreate(input: CreatePaymentInput): ValidCreate {
   if (amount.isZero()) throw invalidRequest('amount_too_small', 'amount must be greater than zero', 'amount');
   // Every stored payment must convert to minor units (gateways and the REST layer need it), so the
   // limit is checked before anything is written; gateways' own maxima are checked by routing.
-  if (amount.toMinorBigInt() > BigInt(Number.MAX_SAFE_INTEGER)) {
+  try {
+    amount.toMinor();
+  } catch {
     throw invalidRequest('amount_too_large', `amount is larger than any gateway takes (at most ${Number.MAX_SAFE_INTEGER} minor units of ${currency})`, input.amountMinor != null ? 'amount_minor' : 'amount');
   }
   const captureMethod = input.captureMethod ?? 'automatic';

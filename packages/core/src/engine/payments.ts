@@ -280,7 +280,8 @@ export class PaymentOperations {
         return (await this.ctx.store.getPayment(created.id)) ?? created;
       }
     })();
-    this.inFlight.set(payment.id, running.catch(() => undefined));
+    // Stored as it is: the cancel that waits on it ignores its outcome, and this create awaits it.
+    this.inFlight.set(payment.id, running);
     try {
       return await running;
     } finally {
@@ -538,7 +539,7 @@ export class PaymentOperations {
    * otherwise answers with the payment as it is, still `PENDING` with the request recorded.
    */
   private async awaitRequestedCancel(payment: Payment, record: IdempotencyRecord | null, options: RequestOptions): Promise<Payment> {
-    await this.inFlight.get(payment.id);
+    await this.inFlight.get(payment.id)?.catch(() => undefined);
     const current = (await this.ctx.store.getPayment(payment.id)) ?? payment;
     if (record) {
       await UnitOfWork.run(this.ctx, (unit) => this.complete(unit, record, { status: 200, body: current }, { type: 'payment', id: current.id }));

@@ -39,7 +39,8 @@ export function maxAmountMinor(gateway: GatewayV1, currency: string): number | n
 
 function withinLimit(gateway: GatewayV1, amount: Money): boolean {
   const max = maxAmountMinor(gateway, amount.currency);
-  return max === null || amount.toMinorBigInt() <= BigInt(max);
+  // The engine has checked that the amount fits a safe integer of minor units.
+  return max === null || amount.toMinor() <= max;
 }
 
 function supports(gateway: GatewayV1, currency: string, paymentMethod: string | null, captureMethod: CaptureMethod): boolean {
