@@ -41,6 +41,8 @@ export type NextAction =
   | { type: 'client_secret'; clientSecret: string; action?: Record<string, unknown> }
   /** A UPI intent link (`upi://pay?...`) and, optionally, a QR code image as a data URL. */
   | { type: 'upi_intent'; url: string; qrCode?: string; expiresAt?: string }
+  /** A UPI collect request was sent to the payer's VPA: they approve it in their UPI app before `expiresAt`. */
+  | { type: 'upi_collect'; vpa: string; expiresAt?: string }
   /** Anything else a gateway needs the client to know. */
   | { type: 'custom'; data: Record<string, unknown> };
 
@@ -49,6 +51,11 @@ export interface Customer {
   name?: string;
   email?: string;
   phone?: string;
+  /**
+   * The payer's UPI virtual payment address (`name@bank`), for a UPI collect request: the payer's app
+   * is asked to approve the payment. Personal data, masked in logs like an email.
+   */
+  vpa?: string;
 }
 
 /** Why a payment or refund failed, as the gateway told us. */

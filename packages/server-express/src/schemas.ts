@@ -161,7 +161,8 @@ const FailureSchema = z.object({ code: z.string(), message: z.string(), decline_
 /** What the customer must do next, when the status is REQUIRES_ACTION. */
 export const NextActionSchema = z
   .object({
-    type: z.enum(['redirect', 'seamless', 'client_secret', 'upi_intent', 'custom']),
+    type: z.enum(['redirect', 'seamless', 'client_secret', 'upi_intent', 'upi_collect', 'custom']),
+    vpa: z.string().optional(),
     url: z.string().optional(),
     method: z.enum(['GET', 'POST']).optional(),
     fields: z.record(z.string(), z.string()).optional(),

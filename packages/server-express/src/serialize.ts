@@ -27,6 +27,8 @@ export function nextActionJson(action: NextAction | null): Record<string, unknow
       return { type: 'client_secret', client_secret: action.clientSecret, ...(action.action ? { action: action.action } : {}) };
     case 'upi_intent':
       return { type: 'upi_intent', url: action.url, ...(action.qrCode ? { qr_code: action.qrCode } : {}), ...(action.expiresAt ? { expires_at: action.expiresAt } : {}) };
+    case 'upi_collect':
+      return { type: 'upi_collect', vpa: action.vpa, ...(action.expiresAt ? { expires_at: action.expiresAt } : {}) };
     default:
       return { type: action.type, data: (action as { data?: Record<string, unknown> }).data ?? {} };
   }

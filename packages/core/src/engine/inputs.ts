@@ -104,6 +104,13 @@ export function validateMetadata(value: unknown, param = 'metadata'): Record<str
   return out;
 }
 
+/**
+ * A UPI virtual payment address (`handle@psp`). NPCI publishes no grammar; this is the common
+ * convention (one `@`, a handle of letters, digits, `.`, `_`, `-`, a PSP suffix of letters and digits).
+ * A PSP's own VPA check (Razorpay's `payments/validate/vpa`) has the last word.
+ */
+export const UPI_VPA = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,255}@[a-zA-Z][a-zA-Z0-9]{1,63}$/;
+
 function validateCustomer(value: unknown): Customer {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidRequest('invalid_customer', 'customer must be an object', 'customer');
@@ -114,9 +121,12 @@ function validateCustomer(value: unknown): Customer {
   const phone = optionalString(c.phone, 'bill_mobile', 32);
   if (email !== null && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw invalidRequest('invalid_email', 'bill_email is not a valid email address', 'bill_email');
   if (phone !== null && !/^\+?[0-9 ()-]{5,32}$/.test(phone)) throw invalidRequest('invalid_phone', 'bill_mobile is not a valid phone number', 'bill_mobile');
+  const vpa = optionalString(c.vpa, 'vpa', 255);
+  if (vpa !== null && !UPI_VPA.test(vpa)) throw invalidRequest('invalid_vpa', 'vpa is not a valid UPI address (name@psp)', 'vpa');
   if (name !== null) customer.name = name;
   if (email !== null) customer.email = email;
   if (phone !== null) customer.phone = phone;
+  if (vpa !== null) customer.vpa = vpa;
   return customer;
 }
 

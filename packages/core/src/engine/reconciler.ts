@@ -19,7 +19,11 @@ import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
 export interface ReconcileOptions {
   /** `PENDING`/`PROCESSING` payments and `PENDING` refunds untouched this long are requeried (default 30 s). */
   processingAfterMs?: number;
-  /** `REQUIRES_ACTION` payments older than this are requeried and, if still unpaid, expired (default 30 min). */
+  /**
+   * `REQUIRES_ACTION` payments older than this are requeried and, if still unpaid, expired (default 30 min).
+   * A payment whose next action carries its own `expiresAt` (a UPI intent or collect request) is
+   * requeried and expired once that time has passed, even when it is sooner.
+   */
   requiresActionTtlMs?: number;
   /** At most this many payments per run (default 100). */
   batchSize?: number;
@@ -99,7 +103,18 @@ export async function reconcile(ctx: EngineContext, backoff: ReconcileBackoff, o
     limit: fetch,
   });
 
-  for (const payment of [...due(stuck), ...due(waiting)]) {
+  // Payments with their own deadline are due when it has passed. Oldest first, so with one deadline
+  // window per gateway the expired ones lead the list.
+  const seen = new Set(waiting.map((p) => p.id));
+  const deadlined = (
+    await ctx.store.listPaymentsToReconcile({
+      statuses: ['REQUIRES_ACTION'],
+      updatedBefore: new Date(now.getTime() - processingAfterMs + 1).toISOString(),
+      limit: fetch,
+    })
+  ).filter((p) => !seen.has(p.id) && deadlinePassed(p, now));
+
+  for (const payment of [...due(stuck), ...due(waiting), ...due(deadlined)]) {
     report.checked++;
     try {
       const changed = await reconcilePayment(ctx, payment, now, ttlMs, cause);
@@ -141,6 +156,15 @@ export async function reconcile(ctx: EngineContext, backoff: ReconcileBackoff, o
   return report;
 }
 
+/** True when the payment's next action has a deadline (`expiresAt`) and it is past. */
+function deadlinePassed(payment: Payment, now: Date): boolean {
+  const action = payment.nextAction;
+  const expiresAt = action && 'expiresAt' in action ? action.expiresAt : undefined;
+  if (!expiresAt) return false;
+  const at = Date.parse(expiresAt);
+  return Number.isFinite(at) && at <= now.getTime();
+}
+
 /** Requeries and resolves one payment; throws what fails, for the caller to count and back off. */
 async function reconcilePayment(
   ctx: EngineContext,
@@ -159,7 +183,7 @@ async function reconcilePayment(
     if (!TenderError.isInstance(error) || error.code !== GATEWAY_PAYMENT_NOT_FOUND) throw error;
     missing = true;
   }
-  const expired = new Date(payment.createdAt).getTime() <= now.getTime() - ttlMs;
+  const expired = new Date(payment.createdAt).getTime() <= now.getTime() - ttlMs || deadlinePassed(payment, now);
   const outcome = await UnitOfWork.run(ctx, async (unit) => {
     const current = await unit.tx.lockPayment(payment.id);
     // Someone else (a webhook, another reconciler) got there first.
