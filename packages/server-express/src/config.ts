@@ -30,6 +30,19 @@ const httpUrl = url.refine((v) => /^https?:/i.test(v), 'must be an http(s) URL')
 const optionalText = z.string().trim().min(1).optional();
 const positiveInt = (name: string) => z.coerce.number({ error: `${name} must be a number` }).int('must be a whole number').positive('must be positive');
 
+const GATEWAY_IDS = ['fiuu', 'stripe', 'paypal', 'upi'] as const;
+const RoutingRulesSchema = z
+  .array(
+    z
+      .object({
+        currencies: z.array(z.string().regex(/^[A-Z]{3}$/, 'currencies are ISO 4217 codes such as USD')).min(1).optional(),
+        paymentMethods: z.array(z.string().min(1).max(64)).min(1).optional(),
+        gateways: z.array(z.enum(GATEWAY_IDS, { error: `gateways are among ${GATEWAY_IDS.join(', ')}` })).min(1, 'a rule names at least one gateway'),
+      })
+      .strict(),
+  )
+  .max(100);
+
 /** The environment variables the server reads (names as in DESIGN.md and the seeds). */
 export const EnvSchema = z.object({
   PORT: z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be a port number (0-65535)').default(8080),
@@ -65,9 +78,45 @@ export const EnvSchema = z.object({
   PAYPAL_CLIENT_ID: optionalText,
   PAYPAL_CLIENT_SECRET: optionalText,
   PAYPAL_WEBHOOK_ID: optionalText,
-  PAYPAL_MODE: z.enum(['sandbox', 'live']).optional(),
+  /** PayPal environment (default `sandbox`, as PayPal's own SDKs default): `live` moves real money. */
+  PAYPAL_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
   PAYPAL_BASE_URL: httpUrl.optional(),
+  /** How PayPal webhooks are verified: `offline` (the certificate, no call) or `online` (PayPal's verify API). */
+  PAYPAL_WEBHOOK_VERIFICATION: z.enum(['offline', 'online']).default('offline'),
+  /** The UPI provider (the PSP that takes UPI payments): only `razorpay` today. */
+  UPI_PROVIDER: z.enum(['razorpay']).default('razorpay'),
+  RAZORPAY_KEY_ID: optionalText,
+  RAZORPAY_KEY_SECRET: optionalText,
+  RAZORPAY_WEBHOOK_SECRET: optionalText,
+  /** The webhook secret being replaced, accepted too while a rotation is under way. */
+  RAZORPAY_PREVIOUS_WEBHOOK_SECRET: optionalText,
   UPI_BASE_URL: httpUrl.optional(),
+  /** How long a UPI intent or collect request stays payable (default 15 minutes). */
+  UPI_EXPIRY: duration.default(15 * 60_000),
+  /**
+   * Routing rules as JSON: `[{"currencies":["USD"],"paymentMethods":["card"],"gateways":["stripe","paypal"]}]`.
+   * The first matching rule orders the gateways; the engine fails over along them while a request
+   * certainly never left (circuit open). Default: every configured gateway, filtered by what it accepts.
+   */
+  GATEWAY_ROUTING: z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of rules' });
+        return z.NEVER;
+      }
+      const rules = RoutingRulesSchema.safeParse(parsed);
+      if (!rules.success) {
+        ctx.addIssue({ code: 'custom', message: `must be a JSON array of {currencies?, paymentMethods?, gateways} rules (${rules.error.issues[0]?.message ?? 'invalid'})` });
+        return z.NEVER;
+      }
+      return rules.data;
+    })
+    .optional(),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   ALLOWED_ORIGINS: z
     .string()
@@ -113,6 +162,11 @@ export class ConfigError extends Error {
   }
 }
 
+function requireTogether(input: Record<string, string>, names: readonly string[], group: string, issues: string[]): void {
+  if (!names.some((name) => name in input)) return;
+  for (const name of names) if (!(name in input)) issues.push(`${name}: is required when any ${group} credential is set`);
+}
+
 /** Reads and validates the environment. Empty strings count as unset. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
   const input: Record<string, string> = {};
@@ -129,6 +183,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     for (const name of fiuu) if (!(name in input)) issues.push(`${name}: is required when any FIUU_* credential is set`);
   }
   if ('STRIPE_WEBHOOK_SECRET' in input && !('STRIPE_SECRET_KEY' in input)) issues.push('STRIPE_SECRET_KEY: is required when STRIPE_WEBHOOK_SECRET is set');
+  requireTogether(input, ['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'PAYPAL_WEBHOOK_ID'], 'PAYPAL_*', issues);
+  for (const name of ['PAYPAL_BASE_URL', 'PAYPAL_MODE', 'PAYPAL_WEBHOOK_VERIFICATION'] as const) {
+    if (name in input && !('PAYPAL_CLIENT_ID' in input)) issues.push(`PAYPAL_CLIENT_ID: is required when ${name} is set`);
+  }
+  requireTogether(input, ['RAZORPAY_KEY_ID', 'RAZORPAY_KEY_SECRET', 'RAZORPAY_WEBHOOK_SECRET'], 'RAZORPAY_*', issues);
+  for (const name of ['UPI_BASE_URL', 'UPI_PROVIDER', 'RAZORPAY_PREVIOUS_WEBHOOK_SECRET'] as const) {
+    if (name in input && !('RAZORPAY_KEY_ID' in input)) issues.push(`RAZORPAY_KEY_ID: is required when ${name} is set (UPI_PROVIDER=razorpay)`);
+  }
   if ('METRICS_PORT' in input && input.METRICS_PORT!.trim() !== '0' && input.METRICS_PORT!.trim() === (input.PORT ?? '8080').trim()) {
     issues.push('METRICS_PORT: must differ from PORT (the API port); leave it unset to serve /metrics there');
   }
@@ -137,17 +199,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   throw new ConfigError(issues);
 }
 
-/**
- * True when no gateway this server ships has credentials (or TENDER_SIMULATION forces it). PayPal
- * and UPI variables are part of the contract but their gateways are not shipped yet: they configure
- * nothing, so they do not turn simulation off (the server warns about them instead).
- */
+/** True when no gateway has credentials (or TENDER_SIMULATION forces it). */
 export function isSimulation(config: ServerConfig): boolean {
   if (config.TENDER_SIMULATION !== undefined) return config.TENDER_SIMULATION;
-  return !config.FIUU_MERCHANT_ID && !config.STRIPE_SECRET_KEY;
-}
-
-/** Names of set variables that configure no shipped gateway (warned about at start). */
-export function unshippedGatewayVariables(config: ServerConfig): string[] {
-  return (['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'PAYPAL_WEBHOOK_ID', 'PAYPAL_BASE_URL', 'UPI_BASE_URL'] as const).filter((name) => config[name] !== undefined);
+  return !config.FIUU_MERCHANT_ID && !config.STRIPE_SECRET_KEY && !config.PAYPAL_CLIENT_ID && !config.RAZORPAY_KEY_ID;
 }

@@ -125,23 +125,49 @@ function eitherName(value: string | null | undefined, name: string, alias: strin
   return value ?? alias ?? undefined;
 }
 
+/** Keys of raw card data: refused wherever they appear, and never echoed or logged. */
+const CARD_DATA_KEYS = /^(card_?number|number|pan|cvv|cvc|cvv2|cvc2|security_?code|expiry_?(month|year|date)?|exp_?(month|year)|track_?\d?)$/i;
+
 /**
- * Maps the validated wire body to the engine's create input. The seeds' names are honoured:
- * `description` is `bill_description`, `callback_url` is `notify_url`, `user_id` is kept as
- * `metadata.user_id`. `payment_details` is refused (400 `parameter_unsupported`): no gateway of this
- * server takes it. `merchant_id` is checked against the caller by the router, not here.
- * @throws TenderError 400 for two different values under two names of one field, or payment_details.
+ * Seed 001's `payment_details`: `{ "vpa": "name@psp" }` asks for a UPI collect request (the payer's
+ * app is asked to approve). Card data is refused (400 `raw_card_data_not_allowed`, without echoing
+ * any value): cards are taken by the gateways' own hosted fields, so card numbers never reach this
+ * server. Anything else is a 400 naming the field.
  */
-export function createInputFromBody(body: ReturnType<typeof CreatePaymentBody.parse>): CreatePaymentInput {
-  if (body.payment_details !== undefined && body.payment_details !== null) {
+function paymentDetails(value: unknown): { vpa?: string } {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new TenderError({ type: 'invalid_request_error', code: 'parameter_invalid', message: 'payment_details must be an object such as { "vpa": "name@bank" }', param: 'payment_details' });
+  }
+  const keys = Object.keys(value);
+  if (keys.some((k) => CARD_DATA_KEYS.test(k))) {
     throw new TenderError({
       type: 'invalid_request_error',
-      code: 'parameter_unsupported',
-      message: 'payment_details is not supported: no gateway of this server takes payment details (UPI collect requests are not shipped; card data is never accepted). Leave it out',
+      code: 'raw_card_data_not_allowed',
+      message: 'Raw card data is never accepted: collect cards with the gateway\'s hosted fields (Stripe Elements, Fiuu seamless) and send the token they give (payment_method: "pm_...")',
       param: 'payment_details',
     });
   }
-  const customer = compact({ name: body.bill_name ?? undefined, email: body.bill_email ?? undefined, phone: body.bill_mobile ?? undefined });
+  const other = keys.find((k) => k !== 'vpa');
+  if (other !== undefined) {
+    throw new TenderError({ type: 'invalid_request_error', code: 'parameter_unsupported', message: `payment_details.${other.slice(0, 40)} is not supported: payment_details takes only vpa (a UPI collect request)`, param: `payment_details.${other.slice(0, 40)}` });
+  }
+  const vpa = (value as { vpa?: unknown }).vpa;
+  if (typeof vpa !== 'string') throw new TenderError({ type: 'invalid_request_error', code: 'parameter_invalid', message: 'payment_details.vpa must be a UPI address such as name@bank', param: 'payment_details.vpa' });
+  return { vpa };
+}
+
+/**
+ * Maps the validated wire body to the engine's create input. The seeds' names are honoured:
+ * `description` is `bill_description`, `callback_url` is `notify_url`, `user_id` is kept as
+ * `metadata.user_id`, `payment_details.vpa` is the payer's UPI address (a collect request).
+ * `merchant_id` is checked against the caller by the router, not here.
+ * @throws TenderError 400 for two different values under two names of one field, or payment_details
+ * other than a vpa (raw card data: `raw_card_data_not_allowed`).
+ */
+export function createInputFromBody(body: ReturnType<typeof CreatePaymentBody.parse>): CreatePaymentInput {
+  const { vpa } = paymentDetails(body.payment_details);
+  const customer = compact({ name: body.bill_name ?? undefined, email: body.bill_email ?? undefined, phone: body.bill_mobile ?? undefined, vpa });
   let metadata = body.metadata ? { ...body.metadata } : undefined;
   if (body.user_id != null) {
     eitherName(body.user_id, 'user_id', metadata?.user_id, 'metadata.user_id');

@@ -65,7 +65,7 @@ export const CreatePaymentBody = z
     payment_details: z
       .unknown()
       .optional()
-      .describe('Seed 001 (e.g. `{ "vpa": "user@bank" }` for a UPI collect request): refused with 400 `parameter_unsupported`, no gateway of this server takes payment details (card data is never accepted)'),
+      .describe('Seed 001: `{ "vpa": "user@bank" }` sends a UPI collect request to the payer\'s app. Nothing else is taken: raw card data is refused with 400 `raw_card_data_not_allowed` (use the gateway\'s hosted fields), other fields with 400 `parameter_unsupported`'),
   })
   .describe('Unknown fields are refused with 400 `unknown_parameter` naming the field')
   .register(apiSchemas, { id: 'CreatePayment' });
@@ -208,6 +208,17 @@ export const PaymentSchema = z
     metadata: z.record(z.string(), z.string()),
     created_at: z.string(),
     updated_at: z.string(),
+    payment_id: z.string().describe('Seed 001 name of `id`'),
+    amount_paisa: z.number().int().optional().describe('Seed 001, INR payments: the amount in paise'),
+    fees_paisa: z.number().int().optional().describe("Seed 001, INR payments: the gateway's fee in paise once it reports one, else 0"),
+    payment_url: z.string().optional().describe('Seed 001: the `upi://pay?...` intent link while the payment waits for the payer'),
+    qr_code: z.string().optional().describe('Seed 001: the intent link as a QR code (PNG data URL)'),
+    expires_at: z.string().optional().describe('Seed 001: when an open UPI link or collect request stops being payable'),
+    external_txn_id: z.string().optional().describe('Seed 001: the UPI transaction id, once paid'),
+    gateway_response: z
+      .object({ rrn: z.string().nullable(), approval_code: z.string().nullable() })
+      .optional()
+      .describe("Seed 001: the bank's retrieval reference number and approval code, once paid"),
   })
   .register(apiSchemas, { id: 'Payment' });
 

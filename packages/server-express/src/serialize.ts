@@ -64,7 +64,39 @@ export function paymentJson(p: Payment): Record<string, unknown> {
     metadata: p.metadata,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
+    ...upiSeedFields(p),
   };
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/**
+ * Seed 001's fields, beside Tender's own: `payment_id`; for INR, `amount_paisa` and `fees_paisa` (the
+ * gateway's fee once it reports one, else 0); while a UPI link or collect request is open,
+ * `payment_url` (`upi://pay?...`), `qr_code` (PNG data URL) and `expires_at`; once paid,
+ * `external_txn_id` (the UPI transaction id) and `gateway_response` (`rrn`, `approval_code`).
+ */
+function upiSeedFields(p: Payment): Record<string, unknown> {
+  const out: Record<string, unknown> = { payment_id: p.id };
+  if (p.currency === 'INR') {
+    out.amount_paisa = minor(p.amount, p.currency);
+    const fee = p.gatewayData.feeMinor;
+    out.fees_paisa = typeof fee === 'number' && Number.isSafeInteger(fee) && fee >= 0 ? fee : 0;
+  }
+  const action = p.nextAction;
+  if (action?.type === 'upi_intent') {
+    out.payment_url = action.url;
+    if (action.qrCode) out.qr_code = action.qrCode;
+  }
+  if ((action?.type === 'upi_intent' || action?.type === 'upi_collect') && action.expiresAt) out.expires_at = action.expiresAt;
+  const external = text(p.gatewayData.upiTransactionId);
+  const rrn = text(p.gatewayData.rrn);
+  const approval = text(p.gatewayData.approvalCode);
+  if (external) out.external_txn_id = external;
+  if (rrn || approval) out.gateway_response = { rrn, approval_code: approval };
+  return out;
 }
 
 /** The API shape of a refund. */

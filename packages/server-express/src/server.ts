@@ -15,7 +15,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { createApp } from './app';
 import { createSharedRateLimit } from './shared-rate-limit';
 import { signToken, type AuthOptions } from './auth';
-import { isSimulation, unshippedGatewayVariables, loadConfig, type ServerConfig } from './config';
+import { isSimulation, loadConfig, type ServerConfig } from './config';
 import { createDemoRouter, DEMO_MERCHANT } from './demo';
 import { gatewaysFromConfig, simulatedGateways, type GatewaySetup } from './gateways';
 import { createLogger } from './logging';
@@ -95,18 +95,16 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     const store = options.store ?? (await openStore(config, logger));
     if (!options.store) cleanups.push(async () => store.close?.());
     const simulation = isSimulation(config);
-    const unshipped = unshippedGatewayVariables(config);
-    if (unshipped.length > 0) log.warn({ variables: unshipped }, 'PayPal and UPI gateways are not shipped in this version; these variables are ignored');
     const setup = simulation ? await simulatedGateways({ publicUrl }, env, log) : gatewaysFromConfig(config, env, log);
     cleanups.push(() => setup.close());
     if (setup.gateways.length === 0) {
-      throw new Error('No gateway is configured: set FIUU_MERCHANT_ID/FIUU_VERIFY_KEY/FIUU_SECRET_KEY or STRIPE_SECRET_KEY, or run in simulation mode');
+      throw new Error('No gateway is configured: set FIUU_MERCHANT_ID/FIUU_VERIFY_KEY/FIUU_SECRET_KEY, STRIPE_SECRET_KEY, PAYPAL_CLIENT_ID/PAYPAL_CLIENT_SECRET/PAYPAL_WEBHOOK_ID or RAZORPAY_KEY_ID/RAZORPAY_KEY_SECRET/RAZORPAY_WEBHOOK_SECRET, or run in simulation mode');
     }
     const tender = createTender({
       gateways: setup.gateways,
       store,
       logger: log,
-      routing: setup.routing,
+      routing: config.GATEWAY_ROUTING ?? setup.routing,
       reconciliation: { processingAfterMs: config.RECONCILE_PROCESSING_AFTER, requiresActionTtlMs: config.RECONCILE_REQUIRES_ACTION_TTL },
     });
     const metrics = createMetrics({ outboxBacklog: () => store.countOutboxBacklog() });

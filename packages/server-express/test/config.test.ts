@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '@tender/server-express';
+import { ConfigError, isSimulation, loadConfig } from '@tender/server-express';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -42,5 +42,31 @@ describe('server configuration from the environment', () => {
     expect(error.issues).toEqual(expect.arrayContaining(['FIUU_MERCHANT_ID: is required when any FIUU_* credential is set', 'FIUU_VERIFY_KEY: is required when any FIUU_* credential is set']));
     expect(error.message).not.toContain(secret);
     expect(error.message).not.toContain('fiuu-secret-value');
+  });
+
+  it('turns PayPal and UPI on only with their whole credential set, naming what is missing', () => {
+    const paypal = configError({ PAYPAL_CLIENT_ID: 'id', PAYPAL_CLIENT_SECRET: 'paypal-secret-value' });
+    expect(paypal.issues).toEqual(['PAYPAL_WEBHOOK_ID: is required when any PAYPAL_* credential is set']);
+    expect(paypal.message).not.toContain('paypal-secret-value');
+    const razorpay = configError({ RAZORPAY_KEY_ID: 'rzp_test_1', UPI_BASE_URL: 'http://127.0.0.1:1' });
+    expect(razorpay.issues.sort()).toEqual(['RAZORPAY_KEY_SECRET: is required when any RAZORPAY_* credential is set', 'RAZORPAY_WEBHOOK_SECRET: is required when any RAZORPAY_* credential is set']);
+    expect(configError({ PAYPAL_BASE_URL: 'http://127.0.0.1:1' }).issues).toEqual(['PAYPAL_CLIENT_ID: is required when PAYPAL_BASE_URL is set']);
+    expect(configError({ PAYPAL_WEBHOOK_VERIFICATION: 'maybe', PAYPAL_CLIENT_ID: 'a', PAYPAL_CLIENT_SECRET: 'b', PAYPAL_WEBHOOK_ID: 'c' }).issues[0]).toMatch(/^PAYPAL_WEBHOOK_VERIFICATION: /);
+    const full = loadConfig({ PAYPAL_CLIENT_ID: 'a', PAYPAL_CLIENT_SECRET: 'b', PAYPAL_WEBHOOK_ID: 'c' });
+    expect(full).toMatchObject({ PAYPAL_MODE: 'sandbox', PAYPAL_WEBHOOK_VERIFICATION: 'offline' });
+    expect(isSimulation(full)).toBe(false);
+    const upi = loadConfig({ RAZORPAY_KEY_ID: 'rzp_test_1', RAZORPAY_KEY_SECRET: 's', RAZORPAY_WEBHOOK_SECRET: 'w' });
+    expect(upi).toMatchObject({ UPI_PROVIDER: 'razorpay', UPI_EXPIRY: 15 * 60_000 });
+    expect(isSimulation(upi)).toBe(false);
+    expect(isSimulation(loadConfig({}))).toBe(true);
+  });
+
+  it('reads GATEWAY_ROUTING as JSON rules and names what is wrong with them', () => {
+    const c = loadConfig({ GATEWAY_ROUTING: '[{"currencies":["USD","EUR"],"gateways":["stripe","paypal"]},{"paymentMethods":["upi"],"gateways":["upi"]}]' });
+    expect(c.GATEWAY_ROUTING).toEqual([{ currencies: ['USD', 'EUR'], gateways: ['stripe', 'paypal'] }, { paymentMethods: ['upi'], gateways: ['upi'] }]);
+    expect(configError({ GATEWAY_ROUTING: 'stripe,paypal' }).issues).toEqual(['GATEWAY_ROUTING: must be a JSON array of rules']);
+    expect(configError({ GATEWAY_ROUTING: '[{"gateways":["adyen"]}]' }).issues[0]).toMatch(/^GATEWAY_ROUTING: .*fiuu, stripe, paypal, upi/);
+    expect(configError({ GATEWAY_ROUTING: '[{"currencies":["usd"],"gateways":["stripe"]}]' }).issues[0]).toMatch(/ISO 4217/);
+    expect(configError({ GATEWAY_ROUTING: '[{"gateways":[]}]' }).issues[0]).toMatch(/at least one gateway/);
   });
 });

@@ -28,10 +28,23 @@ async function stored(merchantId: string) {
 }
 
 describe("the seeds' body fields are honoured or refused, never dropped", () => {
-  it('refuses payment_details (no gateway here takes it) by name, and stores nothing', async () => {
-    const res = await h.call('POST', '/api/v1/payments', { body: seed001, token: await h.token(SEED_MERCHANT) });
-    expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'parameter_unsupported', param: 'payment_details' });
+  it('takes payment_details.vpa only: raw card data and other fields are refused by name, unlogged, and nothing is stored', async () => {
+    const token = await h.token(SEED_MERCHANT);
+    const card = '4111111111111111';
+    for (const [details, code, param] of [
+      [{ card_number: card, cvv: '123', expiry_month: '12' }, 'raw_card_data_not_allowed', 'payment_details'],
+      [{ vpa: 'user@paytm', number: card }, 'raw_card_data_not_allowed', 'payment_details'],
+      [{ bank: 'HDFC' }, 'parameter_unsupported', 'payment_details.bank'],
+      [{ vpa: 42 }, 'parameter_invalid', 'payment_details.vpa'],
+      ['user@paytm', 'parameter_invalid', 'payment_details'],
+      [{ vpa: 'not a vpa' }, 'invalid_vpa', 'vpa'],
+    ] as const) {
+      const res = await h.call('POST', '/api/v1/payments', { body: { ...seed001, payment_details: details }, token });
+      expect(res.status, JSON.stringify(details)).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code, param });
+      expect(JSON.stringify(res.body)).not.toContain(card);
+    }
+    expect(h.logs.join('')).not.toContain(card);
     expect(await stored(SEED_MERCHANT)).toEqual([]);
   });
 
