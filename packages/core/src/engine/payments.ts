@@ -18,7 +18,9 @@ import { gatewayOf, type EngineContext } from './context';
 import { claimKey, newKeyRecord, requestFingerprint, validateIdempotencyKey } from './idempotency';
 import { optionalAmount, optionalReason, validateCreate, validateMetadata, type CaptureInput, type CreatePaymentInput, type RefundInput, type RequestOptions } from './inputs';
 import { selectGateways, type RoutingRule } from './routing';
+import { requeryPayment } from './requery';
 import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
+import { GATEWAY_PAYMENT_NOT_FOUND } from '../spec/gateway-v1';
 
 /** Options of `tender.payments.list`. */
 export interface ListPaymentsOptions {
@@ -98,6 +100,10 @@ function replay<T>(response: StoredResponse, options: RequestOptions): T {
 export class PaymentOperations {
   /** Creates whose gateway call is running in this process, by payment id (a cancel waits for them). */
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  /** Syncs running in this process, by payment id: concurrent callers share one requery. */
+  private readonly syncing = new Map<string, Promise<Payment>>();
+  /** When each payment was last synced (ms), bounded: at most one requery per payment per interval. */
+  private readonly lastSync = new Map<string, number>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -388,6 +394,53 @@ export class PaymentOperations {
     const payment = await this.ctx.store.getPayment(id, this.merchant(options));
     if (!payment) throw notFound('payment', id);
     return payment;
+  }
+
+  /**
+   * Asks the gateway for the payment's current state now and applies it, as the reconciler would:
+   * for a buyer back from an approval page (PayPal's return URL), or a status poll that should not
+   * wait for the next reconciliation run. Only the gateway's own answer (`retrieve`) can change the
+   * payment, so a caller that is not trusted (a browser) can trigger it but never decide it. Payments
+   * that are not open (`PENDING`, `PROCESSING`, `REQUIRES_ACTION`) are answered as stored. Concurrent
+   * calls share one requery, and a payment is requeried at most once per `minIntervalMs` (default
+   * 2 s); in between the stored payment is answered. A failed requery is logged and the stored payment
+   * answered: the reconciler tries again.
+   */
+  async sync(id: string, options: { merchantId?: string; minIntervalMs?: number } = {}): Promise<Payment> {
+    const payment = await this.get(id, options);
+    if (payment.status !== 'PENDING' && payment.status !== 'PROCESSING' && payment.status !== 'REQUIRES_ACTION') return payment;
+    const running = this.syncing.get(id);
+    if (running) return running;
+    const now = this.ctx.clock.now().getTime();
+    const last = this.lastSync.get(id);
+    if (last !== undefined && now - last < (options.minIntervalMs ?? 2000)) return payment;
+    this.lastSync.delete(id);
+    this.lastSync.set(id, now);
+    if (this.lastSync.size > 10_000) this.lastSync.delete(this.lastSync.keys().next().value!);
+    const work = this.requeryAndApply(payment).finally(() => this.syncing.delete(id));
+    this.syncing.set(id, work);
+    return work;
+  }
+
+  private async requeryAndApply(payment: Payment): Promise<Payment> {
+    const gateway = this.ctx.gateways.get(payment.gateway);
+    if (!gateway) return payment;
+    let result: GatewayPaymentResult;
+    try {
+      result = await requeryPayment(this.ctx, gateway, payment);
+    } catch (error) {
+      if (!TenderError.isInstance(error) || error.code !== GATEWAY_PAYMENT_NOT_FOUND) {
+        this.ctx.logger.warn({ paymentId: payment.id, error: String(error) }, 'sync: the requery failed; the reconciler tries again');
+      }
+      return payment;
+    }
+    const after = await UnitOfWork.run(this.ctx, async (unit) => {
+      const current = await unit.tx.lockPayment(payment.id);
+      if (!current) return payment;
+      return unit.applyGatewayResult(current, result, { actor: 'reconciler', reason: 'sync: requery' });
+    });
+    if (CANCEL_REQUESTED in after.gatewayData && after.status !== 'PENDING' && after.status !== 'PROCESSING') await this.ctx.settleRequestedCancel(after);
+    return after;
   }
 
   /** Payments of a merchant, newest first, with cursor pagination. */
