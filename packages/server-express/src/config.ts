@@ -91,8 +91,10 @@ export const EnvSchema = z.object({
   /** The webhook secret being replaced, accepted too while a rotation is under way. */
   RAZORPAY_PREVIOUS_WEBHOOK_SECRET: optionalText,
   UPI_BASE_URL: httpUrl.optional(),
-  /** How long a UPI intent or collect request stays payable (default 15 minutes). */
-  UPI_EXPIRY: duration.default(15 * 60_000),
+  /** How long a UPI intent or collect request stays payable: whole minutes from 1 to 60 (default 15m). */
+  UPI_EXPIRY: duration
+    .refine((ms) => ms % 60_000 === 0 && ms >= 60_000 && ms <= 3_600_000, 'must be whole minutes from 1m to 60m')
+    .default(15 * 60_000),
   /**
    * Routing rules as JSON: `[{"currencies":["USD"],"paymentMethods":["card"],"gateways":["stripe","paypal"]}]`.
    * The first matching rule orders the gateways; the engine fails over along them while a request
