@@ -1,0 +1,258 @@
+/**
+ * Razorpay JSON <-> Tender's normalised shapes: payment -> payment result, refund -> refund result,
+ * error envelope -> TenderError, webhook event -> webhook events.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import {
+  GATEWAY_OUTCOME_UNKNOWN,
+  GATEWAY_PAYMENT_NOT_FOUND,
+  invalidRequest,
+  maskEmail,
+  Money,
+  TenderError,
+  type FailureReason,
+  type GatewayPaymentResult,
+  type GatewayRefundResult,
+  type WebhookEvent,
+  type WebhookEventTarget,
+} from '@tender/core';
+import { NOTES_PAYMENT_ID, NOTES_REFUND_ID } from './config';
+import { EventSchema, noteValue, PaymentSchema, read, RefundSchema, type RazorpayErrorObject, type RazorpayEvent, type RazorpayPayment, type RazorpayRefund } from './schemas';
+
+/** `success@razorpay` -> `s***@razorpay`: enough to recognise, not enough to collect from. */
+export function maskVpa(vpa: string): string {
+  return maskEmail(vpa);
+}
+
+/**
+ * The non-secret data worth keeping from a Razorpay payment, set only when Razorpay gave a value:
+ * `razorpayPaymentId`, `razorpayOrderId`, `rrn` (`acquirer_data.rrn`, the bank's reference),
+ * `upiTransactionId` (`acquirer_data.upi_transaction_id`), `approvalCode` (`acquirer_data.auth_code`),
+ * `feeMinor` and `taxMinor` (Razorpay's `fee`, GST included, and `tax`, in paise), `vpa` (the payer's
+ * VPA, masked) and `upiFlow`. No status: a stale report (an out-of-order webhook) is merged too.
+ */
+export function paymentGatewayData(payment: RazorpayPayment): Record<string, unknown> {
+  const data: Record<string, unknown> = { razorpayPaymentId: payment.id };
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined && value !== null && value !== '') data[key] = value;
+  };
+  set('razorpayOrderId', payment.order_id);
+  set('rrn', payment.acquirer_data?.rrn);
+  set('upiTransactionId', payment.acquirer_data?.upi_transaction_id);
+  set('approvalCode', payment.acquirer_data?.auth_code);
+  if (payment.status === 'captured' || payment.status === 'refunded' || payment.status === 'authorized') {
+    set('feeMinor', payment.fee);
+    set('taxMinor', payment.tax);
+  }
+  const vpa = payment.vpa ?? payment.upi?.vpa;
+  if (vpa) data.vpa = maskVpa(vpa);
+  set('upiFlow', payment.upi?.flow);
+  return data;
+}
+
+/** A failure reason from a failed payment's `error_*` fields (`error_reason` is the most precise code). */
+export function failureOf(payment: Pick<RazorpayPayment, 'error_code' | 'error_reason' | 'error_description'>): FailureReason {
+  return {
+    code: payment.error_reason ?? payment.error_code ?? 'payment_failed',
+    message: payment.error_description ?? 'The UPI payment failed',
+  };
+}
+
+/**
+ * Maps a Razorpay payment to Tender's view: `created` -> `REQUIRES_ACTION` (the payer has not approved
+ * yet; the stored next action is kept), `authorized` -> `AUTHORIZED`, `captured` -> `CAPTURED`
+ * (`PARTIALLY_REFUNDED`/`REFUNDED` when the refunds are given), `refunded` -> `REFUNDED`, `failed` ->
+ * `FAILED`. Amounts are paise.
+ */
+export function paymentToResult(payment: RazorpayPayment, refunds?: readonly RazorpayRefund[]): GatewayPaymentResult {
+  const amount = Money.fromMinor(payment.amount, payment.currency);
+  const result: GatewayPaymentResult = { status: 'PENDING', gatewayReference: payment.id, amount, failure: null, gatewayData: paymentGatewayData(payment) };
+  switch (payment.status) {
+    case 'created':
+      result.status = 'REQUIRES_ACTION';
+      break;
+    case 'authorized':
+      result.status = 'AUTHORIZED';
+      result.nextAction = null;
+      break;
+    case 'captured':
+    case 'refunded': {
+      result.status = payment.status === 'refunded' ? 'REFUNDED' : 'CAPTURED';
+      result.amountCaptured = amount;
+      result.nextAction = null;
+      if (refunds) {
+        let refunded = Money.zero(payment.currency);
+        for (const r of refunds) if (r.status !== 'failed') refunded = refunded.add(Money.fromMinor(r.amount, r.currency));
+        result.status = refunded.isZero() ? 'CAPTURED' : refunded.compare(amount) >= 0 ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+        result.refunds = refunds.map(refundToResult);
+      }
+      break;
+    }
+    case 'failed':
+      result.status = 'FAILED';
+      result.failure = failureOf(payment);
+      result.nextAction = null;
+      break;
+  }
+  return result;
+}
+
+/** Maps a Razorpay refund (`pending` / `processed` / `failed`) to Tender's refund result. */
+export function refundToResult(refund: RazorpayRefund): GatewayRefundResult {
+  const status = refund.status === 'processed' ? 'SUCCEEDED' : refund.status === 'failed' ? 'FAILED' : 'PENDING';
+  return {
+    status,
+    gatewayReference: refund.id,
+    amount: Money.fromMinor(refund.amount, refund.currency),
+    refundId: noteValue(refund.notes, NOTES_REFUND_ID) ?? (refund.receipt && refund.receipt.startsWith('re_') ? refund.receipt : null),
+    failure: status === 'FAILED' ? { code: 'refund_failed', message: 'Razorpay reported the refund as failed' } : null,
+  };
+}
+
+/** Where an HTTP error came from and whether it may have had an effect. */
+export interface ErrorContext {
+  status: number;
+  /** True for calls that can move money (order/payment create, capture, refund). */
+  mutating: boolean;
+  operation: string;
+}
+
+/** Razorpay's field names in Tender's REST naming. */
+function tenderParam(field: string | null | undefined): string | undefined {
+  if (!field) return undefined;
+  const map: Record<string, string> = { amount: 'amount', currency: 'currency', vpa: 'vpa', 'upi.vpa': 'vpa', email: 'bill_email', contact: 'bill_mobile', description: 'description' };
+  return map[field] ?? field;
+}
+
+/**
+ * Maps Razorpay's error envelope (https://razorpay.com/docs/errors/: `BAD_REQUEST_ERROR`,
+ * `GATEWAY_ERROR`, `SERVER_ERROR`) to a TenderError:
+ * - 401: `gateway_error` `gateway_authentication_failed` (the key pair is wrong; not the caller's fault);
+ * - 429: retryable `rate_limit_error`;
+ * - 409 (a refund with the same `X-Refund-Idempotency` still in flight): retryable;
+ * - "different request with the same idempotency key": `idempotency_error` (422);
+ * - 5xx, `GATEWAY_ERROR`, `SERVER_ERROR`: `gateway_outcome_unknown` after a call that may have moved
+ *   money (the reconciler settles it), a retryable `gateway_error` after a read;
+ * - other 4xx `BAD_REQUEST_ERROR`s: `invalid_request_error` naming Tender's field (`amount`, `vpa`, ...),
+ *   code from Razorpay's `reason` when it gives one.
+ */
+export function razorpayErrorToTenderError(error: RazorpayErrorObject | undefined, context: ErrorContext): TenderError {
+  const { status } = context;
+  const code = error?.code ?? undefined;
+  const description = error?.description ?? `HTTP ${status}`;
+  const message = `Razorpay ${context.operation} failed: ${description}`;
+  const details: Record<string, unknown> = { razorpayStatus: status };
+  if (code) details.razorpayCode = code;
+  if (error?.reason && error.reason !== 'NA') details.razorpayReason = error.reason;
+  if (error?.source && error.source !== 'NA') details.razorpaySource = error.source;
+  if (error?.step && error.step !== 'NA') details.razorpayStep = error.step;
+  if (error?.field) details.razorpayField = error.field;
+
+  if (status === 401) return new TenderError({ type: 'gateway_error', code: 'gateway_authentication_failed', message, details });
+  if (status === 429) return new TenderError({ type: 'rate_limit_error', code: 'rate_limit', message, details, retryable: true });
+  if (/different request with the same idempotency key/i.test(description)) {
+    return new TenderError({ type: 'idempotency_error', code: 'idempotency_key_reused', status: 422, message, details });
+  }
+  if (status === 409) return new TenderError({ type: 'gateway_error', code: 'idempotency_key_in_use', message, details, retryable: true });
+  if (status >= 500 || code === 'GATEWAY_ERROR' || code === 'SERVER_ERROR') {
+    if (context.mutating) return new TenderError({ type: 'gateway_error', code: GATEWAY_OUTCOME_UNKNOWN, message, details: { ...details, requestSent: true } });
+    return new TenderError({ type: 'gateway_error', code: code === 'GATEWAY_ERROR' ? 'razorpay_gateway_error' : 'razorpay_server_error', message, details, retryable: true });
+  }
+  if (status === 403) return new TenderError({ type: 'gateway_error', code: 'gateway_permission_denied', message, details });
+  if (status === 404 || /does not exist/i.test(description)) return new TenderError({ type: 'gateway_error', code: 'resource_missing', message, details });
+  const param = tenderParam(error?.field);
+  let tenderCode = error?.reason && error.reason !== 'NA' ? error.reason : 'invalid_request';
+  if (/refund amount.*greater|greater than.*(captured|refund)/i.test(description)) tenderCode = 'amount_too_large';
+  return new TenderError({ type: 'invalid_request_error', code: tenderCode, message, details, ...(param ? { param } : {}) });
+}
+
+/** `retrieve`'s answer when Razorpay has no record of the payment (it never reached Razorpay). */
+export function paymentNotFound(what: string): TenderError {
+  return new TenderError({ type: 'not_found_error', code: GATEWAY_PAYMENT_NOT_FOUND, message: `Razorpay has no ${what}`, param: 'id' });
+}
+
+/** Payment events mapped to payment results (https://razorpay.com/docs/webhooks/payments/). */
+export const PAYMENT_EVENTS: ReadonlySet<string> = new Set(['payment.authorized', 'payment.captured', 'payment.failed', 'order.paid']);
+/** Refund events mapped to refund results (https://razorpay.com/docs/webhooks/refunds/). */
+export const REFUND_EVENTS: ReadonlySet<string> = new Set(['refund.created', 'refund.processed', 'refund.failed']);
+
+const entityOf = (payload: Record<string, unknown>, name: string): Record<string, unknown> | null => {
+  const wrapper = payload[name];
+  if (typeof wrapper !== 'object' || wrapper === null) return null;
+  const entity = (wrapper as Record<string, unknown>).entity;
+  return typeof entity === 'object' && entity !== null && !Array.isArray(entity) ? (entity as Record<string, unknown>) : null;
+};
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/**
+ * The event id: the `x-razorpay-event-id` header Razorpay sends with every delivery (unique per
+ * event, the same on retries), or, without it, a digest of the signed body (same body, same id).
+ */
+export function eventIdOf(headerValue: string | string[] | undefined, rawBody: Uint8Array): string {
+  const header = Array.isArray(headerValue) ? headerValue[0] : headerValue;
+  if (typeof header === 'string' && header.trim() !== '') return header.trim();
+  return `body_${createHash('sha256').update(rawBody).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Turns one verified Razorpay webhook into Tender's events. Everything used to bind comes from the
+ * signed body (X-Razorpay-Signature covers all of it): the Razorpay payment id and Tender's payment id
+ * in the payment's `notes` (only the merchant's key can set notes). An event Tender cannot use but
+ * that still names a payment becomes a `requery`; one that names nothing is a 400.
+ * @throws TenderError 400 `invalid_webhook_payload`.
+ */
+export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEvent[] {
+  const envelope = read<RazorpayEvent>(EventSchema, body);
+  if (!envelope.ok) throw invalidRequest('invalid_webhook_payload', `Razorpay webhook body is not a usable event: ${envelope.problems.join('; ')}`);
+  const { event: type, payload } = envelope.value;
+  const occurredAt = typeof envelope.value.created_at === 'number' ? { occurredAt: new Date(envelope.value.created_at * 1000).toISOString() } : {};
+  const paymentEntity = entityOf(payload, 'payment');
+  const binding: WebhookEventTarget = {
+    paymentId: paymentEntity ? noteValue(paymentEntity.notes, NOTES_PAYMENT_ID) : null,
+    gatewayReference: paymentEntity ? str(paymentEntity.id) : null,
+  };
+  const bound = () => Boolean(binding.paymentId || binding.gatewayReference);
+  const unusable = (problems: readonly string[], what: string): WebhookEvent => {
+    if (!bound()) throw invalidRequest('invalid_webhook_payload', `Razorpay ${type} event ${eventId} is not usable and names no payment: ${problems.join('; ')}`, 'payload');
+    return { kind: 'requery', eventId, reason: `Razorpay ${type}: the ${what} is not usable (${problems.join('; ')})`, ...binding };
+  };
+
+  if (PAYMENT_EVENTS.has(type)) {
+    const parsed = read<RazorpayPayment>(PaymentSchema, paymentEntity);
+    if (!parsed.ok) return [unusable(parsed.problems, 'payment')];
+    const result = paymentToResult(parsed.value);
+    if (type === 'payment.failed' && result.status !== 'FAILED') {
+      result.status = 'FAILED';
+      result.failure = failureOf(parsed.value);
+      result.nextAction = null;
+    }
+    return [{ kind: 'payment', eventId, ...binding, result, ...occurredAt }];
+  }
+
+  if (REFUND_EVENTS.has(type)) {
+    const refundEntity = entityOf(payload, 'refund');
+    if (!binding.gatewayReference && refundEntity) binding.gatewayReference = str(refundEntity.payment_id);
+    const parsed = read<RazorpayRefund>(RefundSchema, refundEntity);
+    if (!parsed.ok) return [unusable(parsed.problems, 'refund')];
+    const refund = refundToResult(parsed.value);
+    if (type === 'refund.failed') refund.status = 'FAILED';
+    if (refund.status === 'FAILED' && !refund.failure) refund.failure = { code: 'refund_failed', message: 'Razorpay reported the refund as failed' };
+    return [{ kind: 'refund', eventId, ...binding, refund, ...occurredAt }];
+  }
+
+  if (type.startsWith('payment.dispute.')) {
+    const dispute = entityOf(payload, 'dispute');
+    if (!binding.gatewayReference && dispute) binding.gatewayReference = str(dispute.payment_id);
+    if (!bound()) throw invalidRequest('invalid_webhook_payload', `Razorpay ${type} event ${eventId} names no payment`, 'payload');
+    const data: Record<string, unknown> = {};
+    if (dispute) {
+      for (const key of ['id', 'amount', 'currency', 'reason_code', 'reason_description', 'status', 'phase', 'respond_by']) {
+        if (dispute[key] !== undefined && dispute[key] !== null) data[key === 'id' ? 'disputeId' : key] = dispute[key];
+      }
+    }
+    return [{ kind: 'note', eventId, ...binding, type, data }];
+  }
+  return [{ kind: 'ignored', eventId, reason: `Razorpay event '${type}' is not used by Tender` }];
+}

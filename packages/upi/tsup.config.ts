@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts', 'sandbox/index': 'src/sandbox/index.ts' },
+    format: ['esm', 'cjs'],
+    // Declarations are skipped only by `npm start` (TENDER_BUILD_TYPES=0), which just runs the server.
+    dts: process.env.TENDER_BUILD_TYPES !== '0',
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+  }
+]);
