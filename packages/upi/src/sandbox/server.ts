@@ -9,6 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pushBounded, retentionLimit } from '@tender/core';
+import { computeRazorpayPaymentSignature } from '../signature';
 import { badRequest, razorpayId, RazorpaySandboxError, SandboxAccount, type SandboxPayment, type SandboxRetention } from './account';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 
@@ -93,6 +94,14 @@ export interface RazorpaySandbox {
   expire(paymentId: string): SandboxPayment;
   /** Settles a pending refund now. */
   settleRefund(refundId: string, outcome?: 'processed' | 'failed'): void;
+  /**
+   * What Razorpay's checkout hands the merchant's callback for a paid order payment:
+   * `razorpay_payment_id`, `razorpay_order_id` and `razorpay_signature` (HMAC-SHA256 of
+   * `order_id|payment_id` with the key secret).
+   */
+  checkoutCallback(paymentId: string): { razorpay_payment_id: string; razorpay_order_id: string; razorpay_signature: string };
+  /** The checkout signature of any `order_id|payment_id` pair with this sandbox's key secret. */
+  checkoutSignature(orderId: string, paymentId: string): string;
   /** The UPI app page of a payment (`GET` shows it, `POST action=approve|decline` answers it). */
   upiAppUrl(paymentId: string): string;
   close(): Promise<void>;
@@ -305,6 +314,11 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
     decline: (id) => account.decline(id),
     expire: (id) => account.expire(id),
     settleRefund: (id, outcome) => void account.settleRefund(id, outcome),
+    checkoutCallback: (id) => {
+      const payment = account.payment(id);
+      return { razorpay_payment_id: payment.id, razorpay_order_id: payment.order_id, razorpay_signature: computeRazorpayPaymentSignature(payment.order_id, payment.id, keySecret) };
+    },
+    checkoutSignature: (orderId, paymentId) => computeRazorpayPaymentSignature(orderId, paymentId, keySecret),
     upiAppUrl: (id) => `${url}/upi-app/${encodeURIComponent(id)}`,
     async close() {
       if (sweep) clearInterval(sweep);
