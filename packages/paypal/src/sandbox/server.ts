@@ -177,6 +177,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     const path = url.pathname;
     if (path === '/checkoutnow' || path === '/checkoutnow/approve') return approvalPage(req, res, url, body);
     if (method === 'GET' && path === certPath) {
+      record(method, path, null, 200);
       res.writeHead(200, { 'content-type': 'application/x-pem-file' });
       res.end(certificates.signing.certificatePem + certificates.ca.certificatePem);
       return;
