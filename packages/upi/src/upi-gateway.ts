@@ -191,9 +191,14 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
     return items.map((r, i) => parse<RazorpayRefund>(RefundSchema, r, 'list_refunds', false, `items.${i}.`));
   }
 
-  async function resultWithRefunds(payment: RazorpayPayment, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {
+  async function resultWithRefunds(payment: RazorpayPayment, ctx: GatewayCallContext, sawCreateAnswer: boolean): Promise<GatewayPaymentResult> {
     const refunds = payment.status === 'captured' || payment.status === 'refunded' ? await refundsOf(payment.id, ctx) : undefined;
-    return paymentToResult(payment, refunds);
+    const result = paymentToResult(payment, refunds);
+    // The intent link comes only with the create answer. When that answer was lost, an unpaid payment
+    // is not something a customer can act on here: it stays PROCESSING until Razorpay settles it
+    // (paid through a webhook's binding, or failed once its expiry_time has passed).
+    if (result.status === 'REQUIRES_ACTION' && !sawCreateAnswer) result.status = 'PROCESSING';
+    return result;
   }
 
   function flowOf(input: Pick<GatewayCreatePaymentInput, 'paymentMethod' | 'customer'>): UpiFlow {
@@ -299,10 +304,16 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
         if (existing) {
           const result = paymentToResult(existing);
           if (result.status === 'REQUIRES_ACTION') {
-            // The intent link only comes with the create answer; a collect request can be described again.
-            result.nextAction = prepared.flow === 'collect' && vpa ? { type: 'upi_collect', vpa, expiresAt } : null;
+            // The intent link only comes with the create answer (so an intent payment waits for Razorpay
+            // as PROCESSING); a collect request went to the payer's app and can be described again.
+            if (prepared.flow === 'collect' && vpa) {
+              result.nextAction = { type: 'upi_collect', vpa, expiresAt };
+              result.gatewayData = { ...result.gatewayData, nextActionIssued: true };
+            } else {
+              result.status = 'PROCESSING';
+              result.nextAction = null;
+            }
           }
-          result.gatewayData = { ...result.gatewayData, upiFlow: prepared.flow };
           return result;
         }
       } else {
@@ -315,7 +326,7 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
         gatewayReference: created.razorpay_payment_id,
         nextAction: await nextActionFor(prepared.flow, created.link, vpa, expiresAt, prepared.amount),
         failure: null,
-        gatewayData: { razorpayOrderId: order.id, razorpayPaymentId: created.razorpay_payment_id, upiFlow: prepared.flow },
+        gatewayData: { razorpayOrderId: order.id, razorpayPaymentId: created.razorpay_payment_id, upiFlow: prepared.flow, nextActionIssued: true },
       };
     },
 
@@ -353,14 +364,14 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
       if (paymentRef) {
         const json = await fetchOrNull(`payments/${encodeURIComponent(paymentRef)}`, 'retrieve', ctx);
         if (json === null) throw paymentNotFound(`payment '${paymentRef}'`);
-        return resultWithRefunds(parse<RazorpayPayment>(PaymentSchema, json, 'retrieve', false), ctx);
+        return resultWithRefunds(parse<RazorpayPayment>(PaymentSchema, json, 'retrieve', false), ctx, inputValue.gatewayData.nextActionIssued === true);
       }
       const orderId = typeof inputValue.gatewayData.razorpayOrderId === 'string' ? inputValue.gatewayData.razorpayOrderId : (await findOrderByReceipt(inputValue.paymentId, ctx))?.id;
       if (!orderId) throw paymentNotFound(`order for payment '${inputValue.paymentId}'`);
       const payment = decisive(await orderPayments(orderId, ctx));
       // An order without a payment was never payable (the link comes with the payment).
       if (!payment) throw paymentNotFound(`payment on order '${orderId}'`);
-      return resultWithRefunds(payment, ctx);
+      return resultWithRefunds(payment, ctx, inputValue.gatewayData.nextActionIssued === true);
     },
 
     async retrieveRefund(inputValue, ctx): Promise<GatewayRefundResult> {

@@ -1,4 +1,4 @@
-import { createHttpTransport } from '@tender/core';
+import { createHttpTransport, type GatewayCreatePaymentInput } from '@tender/core';
 import { runGatewayConformance } from '@tender/core/testing';
 import { createUpiGateway } from '@tender/upi';
 import { startRazorpaySandbox } from '@tender/upi/sandbox';
@@ -57,6 +57,6 @@ runGatewayConformance({
   },
 });
 
-function withVpa<T extends { customer: Record<string, unknown> }>(input: T): T {
+function withVpa(input: GatewayCreatePaymentInput): GatewayCreatePaymentInput {
   return { ...input, customer: { ...input.customer, vpa: 'payer.one@okhdfc' } };
 }

@@ -24,7 +24,7 @@ export async function startReceiver(answer?: (r: Received) => Promise<{ status: 
     req.on('end', () => {
       const r = { headers: req.headers, body: Buffer.concat(chunks) };
       received.push(r);
-      (answer ? answer(r) : Promise.resolve({ status: 200, body: 'ok' })).then(
+      (answer ? answer(r) : Promise.resolve<{ status: number; headers?: Record<string, string>; body: string }>({ status: 200, body: 'ok' })).then(
         (ack) => res.writeHead(ack.status, ack.headers ?? {}).end(ack.body),
         (error: { status?: number; message?: string }) => res.writeHead(error.status ?? 500).end(String(error.message)),
       );
