@@ -23,7 +23,7 @@ export interface PayPalSandboxOptions {
   port?: number;
   /** Interface to bind; default `127.0.0.1`. */
   host?: string;
-  /** REST app credentials clients must present (defaults `sandbox-client-id` / `sandbox-client-secret`). */
+  /** REST app credentials clients must present (defaults: `sandbox-client-<random hex>` / `sandbox-client-secret`). */
   clientId?: string;
   clientSecret?: string;
   /** The webhook id signed into every delivery (default `TENDERSANDBOXWEBHOOK`). */
@@ -107,7 +107,8 @@ const MOCK_STATUS: Record<string, number> = { INTERNAL_SERVER_ERROR: 500, RATE_L
 
 /** Starts a fake PayPal on loopback. */
 export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Promise<PayPalSandbox> {
-  const clientId = options.clientId ?? 'sandbox-client-id';
+  // Unique per sandbox by default, so token caches never mix two sandboxes that reused one port.
+  const clientId = options.clientId ?? `sandbox-client-${randomBytes(6).toString('hex')}`;
   const clientSecret = options.clientSecret ?? 'sandbox-client-secret';
   const webhookId = options.webhookId ?? 'TENDERSANDBOXWEBHOOK';
   const tokenTtl = options.tokenTtlSeconds ?? 32_400;
