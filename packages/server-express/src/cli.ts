@@ -22,7 +22,7 @@ const USAGE = `Usage:
   tender-server token --merchant <id> [--scope "<scopes>"] [--expires <duration>]
 
 Environment: PORT (8080), HOST (127.0.0.1), DATABASE_URL (+ DATABASE_POOL_MAX, 10) or TENDER_DATA_DIR (./.tender-data),
-JWT_SECRET or JWT_JWKS_URL, FIUU_* / STRIPE_* gateway credentials (none = simulation mode).`;
+JWT_SECRET or JWT_JWKS_URL, FIUU_* / STRIPE_* / PAYPAL_* / RAZORPAY_* gateway credentials (none = simulation mode).`;
 
 function fail(message: string): never {
   process.stderr.write(`tender-server: ${message}\n`);
@@ -38,6 +38,8 @@ async function start(): Promise<void> {
       '  TENDER SIMULATION MODE: no gateway credentials are set.',
       `  Fiuu sandbox:   ${server.simulation.fiuu.url}`,
       `  Stripe sandbox: ${server.simulation.stripe.url}`,
+      `  PayPal sandbox: ${server.simulation.paypal.url}`,
+      `  UPI (Razorpay) sandbox: ${server.simulation.upi.url}`,
       `  Demo checkout:  ${server.publicUrl}/demo`,
       ...(server.devToken
         ? ['', '  DEV TOKEN (merchant "demo", all scopes, signed with a secret generated for this', '  run only; set JWT_SECRET to use your own):', `  ${server.devToken}`]

@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { createHttpTransport, redactingLogger, transportOptionsFromEnv, type GatewayV1, type HttpTransport, type Logger, type RoutingRule } from '@tender/core';
 import { createFiuuGateway } from '@tender/fiuu';
+import { createPayPalGateway } from '@tender/paypal';
 import { createStripeGateway } from '@tender/stripe';
+import { createUpiGateway } from '@tender/upi';
 import type { ServerConfig } from './config';
 
 /** What {@link buildGateways} produced. */
@@ -19,6 +21,8 @@ export interface GatewaySetup {
   simulation: null | {
     fiuu: { url: string; merchantId: string };
     stripe: { url: string; publishableKey: string };
+    paypal: { url: string };
+    upi: { url: string; upiAppUrl(razorpayPaymentId: string): string };
   };
   /** Stops sandboxes and closes transports. */
   close(): Promise<void>;
@@ -31,6 +35,10 @@ export interface CallbackUrls {
 
 function transportFor(gateway: string, prefix: string, env: Readonly<Record<string, string | undefined>>, logger: Logger): HttpTransport {
   return createHttpTransport({ ...transportOptionsFromEnv(gateway, prefix, env), logger: redactingLogger(logger) });
+}
+
+function upiExpiryMinutes(config: ServerConfig): number {
+  return Math.round(config.UPI_EXPIRY / 60_000);
 }
 
 /** Builds the configured gateways (real credentials). */
@@ -64,6 +72,37 @@ export function gatewaysFromConfig(config: ServerConfig, env: Readonly<Record<st
       }),
     );
   }
+  if (config.PAYPAL_CLIENT_ID && config.PAYPAL_CLIENT_SECRET && config.PAYPAL_WEBHOOK_ID) {
+    const transport = transportFor('paypal', 'PAYPAL', env, logger);
+    transports.push(transport);
+    gateways.push(
+      createPayPalGateway({
+        clientId: config.PAYPAL_CLIENT_ID,
+        clientSecret: config.PAYPAL_CLIENT_SECRET,
+        webhookId: config.PAYPAL_WEBHOOK_ID,
+        mode: config.PAYPAL_MODE,
+        webhookVerification: config.PAYPAL_WEBHOOK_VERIFICATION,
+        ...(config.PAYPAL_BASE_URL ? { baseUrl: config.PAYPAL_BASE_URL } : {}),
+        transport,
+      }),
+    );
+  }
+  if (config.RAZORPAY_KEY_ID && config.RAZORPAY_KEY_SECRET && config.RAZORPAY_WEBHOOK_SECRET) {
+    const transport = transportFor('upi', 'UPI', env, logger);
+    transports.push(transport);
+    gateways.push(
+      createUpiGateway({
+        provider: config.UPI_PROVIDER,
+        keyId: config.RAZORPAY_KEY_ID,
+        keySecret: config.RAZORPAY_KEY_SECRET,
+        webhookSecret: config.RAZORPAY_WEBHOOK_SECRET,
+        ...(config.RAZORPAY_PREVIOUS_WEBHOOK_SECRET ? { previousWebhookSecret: config.RAZORPAY_PREVIOUS_WEBHOOK_SECRET } : {}),
+        ...(config.UPI_BASE_URL ? { baseUrl: config.UPI_BASE_URL } : {}),
+        expiryMinutes: upiExpiryMinutes(config),
+        transport,
+      }),
+    );
+  }
   return {
     gateways,
     transports,
@@ -76,13 +115,18 @@ export function gatewaysFromConfig(config: ServerConfig, env: Readonly<Record<st
 }
 
 /**
- * Simulation mode: starts the Fiuu and Stripe sandboxes on loopback (fakes speaking the real wire
- * protocols), registers this server's webhook and return URLs with them, and configures the gateways
- * against them with freshly generated keys.
+ * Simulation mode: starts the Fiuu, Stripe, PayPal and Razorpay (UPI) sandboxes on loopback (fakes
+ * speaking the real wire protocols), registers this server's webhook and return URLs with them, and
+ * configures the gateways against them with freshly generated keys. PayPal's webhooks are verified
+ * offline against the sandbox's own certificate authority, trusted for this run only.
  */
 export async function simulatedGateways(urls: CallbackUrls, env: Readonly<Record<string, string | undefined>>, logger: Logger): Promise<GatewaySetup> {
-  const { startFiuuSandbox } = await import('@tender/fiuu/sandbox');
-  const { startStripeSandbox } = await import('@tender/stripe/sandbox');
+  const [{ startFiuuSandbox }, { startStripeSandbox }, { startPayPalSandbox }, { startRazorpaySandbox }] = await Promise.all([
+    import('@tender/fiuu/sandbox'),
+    import('@tender/stripe/sandbox'),
+    import('@tender/paypal/sandbox'),
+    import('@tender/upi/sandbox'),
+  ]);
   const merchant = {
     merchantId: 'SB_tender_simulation',
     verifyKey: randomBytes(16).toString('hex'),
@@ -91,39 +135,82 @@ export async function simulatedGateways(urls: CallbackUrls, env: Readonly<Record
     notificationUrl: `${urls.publicUrl}/api/v1/webhooks/fiuu`,
     callbackUrl: `${urls.publicUrl}/api/v1/webhooks/fiuu`,
   };
-  const fiuuSandbox = await startFiuuSandbox({ merchants: [merchant] });
   const stripeWebhookSecret = `whsec_${randomBytes(24).toString('base64url')}`;
-  let stripeSandbox;
+  const sandboxes: Array<{ close(): Promise<void> }> = [];
+  const start = async <T extends { close(): Promise<void> }>(sandbox: Promise<T>): Promise<T> => {
+    const started = await sandbox;
+    sandboxes.push(started);
+    return started;
+  };
+  const transports: HttpTransport[] = [];
+  const transport = (gateway: string, prefix: string) => {
+    const t = transportFor(gateway, prefix, env, logger);
+    transports.push(t);
+    return t;
+  };
   try {
-    stripeSandbox = await startStripeSandbox({ webhook: { url: `${urls.publicUrl}/api/v1/webhooks/stripe`, secret: stripeWebhookSecret } });
+    const fiuuSandbox = await start(startFiuuSandbox({ merchants: [merchant] }));
+    const stripeSandbox = await start(startStripeSandbox({ webhook: { url: `${urls.publicUrl}/api/v1/webhooks/stripe`, secret: stripeWebhookSecret } }));
+    const paypalSandbox = await start(startPayPalSandbox({ clientId: `sim-${randomBytes(8).toString('hex')}`, clientSecret: randomBytes(24).toString('base64url'), webhook: { url: `${urls.publicUrl}/api/v1/webhooks/paypal` } }));
+    const upiSandbox = await start(
+      startRazorpaySandbox({
+        keyId: `rzp_test_${randomBytes(7).toString('hex')}`,
+        keySecret: randomBytes(18).toString('base64url'),
+        webhookSecret: randomBytes(18).toString('base64url'),
+        webhook: { url: `${urls.publicUrl}/api/v1/webhooks/upi` },
+        merchantName: 'Tender Demo',
+        merchantVpa: 'tenderdemo@razorpay',
+      }),
+    );
+    const fiuu = createFiuuGateway({
+      merchantId: merchant.merchantId,
+      verifyKey: merchant.verifyKey,
+      secretKey: merchant.secretKey,
+      sandbox: true,
+      paymentHost: fiuuSandbox.paymentHost,
+      apiHost: fiuuSandbox.apiHost,
+      // The sandbox's single-transaction requery limit is off; keep ours short so the demo resolves fast.
+      requery: { minIntervalMs: 0 },
+      transport: transport('fiuu', 'FIUU'),
+    });
+    const stripe = createStripeGateway({ secretKey: stripeSandbox.secretKey, webhookSecret: stripeWebhookSecret, baseUrl: stripeSandbox.url, transport: transport('stripe', 'STRIPE') });
+    const paypal = createPayPalGateway({
+      clientId: paypalSandbox.clientId,
+      clientSecret: paypalSandbox.clientSecret,
+      webhookId: paypalSandbox.webhookId,
+      mode: 'sandbox',
+      baseUrl: paypalSandbox.url,
+      certTrust: paypalSandbox.certTrust,
+      transport: transport('paypal', 'PAYPAL'),
+    });
+    const upi = createUpiGateway({
+      provider: 'razorpay',
+      keyId: upiSandbox.keyId,
+      keySecret: upiSandbox.keySecret,
+      webhookSecret: upiSandbox.webhookSecret,
+      baseUrl: upiSandbox.url,
+      transport: transport('upi', 'UPI'),
+    });
+    return {
+      gateways: [fiuu, stripe, paypal, upi],
+      transports,
+      // Card payments go to Stripe; Fiuu's own channels (FPX, e-wallets...) to Fiuu; PayPal and UPI to
+      // the only gateways that declare them.
+      routing: [{ paymentMethods: ['card', 'CARD'], gateways: ['stripe', 'fiuu'] }],
+      simulation: {
+        fiuu: { url: fiuuSandbox.url, merchantId: merchant.merchantId },
+        stripe: { url: stripeSandbox.url, publishableKey: stripeSandbox.publishableKey },
+        paypal: { url: paypalSandbox.url },
+        upi: { url: upiSandbox.url, upiAppUrl: (id) => upiSandbox.upiAppUrl(id) },
+      },
+      async close() {
+        await Promise.allSettled(sandboxes.map((s) => s.close()));
+        await Promise.allSettled(transports.map((t) => t.close()));
+      },
+    };
   } catch (error) {
-    await fiuuSandbox.close();
+    await Promise.allSettled(sandboxes.map((s) => s.close()));
+    await Promise.allSettled(transports.map((t) => t.close()));
     throw error;
   }
-  const fiuuTransport = transportFor('fiuu', 'FIUU', env, logger);
-  const stripeTransport = transportFor('stripe', 'STRIPE', env, logger);
-  const fiuu = createFiuuGateway({
-    merchantId: merchant.merchantId,
-    verifyKey: merchant.verifyKey,
-    secretKey: merchant.secretKey,
-    sandbox: true,
-    paymentHost: fiuuSandbox.paymentHost,
-    apiHost: fiuuSandbox.apiHost,
-    // The sandbox's single-transaction requery limit is off; keep ours short so the demo resolves fast.
-    requery: { minIntervalMs: 0 },
-    transport: fiuuTransport,
-  });
-  const stripe = createStripeGateway({ secretKey: stripeSandbox.secretKey, webhookSecret: stripeWebhookSecret, baseUrl: stripeSandbox.url, transport: stripeTransport });
-  const sandboxes = [fiuuSandbox, stripeSandbox];
-  return {
-    gateways: [fiuu, stripe],
-    transports: [fiuuTransport, stripeTransport],
-    // Card payments go to Stripe; Fiuu's own channels (FPX, e-wallets...) to Fiuu.
-    routing: [{ paymentMethods: ['card', 'CARD'], gateways: ['stripe', 'fiuu'] }],
-    simulation: { fiuu: { url: fiuuSandbox.url, merchantId: merchant.merchantId }, stripe: { url: stripeSandbox.url, publishableKey: stripeSandbox.publishableKey } },
-    async close() {
-      await Promise.allSettled(sandboxes.map((s) => s.close()));
-      await Promise.allSettled([fiuuTransport.close(), stripeTransport.close()]);
-    },
-  };
 }

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { TenderError, createTender, redactingLogger, type Store, type Tender } from '@tender/core';
+import { TenderError, createTender, redactingLogger, type Payment, type Store, type Tender } from '@tender/core';
 import type { Logger as PinoLogger } from 'pino';
 import { createApp } from './app';
 import { createSharedRateLimit } from './shared-rate-limit';
@@ -64,6 +64,14 @@ export async function openStore(config: ServerConfig, logger: PinoLogger): Promi
   }
   mkdirSync(config.TENDER_DATA_DIR, { recursive: true });
   return createPGliteStore({ dataDir: config.TENDER_DATA_DIR, ...schema });
+}
+
+/** The sandbox UPI app page of a simulated UPI payment (by its Razorpay payment id). */
+function demoUpiApp(simulation: NonNullable<GatewaySetup['simulation']>): (payment: Payment) => string | null {
+  return (payment) => {
+    const id = payment.gatewayData.razorpayPaymentId;
+    return payment.gateway === 'upi' && typeof id === 'string' ? simulation.upi.upiAppUrl(id) : null;
+  };
 }
 
 function hostForUrl(host: string): string {
@@ -155,7 +163,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       },
       openapi: { servers: [{ url: publicUrl }] },
       webhookEndpoints: { allowPrivateNetworks },
-      ...(simulation ? { before: [createDemoRouter(tender, { publicUrl })] } : {}),
+      ...(setup.simulation ? { before: [createDemoRouter(tender, { publicUrl, upiAppUrl: demoUpiApp(setup.simulation) })] } : {}),
     });
     // METRICS_PORT: /metrics on a listener of its own (the API port then serves none), so the
     // business volumes it carries need not be reachable where the API is.
@@ -195,8 +203,8 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
 
     if (setup.simulation) {
       log.warn(
-        { fiuu_sandbox: setup.simulation.fiuu.url, stripe_sandbox: setup.simulation.stripe.url, demo: `${publicUrl}/demo` },
-        '*** SIMULATION MODE: no gateway credentials are set. Payments go to local Fiuu and Stripe sandboxes; no real money moves. ***',
+        { fiuu_sandbox: setup.simulation.fiuu.url, stripe_sandbox: setup.simulation.stripe.url, paypal_sandbox: setup.simulation.paypal.url, upi_sandbox: setup.simulation.upi.url, demo: `${publicUrl}/demo` },
+        '*** SIMULATION MODE: no gateway credentials are set. Payments go to local Fiuu, Stripe, PayPal and Razorpay (UPI) sandboxes; no real money moves. ***',
       );
     }
     log.info({ url, ...(metricsUrl ? { metrics_url: metricsUrl } : {}), public_url: publicUrl, storage: options.store ? 'provided' : config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
