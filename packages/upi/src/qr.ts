@@ -1,5 +1,6 @@
 /**
- * UPI QR codes: the `upi://pay` link itself encoded as a QR code (NPCI linking specification §2.2:
+ * UPI QR codes: the `upi://pay` link itself encoded as a QR code (NPCI UPI Linking Specifications 1.6,
+ * section 2.2, public copy at https://studylib.net/doc/27265723/upi.linking.specs-ver.1.6:
  * build a compliant URL, then make a QR code of that URL), rendered with the `qrcode` library
  * (https://github.com/soldair/node-qrcode) as a PNG data URL or an SVG document.
  *

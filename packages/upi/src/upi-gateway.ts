@@ -280,7 +280,9 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
       retrieve: true,
       maxAmountMinor: { INR: maxAmount },
     },
-    worstCaseCallMs: transport.worstCaseMs,
+    // One createPayment makes up to four requests in a row (validate VPA, find the order, create it,
+    // create the payment); retrieve up to three. The engine leases keys for the longest call.
+    worstCaseCallMs: transport.worstCaseMs * 4,
     canSend: () => transport.circuitState !== 'open',
     flowOf,
 
@@ -420,7 +422,7 @@ export function refundIdempotencyKey(key: string): string {
   return `tender-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
 
-/** Re-exported for callers that hold Money and want paise. */
+/** A Money amount in INR as integer paise (what Razorpay and UPI links take); other currencies are refused. */
 export const toPaise = (amount: Money): number => {
   if (amount.currency !== 'INR') throw invalidRequest('currency_not_supported', 'UPI amounts are INR only', 'currency');
   return amount.toMinor();

@@ -161,8 +161,11 @@ const integerAmount = (value: unknown, field = 'amount'): number => {
 
 /** The sandbox's Razorpay account. */
 export class SandboxAccount {
+  /** Orders by id (bounded). */
   readonly orders = new Map<string, SandboxOrder>();
+  /** Payments by id (bounded). */
   readonly payments = new Map<string, SandboxPayment>();
+  /** Refunds by id (bounded). */
   readonly refunds = new Map<string, SandboxRefund>();
   private readonly meta = new Map<string, PaymentMeta>();
   private readonly refundKeys = new Map<string, { fingerprint: string; refundId: string }>();
@@ -181,6 +184,7 @@ export class SandboxAccount {
 
   // --- orders -------------------------------------------------------------------------------------
 
+  /** `POST /v1/orders`: amount ≥ 100 paise, `receipt` ≤ 40 characters, `payment.capture` (or legacy `payment_capture`). */
   createOrder(body: Record<string, unknown>): SandboxOrder {
     const amount = integerAmount(body.amount);
     if (amount < 100) throw badRequest('The amount must be atleast INR 1.00', 'amount');
@@ -212,12 +216,14 @@ export class SandboxAccount {
     return order;
   }
 
+  /** An order by id (400 "The id provided does not exist" otherwise, as Razorpay answers). */
   order(id: string): SandboxOrder {
     const order = this.orders.get(id);
     if (!order) throw badRequest('The id provided does not exist', 'id', 'NA');
     return order;
   }
 
+  /** `GET /v1/orders`: newest first, filtered by `receipt`, paged by `count` / `skip`. */
   listOrders(query: URLSearchParams): SandboxOrder[] {
     const receipt = query.get('receipt');
     const count = Math.min(100, Math.max(1, Number(query.get('count') ?? 10) || 10));
@@ -226,6 +232,7 @@ export class SandboxAccount {
     return all.slice(skip, skip + count);
   }
 
+  /** `GET /v1/orders/:id/payments`: the order's payment attempts, newest first. */
   orderPayments(orderId: string): SandboxPayment[] {
     this.order(orderId);
     return [...this.payments.values()].filter((p) => p.order_id === orderId).reverse();
@@ -239,6 +246,7 @@ export class SandboxAccount {
 
   // --- payments -----------------------------------------------------------------------------------
 
+  /** `POST /v1/payments/validate/vpa`: 400 for a malformed VPA, `success: false` for one starting with `invalid`. */
   validateVpa(body: Record<string, unknown>): { vpa: string; success: boolean; customer_name: string | null } {
     const vpa = body.vpa;
     if (typeof vpa !== 'string' || !UPI_VPA.test(vpa)) throw badRequest('Invalid VPA. Please enter a valid Virtual Payment Address', 'vpa', 'invalid_vpa');
@@ -247,6 +255,11 @@ export class SandboxAccount {
     return { vpa, success: known, customer_name: known ? 'Sandbox Customer' : null };
   }
 
+  /**
+   * `POST /v1/payments/create/upi`: checks what Razorpay checks (INR, ≥ 100 paise, the order's amount,
+   * an unpaid order, email, contact, ip, referer, user_agent, a VPA for collect, `expiry_time`) and answers
+   * the payment id plus, for intent, a `upi://pay` link.
+   */
   createUpiPayment(body: Record<string, unknown>): { payment: SandboxPayment; link: string | null } {
     const amount = integerAmount(body.amount);
     if (body.currency !== 'INR') throw badRequest('Currency is not supported for UPI payments. Only INR is allowed', 'currency', 'currency_not_supported');
@@ -322,6 +335,7 @@ export class SandboxAccount {
     return { payment, link };
   }
 
+  /** A payment by id (400 "The id provided does not exist" otherwise). */
   payment(id: string): SandboxPayment {
     const payment = this.payments.get(id);
     if (!payment) throw badRequest('The id provided does not exist', 'id', 'NA');
@@ -394,6 +408,7 @@ export class SandboxAccount {
     return n;
   }
 
+  /** `POST /v1/payments/:id/capture`: only an authorised payment, for exactly its amount and currency. */
   capture(id: string, body: Record<string, unknown>): SandboxPayment {
     const payment = this.payment(id);
     const amount = integerAmount(body.amount);
@@ -452,12 +467,14 @@ export class SandboxAccount {
     return { refund, replayed: false };
   }
 
+  /** A refund by id (400 "The id provided does not exist" otherwise). */
   refundById(id: string): SandboxRefund {
     const refund = this.refunds.get(id);
     if (!refund) throw badRequest('The id provided does not exist', 'id', 'NA');
     return refund;
   }
 
+  /** `GET /v1/payments/:id/refunds`: newest first. */
   paymentRefunds(paymentId: string): SandboxRefund[] {
     this.payment(paymentId);
     return [...this.refunds.values()].filter((r) => r.payment_id === paymentId).reverse();
