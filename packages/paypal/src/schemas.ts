@@ -105,13 +105,21 @@ export const ErrorSchema = z.looseObject({
   error_description: z.string().optional(),
 });
 
+/** PayPal's `{ currency_code, value }` as Tender reads it. */
 export type PayPalMoney = z.infer<typeof MoneySchema>;
+/** A HATEOAS link (`href`, `rel`, `method`). */
 export type PayPalLink = z.infer<typeof LinkSchema>;
+/** The capture fields Tender reads. */
 export type PayPalCapture = z.infer<typeof CaptureSchema>;
+/** The authorization fields Tender reads. */
 export type PayPalAuthorization = z.infer<typeof AuthorizationSchema>;
+/** The refund fields Tender reads. */
 export type PayPalRefund = z.infer<typeof RefundSchema>;
+/** The order fields Tender reads. */
 export type PayPalOrder = z.infer<typeof OrderSchema>;
+/** The webhook event envelope fields Tender reads. */
 export type PayPalEvent = z.infer<typeof EventSchema>;
+/** PayPal's error JSON (REST and OAuth shapes). */
 export type PayPalErrorBody = z.infer<typeof ErrorSchema>;
 
 /** A parse outcome: the value, or one `field problem` line per problem. */

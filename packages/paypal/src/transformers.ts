@@ -342,4 +342,3 @@ export async function eventToWebhookEvents(raw: unknown, lookupCapture: CaptureL
   return [{ kind: 'ignored', eventId, reason: `PayPal event type '${type}' is not used by Tender` }];
 }
 
-export type { PayPalOrder, PayPalCapture, PayPalRefund, PayPalAuthorization };

@@ -14,7 +14,7 @@ import { retentionLimit, setBounded } from '@tender/core';
 import type { PayPalCertTrust } from '../config';
 import { paypalSignedMessage } from '../signature';
 import { createSandboxCertificates, type SandboxCertificates } from './certs';
-import { DEFAULT_RETENTION, paypalId, SandboxAccount, SandboxError, type SandboxRetention } from './state';
+import { DEFAULT_RETENTION, SandboxAccount, SandboxError, type SandboxRetention } from './state';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 
 /** Options of {@link startPayPalSandbox}. */
@@ -420,4 +420,3 @@ function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export { paypalId };
