@@ -51,13 +51,13 @@ export interface UpiGatewayOptions {
   /** API base URL; defaults to `https://api.razorpay.com`. Point it at the sandbox in tests. */
   baseUrl?: string;
   /**
-   * Default flow of a payment whose method is plain `upi`: `intent` (default; a `upi://pay` link and
-   * QR code) or `collect` (a request to the customer's VPA, `customer.vpa`). Methods `upi_intent`,
-   * `upi_qr` and `upi_collect` choose the flow per payment. NPCI stops most P2M collect requests from
-   * 28 February 2026; see the README.
+   * Flow of a payment whose method is plain `upi` and whose customer has no VPA: `intent` (default; a
+   * `upi://pay` link and QR code) or `collect` (then `customer.vpa` is required). Plain `upi` with a
+   * `customer.vpa` is a collect request to it; methods `upi_intent`, `upi_qr` and `upi_collect` choose
+   * the flow outright. NPCI stops most P2M collect requests from 28 February 2026; see the README.
    */
   flow?: UpiFlow;
-  /** Lifetime of an intent link or collect request in minutes (1-60? Razorpay takes 5-30 minutes for collect); default 5. */
+  /** Lifetime of an intent link or collect request in minutes (1-60, Razorpay's `upi.expiry_time`); default 5. */
   expiryMinutes?: number;
   /** Check the customer's VPA with Razorpay (`payments/validate/vpa`) before a collect request; default true. */
   validateVpa?: boolean;

@@ -77,7 +77,10 @@ export interface UpiGateway extends GatewayV1 {
    * `order_id|payment_id` with the key secret), in constant time.
    */
   verifyPaymentSignature(input: { orderId: string; paymentId: string; signature: string }): boolean;
-  /** The flow a payment would use (`intent` or `collect`). */
+  /**
+   * The flow a payment uses: `upi_collect` -> collect; `upi_intent` / `upi_qr` -> intent; plain `upi` ->
+   * collect when `customer.vpa` is given, else the configured `flow` (default intent).
+   */
   flowOf(input: Pick<GatewayCreatePaymentInput, 'paymentMethod' | 'customer'>): UpiFlow;
   /** Releases the transport's pooled connections when this gateway created it. */
   close(): Promise<void>;
@@ -205,6 +208,8 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
     const method = input.paymentMethod?.toLowerCase() ?? 'upi';
     if (method === 'upi_collect') return 'collect';
     if (method === 'upi_intent' || method === 'upi_qr') return 'intent';
+    // Plain `upi`: a payer VPA asks for a collect request to it; otherwise the configured default.
+    if (input.customer.vpa) return 'collect';
     return options.flow ?? 'intent';
   }
 

@@ -125,9 +125,9 @@ describe('UPI intent and collect through the engine', () => {
     expect((await main.tender.transitions(payment.id)).some((t) => t.to === 'CAPTURED' && t.actor === 'webhook')).toBe(true);
   });
 
-  it('collect: the VPA is validated, the request goes to it, and the UPI app page approves it', async () => {
+  it('collect (method UPI with the payer VPA): the VPA is validated, the request goes to it, and the UPI app page approves it', async () => {
     const before = main.sandbox.requests.length;
-    const payment = await create(main.tender, '150.00', { paymentMethod: 'upi_collect', customer: { ...customer, vpa: 'asha.rao@okaxis' } });
+    const payment = await create(main.tender, '150.00', { paymentMethod: 'UPI', customer: { ...customer, vpa: 'asha.rao@okaxis' } });
     expect(payment.status).toBe('REQUIRES_ACTION');
     expect(payment.nextAction).toMatchObject({ type: 'upi_collect', vpa: 'asha.rao@okaxis' });
     expect(Date.parse((payment.nextAction as { expiresAt: string }).expiresAt)).toBeGreaterThan(Date.now());

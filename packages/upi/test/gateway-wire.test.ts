@@ -78,7 +78,10 @@ describe('configuration', () => {
     expect(gateway.capabilities).toMatchObject({ currencies: ['INR'], manualCapture: true, partialCapture: false, partialRefund: true, cancel: false, retrieve: true, maxAmountMinor: { INR: 10_000_000 } });
     expect(gateway.capabilities.paymentMethods).toEqual(expect.arrayContaining(['upi', 'UPI', 'upi_collect', 'UPI_COLLECT']));
     expect(gateway.flowOf({ paymentMethod: 'UPI_COLLECT', customer: {} })).toBe('collect');
-    expect(gateway.flowOf({ paymentMethod: 'upi', customer: { vpa: 'a.b@okaxis' } })).toBe('intent');
+    expect(gateway.flowOf({ paymentMethod: 'upi', customer: { vpa: 'a.b@okaxis' } })).toBe('collect');
+    expect(gateway.flowOf({ paymentMethod: 'UPI', customer: {} })).toBe('intent');
+    expect(gateway.flowOf({ paymentMethod: 'upi_intent', customer: { vpa: 'a.b@okaxis' } })).toBe('intent');
+    expect(gateway.flowOf({ paymentMethod: null, customer: {} })).toBe('intent');
     expect(createUpiGateway({ provider: 'razorpay', keyId: 'k', keySecret: 's', flow: 'collect' }).flowOf({ paymentMethod: 'upi', customer: {} })).toBe('collect');
   });
 });

@@ -20,8 +20,9 @@ export interface SandboxDelays {
   /** A pending refund settles (`processed`) this long after it was made (default 20; null: only by `settleRefund`). */
   refundSettleMs?: number | null;
   /**
-   * A collect request to Razorpay's test VPAs is answered this long after it was made (default 30; null:
-   * never): `success@razorpay` approves, `failure@razorpay` declines. Other VPAs wait for the UPI app.
+   * When set, a collect request to Razorpay's test VPAs answers itself this long after it was made, as
+   * in Razorpay's test mode: `success@razorpay` approves, `failure@razorpay` declines. Default null: every
+   * request waits for the UPI app page or `approve` / `decline`.
    */
   collectAutoMs?: number | null;
   /** How often unpaid payments past their `expiry_time` are expired (default 1000; null: only by `expire`). */
@@ -246,10 +247,10 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
   }
 
   function scheduleCollect(payment: SandboxPayment): void {
-    if (delays.collectAutoMs === null) return;
+    if (delays.collectAutoMs === null || delays.collectAutoMs === undefined) return;
     const vpa = payment.vpa?.toLowerCase();
-    if (vpa === 'success@razorpay') later(delays.collectAutoMs ?? 30, () => account.payment(payment.id).status === 'created' && account.approve(payment.id));
-    if (vpa === 'failure@razorpay') later(delays.collectAutoMs ?? 30, () => account.payment(payment.id).status === 'created' && account.decline(payment.id));
+    if (vpa === 'success@razorpay') later(delays.collectAutoMs, () => account.payment(payment.id).status === 'created' && account.approve(payment.id));
+    if (vpa === 'failure@razorpay') later(delays.collectAutoMs, () => account.payment(payment.id).status === 'created' && account.decline(payment.id));
   }
 
   function upiAppPage(req: IncomingMessage, res: ServerResponse, paymentId: string, body: string): void {
