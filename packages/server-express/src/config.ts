@@ -91,6 +91,14 @@ export const EnvSchema = z.object({
   /** The webhook secret being replaced, accepted too while a rotation is under way. */
   RAZORPAY_PREVIOUS_WEBHOOK_SECRET: optionalText,
   UPI_BASE_URL: httpUrl.optional(),
+  /**
+   * Razorpay requires the payer's e-mail, phone and IP on every S2S UPI payment. These are sent when
+   * the request has none (`bill_email`, `bill_mobile`, `metadata.customer_ip`); unset, such a request
+   * is a 400 naming the missing field.
+   */
+  UPI_DEFAULT_EMAIL: z.string().trim().email('must be an e-mail address').optional(),
+  UPI_DEFAULT_CONTACT: z.string().trim().regex(/^\+?[0-9 ()-]{5,32}$/, 'must be a phone number').optional(),
+  UPI_DEFAULT_IP: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' }).optional(),
   /** How long a UPI intent or collect request stays payable: whole minutes from 1 to 60 (default 15m). */
   UPI_EXPIRY: duration
     .refine((ms) => ms % 60_000 === 0 && ms >= 60_000 && ms <= 3_600_000, 'must be whole minutes from 1m to 60m')

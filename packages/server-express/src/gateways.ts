@@ -99,6 +99,9 @@ export function gatewaysFromConfig(config: ServerConfig, env: Readonly<Record<st
         ...(config.RAZORPAY_PREVIOUS_WEBHOOK_SECRET ? { previousWebhookSecret: config.RAZORPAY_PREVIOUS_WEBHOOK_SECRET } : {}),
         ...(config.UPI_BASE_URL ? { baseUrl: config.UPI_BASE_URL } : {}),
         expiryMinutes: upiExpiryMinutes(config),
+        ...(config.UPI_DEFAULT_EMAIL ? { defaultEmail: config.UPI_DEFAULT_EMAIL } : {}),
+        ...(config.UPI_DEFAULT_CONTACT ? { defaultContact: config.UPI_DEFAULT_CONTACT } : {}),
+        ...(config.UPI_DEFAULT_IP ? { defaultIp: config.UPI_DEFAULT_IP } : {}),
         transport,
       }),
     );
@@ -189,6 +192,11 @@ export async function simulatedGateways(urls: CallbackUrls, env: Readonly<Record
       keySecret: upiSandbox.keySecret,
       webhookSecret: upiSandbox.webhookSecret,
       baseUrl: upiSandbox.url,
+      expiryMinutes: 15,
+      // The payer's details Razorpay requires, for requests that carry none (seed 001's body has none).
+      defaultEmail: 'payer@example.com',
+      defaultContact: '+919000000000',
+      defaultIp: '127.0.0.1',
       transport: transport('upi', 'UPI'),
     });
     return {
