@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { createUpiGateway, refundIdempotencyKey, toPaise, UPI_PAYMENT_METHODS, type UpiGateway } from './upi-gateway';
+export { createUpiGateway, receiptOf, refundIdempotencyKey, toPaise, UPI_PAYMENT_METHODS, type UpiGateway } from './upi-gateway';
 export * from './config';
 export {
   buildUpiLink,

@@ -47,6 +47,7 @@ import {
   ErrorSchema,
   OrderSchema,
   PaymentSchema,
+  noteValue,
   read,
   RefundSchema,
   unusableAnswer,
@@ -173,9 +174,10 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
   }
 
   async function findOrderByReceipt(paymentId: string, ctx: GatewayCallContext): Promise<RazorpayOrder | null> {
-    const items = await listItems(`orders?receipt=${encodeURIComponent(paymentId)}&count=10`, 'find_order', ctx);
+    const receipt = receiptOf(paymentId);
+    const items = await listItems(`orders?receipt=${encodeURIComponent(receipt)}&count=10`, 'find_order', ctx);
     const orders = items.map((o, i) => parse<RazorpayOrder>(OrderSchema, o, 'find_order', false, `items.${i}.`));
-    return orders.find((o) => o.receipt === paymentId) ?? null;
+    return orders.find((o) => o.receipt === receipt && noteValue(o.notes, NOTES_PAYMENT_ID) === paymentId) ?? null;
   }
 
   async function orderPayments(orderId: string, ctx: GatewayCallContext): Promise<RazorpayPayment[]> {
@@ -240,7 +242,7 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
       flow,
       amount,
       notes,
-      order: { amount, currency: 'INR', receipt: input.paymentId, notes, payment: { capture: input.captureMethod === 'manual' ? 'manual' : 'automatic' } },
+      order: { amount, currency: 'INR', receipt: receiptOf(input.paymentId), notes, payment: { capture: input.captureMethod === 'manual' ? 'manual' : 'automatic' } },
       payment: {
         amount,
         currency: 'INR',
@@ -416,6 +418,14 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
     },
   };
   return gateway;
+}
+
+/**
+ * The order `receipt` for a payment: Tender's payment id (32 characters), or a digest of it when longer
+ * than Razorpay's 40 (https://razorpay.com/docs/api/orders/create/).
+ */
+export function receiptOf(paymentId: string): string {
+  return paymentId.length <= 40 ? paymentId : `tender_${createHash('sha256').update(paymentId).digest('hex').slice(0, 32)}`;
 }
 
 /**
