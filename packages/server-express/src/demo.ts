@@ -46,7 +46,7 @@ function page(nonce: string): string {
 <title>Tender demo checkout (simulation)</title>
 <style nonce="${nonce}">body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#222}
 section{border:1px solid #ccc;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}label{display:block;margin:.4rem 0}
-button{padding:.5rem 1rem;font-size:1rem}pre{background:#f5f5f5;padding:.6rem;overflow:auto;font-size:.8rem}.banner{background:#fff3cd;padding:.6rem;border-radius:6px}</style>
+button{padding:.5rem 1rem;font-size:1rem}pre{background:#f5f5f5;padding:.6rem;overflow:auto;font-size:.8rem}.banner{background:#fff3cd;padding:.6rem;border-radius:6px}code{word-break:break-all}</style>
 </head><body>
 <h1>Tender demo checkout</h1>
 <p class="banner"><strong>Simulation mode.</strong> Payments go to local sandboxes of Fiuu, Stripe, PayPal and Razorpay (UPI); no money moves.</p>

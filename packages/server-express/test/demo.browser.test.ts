@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -64,6 +64,50 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     // On a timeout, the assertion below shows what the page says instead.
     await page.waitForFunction(() => document.getElementById('stripe-status')?.textContent === 'FAILED', undefined, { timeout: 20_000 }).catch(() => undefined);
     expect(await page.textContent('#stripe-status')).toBe('FAILED');
+    await page.close();
+  }, 90_000);
+
+  it('PayPal: the approval page opens in a pop-up, the buyer approves, and the page shows CAPTURED', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/demo`);
+    const popupOpened = page.waitForEvent('popup', { timeout: 15_000 });
+    await page.click('#paypal-pay');
+    const popup = await popupOpened;
+    // The sandbox's approval page: the buyer presses Approve, as on PayPal.
+    await popup.waitForSelector('button[value="approve"]', { timeout: 15_000 });
+    await popup.click('button[value="approve"]');
+    // On a timeout, the assertion below shows what the page says instead.
+    await page.waitForFunction(() => document.getElementById('paypal-status')?.textContent === 'CAPTURED', undefined, { timeout: 20_000 }).catch(() => undefined);
+    expect(await page.textContent('#paypal-status')).toBe('CAPTURED');
+    const shown = JSON.parse((await page.textContent('#paypal-out')) ?? '{}') as { id: string };
+    expect(await stored(shown.id)).toMatchObject({ status: 'CAPTURED', gateway: 'paypal', amount: '15.00' });
+    await page.close();
+  }, 90_000);
+
+  it('UPI: a scannable QR is shown, the sandbox UPI app pays it, and the page shows CAPTURED (screenshot kept)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/demo`);
+    await page.click('#upi-pay');
+    await page.waitForSelector('#upi-qr-box:not([hidden])', { timeout: 15_000 });
+    // The QR is a real image the browser decoded (a phone could scan it), of the upi:// link shown.
+    await page.waitForFunction(() => (document.getElementById('upi-qr') as HTMLImageElement | null)?.naturalWidth! > 0, undefined, { timeout: 10_000 });
+    expect(await page.textContent('#upi-link')).toMatch(/^upi:\/\/pay\?/);
+    const shots = join(process.cwd(), 'test-output');
+    mkdirSync(shots, { recursive: true });
+    const shot = join(shots, 'demo-upi-qr.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    // The payer's UPI app (the sandbox's page) approves it.
+    const appOpened = page.waitForEvent('popup', { timeout: 15_000 });
+    await page.click('#upi-app');
+    const app = await appOpened;
+    await app.waitForSelector('button[value="approve"]', { timeout: 15_000 });
+    await app.click('button[value="approve"]');
+    await page.waitForFunction(() => document.getElementById('upi-status')?.textContent === 'CAPTURED', undefined, { timeout: 20_000 }).catch(() => undefined);
+    expect(await page.textContent('#upi-status')).toBe('CAPTURED');
+    const shown = JSON.parse((await page.textContent('#upi-out')) ?? '{}') as { id: string };
+    expect(await stored(shown.id)).toMatchObject({ status: 'CAPTURED', gateway: 'upi', amount: '100.00' });
+    await page.screenshot({ path: join(shots, 'demo-upi-captured.png'), fullPage: true });
     await page.close();
   }, 90_000);
 });
