@@ -350,6 +350,19 @@ describe('capture, cancel, refunds', () => {
     expect(result.refunds).toHaveLength(2);
   });
 
+  it('a refund that fails later (refund.failed) gives its amount back to the payment', async () => {
+    const payment = await create(main.tender, '45.00');
+    main.sandbox.approve(payment.gatewayReference!);
+    await waitFor(main, async () => (await main.tender.payments.get(payment.id)).status === 'CAPTURED');
+    // Made on the dashboard (no automatic settlement), then failed by the bank.
+    const { refund } = main.sandbox.account.refund(payment.gatewayReference!, { amount: 4500 }, null);
+    await waitFor(main, async () => (await main.tender.payments.get(payment.id)).status === 'REFUNDED');
+    main.sandbox.settleRefund(refund.id, 'failed');
+    await waitFor(main, async () => (await main.tender.refunds.list(payment.id)).every((r) => r.status === 'FAILED'));
+    expect(await main.tender.payments.get(payment.id)).toMatchObject({ status: 'CAPTURED', amountRefunded: '0.00' });
+    expect((await main.tender.refunds.list(payment.id))[0]).toMatchObject({ gatewayReference: refund.id, failure: { code: 'refund_failed' } });
+  });
+
   it('a dispute is a note on the payment trail', async () => {
     const payment = await create(main.tender, '33.00');
     main.sandbox.approve(payment.gatewayReference!);
