@@ -85,6 +85,8 @@ interface CallOptions {
   requestId?: string;
   signal?: AbortSignal | undefined;
   body?: unknown;
+  /** A POST without a request id that is still safe to repeat (a signature check). */
+  idempotent?: boolean;
 }
 
 interface Answer {
@@ -132,7 +134,7 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
         headers,
         ...(method === 'POST' ? { body: JSON.stringify(call.body ?? {}) } : {}),
         // GETs, and POSTs carrying a PayPal-Request-Id (PayPal answers a repeat with the first result).
-        idempotent: method === 'GET' || call.requestId !== undefined,
+        idempotent: method === 'GET' || call.requestId !== undefined || call.idempotent === true,
         operation: call.operation,
         ...(call.signal ? { signal: call.signal } : {}),
         ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
@@ -251,6 +253,7 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
     }
     const json = await ok('POST', '/v1/notifications/verify-webhook-signature', {
       operation: 'verify_webhook_signature',
+      idempotent: true,
       body: {
         auth_algo: transmission.authAlgo,
         cert_url: transmission.certUrl,
@@ -279,8 +282,9 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
       retrieve: true,
       maxAmountMinor: paypalMaxAmountTable(),
     },
-    // Token request plus the call itself, each at the transport's worst case.
-    worstCaseCallMs: 2 * transport.worstCaseMs,
+    // One call of this gateway is at most five transport requests: a token, a lookup (the order, for
+    // an authorization or capture id), the call, and after a 401 a new token and the call again.
+    worstCaseCallMs: 5 * transport.worstCaseMs,
     canSend: () => transport.circuitState !== 'open',
     get tokenRequests() {
       return tokens.requests;

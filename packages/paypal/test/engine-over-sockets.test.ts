@@ -88,8 +88,11 @@ describe('PayPal through the engine, over sockets', () => {
     expect(order(huf).unit.amount).toEqual({ currency_code: 'HUF', value: '1000' });
     const before = sandbox.requests.length;
     await expect(create('10.50', 'HUF')).rejects.toMatchObject({ code: 'amount_not_supported', param: 'amount', status: 400 });
+    await expect(create('100.5', 'JPY')).rejects.toMatchObject({ param: 'amount', status: 400 });
+    await expect(create('99.99', 'TWD')).rejects.toMatchObject({ code: 'amount_not_supported', param: 'amount', status: 400 });
     expect(sandbox.requests.length).toBe(before);
     expect((await tender.payments.list({ limit: 100 })).data.filter((p) => p.currency === 'HUF')).toHaveLength(1);
+    expect((await tender.payments.list({ limit: 100 })).data.filter((p) => p.currency === 'TWD')).toHaveLength(0);
   });
 
   it('manual capture: approval authorizes (AUTHORIZED), then a partial capture with final_capture', async () => {

@@ -168,9 +168,9 @@ describe('errors', () => {
 
   it('a timeout after the request was sent is gateway_outcome_unknown', async () => {
     const sandbox = await sandboxOf();
-    const gateway = track(gatewayFor(sandbox, { transport: createHttpTransport({ gateway: 'paypal', timeoutMs: 150, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } }) }));
+    const gateway = track(gatewayFor(sandbox, { transport: createHttpTransport({ gateway: 'paypal', timeoutMs: 400, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } }) }));
     await gateway.createPayment(input(), ctx('warm'));
-    sandbox.faults.add({ kind: 'delay', delayMs: 400, match: /^POST \/v2\/checkout\/orders$/, count: 5 });
+    sandbox.faults.add({ kind: 'delay', delayMs: 1500, match: /^POST \/v2\/checkout\/orders$/, count: 5 });
     const error = await gateway.createPayment(input(), ctx('slow')).catch((e: unknown) => e);
     expect(TenderError.isInstance(error) && error.code).toBe('gateway_outcome_unknown');
     // Both attempts carried the same PayPal-Request-Id: PayPal made one order.
