@@ -6,17 +6,23 @@
  *
  * @module
  */
-import { GATEWAY_OUTCOME_UNKNOWN, isCurrency, TenderError } from '@tender/core';
+import { currencyExponent, GATEWAY_OUTCOME_UNKNOWN, isCurrency, TenderError } from '@tender/core';
 import { z } from 'zod';
 
 const missingOr = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is missing' : `is not ${what}`);
 const id = z.string({ error: missingOr('a string') }).min(1, 'is empty');
 
 /** PayPal's `{ currency_code, value }`. */
-export const MoneySchema = z.looseObject({
-  currency_code: z.string({ error: missingOr('a string') }).refine((c) => /^[A-Z]{3}$/.test(c) && isCurrency(c), 'is not a known ISO 4217 code'),
-  value: z.string({ error: missingOr('a string') }).regex(/^[0-9]+(\.[0-9]+)?$/, 'is not a decimal amount'),
-});
+export const MoneySchema = z
+  .looseObject({
+    currency_code: z.string({ error: missingOr('a string') }).refine((c) => /^[A-Z]{3}$/.test(c) && isCurrency(c), 'is not a known ISO 4217 code'),
+    value: z.string({ error: missingOr('a string') }).regex(/^[0-9]{1,15}(\.[0-9]+)?$/, 'is not a decimal amount'),
+  })
+  .superRefine((money, ctx) => {
+    // More decimals than the currency has cannot be a real amount (Tender would have to round).
+    const decimals = money.value.split('.')[1]?.length ?? 0;
+    if (isCurrency(money.currency_code) && decimals > currencyExponent(money.currency_code)) ctx.addIssue({ code: 'custom', path: ['value'], message: `has more decimals than ${money.currency_code} allows` });
+  });
 /** A HATEOAS link. */
 export const LinkSchema = z.looseObject({ href: z.string(), rel: z.string(), method: z.string().optional() });
 

@@ -237,15 +237,16 @@ const tenderPaymentId = (value: unknown): string | null => {
 };
 
 /** The id at the end of a link's path (`.../captures/ABC` → `ABC`). */
-function linkedId(links: readonly PayPalLink[] | undefined, rel: string, segment: string): string | null {
-  const href = links?.find((l) => l.rel === rel)?.href;
+function linkedId(links: unknown, rel: string, segment: string): string | null {
+  if (!Array.isArray(links)) return null;
+  const href = (links as unknown[]).find((l): l is PayPalLink => typeof l === 'object' && l !== null && (l as PayPalLink).rel === rel && typeof (l as PayPalLink).href === 'string')?.href;
   if (!href) return null;
   const match = new RegExp(`/${segment}/([A-Za-z0-9-]+)(?:[/?#]|$)`).exec(href);
   return match?.[1] ?? null;
 }
 
 /** The capture a refund belongs to (its `up` link; signed with the body). */
-export function refundCaptureId(refund: { links?: readonly PayPalLink[] | undefined }): string | null {
+export function refundCaptureId(refund: { links?: unknown }): string | null {
   return linkedId(refund.links, 'up', 'captures');
 }
 
@@ -317,7 +318,7 @@ export async function eventToWebhookEvents(raw: unknown, lookupCapture: CaptureL
   if (PAYPAL_EVENT_TYPES.refund.includes(type)) {
     const parsed = read(RefundSchema, resource);
     let binding: Binding = { paymentId: tenderPaymentId(resource.custom_id), gatewayReference: null };
-    const captureId = refundCaptureId(resource as { links?: PayPalLink[] });
+    const captureId = refundCaptureId(resource);
     if (captureId && !binding.paymentId) {
       const found = await lookupCapture(captureId);
       if (found) binding = { paymentId: tenderPaymentId(found.paymentId), gatewayReference: found.orderId };
