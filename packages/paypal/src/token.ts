@@ -54,7 +54,14 @@ export class PayPalTokenSource {
     const slot = this.slot();
     const now = this.clock.now().getTime();
     if (slot.cached && now < slot.cached.refreshAt) return slot.cached.token;
-    return (await this.refresh(slot, signal)).token;
+    const current = slot.cached;
+    try {
+      return (await this.refresh(slot, signal)).token;
+    } catch (error) {
+      // An early refresh that failed: the current token is still good until it expires.
+      if (current && slot.cached === current && this.clock.now().getTime() < current.expiresAt) return current.token;
+      throw error;
+    }
   }
 
   /** Forgets `token` (a 401 said it is no longer valid), unless a newer one replaced it already. */

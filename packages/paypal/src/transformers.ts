@@ -184,7 +184,8 @@ export function orderToResult(order: PayPalOrder): GatewayPaymentResult {
     case 'PAYER_ACTION_REQUIRED':
     case 'APPROVED': {
       const url = approvalLink(order.links);
-      result.nextAction = url ? { type: 'redirect', url } : null;
+      // An APPROVED order has no approval link any more: the payment keeps the one it has.
+      if (url) result.nextAction = { type: 'redirect', url };
       return result;
     }
     case 'VOIDED':

@@ -59,14 +59,30 @@ describe('OAuth tokens', () => {
   it('refreshed before it expires (injected clock)', async () => {
     const sandbox = await sandboxOf({ tokenTtlSeconds: 3600 });
     let now = Date.now();
-    const gateway = track(gatewayFor(sandbox, { clock: { now: () => new Date(now) }, tokenRefreshMarginSeconds: 300 }));
+    const gateway = track(
+      gatewayFor(sandbox, {
+        clock: { now: () => new Date(now) },
+        tokenRefreshMarginSeconds: 300,
+        // The injected token failures below must not open the circuit for the calls after them.
+        transport: createHttpTransport({ gateway: 'paypal', retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 }, circuit: { minimumRequests: 1000 } }),
+      }),
+    );
     await gateway.createPayment(input(), ctx('a'));
     now += 3299_000;
     await gateway.createPayment(input(), ctx('b'));
     expect(sandbox.tokensIssued).toBe(1);
     now += 2_000;
+    // Inside the refresh margin PayPal's token endpoint fails: the current token, still valid, is used.
+    sandbox.faults.add({ kind: 'error', status: 503, match: /^POST \/v1\/oauth2\/token$/, count: 5 });
     await gateway.createPayment(input(), ctx('c'));
+    expect(sandbox.tokensIssued).toBe(1);
+    sandbox.faults.clear();
+    await gateway.createPayment(input(), ctx('d'));
     expect(sandbox.tokensIssued).toBe(2);
+    // Past its expiry the old token is never used, whatever the refresh does.
+    now += 3600_000;
+    sandbox.faults.add({ kind: 'error', status: 503, match: /^POST \/v1\/oauth2\/token$/, count: 5 });
+    await expect(gateway.createPayment(input(), ctx('e'))).rejects.toMatchObject({ type: 'gateway_error', retryable: true });
   });
 
   it('a 401 (token revoked early) refreshes once and retries with the same PayPal-Request-Id', async () => {
