@@ -22,8 +22,8 @@ export const PAYPAL_CERT_HOSTS = Object.freeze({
 export const PAYPAL_CERT_PATH_PREFIX = '/v1/notifications/certs/';
 
 /**
- * Default age limit of a webhook's `PAYPAL-TRANSMISSION-TIME`: three days, PayPal's redelivery window
- * ("retries ... 25 times over the course of three days", https://developer.paypal.com/api/rest/webhooks/).
+ * Default age limit of a webhook's `PAYPAL-TRANSMISSION-TIME`: three days, the window over which PayPal
+ * redelivers a webhook that was not acknowledged (https://developer.paypal.com/api/rest/webhooks/).
  * Replays inside it are harmless: events are deduplicated by their id.
  */
 export const PAYPAL_DEFAULT_WEBHOOK_MAX_AGE_SECONDS = 3 * 24 * 3600;

@@ -1,8 +1,7 @@
 /**
  * PayPal webhook signatures, verified offline: PayPal signs
  * `transmission_id|transmission_time|webhook_id|crc32(raw body)` with SHA256withRSA, and publishes the
- * signing certificate at the `PAYPAL-CERT-URL` it sends (https://developer.paypal.com/api/rest/webhooks/rest/#link-verifysignatureoffline,
- * https://developer.paypal.com/api/rest/webhooks/rest/). The URL is attacker-supplied, so it is fetched
+ * signing certificate at the `PAYPAL-CERT-URL` it sends (https://developer.paypal.com/api/rest/webhooks/rest/). The URL is attacker-supplied, so it is fetched
  * only from PayPal's hosts under `/v1/notifications/certs/` over https, and the certificate must chain to
  * a public root CA, be valid now, and name `messageverificationcerts...paypal.com` (the rule of PayPal's
  * Java SDK, https://github.com/paypal/PayPal-Java-SDK/blob/master/rest-api-sdk/src/main/java/com/paypal/base/SSLUtil.java).
