@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseDurationMs } from '@tender/core';
+import { UPI_VPA, parseDurationMs } from '@tender/core';
 import { z } from 'zod';
 
 const bool = z
@@ -99,6 +99,12 @@ export const EnvSchema = z.object({
   UPI_DEFAULT_EMAIL: z.string().trim().email('must be an e-mail address').optional(),
   UPI_DEFAULT_CONTACT: z.string().trim().regex(/^\+?[0-9 ()-]{5,32}$/, 'must be a phone number').optional(),
   UPI_DEFAULT_IP: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' }).optional(),
+  /**
+   * The merchant's own VPA and name for static UPI links (`POST /api/v1/upi/static-links`): links and
+   * QR codes that pay this VPA directly, with no PSP, so nothing can confirm them. Set both or neither.
+   */
+  UPI_MERCHANT_VPA: z.string().trim().regex(UPI_VPA, 'must be a UPI address such as shop@okbank').optional(),
+  UPI_MERCHANT_NAME: z.string().trim().min(1).max(99).optional(),
   /** How long a UPI intent or collect request stays payable: whole minutes from 1 to 60 (default 15m). */
   UPI_EXPIRY: duration
     .refine((ms) => ms % 60_000 === 0 && ms >= 60_000 && ms <= 3_600_000, 'must be whole minutes from 1m to 60m')
@@ -197,6 +203,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   for (const name of ['PAYPAL_BASE_URL', 'PAYPAL_MODE', 'PAYPAL_WEBHOOK_VERIFICATION'] as const) {
     if (name in input && !('PAYPAL_CLIENT_ID' in input)) issues.push(`PAYPAL_CLIENT_ID: is required when ${name} is set`);
   }
+  requireTogether(input, ['UPI_MERCHANT_VPA', 'UPI_MERCHANT_NAME'], 'UPI_MERCHANT_*', issues);
   requireTogether(input, ['RAZORPAY_KEY_ID', 'RAZORPAY_KEY_SECRET', 'RAZORPAY_WEBHOOK_SECRET'], 'RAZORPAY_*', issues);
   for (const name of ['UPI_BASE_URL', 'UPI_PROVIDER', 'RAZORPAY_PREVIOUS_WEBHOOK_SECRET'] as const) {
     if (name in input && !('RAZORPAY_KEY_ID' in input)) issues.push(`RAZORPAY_KEY_ID: is required when ${name} is set (UPI_PROVIDER=razorpay)`);

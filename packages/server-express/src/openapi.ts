@@ -139,6 +139,12 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     '/api/v1/payments/fiuu/return': {
       post: op("Fiuu's return URL: renders the page that reports the result to the checkout page", null, { responses: { '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } }),
     },
+    '/api/v1/upi/static-links': {
+      post: op('A static UPI link and QR code paying the merchant\'s own VPA (UPI_MERCHANT_VPA) with no PSP: unverifiable, no payment is recorded', 'payments:write', {
+        requestBody: body('CreateStaticUpiLink', false),
+        responses: { '201': { description: '`payment_url` (upi://pay), `qr_code` (PNG data URL), `qr_svg`, `verifiable: false`' }, ...ERRORS, '404': errorResponse('Static links are not configured') },
+      }),
+    },
     '/api/v1/webhook-endpoints': {
       post: op('Register a merchant webhook endpoint', 'payments:write', { requestBody: body('CreateWebhookEndpoint'), responses: { '201': { description: 'The endpoint, with its secret', content: json(ref('WebhookEndpoint')) }, ...ERRORS } }),
       get: op('List webhook endpoints', 'payments:read', { parameters: queryParameters(PageQuery), responses: { '200': { description: 'A page', content: json(inline(listOf(WebhookEndpointSchema))) }, ...ERRORS } }),

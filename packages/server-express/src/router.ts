@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Money, TenderError, redactingLogger, silentLogger, type CreatePaymentInput, type Logger, type Payment, type Tender, type WebhookEndpoint, type WebhookRequest } from '@tender/core';
 import { seamlessConfigResponse, type FiuuGateway } from '@tender/fiuu';
+import { createStaticUpiLink, upiQrPngDataUrl, upiQrSvg } from '@tender/upi';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
 import { createAuthenticator, principalOf, setPrincipal, type AuthOptions, type Principal, type Scope } from './auth';
@@ -25,6 +26,7 @@ import {
   PageQuery,
   RefundBody,
   SeamlessConfigQuery,
+  StaticUpiLinkBody,
   validate,
 } from './schemas';
 import { listJson, paymentJson, refundJson, transitionJson } from './serialize';
@@ -75,6 +77,11 @@ export interface TenderRouterOptions {
   checkoutOrigin?: string;
   /** `info` and `servers` of the OpenAPI document. */
   openapi?: OpenApiInfo;
+  /**
+   * The merchant's own UPI address and name: enables `POST /api/v1/upi/static-links`, UPI links and
+   * QR codes that pay this VPA directly, with no PSP. Such a payment is unverifiable (see the route).
+   */
+  upiStaticLinks?: { payeeVpa: string; payeeName: string };
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -465,6 +472,30 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   api.get('/refunds/:id', need('payments:read'), async (req, res) => {
     const refund = await tender.refunds.get(pathId(req, 'refund'), { merchantId: merchantOf(req) });
     res.json(refundJson(refund));
+  });
+
+  // A static UPI link pays the merchant's VPA directly: no PSP sees it, so nothing can confirm it and
+  // no payment is recorded; the merchant reconciles by `tr` against the bank statement.
+  api.post('/upi/static-links', need('payments:write'), async (req, res) => {
+    const body = validate(StaticUpiLinkBody, req.body);
+    const payee = options.upiStaticLinks;
+    if (!payee) {
+      throw new TenderError({ type: 'invalid_request_error', code: 'static_links_not_configured', status: 404, message: 'Static UPI links are off: set UPI_MERCHANT_VPA and UPI_MERCHANT_NAME' });
+    }
+    const link = createStaticUpiLink({
+      ...payee,
+      ...(body.amount_paisa != null ? { amountPaise: Number(body.amount_paisa) } : {}),
+      ...(body.reference != null ? { reference: body.reference } : {}),
+      ...(body.note != null ? { note: body.note } : {}),
+    });
+    res.status(201).json({
+      object: 'upi_static_link',
+      payment_url: link,
+      qr_code: await upiQrPngDataUrl(link),
+      qr_svg: await upiQrSvg(link),
+      verifiable: false,
+      warning: 'No PSP sees a static link: nothing confirms that it was paid, and no payment is recorded. Reconcile by the reference (tr) against your bank statement; use a UPI payment (POST /api/v1/payments) when it must be confirmed.',
+    });
   });
 
   // ---- Merchant webhook endpoints and events ----

@@ -92,6 +92,18 @@ export const RefundBody = z
   })
   .register(apiSchemas, { id: 'RefundPayment' });
 
+/** `POST /api/v1/upi/static-links`. */
+export const StaticUpiLinkBody = z
+  .strictObject({
+    amount_paisa: z
+      .union([z.string().regex(/^[1-9][0-9]{0,9}$/, 'must be a positive integer'), z.number().int().positive().max(9_999_999_999)])
+      .nullish()
+      .describe('Amount in paise; absent lets the payer type one (a counter QR)'),
+    reference: text(35).nullish().describe('Your reference (`tr`), e.g. the order id; characters other than letters and digits are dropped'),
+    note: text(50).nullish().describe('Note shown to the payer (`tn`)'),
+  })
+  .register(apiSchemas, { id: 'CreateStaticUpiLink' });
+
 /** `POST /api/v1/webhook-endpoints` (seed 001). */
 export const CreateWebhookEndpointBody = z
   .strictObject({

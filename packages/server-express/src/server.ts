@@ -163,6 +163,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       },
       openapi: { servers: [{ url: publicUrl }] },
       webhookEndpoints: { allowPrivateNetworks },
+      ...(config.UPI_MERCHANT_VPA && config.UPI_MERCHANT_NAME ? { upiStaticLinks: { payeeVpa: config.UPI_MERCHANT_VPA, payeeName: config.UPI_MERCHANT_NAME } } : {}),
       ...(setup.simulation ? { before: [createDemoRouter(tender, { publicUrl, upiAppUrl: demoUpiApp(setup.simulation) })] } : {}),
     });
     // METRICS_PORT: /metrics on a listener of its own (the API port then serves none), so the
