@@ -105,4 +105,13 @@ describe('routing by currency with failover (Stripe, then PayPal)', () => {
     expect(card.body.error).toMatchObject({ type: 'gateway_unavailable', code: 'circuit_open' });
     expect((await api('GET', '/api/v1/payments?limit=100')).body.data.length).toBe(before);
   });
+
+  it("never routes a method to a gateway that does not declare it: seed 001's UPI body with no UPI gateway is a 400 naming payment_method", async () => {
+    const before = (await api('GET', '/api/v1/payments?limit=100')).body.data.length;
+    const res = await api('POST', '/api/v1/payments', { amount_paisa: 10000, currency: 'INR', payment_method: 'UPI', payment_details: { vpa: 'user@paytm' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'no_eligible_gateway', param: 'payment_method' });
+    expect(res.body.error.message).toContain('UPI');
+    expect((await api('GET', '/api/v1/payments?limit=100')).body.data.length).toBe(before);
+  });
 });
