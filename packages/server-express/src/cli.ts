@@ -39,7 +39,7 @@ async function start(): Promise<void> {
       `  Fiuu sandbox:   ${server.simulation.fiuu.url}`,
       `  Stripe sandbox: ${server.simulation.stripe.url}`,
       `  PayPal sandbox: ${server.simulation.paypal.url}`,
-      `  UPI (Razorpay) sandbox: ${server.simulation.upi.url}`,
+      `  UPI sandbox:    ${server.simulation.upi.url} (Razorpay)`,
       `  Demo checkout:  ${server.publicUrl}/demo`,
       ...(server.devToken
         ? ['', '  DEV TOKEN (merchant "demo", all scopes, signed with a secret generated for this', '  run only; set JWT_SECRET to use your own):', `  ${server.devToken}`]
