@@ -28,6 +28,7 @@ const ROUTES: Array<[string, string]> = [
   ['POST', '/api/v1/webhook-endpoints'],
   ['GET', '/api/v1/webhook-endpoints'],
   ['DELETE', '/api/v1/webhook-endpoints/{id}'],
+  ['POST', '/api/v1/upi/static-links'],
   ['GET', '/api/v1/events/{id}'],
   ['POST', '/api/v1/events/{id}/redeliver'],
 ];
@@ -185,12 +186,19 @@ describe('fuzzing every route of a simulation-mode server (demo included) with b
     ['POST', '/api/v1/events/evt_unknown/redeliver'],
     ['POST', '/api/v1/webhooks/fiuu'],
     ['POST', '/api/v1/webhooks/stripe'],
+    ['POST', '/api/v1/webhooks/paypal'],
+    ['POST', '/api/v1/webhooks/upi'],
     ['POST', '/api/v1/webhooks/nope'],
+    ['POST', '/api/v1/upi/static-links'],
     ['GET', '/api/v1/payments/fiuu/return'],
     ['POST', '/api/v1/payments/fiuu/return'],
     ['GET', '/demo'],
     ['GET', '/demo/api/fiuu/config'],
     ['POST', '/demo/api/stripe'],
+    ['POST', '/demo/api/paypal'],
+    ['POST', '/demo/api/upi'],
+    ['GET', '/demo/upi/app/{pay}'],
+    ['GET', '/demo/return'],
     ['GET', '/demo/api/payments/{pay}'],
   ];
   const nested = (depth: number, open: string, close: string, inner = '1') => `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
@@ -248,10 +256,12 @@ describe('fuzzing every route of a simulation-mode server (demo included) with b
   });
 
   it('the demo API refuses a body that is no object with 400, charging nothing', async () => {
-    for (const body of ['null', '[]', '"x"', '5', '[{"amount":"1.00"}]']) {
-      const res = await raw('POST', '/demo/api/stripe', body, {});
-      expect(res.status, body).toBe(400);
-      expect(JSON.parse(res.text).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_body' });
+    for (const path of ['/demo/api/stripe', '/demo/api/paypal', '/demo/api/upi']) {
+      for (const body of ['null', '[]', '"x"', '5', '[{"amount":"1.00"}]']) {
+        const res = await raw('POST', path, body, {});
+        expect(res.status, `${path} ${body}`).toBe(400);
+        expect(JSON.parse(res.text).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_body' });
+      }
     }
   });
 });
