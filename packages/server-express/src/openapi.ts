@@ -111,6 +111,12 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     '/api/v1/payments/{id}': {
       get: op('Retrieve a payment', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The payment', ...paymentOut }, ...ERRORS, '404': errorResponse('No such payment') } }),
     },
+    '/api/v1/payments/{id}/status': {
+      get: op('Retrieve a payment, first asking the gateway when it is open (PENDING, PROCESSING, REQUIRES_ACTION; at most every 2 s per payment)', 'payments:read', {
+        parameters: [idParam()],
+        responses: { '200': { description: 'The payment', ...paymentOut }, ...ERRORS, '404': errorResponse('No such payment') },
+      }),
+    },
     '/api/v1/payments/{id}/capture': { post: paymentAction('Capture an authorised payment', 'CapturePayment') },
     '/api/v1/payments/{id}/cancel': { post: paymentAction('Cancel (void) a payment', 'CancelPayment') },
     '/api/v1/payments/{id}/refund': {

@@ -425,6 +425,14 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
     res.json(paymentJson(payment));
   });
 
+  // Seed 004's status route: like GET /payments/:id, but an open payment is first checked with the
+  // gateway (at most every 2 s per payment), so a buyer back from an approval page sees the outcome
+  // without waiting for the webhook. Only the gateway's answer can change the payment.
+  api.get('/payments/:id/status', need('payments:read'), async (req, res) => {
+    const payment = await tender.payments.sync(pathId(req, 'payment'), { merchantId: merchantOf(req) });
+    res.json(paymentJson(payment));
+  });
+
   api.post('/payments/:id/capture', need('payments:write'), async (req, res) => {
     const id = pathId(req, 'payment');
     const body = validate(CaptureBody, req.body);

@@ -71,7 +71,7 @@ afterAll(async () => {
 });
 
 const post = (gateway: string, headers: Record<string, string>, body: Buffer | string) =>
-  fetch(`${h.url}/api/v1/webhooks/${gateway}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (r) => ({ status: r.status, body: await r.text() }));
+  fetch(`${h.url}/api/v1/webhooks/${gateway}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) }).then(async (r) => ({ status: r.status, body: await r.text() }));
 const deliver = (r: Recorded) => post(r.path.slice(1), r.headers, r.rawBody);
 
 async function waitFor(pred: (r: Recorded) => boolean, ms = 10_000): Promise<Recorded> {
