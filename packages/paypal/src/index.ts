@@ -16,6 +16,7 @@ export {
   readTransmission,
   checkTransmissionTime,
   checkCertUrl,
+  checkAuthAlgo,
   verifyCertificateChain,
   verifyTransmissionSignature,
   parsePemBundle,

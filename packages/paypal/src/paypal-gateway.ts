@@ -44,7 +44,7 @@ import {
 } from './config';
 import { PAYPAL_CURRENCIES, PAYPAL_PAYMENT_METHODS, paypalMaxAmountMinor, paypalMaxAmountTable } from './currencies';
 import { AuthorizationSchema, CaptureSchema, ErrorSchema, OrderSchema, read, RefundSchema, unusableAnswer, type PayPalErrorBody, type PayPalOrder } from './schemas';
-import { checkCertUrl, checkTransmissionTime, readTransmission, verifyCertificateChain, verifyTransmissionSignature } from './signature';
+import { checkAuthAlgo, checkCertUrl, checkTransmissionTime, readTransmission, verifyCertificateChain, verifyTransmissionSignature } from './signature';
 import { PayPalTokenSource } from './token';
 import {
   authorizationToResult,
@@ -376,6 +376,7 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
     async verifyWebhook(request: WebhookRequest, now: Date): Promise<void> {
       const transmission = readTransmission(request.headers);
       checkTransmissionTime(transmission.transmissionTime, now, maxAge, maxFuture);
+      checkAuthAlgo(transmission.authAlgo);
       if (verification === 'online') return verifyOnline(request, transmission);
       // Checked before anything is fetched: no other URL is ever requested.
       const url = checkCertUrl(transmission.certUrl, options.mode, options.certTrust);

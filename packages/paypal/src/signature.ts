@@ -92,6 +92,8 @@ export function checkTransmissionTime(time: string, now: Date, maxAgeSeconds: nu
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** One certificate name: letters, digits, `-`, `_` and inner dots (never `..`). */
+const CERT_NAME = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
 /**
  * Checks a `PAYPAL-CERT-URL` before anything is fetched: `https:`, no user info, no query, a PayPal
@@ -111,7 +113,15 @@ export function checkCertUrl(raw: string, mode: 'sandbox' | 'live', trust?: PayP
   const paypalHost = url.port === '' && (PAYPAL_CERT_HOSTS[mode] as readonly string[]).includes(url.hostname.toLowerCase());
   const trustedHost = paypalHost || extra.has(hostWithPort);
   const protocolOk = url.protocol === 'https:' || (url.protocol === 'http:' && trust?.allowHttpLoopback === true && LOOPBACK.has(url.hostname.toLowerCase()) && extra.has(hostWithPort));
-  if (!protocolOk || !trustedHost || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || !url.pathname.startsWith(PAYPAL_CERT_PATH_PREFIX) || url.pathname.includes('..') || url.pathname.length <= PAYPAL_CERT_PATH_PREFIX.length) {
+  // An empty `?` or `#` leaves `search`/`hash` empty, so the href itself is checked for them.
+  // The certificate name is one path segment of plain characters (PayPal's are `CERT-360caa42-...`):
+  // no `%` escapes a server could decode into `../` or `/`, no further segments, no `;` parameters.
+  const certName = url.pathname.startsWith(PAYPAL_CERT_PATH_PREFIX) ? url.pathname.slice(PAYPAL_CERT_PATH_PREFIX.length) : '';
+  // Only the canonical spelling is taken (what PayPal sends): the WHATWG parser silently rewrites
+  // backslashes, upper case, tabs, `:443`, `https:host`, numeric IPv4 forms, an empty `?` or `#`, so
+  // a header that needs any rewriting is not a URL PayPal sent.
+  const canonical = raw === url.href;
+  if (!canonical || !protocolOk || !trustedHost || url.username !== '' || url.password !== '' || /[?#]/.test(url.href) || !CERT_NAME.test(certName)) {
     throw refuse('cert_url_not_allowed', `cert URL ${url.protocol}//${url.host}${url.pathname} is not a PayPal certificate URL`);
   }
   return url;
@@ -181,11 +191,20 @@ export function verifyCertificateChain(pem: string, now: Date, extraAnchorsPem: 
 }
 
 /**
+ * Refuses a `PAYPAL-AUTH-ALGO` other than `SHA256withRSA` (the only algorithm PayPal signs with).
+ * Checked before the certificate is fetched, so a delivery that cannot verify costs no request.
+ * @throws TenderError `webhook_signature_error` `unsupported_auth_algo`.
+ */
+export function checkAuthAlgo(authAlgo: string): void {
+  if (authAlgo !== 'SHA256withRSA') throw refuse('unsupported_auth_algo', `auth algorithm '${authAlgo}' is not SHA256withRSA`);
+}
+
+/**
  * Verifies the RSA signature of a delivery with the leaf certificate's public key.
  * @throws TenderError `webhook_signature_error` `unsupported_auth_algo` or `signature_mismatch`.
  */
 export function verifyTransmissionSignature(transmission: PayPalTransmission, webhookId: string, rawBody: Uint8Array, leaf: X509Certificate): void {
-  if (transmission.authAlgo !== 'SHA256withRSA') throw refuse('unsupported_auth_algo', `auth algorithm '${transmission.authAlgo}' is not SHA256withRSA`);
+  checkAuthAlgo(transmission.authAlgo);
   const message = Buffer.from(paypalSignedMessage(transmission.transmissionId, transmission.transmissionTime, webhookId, rawBody), 'utf8');
   const signature = Buffer.from(transmission.transmissionSig, 'base64');
   let ok = false;

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenderError, type HttpRequest, type HttpResponse, type HttpTransport } from '@tender/core';
-import { createPayPalGateway, paypalCrc32, paypalSignedMessage, verifyCertificateChain, type PayPalGateway } from '@tender/paypal';
+import { checkCertUrl, createPayPalGateway, paypalCrc32, paypalSignedMessage, verifyCertificateChain, type PayPalGateway } from '@tender/paypal';
 import { createSandboxCertificates, startPayPalSandbox, type PayPalSandbox } from '@tender/paypal/sandbox';
 import { gatewayFor } from './helpers';
 
@@ -104,6 +104,53 @@ describe("PayPal's published vector (PayPal Java SDK ValidateCertTest)", () => {
       'file:///etc/passwd',
     ]) {
       await expect(sandboxMode.verifyWebhook({ headers: { ...vector.headers, 'paypal-cert-url': url }, rawBody: body }, now), url).rejects.toSatisfy(signatureError('cert_url_not_allowed'));
+    }
+    expect(transport.seen).toEqual([]);
+  });
+
+  it('cert URLs that only parse into a PayPal URL (non-canonical spellings, escapes, extra segments) are refused unfetched', async () => {
+    const transport = certTransport(vector.certificatePem);
+    const gateway = vectorGateway(transport);
+    const now = new Date('2018-06-01T00:00:00Z');
+    const base = 'https://api.sandbox.paypal.com/v1/notifications/certs';
+    for (const url of [
+      `${base}/%2e%2e%2f%2e%2e%2foauth2/token`,
+      `${base}/CERT-1%2F..%2F..%2Foauth2%2Ftoken`,
+      `${base}/%00`,
+      `${base}/CERT-1/extra/path`,
+      `${base}//evil`,
+      `${base}/CERT-1;x=1`,
+      `${base}/CERT-1#`,
+      `${base}/CERT-1?`,
+      'https://api.sandbox.paypal.com\\v1\\notifications\\certs\\CERT-1',
+      'https://API.SANDBOX.PAYPAL.COM/v1/notifications/certs/CERT-1',
+      'https://api.sandbox.paypal.com:443/v1/notifications/certs/CERT-1',
+      'https:api.sandbox.paypal.com/v1/notifications/certs/CERT-1',
+      'https:/api.sandbox.paypal.com/v1/notifications/certs/CERT-1',
+      'HTTPS://api.sandbox.paypal.com/v1/notifications/certs/CERT-1',
+      `${base}/CERT\t-1`,
+      'https://api.sandbox.paypal.com./v1/notifications/certs/CERT-1',
+      'https://api.sandbox.paypal.com@evil.example/v1/notifications/certs/CERT-1',
+      'https://evil.example/?x=api.sandbox.paypal.com',
+      'https://[::1]/v1/notifications/certs/CERT-1',
+      'https://xn--pi-6kc.sandbox.paypal.com/v1/notifications/certs/CERT-1',
+      'https://api.paypal.com/v1/notifications/certs/CERT-1',
+    ]) {
+      await expect(gateway.verifyWebhook({ headers: { ...vector.headers, 'paypal-cert-url': url }, rawBody: body }, now), url).rejects.toSatisfy(signatureError('cert_url_not_allowed'));
+    }
+    expect(transport.seen).toEqual([]);
+    // Loopback trust takes the canonical host:port only (not 0x7f.0.0.1 or 2130706433 for 127.0.0.1).
+    for (const url of ['http://0x7f.0.0.1:8123/v1/notifications/certs/C', 'http://2130706433:8123/v1/notifications/certs/C', 'http://127.1:8123/v1/notifications/certs/C']) {
+      expect(() => checkCertUrl(url, 'sandbox', { hosts: ['127.0.0.1:8123'], allowHttpLoopback: true }), url).toThrow(expect.objectContaining({ code: 'cert_url_not_allowed' }));
+    }
+    expect(checkCertUrl('http://127.0.0.1:8123/v1/notifications/certs/CERT-a.b', 'sandbox', { hosts: ['127.0.0.1:8123'], allowHttpLoopback: true }).href).toBe('http://127.0.0.1:8123/v1/notifications/certs/CERT-a.b');
+    expect(checkCertUrl(vector.headers['paypal-cert-url']!, 'sandbox').href).toBe(vector.headers['paypal-cert-url']);
+  });
+
+  it('an unsupported PAYPAL-AUTH-ALGO is refused before the certificate is fetched', async () => {
+    const transport = certTransport(vector.certificatePem);
+    for (const algo of ['SHA1withRSA', 'sha256withrsa', 'none']) {
+      await expect(vectorGateway(transport).verifyWebhook({ headers: { ...vector.headers, 'paypal-auth-algo': algo }, rawBody: body }, new Date('2018-06-01T00:00:00Z')), algo).rejects.toSatisfy(signatureError('unsupported_auth_algo'));
     }
     expect(transport.seen).toEqual([]);
   });
