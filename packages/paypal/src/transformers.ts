@@ -12,6 +12,7 @@ import {
   type FailureReason,
   type GatewayPaymentResult,
   type GatewayRefundResult,
+  type Payment,
   type WebhookEvent,
 } from '@tender/core';
 import { fromPayPalMoney } from './amounts';
@@ -223,6 +224,22 @@ export function orderToResult(order: PayPalOrder): GatewayPaymentResult {
   return { ...result, status: 'PROCESSING' };
 }
 
+/**
+ * A capture report as it applies to the payment it is bound to. Core checks `amount` against the
+ * payment's amount and currency; a capture report carries only `amountCaptured`, so the capture's
+ * money is offered for that check unless it can be this payment's: the same currency, and the whole
+ * amount for an automatic payment (an order with `intent` CAPTURE is captured whole) or at most the
+ * authorized amount for a manual one (a partial capture). Anything else fails as `amount_mismatch`.
+ */
+export function captureResultFor(result: GatewayPaymentResult, captured: Money): (payment: Readonly<Payment>) => GatewayPaymentResult {
+  return (payment) => {
+    if (captured.currency !== payment.currency) return { ...result, amount: captured };
+    const own = Money.of(payment.amount, payment.currency);
+    if (payment.captureMethod === 'manual') return captured.compare(own) <= 0 ? result : { ...result, amount: captured };
+    return { ...result, amount: captured };
+  };
+}
+
 /** What binds a webhook event to a payment; every field comes from the signed body. */
 interface Binding {
   paymentId: string | null;
@@ -305,7 +322,7 @@ export async function eventToWebhookEvents(raw: unknown, lookupCapture: CaptureL
         result.status = 'FAILED';
         result.failure = failureFromIssue(type.endsWith('DENIED') ? 'CAPTURE_DENIED' : 'CAPTURE_DECLINED');
       }
-      return [{ kind: 'payment', eventId, ...binding, result, ...at }];
+      return [{ kind: 'payment', eventId, ...binding, result, resultFor: captureResultFor(result, fromPayPalMoney(parsed.value.amount)), ...at }];
     }
     const parsed = read(AuthorizationSchema, resource);
     if (!parsed.ok) return [{ kind: 'requery', eventId, ...binding, reason: `PayPal ${type}: the authorization is not usable (${parsed.problems.join('; ')})` }];

@@ -1,0 +1,78 @@
+/**
+ * Attacks on the gateway's edges that the happy-path suites do not make: signed reports whose money
+ * is not the payment's, and refunds that PayPal would size differently from what Tender asked.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTender, Money, type Payment, type Tender } from '@tender/core';
+import { MemoryStore } from '@tender/core/testing';
+import type { PayPalGateway } from '@tender/paypal';
+import { startPayPalSandbox, type PayPalSandbox } from '@tender/paypal/sandbox';
+import { gatewayFor } from './helpers';
+
+let sandbox: PayPalSandbox;
+let gateway: PayPalGateway;
+let tender: Tender;
+
+beforeAll(async () => {
+  sandbox = await startPayPalSandbox();
+  gateway = gatewayFor(sandbox);
+  tender = createTender({ gateways: [gateway], store: new MemoryStore() });
+});
+afterAll(async () => {
+  await gateway?.close();
+  await sandbox?.close();
+});
+
+const create = (amount: string, currency: string, extra: Record<string, unknown> = {}) =>
+  tender.payments.create({ amount, currency, paymentMethod: 'paypal', gateway: 'paypal', returnUrl: 'https://shop.example/return', ...extra });
+
+/** Delivers `event` signed by the sandbox (PayPal's key in this world) to the engine. */
+async function deliver(event: Record<string, unknown>) {
+  const body = JSON.stringify({ event_version: '1.0', create_time: new Date().toISOString(), resource_version: '2.0', ...event });
+  return tender.webhooks.handle('paypal', { headers: sandbox.webhooks.sign(body), rawBody: new TextEncoder().encode(body) });
+}
+
+let n = 0;
+const captureEvent = (payment: Payment, amount: { currency_code: string; value: string }, status = 'COMPLETED') => ({
+  id: `WH-ADV-${++n}`,
+  event_type: `PAYMENT.CAPTURE.${status}`,
+  resource_type: 'capture',
+  resource: {
+    id: `CAPADV${n}`,
+    status,
+    amount,
+    final_capture: true,
+    custom_id: payment.id,
+    supplementary_data: { related_ids: { order_id: payment.gatewayReference } },
+  },
+});
+
+describe('signed capture reports are checked against the payment\'s amount and currency', () => {
+  it('a capture of another amount or currency than an automatic payment\'s is not applied', async () => {
+    for (const amount of [{ currency_code: 'USD', value: '1.00' }, { currency_code: 'EUR', value: '100.00' }, { currency_code: 'USD', value: '1000.00' }]) {
+      const payment = await create('100.00', 'USD');
+      await deliver(captureEvent(payment, amount));
+      const after = await tender.payments.get(payment.id);
+      expect(after.status, JSON.stringify(amount)).toBe('REQUIRES_ACTION');
+      expect(after.amountCaptured).toBe('0.00');
+      expect(JSON.stringify(await tender.transitions(payment.id))).toContain('amount_mismatch');
+    }
+  });
+
+  it('a manual payment takes a partial capture of its own currency, never more than authorized or another currency', async () => {
+    const partial = await create('50.00', 'USD', { captureMethod: 'manual' });
+    await deliver(captureEvent(partial, { currency_code: 'USD', value: '20.00' }));
+    expect(await tender.payments.get(partial.id)).toMatchObject({ status: 'CAPTURED', amountCaptured: '20.00' });
+    for (const amount of [{ currency_code: 'EUR', value: '20.00' }, { currency_code: 'USD', value: '50.01' }]) {
+      const payment = await create('50.00', 'USD', { captureMethod: 'manual' });
+      await deliver(captureEvent(payment, amount));
+      expect((await tender.payments.get(payment.id)).status, JSON.stringify(amount)).toBe('REQUIRES_ACTION');
+    }
+  });
+
+  it('the matching capture is applied (the check refuses only mismatches)', async () => {
+    const payment = await create('100.00', 'USD');
+    await deliver(captureEvent(payment, { currency_code: 'USD', value: '100.00' }));
+    expect(await tender.payments.get(payment.id)).toMatchObject({ status: 'CAPTURED', amountCaptured: '100.00' });
+  });
+});
