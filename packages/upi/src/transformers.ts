@@ -197,10 +197,20 @@ export function eventIdOf(headerValue: string | string[] | undefined, rawBody: U
 }
 
 /**
- * Turns one verified Razorpay webhook into Tender's events. Everything used to bind comes from the
- * signed body (X-Razorpay-Signature covers all of it): the Razorpay payment id and Tender's payment id
- * in the payment's `notes` (only the merchant's key can set notes). An event Tender cannot use but
- * that still names a payment becomes a `requery`; one that names nothing is a 400.
+ * Turns one verified Razorpay webhook into Tender's events. The signature proves Razorpay sent the
+ * body, not that the payment in it is ours: any payment on the account is reported, and a payment's
+ * `notes` can be chosen by the payer's browser (Razorpay Checkout takes `notes` as a client-side option,
+ * https://razorpay.com/docs/payments/payment-gateway/web-integration/standard/build-integration/#checkout-options).
+ * So an event binds only through:
+ * - the Razorpay payment id (`gatewayReference`: the payment's `id`, a refund's `payment_id`), which
+ *   the engine matches against the reference it stored from our own create call;
+ * - Tender's payment id in the notes of the **order** (`order.paid` carries it), when the payment
+ *   belongs to that order: orders are created server-side with the key secret only
+ *   (https://razorpay.com/docs/api/orders/create/), so their notes are ours.
+ * The payment's own notes are only an unsigned `hint` and never find a payment. A payment event about a
+ * payment that carries no Tender note at all (another integration on the same account) is `ignored`,
+ * so it is acknowledged instead of being retried for a day. An event Tender cannot use but that still
+ * names a payment becomes a `requery`; one that names nothing is a 400.
  * @throws TenderError 400 `invalid_webhook_payload`.
  */
 export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEvent[] {
@@ -209,17 +219,29 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
   const { event: type, payload } = envelope.value;
   const occurredAt = typeof envelope.value.created_at === 'number' ? { occurredAt: new Date(envelope.value.created_at * 1000).toISOString() } : {};
   const paymentEntity = entityOf(payload, 'payment');
+  const orderEntity = entityOf(payload, 'order');
+  const paymentOrderId = paymentEntity ? str(paymentEntity.order_id) : null;
+  // The order's notes bind only when the payment (if any) is one of that order's payments.
+  const orderNote = orderEntity && (!paymentEntity || (paymentOrderId !== null && paymentOrderId === str(orderEntity.id))) ? noteValue(orderEntity.notes, NOTES_PAYMENT_ID) : null;
+  const paymentNote = paymentEntity ? noteValue(paymentEntity.notes, NOTES_PAYMENT_ID) : null;
   const binding: WebhookEventTarget = {
-    paymentId: paymentEntity ? noteValue(paymentEntity.notes, NOTES_PAYMENT_ID) : null,
+    paymentId: orderNote,
     gatewayReference: paymentEntity ? str(paymentEntity.id) : null,
+    ...(paymentNote ? { hint: { paymentId: paymentNote } } : {}),
   };
   const bound = () => Boolean(binding.paymentId || binding.gatewayReference);
+  /** A payment that carries no Tender note anywhere was not created by Tender. */
+  const notOurs = (): WebhookEvent | null =>
+    paymentEntity && str(paymentEntity.id) && !paymentNote && !orderNote ? { kind: 'ignored', eventId, reason: `Razorpay ${type} is about payment ${str(paymentEntity.id) ?? '?'}, which Tender did not create (no ${NOTES_PAYMENT_ID} note)` }
+      : null;
   const unusable = (problems: readonly string[], what: string): WebhookEvent => {
     if (!bound()) throw invalidRequest('invalid_webhook_payload', `Razorpay ${type} event ${eventId} is not usable and names no payment: ${problems.join('; ')}`, 'payload');
     return { kind: 'requery', eventId, reason: `Razorpay ${type}: the ${what} is not usable (${problems.join('; ')})`, ...binding };
   };
 
   if (PAYMENT_EVENTS.has(type)) {
+    const foreign = notOurs();
+    if (foreign) return [foreign];
     const parsed = read<RazorpayPayment>(PaymentSchema, paymentEntity);
     if (!parsed.ok) return [unusable(parsed.problems, 'payment')];
     const result = paymentToResult(parsed.value);
@@ -232,8 +254,12 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
   }
 
   if (REFUND_EVENTS.has(type)) {
+    const foreign = notOurs();
+    if (foreign) return [foreign];
     const refundEntity = entityOf(payload, 'refund');
-    if (!binding.gatewayReference && refundEntity) binding.gatewayReference = str(refundEntity.payment_id);
+    // The refund names its payment itself; no other field decides which payment it gives money back on.
+    const refunded = refundEntity ? str(refundEntity.payment_id) : null;
+    if (refunded) binding.gatewayReference = refunded;
     const parsed = read<RazorpayRefund>(RefundSchema, refundEntity);
     if (!parsed.ok) return [unusable(parsed.problems, 'refund')];
     const refund = refundToResult(parsed.value);
@@ -243,8 +269,11 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
   }
 
   if (type.startsWith('payment.dispute.')) {
+    const foreign = notOurs();
+    if (foreign) return [foreign];
     const dispute = entityOf(payload, 'dispute');
-    if (!binding.gatewayReference && dispute) binding.gatewayReference = str(dispute.payment_id);
+    const disputed = dispute ? str(dispute.payment_id) : null;
+    if (disputed) binding.gatewayReference = disputed;
     if (!bound()) throw invalidRequest('invalid_webhook_payload', `Razorpay ${type} event ${eventId} names no payment`, 'payload');
     const data: Record<string, unknown> = {};
     if (dispute) {

@@ -194,23 +194,34 @@ describe('webhook parsing', () => {
   const paymentEntity = (extra: Record<string, unknown> = {}) => ({ id: 'pay_A', entity: 'payment', amount: 1000, currency: 'INR', status: 'captured', order_id: 'order_A', method: 'upi', notes: { tender_payment_id: 'pay_tender_1' }, ...extra });
   const event = (type: string, payload: Record<string, unknown>) => ({ entity: 'event', account_id: 'acc_x', event: type, contains: Object.keys(payload), payload, created_at: 1_700_000_000 });
 
-  it('binds through the signed payment id and notes; reads payment, refund and dispute events', () => {
+  it('binds through the Razorpay payment id (the payment notes are only a hint); reads payment, refund and dispute events', () => {
     const [captured] = eventToWebhookEvents(event('payment.captured', { payment: { entity: paymentEntity() } }), 'e1');
-    expect(captured).toMatchObject({ kind: 'payment', eventId: 'e1', paymentId: 'pay_tender_1', gatewayReference: 'pay_A', result: { status: 'CAPTURED' }, occurredAt: '2023-11-14T22:13:20.000Z' });
+    expect(captured).toMatchObject({ kind: 'payment', eventId: 'e1', paymentId: null, hint: { paymentId: 'pay_tender_1' }, gatewayReference: 'pay_A', result: { status: 'CAPTURED' }, occurredAt: '2023-11-14T22:13:20.000Z' });
     const [failed] = eventToWebhookEvents(event('payment.failed', { payment: { entity: paymentEntity({ status: 'failed', error_reason: 'payment_declined', error_description: 'Declined' }) } }), 'e2');
     expect(failed).toMatchObject({ kind: 'payment', result: { status: 'FAILED', failure: { code: 'payment_declined', message: 'Declined' } } });
     const refund = { id: 'rfnd_A', entity: 'refund', amount: 500, currency: 'INR', payment_id: 'pay_A', status: 'processed', notes: { tender_refund_id: 're_1' } };
     const [processed] = eventToWebhookEvents(event('refund.processed', { refund: { entity: refund }, payment: { entity: paymentEntity() } }), 'e3');
-    expect(processed).toMatchObject({ kind: 'refund', gatewayReference: 'pay_A', paymentId: 'pay_tender_1', refund: { status: 'SUCCEEDED', refundId: 're_1', gatewayReference: 'rfnd_A' } });
+    expect(processed).toMatchObject({ kind: 'refund', gatewayReference: 'pay_A', paymentId: null, refund: { status: 'SUCCEEDED', refundId: 're_1', gatewayReference: 'rfnd_A' } });
     const [refundFailed] = eventToWebhookEvents(event('refund.failed', { refund: { entity: { ...refund, status: 'failed' } } }), 'e4');
     expect(refundFailed).toMatchObject({ kind: 'refund', gatewayReference: 'pay_A', refund: { status: 'FAILED' } });
     const [dispute] = eventToWebhookEvents(event('payment.dispute.created', { dispute: { entity: { id: 'disp_1', payment_id: 'pay_A', amount: 1000, reason_code: 'fraud' } } }), 'e5');
     expect(dispute).toMatchObject({ kind: 'note', type: 'payment.dispute.created', gatewayReference: 'pay_A', data: { disputeId: 'disp_1', reason_code: 'fraud' } });
+    // order.paid binds through the notes of the order (set with our key), when the payment is on that order.
+    const order = { id: 'order_A', entity: 'order', amount: 1000, currency: 'INR', status: 'paid', receipt: 'pay_tender_1', notes: { tender_payment_id: 'pay_tender_1' } };
+    expect(eventToWebhookEvents(event('order.paid', { payment: { entity: paymentEntity() }, order: { entity: order } }), 'e10')[0]).toMatchObject({ paymentId: 'pay_tender_1', gatewayReference: 'pay_A' });
+    expect(eventToWebhookEvents(event('order.paid', { payment: { entity: paymentEntity({ order_id: 'order_B' }) }, order: { entity: order } }), 'e11')[0]).toMatchObject({ paymentId: null, gatewayReference: 'pay_A' });
+    // A refund binds to its own payment_id, whatever the payment entity beside it says.
+    expect(eventToWebhookEvents(event('refund.processed', { refund: { entity: { ...refund, payment_id: 'pay_B' } }, payment: { entity: paymentEntity() } }), 'e12')[0]).toMatchObject({ gatewayReference: 'pay_B' });
+    // Payments Tender did not create (no note anywhere: another integration on the account) are acknowledged and ignored.
+    for (const type of ['payment.captured', 'refund.processed', 'payment.dispute.created']) {
+      const payload = { payment: { entity: paymentEntity({ notes: [] }) }, refund: { entity: refund }, dispute: { entity: { id: 'disp_2', payment_id: 'pay_A' } } };
+      expect(eventToWebhookEvents(event(type, payload), 'e13')).toEqual([{ kind: 'ignored', eventId: 'e13', reason: expect.stringContaining('did not create') }]);
+    }
     expect(eventToWebhookEvents(event('virtual_account.credited', {}), 'e6')).toEqual([{ kind: 'ignored', eventId: 'e6', reason: expect.stringContaining('virtual_account.credited') }]);
   });
 
   it('an unusable payment that still names itself is a requery; one that names nothing is a 400', () => {
-    const [requery] = eventToWebhookEvents(event('payment.captured', { payment: { entity: { id: 'pay_A', amount: 'ten', notes: [] } } }), 'e7');
+    const [requery] = eventToWebhookEvents(event('payment.captured', { payment: { entity: { id: 'pay_A', amount: 'ten', notes: { tender_payment_id: 'pay_tender_1' } } } }), 'e7');
     expect(requery).toMatchObject({ kind: 'requery', gatewayReference: 'pay_A' });
     expect(() => eventToWebhookEvents(event('payment.captured', { payment: { entity: { amount: 1 } } }), 'e8')).toThrow(expect.objectContaining({ code: 'invalid_webhook_payload' }));
     expect(() => eventToWebhookEvents({ entity: 'nope' }, 'e9')).toThrow(expect.objectContaining({ code: 'invalid_webhook_payload' }));
