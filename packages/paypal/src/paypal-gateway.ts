@@ -335,9 +335,11 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
 
     async refund(input: GatewayRefundInput, ctx): Promise<GatewayRefundResult> {
       const captureId = await captureIdOf(input, ctx.signal);
-      const full = input.amount.equals(input.capturedAmount);
-      const body: Record<string, unknown> = { custom_id: input.paymentId, invoice_id: input.refundId };
-      if (!full) body.amount = toPayPalMoney(input.amount);
+      // The amount is always sent: an empty body refunds whatever PayPal has left on the capture
+      // (https://developer.paypal.com/docs/api/payments/v2/#captures_refund), which is less than
+      // Tender asked for after a refund made elsewhere (the dashboard) that Tender has not seen yet.
+      // With the amount, PayPal refuses that with REFUND_AMOUNT_EXCEEDED instead.
+      const body: Record<string, unknown> = { amount: toPayPalMoney(input.amount), custom_id: input.paymentId, invoice_id: input.refundId };
       if (input.reason) body.note_to_payer = input.reason.slice(0, 255);
       const json = await ok('POST', `/v2/payments/captures/${encodeURIComponent(captureId)}/refund`, { operation: 'refund', requestId: ctx.idempotencyKey, signal: ctx.signal, body });
       const parsed = read(RefundSchema, json);

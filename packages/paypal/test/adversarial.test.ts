@@ -76,3 +76,27 @@ describe('signed capture reports are checked against the payment\'s amount and c
     expect(await tender.payments.get(payment.id)).toMatchObject({ status: 'CAPTURED', amountCaptured: '100.00' });
   });
 });
+
+describe('refunds are sized by Tender, never by what PayPal has left', () => {
+  it('a "full" refund after a dashboard refund Tender has not seen is refused, not silently smaller', async () => {
+    const ctx = (key: string) => ({ idempotencyKey: key, now: new Date() });
+    const input = { paymentId: 'pay_refundsize', merchantId: 'm', orderId: null, amount: Money.of('60.00', 'USD'), captureMethod: 'automatic' as const, paymentMethod: 'paypal', description: null, customer: {}, returnUrl: 'https://shop.example/r', notifyUrl: null, metadata: {} };
+    const created = await gateway.createPayment(input as Parameters<PayPalGateway['createPayment']>[0], ctx('create-refundsize'));
+    sandbox.approve(created.gatewayReference!);
+    const captured = await gateway.retrieve({ paymentId: input.paymentId, orderId: null, gatewayReference: created.gatewayReference!, amount: input.amount, gatewayData: {} }, ctx('retrieve-refundsize'));
+    expect(captured.status).toBe('CAPTURED');
+    const captureId = captured.gatewayData!.captureId as string;
+    sandbox.dashboard.refund(captureId, '15.00');
+    const refund = (amount: string, key: string) =>
+      gateway.refund(
+        { refundId: `re_${key}`, paymentId: input.paymentId, gatewayReference: created.gatewayReference!, amount: Money.of(amount, 'USD'), capturedAmount: Money.of('60.00', 'USD'), reason: null, gatewayData: { captureId } },
+        ctx(key),
+      );
+    // Tender believes 60.00 is left and asks for all of it: PayPal has 45.00 left and must say so.
+    await expect(refund('60.00', 'full')).rejects.toMatchObject({ code: 'refund_amount_exceeded' });
+    expect(sandbox.account.captures.get(captureId)!.refundIds).toHaveLength(1);
+    await expect(refund('45.00', 'rest')).resolves.toMatchObject({ status: 'SUCCEEDED', amount: Money.of('45.00', 'USD') });
+    const last = sandbox.requests.filter((r) => r.path.endsWith('/refund')).at(-1)!;
+    expect(last.status).toBe(201);
+  });
+});
