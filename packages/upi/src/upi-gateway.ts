@@ -263,11 +263,19 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
     if (flow === 'collect') return { type: 'upi_collect', vpa: vpa!, expiresAt };
     if (!link) throw unusableAnswer('create_payment', ['link is missing (the intent flow answers with a upi://pay link)'], true);
     // The PSP's link is handed on unmodified (Razorpay: "do not modify the returned intent URL"); it is
-    // parsed only to check it asks for this payment's amount.
-    const parsed = parseUpiLink(link);
-    if (parsed.amountPaise !== undefined && parsed.amountPaise !== amount) {
-      throw new TenderError({ type: 'gateway_error', code: 'intent_link_mismatch', message: `Razorpay's intent link asks for ${parsed.amountPaise} paise, not ${amount}` });
+    // checked first so the payer's app can only read this payment's amount: one `am` equal to it, no
+    // lower `mam` (which would make the amount editable), INR, a VPA as payee.
+    const mismatch = (why: string) => new TenderError({ type: 'gateway_error', code: 'intent_link_mismatch', message: `Razorpay's intent link was not shown to the payer: ${why}` });
+    let parsed: ReturnType<typeof parseUpiLink>;
+    try {
+      parsed = parseUpiLink(link);
+    } catch (error) {
+      throw mismatch(error instanceof Error ? error.message : 'it is not a upi://pay link');
     }
+    if (parsed.amountPaise === undefined) throw mismatch('it has no amount (am), so the payer could enter any');
+    if (parsed.amountPaise !== amount) throw mismatch(`it asks for ${parsed.amountPaise} paise, not ${amount}`);
+    if (parsed.minimumAmountPaise !== undefined && parsed.minimumAmountPaise !== amount) throw mismatch('its minimum amount (mam) differs from am, so the amount is editable');
+    if (!isValidVpa(parsed.payeeVpa)) throw mismatch('its payee (pa) is not a VPA');
     return { type: 'upi_intent', url: link, ...(options.qrCode === false ? {} : { qrCode: await upiQrPngDataUrl(link) }), expiresAt };
   }
 

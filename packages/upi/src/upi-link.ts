@@ -144,27 +144,36 @@ export function buildUpiLink(params: UpiLinkParams): string {
  * Parses a `upi://pay` link (one a PSP returned, or one a QR code carried). Values are percent-decoded
  * (`+` is kept as a plus: the spec encodes spaces as `%20`); `am`/`mam` become paise; a value of
  * `null` or empty counts as absent, as the spec says.
- * @throws TenderError `invalid_request_error` for a link that is not `upi://pay`, lacks `pa`, has a
- *   malformed amount or a currency other than INR.
+ * Parameter names are matched case-insensitively after percent-decoding, and a link that repeats one
+ * (`am=1&am=1000`, `am=1&AM=1000`) is refused: which copy a payer's app reads is not defined.
+ * @throws TenderError `invalid_request_error` for a link that is not `upi://pay`, lacks `pa`, repeats a
+ *   parameter, has a malformed amount or a currency other than INR.
  */
 export function parseUpiLink(link: string): ParsedUpiLink {
   const match = /^upi:\/\/pay\?(.*)$/is.exec(link);
   if (!match) throw invalidRequest('invalid_upi_link', 'not a upi://pay link', 'url');
   const raw: Array<readonly [string, string]> = [];
+  const seen = new Set<string>();
   for (const part of match[1]!.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const key = eq < 0 ? part : part.slice(0, eq);
+    let key: string;
     let value: string;
     try {
+      key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
       value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
     } catch {
-      throw invalidRequest('invalid_upi_link', `the value of '${key}' is not valid percent-encoding`, key);
+      throw invalidRequest('invalid_upi_link', `the parameter '${eq < 0 ? part : part.slice(0, eq)}' is not valid percent-encoding`, 'url');
     }
+    // The spec defines each parameter once; apps differ on which copy of a repeated one they read
+    // (first, last, case-insensitive), so a link that repeats one has no single meaning.
+    const name = key.toLowerCase();
+    if (seen.has(name)) throw invalidRequest('invalid_upi_link', `the link repeats the parameter '${name}'`, name);
+    seen.add(name);
     raw.push([key, value] as const);
   }
   const get = (k: string): string | undefined => {
-    const found = raw.find(([key]) => key === k)?.[1];
+    const found = raw.find(([key]) => key.toLowerCase() === k)?.[1];
     return found === undefined || found === '' || found === 'null' ? undefined : found;
   };
   const pa = get('pa');
