@@ -45,9 +45,17 @@ export interface UpiGatewayOptions {
   /**
    * The previous webhook secret, accepted too while a rotation is under way (Razorpay signs the
    * retries of older events with the secret they were first sent with). Remove it once those retries
-   * are over (Razorpay retries for 24 h).
+   * are over (Razorpay retries for 24 h), or set {@link previousWebhookSecretExpiresAt} so the window
+   * ends by itself.
    */
   previousWebhookSecret?: string;
+  /**
+   * When the rotation window ends: from this instant (the engine's clock) the previous secret no longer
+   * verifies anything, even if it is still configured. Set it to the rotation time plus 24 h (Razorpay
+   * retries a failed delivery for 24 h, https://razorpay.com/docs/webhooks/best-practices/); absent, the
+   * previous secret is accepted until it is removed.
+   */
+  previousWebhookSecretExpiresAt?: Date | string;
   /** API base URL; defaults to `https://api.razorpay.com`. Point it at the sandbox in tests. */
   baseUrl?: string;
   /**
@@ -93,6 +101,10 @@ export const UpiGatewayOptionsSchema = z.object({
   keySecret: nonEmpty,
   webhookSecret: nonEmpty.optional(),
   previousWebhookSecret: nonEmpty.optional(),
+  previousWebhookSecretExpiresAt: z
+    .union([z.date(), z.iso.datetime({ offset: true })], { error: 'must be a Date or an ISO 8601 date-time' })
+    .refine((v) => !Number.isNaN(new Date(v).getTime()), 'must be a valid date')
+    .optional(),
   baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   flow: z.enum(['intent', 'collect'], { error: "must be 'intent' or 'collect'" }).optional(),
   expiryMinutes: z.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(60, 'must be at most 60').optional(),

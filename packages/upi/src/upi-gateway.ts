@@ -113,7 +113,10 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
   const ownsTransport = options.transport === undefined;
   const transport: HttpTransport =
     options.transport ?? createHttpTransport({ gateway: 'upi', ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), headers: { 'user-agent': 'tender-upi/0.1' } });
-  const secrets = [options.webhookSecret, options.previousWebhookSecret].filter((s): s is string => typeof s === 'string');
+  const previousUntil = options.previousWebhookSecretExpiresAt === undefined ? Infinity : new Date(options.previousWebhookSecretExpiresAt).getTime();
+  /** The secrets that verify at `now`: the current one, and the previous one until its window ends. */
+  const secretsAt = (now: Date): string[] =>
+    [options.webhookSecret, now.getTime() < previousUntil ? options.previousWebhookSecret : undefined].filter((s): s is string => typeof s === 'string');
   const expiryMinutes = options.expiryMinutes ?? UPI_DEFAULT_EXPIRY_MINUTES;
   const maxAmount = options.maxAmountMinor ?? UPI_MAX_AMOUNT_PAISE;
   const authorization = `Basic ${Buffer.from(`${options.keyId}:${options.keySecret}`).toString('base64')}`;
@@ -402,8 +405,8 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
       return match;
     },
 
-    verifyWebhook(request: WebhookRequest): void {
-      verifyRazorpayWebhookSignature(request.rawBody, request.headers['x-razorpay-signature'], secrets);
+    verifyWebhook(request: WebhookRequest, now: Date = new Date()): void {
+      verifyRazorpayWebhookSignature(request.rawBody, request.headers['x-razorpay-signature'], secretsAt(now));
     },
 
     parseWebhook(request: WebhookRequest): ParsedWebhook {

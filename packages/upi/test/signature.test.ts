@@ -96,4 +96,34 @@ describe('Razorpay signature vectors', () => {
     expect(codeOf(() => verifyRazorpayWebhookSignature(enc(WEBHOOK.body), WEBHOOK.hex, []))).toBe('api_error/webhook_secret_missing');
     expect(codeOf(() => verifyRazorpayWebhookSignature(enc(WEBHOOK.body), [WEBHOOK.hex], ['wrong', WEBHOOK.secret]))).toBe('none');
   });
+
+  it('the previous secret is accepted only until previousWebhookSecretExpiresAt (the rotation window ends)', () => {
+    const body = enc(WEBHOOK.body);
+    const oldSig = computeRazorpayWebhookSignature(WEBHOOK.body, 'whsec_old');
+    const newSig = computeRazorpayWebhookSignature(WEBHOOK.body, 'whsec_new');
+    const ends = '2026-12-02T10:00:00.000Z';
+    const gateway = createUpiGateway({ provider: 'razorpay', keyId: 'k', keySecret: 's', webhookSecret: 'whsec_new', previousWebhookSecret: 'whsec_old', previousWebhookSecretExpiresAt: ends });
+    const at = (iso: string) => new Date(iso);
+    expect(() => gateway.verifyWebhook({ headers: { 'x-razorpay-signature': oldSig }, rawBody: body }, at('2026-12-02T09:59:59.999Z'))).not.toThrow();
+    expect(() => gateway.verifyWebhook({ headers: { 'x-razorpay-signature': oldSig }, rawBody: body }, at(ends))).toThrow(expect.objectContaining({ type: 'webhook_signature_error', code: 'signature_mismatch' }));
+    expect(() => gateway.verifyWebhook({ headers: { 'x-razorpay-signature': oldSig }, rawBody: body }, at('2027-06-01T00:00:00Z'))).toThrow(expect.objectContaining({ type: 'webhook_signature_error' }));
+    expect(() => gateway.verifyWebhook({ headers: { 'x-razorpay-signature': newSig }, rawBody: body }, at('2027-06-01T00:00:00Z'))).not.toThrow();
+    expect(() => createUpiGateway({ provider: 'razorpay', keyId: 'k', keySecret: 's', previousWebhookSecretExpiresAt: 'tomorrow' } as never)).toThrow(expect.objectContaining({ param: 'previousWebhookSecretExpiresAt' }));
+  });
+
+  it('hostile signature headers through the gateway are typed webhook_signature_errors, never a crash', () => {
+    const gateway = createUpiGateway({ provider: 'razorpay', keyId: 'k', keySecret: 's', webhookSecret: WEBHOOK.secret });
+    const body = enc(WEBHOOK.body);
+    const hostile: unknown[] = [undefined, '', ' ', [], [WEBHOOK.hex, flip(WEBHOOK.hex)], [undefined], [''], 'abc', WEBHOOK.hex.slice(1), `${WEBHOOK.hex}00`, 'zz'.repeat(32), 'x'.repeat(100_000), 12345, { a: 1 }, `sha256=${WEBHOOK.hex}`];
+    for (const header of hostile) {
+      let caught: unknown;
+      try {
+        gateway.verifyWebhook({ headers: { 'x-razorpay-signature': header as string }, rawBody: body });
+      } catch (e) {
+        caught = e;
+      }
+      expect(TenderError.isInstance(caught) && caught.type === 'webhook_signature_error', JSON.stringify(header)?.slice(0, 40)).toBe(true);
+    }
+    expect(() => gateway.verifyWebhook({ headers: { 'x-razorpay-signature': [WEBHOOK.hex] }, rawBody: body })).not.toThrow();
+  });
 });
