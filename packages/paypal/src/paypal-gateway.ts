@@ -233,7 +233,10 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
     if (!pending) {
       pending = (async () => {
         const response = await transport.request({ method: 'GET', url: url.href, headers: { accept: 'application/x-pem-file, text/plain, */*' }, idempotent: true, operation: 'webhook_cert' });
-        if (response.status !== 200) throw new TenderError({ type: 'gateway_error', code: 'webhook_cert_unavailable', message: `PayPal webhook certificate answered HTTP ${response.status}`, retryable: true });
+        // PayPal down (5xx, 429) is worth a redelivery; any other answer (404 for a certificate name
+        // PayPal never issued, a redirect, which is never followed) means the delivery cannot verify.
+        if (response.status >= 500 || response.status === 429) throw new TenderError({ type: 'gateway_error', code: 'webhook_cert_unavailable', message: `PayPal webhook certificate answered HTTP ${response.status}`, retryable: true });
+        if (response.status !== 200) throw new TenderError({ type: 'webhook_signature_error', code: 'cert_untrusted', message: `PayPal webhook certificate URL answered HTTP ${response.status}` });
         if (response.body.byteLength > MAX_CERT_BYTES) throw new TenderError({ type: 'webhook_signature_error', code: 'cert_untrusted', message: 'PayPal webhook certificate is too large' });
         return response.text();
       })();
@@ -383,7 +386,15 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
       // Checked before anything is fetched: no other URL is ever requested.
       const url = checkCertUrl(transmission.certUrl, options.mode, options.certTrust);
       const pem = await fetchCertificate(url);
-      const leaf: X509Certificate = verifyCertificateChain(pem, now, options.certTrust?.caCertificatesPem);
+      let leaf: X509Certificate;
+      try {
+        leaf = verifyCertificateChain(pem, now, options.certTrust?.caCertificatesPem);
+      } catch (error) {
+        // Only certificates that verified stay cached: a bad answer is fetched again next time, and
+        // unusable answers cannot fill the cache and push PayPal's real certificate out.
+        if (TenderError.isInstance(error) && error.code === 'cert_untrusted') certCache.delete(url.href);
+        throw error;
+      }
       verifyTransmissionSignature(transmission, options.webhookId, request.rawBody, leaf);
     },
 

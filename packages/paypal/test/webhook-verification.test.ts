@@ -155,6 +155,38 @@ describe("PayPal's published vector (PayPal Java SDK ValidateCertTest)", () => {
     expect(transport.seen).toEqual([]);
   });
 
+  it('a certificate URL PayPal answers with 404 or a redirect is a signature error (400), and a bad answer is not cached', async () => {
+    const answers: Array<[number, string]> = [];
+    const seen: string[] = [];
+    const transport: HttpTransport = {
+      ...certTransport(vector.certificatePem),
+      async request(request: HttpRequest) {
+        seen.push(request.url);
+        const [status, text] = answers.shift() ?? [200, vector.certificatePem];
+        const headers: Record<string, string> = status === 302 ? { location: 'http://127.0.0.1:1/' } : {};
+        return { status, headers, body: new TextEncoder().encode(text), text: () => text, json: () => JSON.parse(text), attempts: 1 };
+      },
+    };
+    const gateway = vectorGateway(transport);
+    const delivery = { headers: vector.headers, rawBody: body };
+    const now = new Date('2018-06-01T00:00:00Z');
+    answers.push([404, '{"name":"RESOURCE_NOT_FOUND"}'], [302, ''], [200, '<html>not a certificate</html>']);
+    for (let i = 0; i < 3; i++) {
+      const error = await gateway.verifyWebhook(delivery, now).catch((e: unknown) => e);
+      expect(error, String(i)).toSatisfy(signatureError('cert_untrusted'));
+      expect((error as TenderError).status).toBe(400);
+    }
+    // The HTML answer was not kept: the next delivery fetches again and verifies, then the cache serves.
+    await expect(gateway.verifyWebhook(delivery, now)).resolves.toBeUndefined();
+    await expect(gateway.verifyWebhook(delivery, now)).resolves.toBeUndefined();
+    expect(seen).toHaveLength(4);
+    expect(new Set(seen)).toEqual(new Set([vector.headers['paypal-cert-url']]));
+    // PayPal unavailable (5xx) stays retryable, so PayPal's redelivery can verify later.
+    answers.push([503, ''], [503, ''], [503, '']);
+    const other = vectorGateway(transport);
+    await expect(other.verifyWebhook(delivery, now)).rejects.toMatchObject({ code: 'webhook_cert_unavailable', retryable: true });
+  });
+
   it('configuration: certTrust is refused in live mode, and a bad option is named', () => {
     expect(() => createPayPalGateway({ clientId: 'x', clientSecret: 'y', webhookId: 'W1', mode: 'live', certTrust: { hosts: ['127.0.0.1:1'] } })).toThrow(
       expect.objectContaining({ code: 'invalid_configuration', param: 'certTrust' }),
