@@ -100,3 +100,36 @@ describe('refunds are sized by Tender, never by what PayPal has left', () => {
     expect(last.status).toBe(201);
   });
 });
+
+describe('sandbox: Prefer return=minimal is the default, as on PayPal', () => {
+  it('create order, capture authorization and refund answer id, status and links unless return=representation', async () => {
+    const tokenAnswer = await fetch(`${sandbox.url}/v1/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${sandbox.clientId}:${sandbox.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    const { access_token: token } = (await tokenAnswer.json()) as { access_token: string };
+    const post = async (path: string, body: unknown, prefer?: string) => {
+      const res = await fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(prefer ? { prefer } : {}) }, body: JSON.stringify(body) });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    const orderBody = { intent: 'AUTHORIZE', purchase_units: [{ amount: { currency_code: 'USD', value: '20.00' } }] };
+    const minimalOrder = await post('/v2/checkout/orders', orderBody);
+    expect(minimalOrder.status).toBe(201);
+    expect(Object.keys(minimalOrder.json).sort()).toEqual(['id', 'links', 'status']);
+    const fullOrder = await post('/v2/checkout/orders', orderBody, 'return=representation');
+    expect(fullOrder.json).toMatchObject({ intent: 'AUTHORIZE', purchase_units: [{ amount: { value: '20.00' } }] });
+
+    const orderId = minimalOrder.json.id as string;
+    sandbox.approve(orderId);
+    const authorized = await post(`/v2/checkout/orders/${orderId}/authorize`, {}, 'return=representation');
+    const authorizationId = (authorized.json.purchase_units as Array<{ payments: { authorizations: Array<{ id: string }> } }>)[0]!.payments.authorizations[0]!.id;
+    const capture = await post(`/v2/payments/authorizations/${authorizationId}/capture`, { amount: { currency_code: 'USD', value: '10.00' } });
+    expect(capture.status).toBe(201);
+    expect(Object.keys(capture.json).sort()).toEqual(['id', 'links', 'status']);
+    const refund = await post(`/v2/payments/captures/${capture.json.id as string}/refund`, { amount: { currency_code: 'USD', value: '1.00' } });
+    expect(Object.keys(refund.json).sort()).toEqual(['id', 'links', 'status']);
+    const fullRefund = await post(`/v2/payments/captures/${capture.json.id as string}/refund`, { amount: { currency_code: 'USD', value: '1.00' } }, 'return=representation');
+    expect(fullRefund.json).toMatchObject({ status: 'COMPLETED', amount: { value: '1.00' } });
+  });
+});

@@ -85,7 +85,7 @@ describe('PayPal sandbox', () => {
     expect(sandbox.account.orders.get(id)!.captureIds).toHaveLength(1);
     const captureId = captured.json!.purchase_units[0].payments.captures[0].id as string;
     expect(issue(await api(sandbox, bearer, 'POST', `/v2/payments/captures/${captureId}/refund`, { amount: { currency_code: 'USD', value: '10.01' } }))).toBe('REFUND_AMOUNT_EXCEEDED');
-    expect((await api(sandbox, bearer, 'POST', `/v2/payments/captures/${captureId}/refund`, {})).json).toMatchObject({ status: 'COMPLETED', amount: { value: '10.00' } });
+    expect((await api(sandbox, bearer, 'POST', `/v2/payments/captures/${captureId}/refund`, {}, { prefer: 'return=representation' })).json).toMatchObject({ status: 'COMPLETED', amount: { value: '10.00' } });
     expect(issue(await api(sandbox, bearer, 'POST', `/v2/payments/captures/${captureId}/refund`, {}))).toBe('CAPTURE_FULLY_REFUNDED');
     const mock500 = await api(sandbox, bearer, 'GET', `/v2/checkout/orders/${id}`, undefined, { 'paypal-mock-response': '{"mock_application_codes":"INTERNAL_SERVER_ERROR"}' });
     expect(mock500.status).toBe(500);

@@ -242,10 +242,15 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
 
   function api(method: string, path: string, body: Record<string, unknown>, prefer: string | null): { status: number; body: string } {
     const json = (status: number, value: unknown) => ({ status, body: JSON.stringify(value) });
+    // `Prefer: return=minimal` is PayPal's default for these POSTs: id, status and HATEOAS links
+    // (https://developer.paypal.com/api/rest/requests/#http-request-headers); `return=representation`
+    // answers the whole object.
+    const full = prefer?.includes('return=representation') === true;
+    const minimal = (value: Record<string, unknown>) => (full ? value : { id: value.id, status: value.status, ...(value.payment_source ? { payment_source: value.payment_source } : {}), links: value.links });
     const seg = path.split('/').filter(Boolean);
     if (method === 'POST' && path === '/v1/notifications/verify-webhook-signature') return json(200, { verification_status: verifySignature(body) ? 'SUCCESS' : 'FAILURE' });
     if (seg[0] === 'v2' && seg[1] === 'checkout' && seg[2] === 'orders') {
-      if (method === 'POST' && seg.length === 3) return json(201, account.createOrder(body));
+      if (method === 'POST' && seg.length === 3) return json(201, minimal(account.createOrder(body)));
       const id = seg[3]!;
       if (method === 'GET' && seg.length === 4) return json(200, account.getOrder(id));
       if (method === 'POST' && seg.length === 5 && (seg[4] === 'capture' || seg[4] === 'authorize')) return json(201, account.completeOrder(id, seg[4]));
@@ -254,15 +259,15 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
       const [, , kind, id, action] = seg as [string, string, string, string, string | undefined];
       if (kind === 'authorizations') {
         if (method === 'GET' && !action) return json(200, account.getAuthorization(id));
-        if (method === 'POST' && action === 'capture') return json(201, account.captureAuthorization(id, body));
+        if (method === 'POST' && action === 'capture') return json(201, minimal(account.captureAuthorization(id, body)));
         if (method === 'POST' && action === 'void') {
           const voided = account.voidAuthorization(id);
-          return prefer?.includes('return=representation') ? json(200, voided) : { status: 204, body: '' };
+          return full ? json(200, voided) : { status: 204, body: '' };
         }
       }
       if (kind === 'captures') {
         if (method === 'GET' && !action) return json(200, account.getCapture(id));
-        if (method === 'POST' && action === 'refund') return json(201, account.refundCapture(id, body));
+        if (method === 'POST' && action === 'refund') return json(201, minimal(account.refundCapture(id, body)));
       }
       if (kind === 'refunds' && method === 'GET' && !action) return json(200, account.getRefund(id));
     }
