@@ -113,4 +113,35 @@ describe('razorpay-node against the sandbox', () => {
     await expect(rzp.payments.refund(intent.razorpay_payment_id, { amount: 1001 })).rejects.toMatchObject({ statusCode: 400, error: { field: 'amount' } });
     await expect(rzp.payments.fetch('pay_DoesNotExist01')).rejects.toMatchObject({ statusCode: 400, error: { description: 'The id provided does not exist' } });
   });
+
+  it('the other UPI endpoints the SDK exposes: payments.all, refunds.all, edit (PATCH notes) of payments, orders and refunds, createPaymentJson', async () => {
+    const order = await rzp.orders.create({ amount: 3000, currency: 'INR', receipt: 'rcpt-sdk-3' });
+    const json = (await rzp.payments.createPaymentJson({ amount: 3000, currency: 'INR', order_id: order.id, method: 'upi', ...customer, upi: { flow: 'intent' } } as never)) as unknown as {
+      razorpay_payment_id: string;
+      next: Array<{ action: string; url: string }>;
+    };
+    expect(json.razorpay_payment_id).toMatch(/^pay_/);
+    expect(json.next.map((n) => n.action)).toEqual(['intent', 'poll']);
+    expect(parseUpiLink(json.next[0]!.url)).toMatchObject({ amountPaise: 3000 });
+    expect(json.next[1]!.url).toMatch(new RegExp(`/v1/payments/${json.razorpay_payment_id}$`));
+    sandbox.approve(json.razorpay_payment_id);
+
+    const all = await rzp.payments.all({ count: 2 });
+    expect(all).toMatchObject({ entity: 'collection', count: 2 });
+    expect(all.items[0]!.id).toBe(json.razorpay_payment_id);
+    expect((await rzp.payments.all({ count: 1, skip: 1 })).items[0]!.id).toBe(all.items[1]!.id);
+    expect((await rzp.payments.all({ from: 4_000_000_000 } as never)).items).toEqual([]);
+
+    expect(await rzp.payments.edit(json.razorpay_payment_id, { notes: { k: 'v' } })).toMatchObject({ id: json.razorpay_payment_id, notes: { k: 'v' } });
+    expect(await rzp.orders.edit(order.id, { notes: { o: '1' } })).toMatchObject({ id: order.id, notes: { o: '1' } });
+    await expect(rzp.orders.edit(order.id, { amount: 1 } as never)).rejects.toMatchObject({ statusCode: 400, error: { code: 'BAD_REQUEST_ERROR' } });
+
+    const refund = await rzp.payments.refund(json.razorpay_payment_id, { amount: 1000 });
+    expect(await rzp.refunds.edit(refund.id, { notes: { r: '2' } })).toMatchObject({ id: refund.id, notes: { r: '2' } });
+    const refunds = await rzp.refunds.all({ count: 5 });
+    expect(refunds).toMatchObject({ entity: 'collection' });
+    expect(refunds.items[0]!.id).toBe(refund.id);
+    expect((await rzp.refunds.all({ payment_id: json.razorpay_payment_id } as never)).items.map((r) => r.id)).toEqual([refund.id]);
+    expect(await rzp.refunds.fetch(refund.id, { payment_id: json.razorpay_payment_id } as never)).toMatchObject({ id: refund.id });
+  });
 });

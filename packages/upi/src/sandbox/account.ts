@@ -159,6 +159,18 @@ const integerAmount = (value: unknown, field = 'amount'): number => {
   return value;
 };
 
+/** Razorpay's list paging: newest first, `from` / `to` in Unix seconds (inclusive), `count` 1-100 (default 10), `skip`. */
+function listPage<T extends { created_at: number }>(items: T[], query: URLSearchParams): T[] {
+  const from = Number(query.get('from') ?? 0) || 0;
+  const to = Number(query.get('to') ?? Infinity) || Infinity;
+  const count = Math.min(100, Math.max(1, Number(query.get('count') ?? 10) || 10));
+  const skip = Math.max(0, Number(query.get('skip') ?? 0) || 0);
+  return items
+    .filter((i) => i.created_at >= from && i.created_at <= to)
+    .reverse()
+    .slice(skip, skip + count);
+}
+
 /** The sandbox's Razorpay account. */
 export class SandboxAccount {
   /** Orders by id (bounded). */
@@ -223,13 +235,33 @@ export class SandboxAccount {
     return order;
   }
 
-  /** `GET /v1/orders`: newest first, filtered by `receipt`, paged by `count` / `skip`. */
+  /** `GET /v1/orders`: newest first, filtered by `receipt`, `from` / `to` (Unix seconds), paged by `count` / `skip`. */
   listOrders(query: URLSearchParams): SandboxOrder[] {
     const receipt = query.get('receipt');
-    const count = Math.min(100, Math.max(1, Number(query.get('count') ?? 10) || 10));
-    const skip = Math.max(0, Number(query.get('skip') ?? 0) || 0);
-    const all = [...this.orders.values()].filter((o) => receipt === null || o.receipt === receipt).reverse();
-    return all.slice(skip, skip + count);
+    return listPage([...this.orders.values()].filter((o) => receipt === null || o.receipt === receipt), query);
+  }
+
+  /** `GET /v1/payments`: every payment, newest first, `from` / `to` / `count` / `skip` (https://razorpay.com/docs/api/payments/fetch-all-payments/). */
+  listPayments(query: URLSearchParams): SandboxPayment[] {
+    return listPage([...this.payments.values()], query);
+  }
+
+  /** `GET /v1/refunds`: every refund, newest first, `from` / `to` / `count` / `skip` (https://razorpay.com/docs/api/refunds/fetch-all/). */
+  listRefunds(query: URLSearchParams): SandboxRefund[] {
+    return listPage([...this.refunds.values()], query);
+  }
+
+  /**
+   * `PATCH /v1/{orders,payments,refunds}/:id`: only `notes` can be edited
+   * (https://razorpay.com/docs/api/payments/update/, https://razorpay.com/docs/api/orders/update/,
+   * https://razorpay.com/docs/api/refunds/update/); any other field is refused.
+   */
+  editNotes<T extends { notes: Notes }>(entity: T, body: Record<string, unknown>): T {
+    const extra = Object.keys(body).filter((k) => k !== 'notes');
+    if (extra.length > 0) throw badRequest(`${extra.join(', ')} is/are not required and should not be sent`, extra[0], 'NA');
+    if (body.notes === undefined) throw badRequest('The notes field is required.', 'notes');
+    entity.notes = asNotes(body.notes);
+    return entity;
   }
 
   /** `GET /v1/orders/:id/payments`: the order's payment attempts, newest first. */

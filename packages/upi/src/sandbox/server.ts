@@ -186,7 +186,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
       return sendJson(res, status, envelope(status, code, status === 429 ? 'Too many requests' : `Injected sandbox fault (HTTP ${status})`));
     }
     let params: Record<string, unknown> = {};
-    if (method === 'POST' && body !== '') {
+    if ((method === 'POST' || method === 'PATCH') && body !== '') {
       try {
         const parsed: unknown = JSON.parse(body);
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
@@ -214,6 +214,14 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
   }
 
   const collection = (items: unknown[]) => ({ entity: 'collection', count: items.length, items });
+  /** `count` / `skip` paging of an already newest-first list. */
+  const listPaged = <T>(items: T[], query: URLSearchParams): T[] => {
+    const count = Math.min(100, Math.max(1, Number(query.get('count') ?? 10) || 10));
+    const skip = Math.max(0, Number(query.get('skip') ?? 0) || 0);
+    return items.slice(skip, skip + count);
+  };
+  let boundUrl = '';
+  const baseUrl = () => boundUrl;
 
   function route(method: string, url: URL, params: Record<string, unknown>, req: IncomingMessage): unknown {
     const path = url.pathname.replace(/\/+$/, '');
@@ -228,6 +236,19 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
       if (payment.upi.flow === 'collect') scheduleCollect(payment);
       return link ? { razorpay_payment_id: payment.id, link } : { razorpay_payment_id: payment.id };
     }
+    if (method === 'POST' && path === '/v1/payments/create/json') {
+      // S2S JSON v2 (https://razorpay.com/docs/payments/payment-gateway/s2s-integration/json/v2/build-integration/upi/intent/):
+      // the link and the status URL come as `next` actions.
+      const { payment, link } = account.createUpiPayment(params);
+      if (payment.upi.flow === 'collect') scheduleCollect(payment);
+      const poll = { action: 'poll', url: `${baseUrl()}/v1/payments/${payment.id}` };
+      return { razorpay_payment_id: payment.id, next: link ? [{ action: 'intent', url: link }, poll] : [poll] };
+    }
+    if (method === 'GET' && path === '/v1/payments') return collection(account.listPayments(url.searchParams));
+    if (method === 'GET' && path === '/v1/refunds') return collection(account.listRefunds(url.searchParams));
+    if (method === 'PATCH' && (m = /^\/v1\/payments\/([^/]+)$/.exec(path))) return account.editNotes(account.payment(m[1]!), params);
+    if (method === 'PATCH' && (m = /^\/v1\/orders\/([^/]+)$/.exec(path))) return account.orderJson(account.editNotes(account.order(m[1]!), params));
+    if (method === 'PATCH' && (m = /^\/v1\/refunds\/([^/]+)$/.exec(path))) return account.editNotes(account.refundById(m[1]!), params);
     if (method === 'GET' && (m = /^\/v1\/payments\/([^/]+)$/.exec(path))) return account.payment(m[1]!);
     if (method === 'POST' && (m = /^\/v1\/payments\/([^/]+)\/capture$/.exec(path))) return account.capture(m[1]!, params);
     if (method === 'POST' && (m = /^\/v1\/payments\/([^/]+)\/refund$/.exec(path))) {
@@ -236,7 +257,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
       if (!replayed && delays.refundSettleMs !== null) later(delays.refundSettleMs ?? 20, () => account.settleRefund(refund.id));
       return refund;
     }
-    if (method === 'GET' && (m = /^\/v1\/payments\/([^/]+)\/refunds$/.exec(path))) return collection(account.paymentRefunds(m[1]!));
+    if (method === 'GET' && (m = /^\/v1\/payments\/([^/]+)\/refunds$/.exec(path))) return collection(listPaged(account.paymentRefunds(m[1]!), url.searchParams));
     if (method === 'GET' && (m = /^\/v1\/payments\/([^/]+)\/refunds\/([^/]+)$/.exec(path))) {
       const refund = account.refundById(m[2]!);
       if (refund.payment_id !== m[1]) throw badRequest('The id provided does not exist', 'id', 'NA');
@@ -291,6 +312,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
   const address = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host}:${address.port}`;
+  boundUrl = url;
 
   return {
     url,
