@@ -18,6 +18,8 @@ export {
   checkCertUrl,
   checkAuthAlgo,
   verifyCertificateChain,
+  verifyCertificateChainWindow,
+  type VerifiedPayPalCertificate,
   verifyTransmissionSignature,
   parsePemBundle,
   isPayPalSigningSubject,

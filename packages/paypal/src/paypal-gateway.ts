@@ -44,7 +44,7 @@ import {
 } from './config';
 import { PAYPAL_CURRENCIES, PAYPAL_PAYMENT_METHODS, paypalMaxAmountMinor, paypalMaxAmountTable } from './currencies';
 import { AuthorizationSchema, CaptureSchema, ErrorSchema, OrderSchema, read, RefundSchema, unusableAnswer, type PayPalErrorBody, type PayPalOrder } from './schemas';
-import { checkAuthAlgo, checkCertUrl, checkTransmissionTime, readTransmission, verifyCertificateChain, verifyTransmissionSignature } from './signature';
+import { checkAuthAlgo, checkCertUrl, checkTransmissionTime, readTransmission, verifyCertificateChainWindow, verifyTransmissionSignature, type VerifiedPayPalCertificate } from './signature';
 import { PayPalTokenSource } from './token';
 import {
   authorizationToResult,
@@ -118,6 +118,7 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
   const maxAge = options.webhookMaxAgeSeconds ?? PAYPAL_DEFAULT_WEBHOOK_MAX_AGE_SECONDS;
   const maxFuture = options.webhookMaxFutureSeconds ?? PAYPAL_DEFAULT_WEBHOOK_MAX_FUTURE_SECONDS;
   const certCache = new Map<string, Promise<string>>();
+  const verifiedCerts = new Map<string, VerifiedPayPalCertificate>();
 
   async function send(method: 'GET' | 'POST', path: string, call: CallOptions): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
@@ -385,15 +386,26 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
       if (verification === 'online') return verifyOnline(request, transmission);
       // Checked before anything is fetched: no other URL is ever requested.
       const url = checkCertUrl(transmission.certUrl, options.mode, options.certTrust);
-      const pem = await fetchCertificate(url);
+      // A chain verified before is reused while `now` stays inside the window its certificates are
+      // all valid in (the chain check is most of the cost of a delivery); outside it, it is checked
+      // again, which refuses an expired certificate.
+      const known = verifiedCerts.get(url.href);
       let leaf: X509Certificate;
-      try {
-        leaf = verifyCertificateChain(pem, now, options.certTrust?.caCertificatesPem);
-      } catch (error) {
-        // Only certificates that verified stay cached: a bad answer is fetched again next time, and
-        // unusable answers cannot fill the cache and push PayPal's real certificate out.
-        if (TenderError.isInstance(error) && error.code === 'cert_untrusted') certCache.delete(url.href);
-        throw error;
+      if (known && known.notBefore <= now.getTime() && now.getTime() <= known.notAfter) {
+        leaf = known.leaf;
+      } else {
+        const pem = await fetchCertificate(url);
+        try {
+          const verified = verifyCertificateChainWindow(pem, now, options.certTrust?.caCertificatesPem);
+          if (verifiedCerts.size >= CERT_CACHE_SIZE && !verifiedCerts.has(url.href)) verifiedCerts.delete(verifiedCerts.keys().next().value!);
+          verifiedCerts.set(url.href, verified);
+          leaf = verified.leaf;
+        } catch (error) {
+          // Only certificates that verified stay cached: a bad answer is fetched again next time, and
+          // unusable answers cannot fill the cache and push PayPal's real certificate out.
+          if (TenderError.isInstance(error) && error.code === 'cert_untrusted') certCache.delete(url.href);
+          throw error;
+        }
       }
       verifyTransmissionSignature(transmission, options.webhookId, request.rawBody, leaf);
     },

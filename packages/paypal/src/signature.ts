@@ -153,14 +153,22 @@ function validAt(cert: X509Certificate, now: Date): boolean {
 
 const issuedBy = (child: X509Certificate, parent: X509Certificate): boolean => child.checkIssued(parent) && child.verify(parent.publicKey);
 
+/** A verified signing certificate and the time window in which its whole chain is valid. */
+export interface VerifiedPayPalCertificate {
+  leaf: X509Certificate;
+  /** Latest `validFrom` on the chain (ms since the epoch). */
+  notBefore: number;
+  /** Earliest `validTo` on the chain (ms since the epoch). */
+  notAfter: number;
+}
+
 /**
- * Verifies a downloaded certificate bundle: the leaf names a PayPal signing subject, every certificate
- * on the way is valid at `now`, and the chain (bundle certificates and the built-in intermediates)
- * ends at a trust anchor: Node's public root CAs plus `extraAnchorsPem`.
- * @returns the leaf certificate.
+ * {@link verifyCertificateChain}, also answering the window in which every certificate of the chain
+ * (leaf, intermediates, anchor) is valid, so a caller may reuse the result for as long as `now` stays
+ * inside it.
  * @throws TenderError `webhook_signature_error` `cert_untrusted` or `cert_expired`.
  */
-export function verifyCertificateChain(pem: string, now: Date, extraAnchorsPem: readonly string[] = []): X509Certificate {
+export function verifyCertificateChainWindow(pem: string, now: Date, extraAnchorsPem: readonly string[] = []): VerifiedPayPalCertificate {
   let certs: X509Certificate[];
   try {
     certs = parsePemBundle(pem);
@@ -174,20 +182,39 @@ export function verifyCertificateChain(pem: string, now: Date, extraAnchorsPem: 
   knownIntermediates ??= PAYPAL_KNOWN_INTERMEDIATES.map((p) => new X509Certificate(p));
   const anchors = [...extraAnchorsPem.flatMap(parsePemBundle), ...publicRoots];
   const pool = [...certs.slice(1), ...knownIntermediates].filter((c) => c.ca);
+  let notBefore = -Infinity;
+  let notAfter = Infinity;
+  const within = (cert: X509Certificate) => {
+    notBefore = Math.max(notBefore, Date.parse(cert.validFrom));
+    notAfter = Math.min(notAfter, Date.parse(cert.validTo));
+  };
   let current = leaf;
   for (let depth = 0; depth < 6; depth++) {
     if (!validAt(current, now)) throw refuse('cert_expired', `certificate '${commonNames(current).join(', ') || current.subject}' is not valid at ${now.toISOString()} (valid ${current.validFrom} to ${current.validTo})`);
-    if (anchors.some((a) => a.fingerprint256 === current.fingerprint256)) return leaf;
+    within(current);
+    if (anchors.some((a) => a.fingerprint256 === current.fingerprint256)) return { leaf, notBefore, notAfter };
     const anchor = anchors.find((a) => issuedBy(current, a));
     if (anchor) {
       if (!validAt(anchor, now)) throw refuse('cert_expired', 'the root certificate is not valid now');
-      return leaf;
+      within(anchor);
+      return { leaf, notBefore, notAfter };
     }
     const next = pool.find((c) => c.fingerprint256 !== current.fingerprint256 && issuedBy(current, c));
     if (!next) break;
     current = next;
   }
   throw refuse('cert_untrusted', 'certificate does not chain to a trusted root');
+}
+
+/**
+ * Verifies a downloaded certificate bundle: the leaf names a PayPal signing subject, every certificate
+ * on the way is valid at `now`, and the chain (bundle certificates and the built-in intermediates)
+ * ends at a trust anchor: Node's public root CAs plus `extraAnchorsPem`.
+ * @returns the leaf certificate.
+ * @throws TenderError `webhook_signature_error` `cert_untrusted` or `cert_expired`.
+ */
+export function verifyCertificateChain(pem: string, now: Date, extraAnchorsPem: readonly string[] = []): X509Certificate {
+  return verifyCertificateChainWindow(pem, now, extraAnchorsPem).leaf;
 }
 
 /**

@@ -72,6 +72,19 @@ describe("PayPal's published vector (PayPal Java SDK ValidateCertTest)", () => {
     await expect(gateway.verifyWebhook({ headers: vector.headers, rawBody: body }, new Date('2020-01-01T00:00:00Z'))).rejects.toSatisfy(signatureError('cert_expired'));
   });
 
+  it('a chain verified once is reused only inside its validity window: the same gateway refuses it once expired', async () => {
+    const transport = certTransport(vector.certificatePem);
+    const gateway = createPayPalGateway({ clientId: 'x', clientSecret: 'y', webhookId: vector.webhookId, mode: 'sandbox', transport, webhookMaxAgeSeconds: 0, webhookMaxFutureSeconds: 10 ** 9 });
+    const delivery = { headers: vector.headers, rawBody: body };
+    await expect(gateway.verifyWebhook(delivery, new Date('2018-06-01T00:00:00Z'))).resolves.toBeUndefined();
+    await expect(gateway.verifyWebhook(delivery, new Date('2018-06-02T00:00:00Z'))).resolves.toBeUndefined();
+    await expect(gateway.verifyWebhook(delivery, new Date('2020-01-01T00:00:00Z'))).rejects.toSatisfy(signatureError('cert_expired'));
+    await expect(gateway.verifyWebhook(delivery, new Date('2017-01-01T00:00:00Z'))).rejects.toSatisfy(signatureError('cert_expired'));
+    // Still the signature of this body: a tampered one is refused from the cached certificate too.
+    await expect(gateway.verifyWebhook({ ...delivery, rawBody: new TextEncoder().encode(vector.body.replace('Plan', 'Plam')) }, new Date('2018-06-01T00:00:00Z'))).rejects.toSatisfy(signatureError('signature_mismatch'));
+    expect(transport.seen).toEqual([vector.headers['paypal-cert-url']]);
+  });
+
   it('a one-byte change of the body, or another webhook id, does not verify', async () => {
     const now = new Date('2018-06-01T00:00:00Z');
     const tampered = new TextEncoder().encode(vector.body.replace('T-Shirt of the Month Club Plan', 'T-Shirt of the Month Club Plam'));
