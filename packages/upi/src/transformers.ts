@@ -14,6 +14,7 @@ import {
   TenderError,
   type FailureReason,
   type GatewayPaymentResult,
+  type Payment,
   type GatewayRefundResult,
   type WebhookEvent,
   type WebhookEventTarget,
@@ -207,7 +208,9 @@ export function eventIdOf(headerValue: string | string[] | undefined, rawBody: U
  * - Tender's payment id in the notes of the **order** (`order.paid` carries it), when the payment
  *   belongs to that order: orders are created server-side with the key secret only
  *   (https://razorpay.com/docs/api/orders/create/), so their notes are ours.
- * The payment's own notes are only an unsigned `hint` and never find a payment. A payment event about a
+ * The payment's own notes never bind a refund or dispute. A payment event they alone point to is bound
+ * through them, so it is acknowledged, but carries a `resultFor` that applies it only to a payment that
+ * holds this Razorpay payment id, or has none yet and was given this payment's order. A payment event about a
  * payment that carries no Tender note at all (another integration on the same account) is `ignored`,
  * so it is acknowledged instead of being retried for a day. An event Tender cannot use but that still
  * names a payment becomes a `requery`; one that names nothing is a 400.
@@ -250,7 +253,19 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
       result.failure = failureOf(parsed.value);
       result.nextAction = null;
     }
-    return [{ kind: 'payment', eventId, ...binding, result, ...occurredAt }];
+    if (orderNote || !paymentNote) return [{ kind: 'payment', eventId, ...binding, result, ...occurredAt }];
+    // Only the payment's own (payer-settable) note names a Tender payment. It may find that payment, so
+    // the event is acknowledged rather than retried for a day, but the report applies only when the
+    // payment found is provably this one: it holds this Razorpay payment id (the engine then checks it),
+    // or it has none yet and this payment is on the order Tender created for it.
+    const razorpayPayment = parsed.value;
+    const resultFor = (payment: Readonly<Payment>): GatewayPaymentResult => {
+      if (payment.gatewayReference) return result;
+      const order = payment.gatewayData.razorpayOrderId;
+      if (typeof order === 'string' && order === razorpayPayment.order_id) return result;
+      return { status: payment.status };
+    };
+    return [{ kind: 'payment', eventId, ...binding, paymentId: paymentNote, result, resultFor, ...occurredAt }];
   }
 
   if (REFUND_EVENTS.has(type)) {

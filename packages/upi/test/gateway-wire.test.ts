@@ -194,9 +194,15 @@ describe('webhook parsing', () => {
   const paymentEntity = (extra: Record<string, unknown> = {}) => ({ id: 'pay_A', entity: 'payment', amount: 1000, currency: 'INR', status: 'captured', order_id: 'order_A', method: 'upi', notes: { tender_payment_id: 'pay_tender_1' }, ...extra });
   const event = (type: string, payload: Record<string, unknown>) => ({ entity: 'event', account_id: 'acc_x', event: type, contains: Object.keys(payload), payload, created_at: 1_700_000_000 });
 
-  it('binds through the Razorpay payment id (the payment notes are only a hint); reads payment, refund and dispute events', () => {
+  it('binds through the Razorpay payment id and the order notes (payment notes only with resultFor); reads payment, refund and dispute events', () => {
     const [captured] = eventToWebhookEvents(event('payment.captured', { payment: { entity: paymentEntity() } }), 'e1');
-    expect(captured).toMatchObject({ kind: 'payment', eventId: 'e1', paymentId: null, hint: { paymentId: 'pay_tender_1' }, gatewayReference: 'pay_A', result: { status: 'CAPTURED' }, occurredAt: '2023-11-14T22:13:20.000Z' });
+    expect(captured).toMatchObject({ kind: 'payment', eventId: 'e1', paymentId: 'pay_tender_1', gatewayReference: 'pay_A', result: { status: 'CAPTURED' }, occurredAt: '2023-11-14T22:13:20.000Z' });
+    // Bound through the payment's own note: applied only to a payment provably this one.
+    const resultFor = (captured as { resultFor: (p: unknown) => { status: string } }).resultFor;
+    expect(resultFor({ status: 'PROCESSING', gatewayReference: 'pay_A', gatewayData: {} }).status).toBe('CAPTURED');
+    expect(resultFor({ status: 'PROCESSING', gatewayReference: null, gatewayData: { razorpayOrderId: 'order_A' } }).status).toBe('CAPTURED');
+    expect(resultFor({ status: 'PROCESSING', gatewayReference: null, gatewayData: { razorpayOrderId: 'order_Z' } })).toEqual({ status: 'PROCESSING' });
+    expect(resultFor({ status: 'PROCESSING', gatewayReference: null, gatewayData: {} })).toEqual({ status: 'PROCESSING' });
     const [failed] = eventToWebhookEvents(event('payment.failed', { payment: { entity: paymentEntity({ status: 'failed', error_reason: 'payment_declined', error_description: 'Declined' }) } }), 'e2');
     expect(failed).toMatchObject({ kind: 'payment', result: { status: 'FAILED', failure: { code: 'payment_declined', message: 'Declined' } } });
     const refund = { id: 'rfnd_A', entity: 'refund', amount: 500, currency: 'INR', payment_id: 'pay_A', status: 'processed', notes: { tender_refund_id: 're_1' } };
@@ -209,7 +215,8 @@ describe('webhook parsing', () => {
     // order.paid binds through the notes of the order (set with our key), when the payment is on that order.
     const order = { id: 'order_A', entity: 'order', amount: 1000, currency: 'INR', status: 'paid', receipt: 'pay_tender_1', notes: { tender_payment_id: 'pay_tender_1' } };
     expect(eventToWebhookEvents(event('order.paid', { payment: { entity: paymentEntity() }, order: { entity: order } }), 'e10')[0]).toMatchObject({ paymentId: 'pay_tender_1', gatewayReference: 'pay_A' });
-    expect(eventToWebhookEvents(event('order.paid', { payment: { entity: paymentEntity({ order_id: 'order_B' }) }, order: { entity: order } }), 'e11')[0]).toMatchObject({ paymentId: null, gatewayReference: 'pay_A' });
+    expect(eventToWebhookEvents(event('order.paid', { payment: { entity: paymentEntity({ order_id: 'order_B' }) }, order: { entity: order } }), 'e11')[0]).toMatchObject({ paymentId: 'pay_tender_1', gatewayReference: 'pay_A', resultFor: expect.any(Function) });
+    expect(eventToWebhookEvents(event('order.paid', { payment: { entity: paymentEntity() }, order: { entity: order } }), 'e10')[0]).not.toHaveProperty('resultFor');
     // A refund binds to its own payment_id, whatever the payment entity beside it says.
     expect(eventToWebhookEvents(event('refund.processed', { refund: { entity: { ...refund, payment_id: 'pay_B' } }, payment: { entity: paymentEntity() } }), 'e12')[0]).toMatchObject({ gatewayReference: 'pay_B' });
     // Payments Tender did not create (no note anywhere: another integration on the account) are acknowledged and ignored.

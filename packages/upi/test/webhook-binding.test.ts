@@ -56,8 +56,9 @@ describe('a signed event about another payment whose notes name ours changes not
   it('payment.captured / order.paid for 1 INR on another order, notes naming our 1000 INR payment', async () => {
     const ours = await tender.payments.create({ amount: '1000.00', currency: 'INR', paymentMethod: 'upi', gateway: 'upi', customer });
     const foreign = foreignPayment(100, ours);
-    await deliver('payment.captured', { payment: { entity: { ...foreign.payment } } });
-    await deliver('order.paid', { payment: { entity: { ...foreign.payment } }, order: { entity: sandbox.account.orderJson(foreign.order) } });
+    // Acknowledged (a 200, not a 503 Razorpay would retry for a day), and no effect.
+    expect(await deliver('payment.captured', { payment: { entity: { ...foreign.payment } } })).toMatchObject({ status: 200 });
+    expect(await deliver('order.paid', { payment: { entity: { ...foreign.payment } }, order: { entity: sandbox.account.orderJson(foreign.order) } })).toMatchObject({ status: 200 });
     const after = await tender.payments.get(ours.id);
     expect(after).toMatchObject({ status: 'REQUIRES_ACTION', gatewayReference: ours.gatewayReference, amountCaptured: '0.00' });
   });
@@ -82,7 +83,7 @@ describe('a signed event about another payment whose notes name ours changes not
     const ours = await tender.payments.create({ amount: '40.00', currency: 'INR', paymentMethod: 'upi', gateway: 'upi', customer });
     expect(ours).toMatchObject({ status: 'PROCESSING', gatewayReference: null });
     const foreign = foreignPayment(4000, ours);
-    await deliver('payment.captured', { payment: { entity: { ...foreign.payment } } });
+    expect(await deliver('payment.captured', { payment: { entity: { ...foreign.payment } } })).toMatchObject({ status: 200 });
     const after = await tender.payments.get(ours.id);
     expect(after.status).not.toBe('CAPTURED');
     expect(after.gatewayReference).not.toBe(foreign.payment.id);
