@@ -70,6 +70,17 @@ describe('signed capture reports are checked against the payment\'s amount and c
     }
   });
 
+  it('a capture whose custom_id names one payment and whose order id is another payment\'s is applied to neither', async () => {
+    const a = await create('25.00', 'USD');
+    const b = await create('25.00', 'USD');
+    const event = captureEvent(a, { currency_code: 'USD', value: '25.00' });
+    (event.resource.supplementary_data.related_ids as { order_id: string | null }).order_id = b.gatewayReference;
+    await deliver(event);
+    expect((await tender.payments.get(a.id)).status).toBe('REQUIRES_ACTION');
+    expect((await tender.payments.get(b.id)).status).toBe('REQUIRES_ACTION');
+    expect(JSON.stringify(await tender.transitions(a.id))).toContain('reference_mismatch');
+  });
+
   it('the matching capture is applied (the check refuses only mismatches)', async () => {
     const payment = await create('100.00', 'USD');
     await deliver(captureEvent(payment, { currency_code: 'USD', value: '100.00' }));

@@ -189,6 +189,30 @@ describe('official PayPal SDK: authorizations and negative testing', () => {
     expect((await payments.getAuthorizedPayment({ authorizationId: auth2.id! })).result.status).toBe('VOIDED');
   });
 
+  it('unknown ids are 404 RESOURCE_NOT_FOUND with INVALID_RESOURCE_ID and a debug_id; a voided authorization cannot be captured', async () => {
+    const body = (e: unknown) => (e as ApiError<{ name?: string; debug_id?: string; details?: Array<{ issue: string }>; links?: unknown[] }>).result;
+    for (const call of [
+      () => orders.getOrder({ id: 'NOSUCHORDER1' }),
+      () => payments.getAuthorizedPayment({ authorizationId: 'NOSUCHAUTH1' }),
+      () => payments.getCapturedPayment({ captureId: 'NOSUCHCAPTURE1' }),
+      () => payments.getRefund({ refundId: 'NOSUCHREFUND1' }),
+    ]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      expect((error as ApiError).statusCode).toBe(404);
+      expect(body(error)).toMatchObject({ name: 'RESOURCE_NOT_FOUND', debug_id: expect.any(String), details: [{ issue: 'INVALID_RESOURCE_ID' }] });
+    }
+    const order = await createOrder(CheckoutPaymentIntent.Authorize, '12.00', 'https://shop.example/back', 'sdk-auth-void');
+    await approveOrder(order.links!.find((l) => l.rel === 'payer-action')!.href);
+    const auth = (await orders.authorizeOrder({ id: order.id!, paypalRequestId: 'sdk-authorize-void', prefer: 'return=representation' })).result.purchaseUnits![0]!.payments!.authorizations![0]!;
+    expect((await payments.voidPayment({ authorizationId: auth.id!, paypalRequestId: 'sdk-void-void' })).statusCode).toBe(204);
+    const capture = await payments.captureAuthorizedPayment({ authorizationId: auth.id!, body: { finalCapture: true }, paypalRequestId: 'sdk-cap-voided' }).catch((e: unknown) => e);
+    expect((capture as ApiError).statusCode).toBe(422);
+    expect(body(capture)?.details?.[0]?.issue).toBe('AUTHORIZATION_VOIDED');
+    const again = await payments.voidPayment({ authorizationId: auth.id!, paypalRequestId: 'sdk-void-again' }).catch((e: unknown) => e);
+    expect(body(again)?.details?.[0]?.issue).toBe('PREVIOUSLY_VOIDED');
+  });
+
   it('PayPal-Mock-Response, decimals in JPY, an unapproved capture: PayPal\'s error issues', async () => {
     const issue = (e: unknown) => (e as ApiError<{ details?: Array<{ issue: string }> }>).result?.details?.[0]?.issue;
     const mocked = await orders
