@@ -79,13 +79,20 @@ export function readTransmission(headers: Record<string, string | string[] | und
   return { transmissionId: get(h.transmissionId), transmissionTime: get(h.transmissionTime), transmissionSig: get(h.transmissionSig), certUrl: get(h.certUrl), authAlgo: get(h.authAlgo) };
 }
 
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
 /**
  * Refuses a transmission time older than `maxAgeSeconds` or later than `maxFutureSeconds` from `now`.
  * @throws TenderError `webhook_signature_error` `stale_timestamp`.
  */
 export function checkTransmissionTime(time: string, now: Date, maxAgeSeconds: number, maxFutureSeconds: number): void {
+  // RFC 3339 `date-time` (https://www.rfc-editor.org/rfc/rfc3339#section-5.6), offset required:
+  // without one, Date.parse reads the time in the server's own time zone, so the age window would
+  // move with the machine's TZ. Impossible dates (Feb 31) are refused rather than rolled over.
+  const parts = RFC3339.exec(time);
   const at = Date.parse(time);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(time) || Number.isNaN(at)) throw refuse('stale_timestamp', `transmission time '${time}' is not an RFC 3339 date`);
+  const realDay = parts !== null && new Date(Date.UTC(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3]))).getUTCDate() === Number(parts[3]);
+  if (!parts || !realDay || Number.isNaN(at)) throw refuse('stale_timestamp', `transmission time '${time}' is not an RFC 3339 date-time with an offset`);
   const age = (now.getTime() - at) / 1000;
   if (maxAgeSeconds > 0 && age > maxAgeSeconds) throw refuse('stale_timestamp', `transmission time ${time} is older than ${maxAgeSeconds} s`);
   if (-age > maxFutureSeconds) throw refuse('stale_timestamp', `transmission time ${time} is more than ${maxFutureSeconds} s in the future`);

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenderError, type HttpRequest, type HttpResponse, type HttpTransport } from '@tender/core';
-import { checkCertUrl, createPayPalGateway, paypalCrc32, paypalSignedMessage, verifyCertificateChain, type PayPalGateway } from '@tender/paypal';
+import { checkCertUrl, checkTransmissionTime, createPayPalGateway, paypalCrc32, paypalSignedMessage, verifyCertificateChain, type PayPalGateway } from '@tender/paypal';
 import { createSandboxCertificates, startPayPalSandbox, type PayPalSandbox } from '@tender/paypal/sandbox';
 import { gatewayFor } from './helpers';
 
@@ -198,6 +198,16 @@ describe("PayPal's published vector (PayPal Java SDK ValidateCertTest)", () => {
     answers.push([503, ''], [503, ''], [503, '']);
     const other = vectorGateway(transport);
     await expect(other.verifyWebhook(delivery, now)).rejects.toMatchObject({ code: 'webhook_cert_unavailable', retryable: true });
+  });
+
+  it('transmission times must be RFC 3339 with an offset (no server time zone, no rolled-over dates)', () => {
+    const now = new Date('2017-03-30T20:05:00Z');
+    for (const ok of ['2017-03-30T20:04:05Z', '2017-03-30T20:04:05.123Z', '2017-03-30T22:04:05+02:00', '2017-03-30t20:04:05z']) {
+      expect(() => checkTransmissionTime(ok, now, 3600, 300), ok).not.toThrow();
+    }
+    for (const bad of ['2017-03-30T20:04:05', '2017-03-30T20:04', '2017-03-30', '2017-02-31T20:04:05Z', '2017-03-30T20:04:05Z junk', '2017-03-30T20:04:05 GMT', '+275760-09-13T00:00:00Z', '99999-01-01T00:00:00Z', '1490904245', '']) {
+      expect(() => checkTransmissionTime(bad, now, 0, 10 ** 9), bad).toThrow(expect.objectContaining({ type: 'webhook_signature_error', code: 'stale_timestamp' }));
+    }
   });
 
   it('configuration: certTrust is refused in live mode, and a bad option is named', () => {
