@@ -57,6 +57,8 @@ export const UPI_REF_MAX = 35;
 /** Amount grammar for `am`/`mam`: rupees with up to two decimals, no sign, separators or exponent. */
 const AMOUNT = /^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$/;
 const ALPHANUMERIC = /^[A-Za-z0-9]+$/;
+/** Characters a payer's app cannot show faithfully: C0/C1 controls, bidi embeddings/overrides/isolates, lone surrogates. */
+const UNSHOWABLE = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
 
 /**
  * Percent-encodes a value for a UPI link: RFC 3986 unreserved characters and `@` stay as they are;
@@ -98,6 +100,17 @@ function check(params: UpiLinkParams): void {
   if (typeof params.payeeName !== 'string' || params.payeeName.trim() === '') throw invalidRequest('invalid_payee_name', 'pn (the payee name) is required', 'pn');
   if (params.currency !== undefined && params.currency !== 'INR') throw invalidRequest('currency_not_supported', 'UPI links are INR only (cu=INR)', 'cu');
   if (params.note !== undefined && params.note.length > UPI_NOTE_MAX) throw invalidRequest('invalid_note', `tn is at most ${UPI_NOTE_MAX} characters`, 'tn');
+  for (const [value, param, code] of [
+    [params.payeeName, 'pn', 'invalid_payee_name'],
+    [params.note, 'tn', 'invalid_note'],
+  ] as const) {
+    if (value === undefined) continue;
+    // Shown to the payer as text: control characters (a newline starting a fake second line), bidi
+    // overrides (reordering what is displayed) and lone surrogates (not encodable) have no place there,
+    // and the spec reads the text `null` as "no value".
+    if (UNSHOWABLE.test(value)) throw invalidRequest(code, `${param} contains control, bidi-override or unpaired surrogate characters`, param);
+    if (value.trim().toLowerCase() === 'null') throw invalidRequest(code, `${param} cannot be the word null (the spec reads it as no value)`, param);
+  }
   for (const [value, param] of [
     [params.transactionRef, 'tr'],
     [params.transactionId, 'tid'],

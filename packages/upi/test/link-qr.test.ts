@@ -159,3 +159,41 @@ describe('UPI QR codes', () => {
     expect(decodePng(await upiQrPngDataUrl(links[0]!))).not.toBe(links[1]);
   });
 });
+
+describe('hostile names and notes', () => {
+  it('round-trips any printable pn/tn (fast-check), and refuses what would not survive or could spoof the display with a typed error', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 20 }), (pn, tn) => {
+        let link: string;
+        try {
+          link = buildUpiLink({ payeeVpa: 'shop@okbank', payeeName: pn, note: tn, amountPaise: 100 });
+        } catch (e) {
+          expect(e).toMatchObject({ type: 'invalid_request_error' });
+          return;
+        }
+        const parsed = parseUpiLink(link);
+        expect(parsed.payeeName).toBe(pn);
+        expect(parsed.note ?? '').toBe(tn);
+        expect(parsed.amountPaise).toBe(100);
+      }),
+      { seed: 7, numRuns: 1500 },
+    );
+    const bad: Array<[Partial<Parameters<typeof buildUpiLink>[0]>, string]> = [
+      [{ payeeName: 'Shop\nPaid' }, 'pn'],
+      [{ payeeName: 'Shop\r' }, 'pn'],
+      [{ payeeName: 'Shop\u0000' }, 'pn'],
+      [{ payeeName: '\uD800Shop' }, 'pn'],
+      [{ payeeName: 'Shop \u202Etxet' }, 'pn'],
+      [{ payeeName: 'null' }, 'pn'],
+      [{ note: 'a\tb' }, 'tn'],
+      [{ note: 'null' }, 'tn'],
+      [{ note: '\uDC00' }, 'tn'],
+    ];
+    for (const [override, param] of bad) {
+      expect(() => buildUpiLink({ payeeVpa: 'shop@okbank', payeeName: 'Shop', amountPaise: 100, ...override }), JSON.stringify(override)).toThrow(
+        expect.objectContaining({ type: 'invalid_request_error', param }),
+      );
+    }
+  });
+});
