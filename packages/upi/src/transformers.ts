@@ -220,7 +220,9 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
   const envelope = read<RazorpayEvent>(EventSchema, body);
   if (!envelope.ok) throw invalidRequest('invalid_webhook_payload', `Razorpay webhook body is not a usable event: ${envelope.problems.join('; ')}`);
   const { event: type, payload } = envelope.value;
-  const occurredAt = typeof envelope.value.created_at === 'number' ? { occurredAt: new Date(envelope.value.created_at * 1000).toISOString() } : {};
+  // `created_at` is Unix seconds; one outside Date's range is left out rather than thrown on.
+  const createdMs = typeof envelope.value.created_at === 'number' ? envelope.value.created_at * 1000 : NaN;
+  const occurredAt = Number.isFinite(createdMs) && Math.abs(createdMs) <= 8.64e15 ? { occurredAt: new Date(createdMs).toISOString() } : {};
   const paymentEntity = entityOf(payload, 'payment');
   const orderEntity = entityOf(payload, 'order');
   const paymentOrderId = paymentEntity ? str(paymentEntity.order_id) : null;

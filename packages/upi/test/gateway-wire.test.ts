@@ -232,6 +232,12 @@ describe('webhook parsing', () => {
     expect(requery).toMatchObject({ kind: 'requery', gatewayReference: 'pay_A' });
     expect(() => eventToWebhookEvents(event('payment.captured', { payment: { entity: { amount: 1 } } }), 'e8')).toThrow(expect.objectContaining({ code: 'invalid_webhook_payload' }));
     expect(() => eventToWebhookEvents({ entity: 'nope' }, 'e9')).toThrow(expect.objectContaining({ code: 'invalid_webhook_payload' }));
+    // A created_at outside Date's range is no RangeError (a 500): the event is read without occurredAt.
+    for (const created_at of [1e20, -1e20]) {
+      const [e] = eventToWebhookEvents({ ...event('payment.captured', { payment: { entity: paymentEntity() } }), created_at }, 'e14');
+      expect(e).toMatchObject({ kind: 'payment', result: { status: 'CAPTURED' } });
+      expect(e).not.toHaveProperty('occurredAt');
+    }
   });
 
   it('the event id is x-razorpay-event-id, or a digest of the body without it; bad JSON is a 400', () => {
