@@ -255,7 +255,7 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
     } catch {
       throw new TenderError({ type: 'webhook_signature_error', code: 'signature_mismatch', message: 'PayPal webhook body is not JSON' });
     }
-    const json = await ok('POST', '/v1/notifications/verify-webhook-signature', {
+    const res = await send('POST', '/v1/notifications/verify-webhook-signature', {
       operation: 'verify_webhook_signature',
       idempotent: true,
       body: {
@@ -268,7 +268,15 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
         webhook_event: event,
       },
     });
-    if ((json as { verification_status?: unknown } | undefined)?.verification_status !== 'SUCCESS') {
+    // PayPal refusing the fields of the delivery (400/422: a signature or cert URL longer than its
+    // schema allows, an auth_algo that is not alphanumeric) is a delivery that does not verify; PayPal
+    // unavailable (5xx, 429) stays retryable, and is no payment outcome (the check moves no money).
+    if (res.status === 400 || res.status === 422) {
+      const body = errorBody(res.json);
+      throw new TenderError({ type: 'webhook_signature_error', code: 'signature_mismatch', message: `PayPal webhook signature: PayPal refused the delivery's fields (${issueOf(body) ?? body?.name ?? `HTTP ${res.status}`})`, details: { paypalStatus: res.status, ...(body?.debug_id ? { debugId: body.debug_id } : {}) } });
+    }
+    if (res.status < 200 || res.status >= 300) throw paypalErrorToTenderError(errorBody(res.json), { status: res.status, headers: res.headers, mutating: false, operation: 'verify_webhook_signature' });
+    if ((res.json as { verification_status?: unknown } | undefined)?.verification_status !== 'SUCCESS') {
       throw new TenderError({ type: 'webhook_signature_error', code: 'signature_mismatch', message: 'PayPal webhook signature: PayPal answered verification_status FAILURE' });
     }
   }

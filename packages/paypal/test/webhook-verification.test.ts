@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TenderError, type HttpRequest, type HttpResponse, type HttpTransport } from '@tender/core';
+import { createHttpTransport, TenderError, type HttpRequest, type HttpResponse, type HttpTransport } from '@tender/core';
 import { checkCertUrl, checkTransmissionTime, createPayPalGateway, paypalCrc32, paypalSignedMessage, verifyCertificateChain, type PayPalGateway } from '@tender/paypal';
 import { createSandboxCertificates, startPayPalSandbox, type PayPalSandbox } from '@tender/paypal/sandbox';
 import { gatewayFor } from './helpers';
@@ -319,5 +319,24 @@ describe('sandbox deliveries', () => {
     await expect(wrongId.verifyWebhook({ headers: sandbox.webhooks.sign(event), rawBody: raw(event) }, new Date())).rejects.toSatisfy(signatureError('signature_mismatch'));
     await online.close();
     await wrongId.close();
+  });
+
+  it('online: PayPal refusing the delivery\'s fields (400/422) is a signature error; PayPal down is retryable, not an unknown payment outcome', async () => {
+    const online = gatewayFor(sandbox, { webhookVerification: 'online', certTrust: undefined });
+    const headers = sandbox.webhooks.sign(event);
+    for (const status of [400, 422]) {
+      sandbox.faults.add({ kind: 'error', status, match: /verify-webhook-signature/ });
+      const error = await online.verifyWebhook({ headers, rawBody: raw(event) }, new Date()).catch((e: unknown) => e);
+      expect(error, String(status)).toSatisfy(signatureError('signature_mismatch'));
+      expect((error as TenderError).status).toBe(400);
+    }
+    const once = gatewayFor(sandbox, { webhookVerification: 'online', certTrust: undefined, transport: createHttpTransport({ gateway: 'paypal', retry: { attempts: 1 } }) });
+    sandbox.faults.add({ kind: 'error', status: 503, match: /verify-webhook-signature/ });
+    const down = await once.verifyWebhook({ headers, rawBody: raw(event) }, new Date()).catch((e: unknown) => e);
+    expect(down).toMatchObject({ type: 'gateway_error', retryable: true });
+    expect((down as TenderError).code).not.toBe('gateway_outcome_unknown');
+    await expect(online.verifyWebhook({ headers, rawBody: raw(event) }, new Date())).resolves.toBeUndefined();
+    await online.close();
+    await once.close();
   });
 });
