@@ -16,6 +16,8 @@ const paise = z.number({ error: missingOr('a number') }).int('is not an integer'
 const currency = z.string({ error: missingOr('a string') }).regex(/^[A-Z]{3}$/, 'is not an ISO 4217 code');
 /** Razorpay sends `notes` as an object, or as `[]` when there are none. */
 const notes = z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).nullish();
+/** An object field that Razorpay may write as `[]` when empty (as it does `notes`): read as absent. */
+const emptyAsNull = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (Array.isArray(v) && v.length === 0 ? null : v), schema.nullish());
 const text = z.string().nullish();
 
 /** Payment statuses (https://razorpay.com/docs/payments/payments/#payment-life-cycle). */
@@ -41,8 +43,8 @@ export const PaymentSchema = z.looseObject({
   error_reason: text,
   error_source: text,
   error_step: text,
-  acquirer_data: z.looseObject({ rrn: text, upi_transaction_id: text, auth_code: text }).nullish(),
-  upi: z.looseObject({ vpa: text, flow: text }).nullish(),
+  acquirer_data: emptyAsNull(z.looseObject({ rrn: text, upi_transaction_id: text, auth_code: text })),
+  upi: emptyAsNull(z.looseObject({ vpa: text, flow: text })),
   notes,
   created_at: z.number().optional(),
 });
@@ -67,7 +69,7 @@ export const RefundSchema = z.looseObject({
   speed_processed: text,
   notes,
   receipt: text,
-  acquirer_data: z.record(z.string(), z.unknown()).nullish(),
+  acquirer_data: emptyAsNull(z.record(z.string(), z.unknown())),
 });
 
 /** A list answer (`entity: collection`). */

@@ -249,7 +249,13 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
     if (foreign) return [foreign];
     const parsed = read<RazorpayPayment>(PaymentSchema, paymentEntity);
     if (!parsed.ok) return [unusable(parsed.problems, 'payment')];
-    const result = paymentToResult(parsed.value);
+    let result: GatewayPaymentResult;
+    try {
+      result = paymentToResult(parsed.value);
+    } catch (error) {
+      // An amount core cannot represent (a currency it does not know): requery rather than a 400 retried for a day.
+      return [unusable([String((error as Error).message)], 'payment')];
+    }
     if (type === 'payment.failed' && result.status !== 'FAILED') {
       result.status = 'FAILED';
       result.failure = failureOf(parsed.value);
@@ -279,7 +285,12 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
     if (refunded) binding.gatewayReference = refunded;
     const parsed = read<RazorpayRefund>(RefundSchema, refundEntity);
     if (!parsed.ok) return [unusable(parsed.problems, 'refund')];
-    const refund = refundToResult(parsed.value);
+    let refund: GatewayRefundResult;
+    try {
+      refund = refundToResult(parsed.value);
+    } catch (error) {
+      return [unusable([String((error as Error).message)], 'refund')];
+    }
     if (type === 'refund.failed') refund.status = 'FAILED';
     if (refund.status === 'FAILED' && !refund.failure) refund.failure = { code: 'refund_failed', message: 'Razorpay reported the refund as failed' };
     return [{ kind: 'refund', eventId, ...binding, refund, ...occurredAt }];

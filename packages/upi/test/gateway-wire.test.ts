@@ -232,6 +232,13 @@ describe('webhook parsing', () => {
     expect(requery).toMatchObject({ kind: 'requery', gatewayReference: 'pay_A' });
     expect(() => eventToWebhookEvents(event('payment.captured', { payment: { entity: { amount: 1 } } }), 'e8')).toThrow(expect.objectContaining({ code: 'invalid_webhook_payload' }));
     expect(() => eventToWebhookEvents({ entity: 'nope' }, 'e9')).toThrow(expect.objectContaining({ code: 'invalid_webhook_payload' }));
+    // Empty objects written as [] (as Razorpay writes empty notes) are read as absent, not as unusable.
+    expect(eventToWebhookEvents(event('payment.captured', { payment: { entity: paymentEntity({ acquirer_data: [], upi: [] }) } }), 'e15')[0]).toMatchObject({ kind: 'payment', result: { status: 'CAPTURED' } });
+    const emptyRefund = { id: 'rfnd_B', entity: 'refund', amount: 500, currency: 'INR', payment_id: 'pay_A', status: 'processed', acquirer_data: [] };
+    expect(eventToWebhookEvents(event('refund.processed', { refund: { entity: emptyRefund }, payment: { entity: paymentEntity() } }), 'e16')[0]).toMatchObject({ kind: 'refund', refund: { status: 'SUCCEEDED' } });
+    // A currency core does not know is a requery of the payment, never a 400 Razorpay would retry.
+    expect(eventToWebhookEvents(event('payment.captured', { payment: { entity: paymentEntity({ currency: 'XYZ' }) } }), 'e17')[0]).toMatchObject({ kind: 'requery', gatewayReference: 'pay_A' });
+    expect(eventToWebhookEvents(event('refund.processed', { refund: { entity: { ...emptyRefund, currency: 'XYZ' } }, payment: { entity: paymentEntity() } }), 'e18')[0]).toMatchObject({ kind: 'requery', gatewayReference: 'pay_A' });
     // A created_at outside Date's range is no RangeError (a 500): the event is read without occurredAt.
     for (const created_at of [1e20, -1e20]) {
       const [e] = eventToWebhookEvents({ ...event('payment.captured', { payment: { entity: paymentEntity() } }), created_at }, 'e14');
