@@ -95,6 +95,21 @@ interface Answer {
   json: unknown;
 }
 
+/**
+ * `text` cut to at most `max` UTF-16 units (the stricter reading of PayPal's length limits) without
+ * cutting a character in half: `String.slice` can split an emoji's surrogate pair, and the lone half
+ * left is not valid UTF-8 on the wire.
+ */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const char of text) {
+    if (out.length + char.length > max) break;
+    out += char;
+  }
+  return out;
+}
+
 /** Tender's derived idempotency key as a `PayPal-Request-Id` (hashed when longer than PayPal allows). */
 export function paypalRequestId(key: string): string {
   return key.length <= MAX_REQUEST_ID && /^[\x21-\x7e]+$/.test(key) ? key : `tender-${createHash('sha256').update(key).digest('hex')}`;
@@ -352,7 +367,7 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
       // Tender asked for after a refund made elsewhere (the dashboard) that Tender has not seen yet.
       // With the amount, PayPal refuses that with REFUND_AMOUNT_EXCEEDED instead.
       const body: Record<string, unknown> = { amount: toPayPalMoney(input.amount), custom_id: input.paymentId, invoice_id: input.refundId };
-      if (input.reason) body.note_to_payer = input.reason.slice(0, 255);
+      if (input.reason) body.note_to_payer = truncate(input.reason, 255);
       const json = await ok('POST', `/v2/payments/captures/${encodeURIComponent(captureId)}/refund`, { operation: 'refund', requestId: ctx.idempotencyKey, signal: ctx.signal, body });
       const parsed = read(RefundSchema, json);
       if (!parsed.ok) throw unusableAnswer('refund', parsed.problems, true);
@@ -467,7 +482,7 @@ export function orderRequest(input: GatewayCreatePaymentInput, brandName?: strin
     custom_id: input.paymentId,
     amount,
   };
-  if (input.description) unit.description = input.description.slice(0, 127);
+  if (input.description) unit.description = truncate(input.description, 127);
   const body: Record<string, unknown> = { intent: input.captureMethod === 'manual' ? 'AUTHORIZE' : 'CAPTURE', purchase_units: [unit] };
   if (input.returnUrl) {
     body.payment_source = {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTender, Money, type Payment, type Tender } from '@tender/core';
 import { MemoryStore } from '@tender/core/testing';
-import type { PayPalGateway } from '@tender/paypal';
+import { orderRequest, type PayPalGateway } from '@tender/paypal';
 import { startPayPalSandbox, type PayPalSandbox } from '@tender/paypal/sandbox';
 import { gatewayFor } from './helpers';
 
@@ -142,5 +142,29 @@ describe('sandbox: Prefer return=minimal is the default, as on PayPal', () => {
     expect(Object.keys(refund.json).sort()).toEqual(['id', 'links', 'status']);
     const fullRefund = await post(`/v2/payments/captures/${capture.json.id as string}/refund`, { amount: { currency_code: 'USD', value: '1.00' } }, 'return=representation');
     expect(fullRefund.json).toMatchObject({ status: 'COMPLETED', amount: { value: '1.00' } });
+  });
+});
+
+/** No lone surrogate (what String.prototype.isWellFormed checks, ES2024). */
+const wellFormed = (text: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+
+describe('text fields are cut at characters, never inside one', () => {
+  it('a description or refund reason with an emoji at the limit stays well-formed UTF-16 (valid UTF-8 on the wire)', async () => {
+    const input = { paymentId: 'pay_emoji', merchantId: 'm', orderId: null, amount: Money.of('5.00', 'USD'), captureMethod: 'automatic' as const, paymentMethod: 'paypal', description: `${'a'.repeat(126)}😀😀`, customer: {}, returnUrl: null, notifyUrl: null, metadata: {} };
+    const body = orderRequest(input as Parameters<typeof orderRequest>[0]);
+    const description = (body.purchase_units as Array<{ description: string }>)[0]!.description;
+    expect(wellFormed(description)).toBe(true);
+    expect(description).toBe('a'.repeat(126));
+    const created = await gateway.createPayment(input as Parameters<PayPalGateway['createPayment']>[0], { idempotencyKey: 'create-emoji', now: new Date() });
+    expect(sandbox.account.orders.get(created.gatewayReference!)!.unit.description).toBe(description);
+    sandbox.approve(created.gatewayReference!);
+    const captured = await gateway.retrieve({ paymentId: input.paymentId, orderId: null, gatewayReference: created.gatewayReference!, amount: input.amount, gatewayData: {} }, { idempotencyKey: 'r-emoji', now: new Date() });
+    await gateway.refund(
+      { refundId: 're_emoji', paymentId: input.paymentId, gatewayReference: created.gatewayReference!, amount: Money.of('1.00', 'USD'), capturedAmount: input.amount, reason: `${'b'.repeat(254)}😀`, gatewayData: { captureId: captured.gatewayData!.captureId } },
+      { idempotencyKey: 'refund-emoji', now: new Date() },
+    );
+    const note = [...sandbox.account.refunds.values()].find((r) => r.invoiceId === 're_emoji')!.noteToPayer!;
+    expect(wellFormed(note)).toBe(true);
+    expect(note).toBe('b'.repeat(254));
   });
 });
