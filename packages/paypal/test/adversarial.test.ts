@@ -81,10 +81,13 @@ describe('signed capture reports are checked against the payment\'s amount and c
     expect(JSON.stringify(await tender.transitions(a.id))).toContain('reference_mismatch');
   });
 
-  it('the matching capture is applied (the check refuses only mismatches)', async () => {
+  it('the matching capture is applied (the check refuses only mismatches), also in PayPal\'s whole-unit HUF', async () => {
     const payment = await create('100.00', 'USD');
     await deliver(captureEvent(payment, { currency_code: 'USD', value: '100.00' }));
     expect(await tender.payments.get(payment.id)).toMatchObject({ status: 'CAPTURED', amountCaptured: '100.00' });
+    const huf = await create('1000.00', 'HUF');
+    await deliver(captureEvent(huf, { currency_code: 'HUF', value: '1000' }));
+    expect(await tender.payments.get(huf.id)).toMatchObject({ status: 'CAPTURED', amountCaptured: '1000.00' });
   });
 });
 
