@@ -161,12 +161,18 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
     return parsed.value;
   }
 
-  /** A GET that answers null when Razorpay does not know the id (400 "does not exist", or 404). */
+  /**
+   * A GET that answers null when Razorpay says it does not know the id: its error envelope with "The id
+   * provided does not exist" (a 400, https://razorpay.com/docs/errors/). Any other answer, a bare or HTML
+   * 404 from a proxy or a wrong route included, is an error: "unknown" lets the engine conclude the
+   * payment never reached Razorpay, so it is said only on Razorpay's own word.
+   */
   async function fetchOrNull(path: string, operation: string, ctx: GatewayCallContext): Promise<unknown | null> {
     const answer = await send('GET', path, undefined, { operation, mutating: false, ...signalOf(ctx) });
     if (answer.status >= 200 && answer.status < 300) return answer.json;
     const error = errorOf(answer);
-    if (answer.status === 404 || (answer.status === 400 && /does not exist/i.test(error?.description ?? ''))) return null;
+    if ((answer.status === 400 || answer.status === 404) && /does not exist/i.test(error?.description ?? '')) return null;
+    if (answer.status === 404) throw new TenderError({ type: 'gateway_error', code: 'razorpay_route_not_found', message: `Razorpay ${operation} answered 404 without saying the id does not exist (check baseUrl)`, details: { razorpayStatus: 404 }, retryable: true });
     throw razorpayErrorToTenderError(error, { status: answer.status, mutating: false, operation });
   }
 

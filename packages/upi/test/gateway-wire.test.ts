@@ -166,6 +166,23 @@ describe('the wire', () => {
     }
   });
 
+  it('a 404 (a proxy, a wrong route: Razorpay answers an unknown id with 400 "does not exist") never says the payment is unknown', async () => {
+    const created = await gateway.createPayment(input(), ctx());
+    sandbox.approve(created.gatewayReference!);
+    const cases = [
+      { gatewayReference: created.gatewayReference!, gatewayData: {} },
+      { gatewayReference: null, gatewayData: { razorpayOrderId: sandbox.account.payment(created.gatewayReference!).order_id } },
+      { gatewayReference: null, gatewayData: {} },
+    ];
+    for (const lookup of cases) {
+      sandbox.faults.add({ kind: 'error', status: 404, count: 3 });
+      const error = await gateway.retrieve({ paymentId: 'pay_x', orderId: null, amount: Money.of('10.00', 'INR'), ...lookup }, ctx()).then(() => null, (e: unknown) => e);
+      sandbox.faults.clear();
+      expect(error).toMatchObject({ type: 'gateway_error' });
+      expect((error as TenderError).code).not.toBe(GATEWAY_PAYMENT_NOT_FOUND);
+    }
+  });
+
   it("capture of a non-authorised payment is refused; a repeated capture answers with the payment's state", async () => {
     const created = await gateway.createPayment(input({ captureMethod: 'manual' }), ctx());
     const capture = { paymentId: 'x', gatewayReference: created.gatewayReference!, amount: Money.of('10.00', 'INR'), authorizedAmount: Money.of('10.00', 'INR'), gatewayData: {} };
