@@ -382,7 +382,15 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
         },
         { operation: 'refund', mutating: true, idempotent: true, headers: { 'x-refund-idempotency': refundIdempotencyKey(ctx.idempotencyKey) }, ...signalOf(ctx) },
       );
-      return refundToResult(parse<RazorpayRefund>(RefundSchema, json, 'refund', true));
+      const refund = parse<RazorpayRefund>(RefundSchema, json, 'refund', true);
+      // The answer must be this refund (a replayed key answers with the refund it first made): another
+      // payment or amount means Tender cannot tell what happened, so the engine requeries instead.
+      const problems = [
+        ...(refund.payment_id && refund.payment_id !== inputValue.gatewayReference ? [`payment_id is ${refund.payment_id}, not ${inputValue.gatewayReference}`] : []),
+        ...(refund.currency !== inputValue.amount.currency || refund.amount !== inputValue.amount.toMinor() ? [`amount is ${refund.amount} ${refund.currency}, not ${inputValue.amount.toMinor()} ${inputValue.amount.currency}`] : []),
+      ];
+      if (problems.length > 0) throw unusableAnswer('refund', problems, true);
+      return refundToResult(refund);
     },
 
     async retrieve(inputValue: GatewayRetrieveInput, ctx: GatewayCallContext): Promise<GatewayPaymentResult> {

@@ -65,3 +65,26 @@ describe('parseUpiLink refuses what two readers could read differently', () => {
     }
   });
 });
+
+describe("Razorpay's refund answer is checked against the request", () => {
+  const refundGateway = (answer: Record<string, unknown>) =>
+    createUpiGateway({
+      provider: 'razorpay', keyId: 'rzp_test_x', keySecret: 'secret_x', baseUrl: 'http://127.0.0.1:9', qrCode: false,
+      transport: {
+        gateway: 'upi', circuitState: 'closed', worstCaseMs: 1000, onEvent: () => () => undefined, close: async () => undefined,
+        async request() {
+          const json = { id: 'rfnd_1', entity: 'refund', amount: 5000, currency: 'INR', payment_id: 'pay_R1', status: 'pending', ...answer };
+          return { status: 200, headers: {}, body: new Uint8Array(), attempts: 1, text: () => JSON.stringify(json), json: <T>() => json as T };
+        },
+      },
+    });
+  const refund = (g: ReturnType<typeof refundGateway>) =>
+    g.refund({ refundId: 're_1', paymentId: 'pay_1', gatewayReference: 'pay_R1', amount: Money.of('50.00', 'INR'), capturedAmount: Money.of('100.00', 'INR'), reason: null, gatewayData: {} }, { idempotencyKey: 'k-refund', now: new Date() });
+
+  it('the matching answer is the refund; one for another payment or amount is an unknown outcome, not a success', async () => {
+    await expect(refund(refundGateway({}))).resolves.toMatchObject({ status: 'PENDING', gatewayReference: 'rfnd_1' });
+    for (const wrong of [{ payment_id: 'pay_OTHER' }, { amount: 500 }, { currency: 'USD' }]) {
+      await expect(refund(refundGateway(wrong)), JSON.stringify(wrong)).rejects.toMatchObject({ code: 'gateway_outcome_unknown' });
+    }
+  });
+});
