@@ -95,6 +95,30 @@ describe('binding a gateway report to a payment', () => {
   });
 });
 
+describe('refund reports that contradict the payment they name', () => {
+  it('a refund in another currency is noted, not applied, and acknowledged (never a 400 the gateway retries for days)', async () => {
+    const { tender, gateway } = setup();
+    const p = await tender.payments.create(body);
+    const report = gateway.customWebhook({ type: 'refund', payment_id: p.id, reference: p.gatewayReference!, refund_reference: 're_x', status: 'SUCCEEDED', amount: '10.00', currency: 'EUR' });
+    const handled = await tender.webhooks.handle('test', report);
+    expect(handled.status).toBe(200);
+    expect(await tender.payments.get(p.id)).toMatchObject({ status: 'CAPTURED', amountRefunded: '0.00' });
+    expect(await tender.refunds.list(p.id)).toEqual([]);
+    expect(await notes(tender, p.id)).toContain('amount_mismatch');
+  });
+
+  it("a refund of another payment's charge that names ours in its signed metadata refunds neither", async () => {
+    const { tender, gateway } = setup();
+    const ours = await tender.payments.create(body);
+    const theirs = await tender.payments.create(body, { merchantId: 'm_other' });
+    const report = gateway.customWebhook({ type: 'refund', payment_id: ours.id, reference: theirs.gatewayReference!, refund_reference: 're_y', status: 'SUCCEEDED', amount: '10.00', currency: 'MYR' });
+    expect((await tender.webhooks.handle('test', report)).status).toBe(200);
+    expect(await tender.payments.get(ours.id)).toMatchObject({ status: 'CAPTURED', amountRefunded: '0.00' });
+    expect(await tender.payments.get(theirs.id, { merchantId: 'm_other' })).toMatchObject({ status: 'CAPTURED', amountRefunded: '0.00' });
+    expect(await notes(tender, ours.id)).toContain('reference_mismatch');
+  });
+});
+
 describe('the reconciler', () => {
   it('keeps going when one payment fails, counts it, and backs that payment off', async () => {
     const { tender, gateway, clock } = setup();

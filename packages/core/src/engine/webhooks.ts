@@ -91,6 +91,21 @@ async function refundBlocked(tx: StoreTx, payment: Payment, event: Extract<Webho
   return report.amount.greaterThan(room) ? 'refund reported beyond what is left to refund here' : null;
 }
 
+/**
+ * Why a refund report disagrees with the payment it is bound to, or null: another currency, or a
+ * reference to another of the gateway's transactions than the payment's own (a report naming our
+ * payment in its signed metadata but refunding someone else's charge binds to neither).
+ */
+function refundMismatch(payment: Payment, event: Extract<WebhookEvent, { kind: 'refund' }>): { type: string; data: Record<string, unknown> } | null {
+  if (event.refund.amount.currency !== payment.currency) {
+    return { type: 'amount_mismatch', data: { reportedAmount: event.refund.amount.toString(), reportedCurrency: event.refund.amount.currency } };
+  }
+  if (event.gatewayReference && payment.gatewayReference && event.gatewayReference !== payment.gatewayReference) {
+    return { type: 'reference_mismatch', data: { reportedReference: event.gatewayReference } };
+  }
+  return null;
+}
+
 /** Signals, inside a unit of work, that the event needs the payment requeried first (rolls the unit back). */
 class NeedsRequery extends Error {
   constructor(
@@ -105,6 +120,12 @@ class NeedsRequery extends Error {
 async function applyEvent(unit: UnitOfWork, payment: Payment, event: PaymentEvent, cause: ChangeCause): Promise<Payment | null> {
   if (event.kind === 'requery') return null;
   if (event.kind === 'refund') {
+    const mismatch = refundMismatch(payment, event);
+    if (mismatch) {
+      // A signed report that contradicts the payment it names changes nothing (and is not retried).
+      await unit.note(payment, mismatch.type, cause, mismatch.data);
+      return payment;
+    }
     if (await refundBlocked(unit.tx, payment, event)) return null;
     return unit.syncRefunds(payment, [event.refund], cause);
   }
