@@ -39,6 +39,7 @@ export {
   eventIdOf,
   paymentGatewayData,
   failureOf,
+  isAutoRefunded,
   maskVpa,
   PAYMENT_EVENTS,
   REFUND_EVENTS,

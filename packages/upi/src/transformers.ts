@@ -70,6 +70,14 @@ export function failureOf(payment: Pick<RazorpayPayment, 'error_code' | 'error_r
 export function paymentToResult(payment: RazorpayPayment, refunds?: readonly RazorpayRefund[]): GatewayPaymentResult {
   const amount = Money.fromMinor(payment.amount, payment.currency);
   const result: GatewayPaymentResult = { status: 'PENDING', gatewayReference: payment.id, amount, failure: null, gatewayData: paymentGatewayData(payment) };
+  if (isAutoRefunded(payment)) {
+    // Never captured: Razorpay gave the authorised money back, a void by the provider (CANCELLED: core
+    // ranks EXPIRED below AUTHORIZED and would ignore it as stale). Not a capture followed by a refund.
+    result.status = 'CANCELLED';
+    result.nextAction = null;
+    result.failure = { code: 'authorization_refunded', message: 'Razorpay refunded the authorisation, which was not captured in time (auto-refund)' };
+    return result;
+  }
   switch (payment.status) {
     case 'created':
       result.status = 'REQUIRES_ACTION';
@@ -98,6 +106,15 @@ export function paymentToResult(payment: RazorpayPayment, refunds?: readonly Raz
       break;
   }
   return result;
+}
+
+/**
+ * True for a payment Razorpay auto-refunded: `refunded` with `captured: false`, an authorisation not
+ * captured in time (https://razorpay.com/docs/payments/refunds/auto-refunds/: "An auto-refunded payment
+ * was never captured, so the value is always false").
+ */
+export function isAutoRefunded(payment: Pick<RazorpayPayment, 'status' | 'captured'>): boolean {
+  return payment.status === 'refunded' && payment.captured === false;
 }
 
 /** Maps a Razorpay refund (`pending` / `processed` / `failed`) to Tender's refund result. */
@@ -283,6 +300,19 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
     // The refund names its payment itself; no other field decides which payment it gives money back on.
     const refunded = refundEntity ? str(refundEntity.payment_id) : null;
     if (refunded) binding.gatewayReference = refunded;
+    // An auto-refund (the payment entity says `captured: false`) returns an authorisation that was never
+    // captured: it is news about the payment (CANCELLED), not a refund of captured money.
+    if (paymentEntity && paymentEntity.captured === false && binding.gatewayReference) {
+      const payment = read<RazorpayPayment>(PaymentSchema, paymentEntity);
+      if (payment.ok) {
+        const reported = { ...payment.value, status: 'refunded' as const, captured: false };
+        try {
+          return [{ kind: 'payment', eventId, gatewayReference: binding.gatewayReference, paymentId: null, result: paymentToResult(reported), ...occurredAt }];
+        } catch (error) {
+          return [unusable([String((error as Error).message)], 'payment')];
+        }
+      }
+    }
     const parsed = read<RazorpayRefund>(RefundSchema, refundEntity);
     if (!parsed.ok) return [unusable(parsed.problems, 'refund')];
     let refund: GatewayRefundResult;

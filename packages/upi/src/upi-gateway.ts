@@ -58,7 +58,7 @@ import {
   type RazorpayRefund,
 } from './schemas';
 import { verifyRazorpayPaymentSignature, verifyRazorpayWebhookSignature } from './signature';
-import { eventIdOf, eventToWebhookEvents, paymentNotFound, paymentToResult, razorpayErrorToTenderError, refundToResult } from './transformers';
+import { eventIdOf, eventToWebhookEvents, isAutoRefunded, paymentNotFound, paymentToResult, razorpayErrorToTenderError, refundToResult } from './transformers';
 import { isValidVpa, parseUpiLink } from './upi-link';
 
 /** Payment method names the gateway takes (routing matches the name as given or upper-cased). */
@@ -206,7 +206,8 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
   }
 
   async function resultWithRefunds(payment: RazorpayPayment, ctx: GatewayCallContext, sawCreateAnswer: boolean): Promise<GatewayPaymentResult> {
-    const refunds = payment.status === 'captured' || payment.status === 'refunded' ? await refundsOf(payment.id, ctx) : undefined;
+    // An auto-refunded authorisation's refund is not a refund of captured money (see isAutoRefunded).
+    const refunds = (payment.status === 'captured' || payment.status === 'refunded') && !isAutoRefunded(payment) ? await refundsOf(payment.id, ctx) : undefined;
     const result = paymentToResult(payment, refunds);
     // The intent link comes only with the create answer. When that answer was lost, an unpaid payment
     // is not something a customer can act on here: it stays PROCESSING until Razorpay settles it

@@ -528,6 +528,35 @@ export class SandboxAccount {
     return refund;
   }
 
+  /**
+   * Razorpay's auto-refund of an authorisation that was not captured in time
+   * (https://razorpay.com/docs/payments/refunds/auto-refunds/): the payment becomes `refunded` with
+   * `captured: false`, a processed refund entity is created, and `refund.created` / `refund.processed` fire.
+   */
+  autoRefund(paymentId: string): SandboxRefund {
+    const payment = this.payment(paymentId);
+    if (payment.status !== 'authorized') throw badRequest(`Payment ${paymentId} is ${payment.status}; only an authorized payment is auto-refunded`, 'id');
+    const refund: SandboxRefund = {
+      id: razorpayId('rfnd'),
+      entity: 'refund',
+      amount: payment.amount,
+      currency: payment.currency,
+      payment_id: payment.id,
+      notes: [],
+      receipt: null,
+      acquirer_data: { arn: null },
+      created_at: nowSeconds(this.now),
+      batch_id: null,
+      status: 'pending',
+      speed_processed: 'normal',
+      speed_requested: 'normal',
+    };
+    Object.assign(payment, { status: 'refunded', captured: false, amount_refunded: payment.amount, refund_status: 'full' });
+    setBounded(this.refunds, refund.id, refund, this.limit);
+    this.emit('refund.created', { refund: { entity: { ...refund } }, payment: { entity: { ...payment } } });
+    return this.settleRefund(refund.id, 'processed');
+  }
+
   /** Opens a dispute on a captured payment (a `payment.dispute.created` event). */
   dispute(paymentId: string, reason = 'chargeback'): Record<string, unknown> {
     const payment = this.payment(paymentId);

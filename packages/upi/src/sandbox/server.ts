@@ -93,6 +93,8 @@ export interface RazorpaySandbox {
   decline(paymentId: string): SandboxPayment;
   /** The payment's time runs out unpaid. */
   expire(paymentId: string): SandboxPayment;
+  /** Razorpay auto-refunds an authorisation not captured in time (`refunded`, `captured: false`, refund webhooks). */
+  autoRefund(paymentId: string): void;
   /** Settles a pending refund now. */
   settleRefund(refundId: string, outcome?: 'processed' | 'failed'): void;
   /**
@@ -336,6 +338,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
     approve: (id, o) => account.approve(id, o),
     decline: (id) => account.decline(id),
     expire: (id) => account.expire(id),
+    autoRefund: (id) => void account.autoRefund(id),
     settleRefund: (id, outcome) => void account.settleRefund(id, outcome),
     checkoutCallback: (id) => {
       const payment = account.payment(id);
