@@ -205,13 +205,17 @@ const entityOf = (payload: Record<string, unknown>, name: string): Record<string
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /**
- * The event id: the `x-razorpay-event-id` header Razorpay sends with every delivery (unique per
- * event, the same on retries), or, without it, a digest of the signed body (same body, same id).
+ * The inbox id of a delivery: the `x-razorpay-event-id` header Razorpay sends (unique per event, the
+ * same on retries) joined to a digest of the signed body. The header is not covered by the signature,
+ * so it alone must not decide what counts as a duplicate: a genuine body replayed under a made-up id
+ * is then one more (harmless) delivery of the same report, and no one can pair a body with the id of
+ * a later genuine event to have that event dropped as a duplicate. Without the header, the digest.
  */
 export function eventIdOf(headerValue: string | string[] | undefined, rawBody: Uint8Array): string {
   const header = Array.isArray(headerValue) ? headerValue[0] : headerValue;
-  if (typeof header === 'string' && header.trim() !== '') return header.trim();
-  return `body_${createHash('sha256').update(rawBody).digest('hex').slice(0, 32)}`;
+  const digest = createHash('sha256').update(rawBody).digest('hex');
+  if (typeof header === 'string' && header.trim() !== '') return `${header.trim().slice(0, 64)}:${digest.slice(0, 16)}`;
+  return `body_${digest.slice(0, 32)}`;
 }
 
 /**

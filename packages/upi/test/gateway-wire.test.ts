@@ -264,12 +264,17 @@ describe('webhook parsing', () => {
     }
   });
 
-  it('the event id is x-razorpay-event-id, or a digest of the body without it; bad JSON is a 400', () => {
+  it('the event id is x-razorpay-event-id joined to a digest of the signed body, or the digest alone; bad JSON is a 400', () => {
     const body = JSON.stringify(event('payment.captured', { payment: { entity: paymentEntity() } }));
     const raw = new TextEncoder().encode(body);
     const signature = computeRazorpayWebhookSignature(body, 'whsec_wire');
     gateway.verifyWebhook({ headers: { 'x-razorpay-signature': signature }, rawBody: raw });
-    expect(gateway.parseWebhook({ headers: { 'x-razorpay-event-id': 'evt_h' }, rawBody: raw }).events[0]!.eventId).toBe('evt_h');
+    const withHeader = gateway.parseWebhook({ headers: { 'x-razorpay-event-id': 'evt_h' }, rawBody: raw }).events[0]!.eventId;
+    expect(withHeader).toMatch(/^evt_h:[0-9a-f]{16}$/);
+    // The header is unsigned: another body under the same id is another delivery, not a duplicate.
+    const other = new TextEncoder().encode(JSON.stringify(event('payment.failed', { payment: { entity: paymentEntity() } })));
+    expect(gateway.parseWebhook({ headers: { 'x-razorpay-event-id': 'evt_h' }, rawBody: other }).events[0]!.eventId).not.toBe(withHeader);
+    expect(gateway.parseWebhook({ headers: { 'x-razorpay-event-id': 'evt_h' }, rawBody: raw }).events[0]!.eventId).toBe(withHeader);
     const a = gateway.parseWebhook({ headers: {}, rawBody: raw }).events[0]!.eventId;
     expect(a).toMatch(/^body_[0-9a-f]{32}$/);
     expect(gateway.parseWebhook({ headers: {}, rawBody: raw }).events[0]!.eventId).toBe(a);
