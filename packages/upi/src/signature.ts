@@ -7,21 +7,19 @@
  *
  * @module
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { TenderError } from '@tender/core';
+import { TenderError, hmacSha256, timingSafeEqualString } from '@tender/core';
 
-const encoder = new TextEncoder();
 const HEX_64 = /^[0-9a-f]{64}$/;
 
 /** hex(HMAC-SHA256(secret, message)). */
 export function razorpayHmacHex(secret: string, message: string | Uint8Array): string {
-  return createHmac('sha256', secret).update(typeof message === 'string' ? encoder.encode(message) : message).digest('hex');
+  return hmacSha256(secret, message);
 }
 
 /** Constant-time comparison of an expected lowercase hex digest with a candidate (any other form never matches). */
 function equalHex(expectedHex: string, candidate: string): boolean {
   if (!HEX_64.test(candidate)) return false;
-  return timingSafeEqual(Buffer.from(expectedHex, 'hex'), Buffer.from(candidate, 'hex'));
+  return timingSafeEqualString(expectedHex, candidate);
 }
 
 /** Computes the `X-Razorpay-Signature` of a webhook body (what the sandbox sends). */
