@@ -4,10 +4,11 @@
  * validity, CRC-32 of the raw body, SHA256withRSA) against a straightforward `node:crypto` check of
  * the same signed string in the same run: CRC-32 with `zlib.crc32`, the
  * `transmission_id|transmission_time|webhook_id|crc32` string, `crypto.verify` with the signing
- * certificate's PEM parsed on every call, no caching and no chain check. PayPal's SDKs have no offline
- * verifier to compare with. The certificate is served by an in-memory transport (no socket), from the
- * sandbox's CA, so both sides verify the same 2048-bit RSA signature. `extra` also reports the
- * baseline with the key parsed once (what the cached certificate saves is the PEM and chain work).
+ * certificate's public key parsed once and kept (the fastest a hand-written verifier gets: no URL
+ * rule, no time window, no chain check). PayPal's SDKs have no offline verifier to compare with. The
+ * certificate is served by an in-memory transport (no socket), from the sandbox's CA, so both sides
+ * verify the same 2048-bit RSA signature. `extra` also reports a verifier that parses the PEM on every
+ * call, as a naive one would.
  *
  * `@tender/paypal` is loaded from its built `dist` by path (it is not a dependency of this folder).
  */
@@ -88,14 +89,14 @@ export default async function run(): Promise<BenchResult[]> {
     const item = items[i & 63]!;
     return gateway.verifyWebhook({ headers: item.headers, rawBody: item.rawBody }, now);
   };
-  const theirs = (i: number) => {
+  const naive = (i: number) => {
     const { rawBody, headers } = items[i & 63]!;
     const message = `${headers['paypal-transmission-id']}|${headers['paypal-transmission-time']}|${WEBHOOK_ID}|${crc32(rawBody) >>> 0}`;
     if (!verify('sha256', Buffer.from(message), leafPem, Buffer.from(headers['paypal-transmission-sig'], 'base64'))) throw new Error('baseline did not verify');
   };
-  // For reference only (not the ratio): the same check with the public key parsed once.
+  // The baseline: the same check with the public key parsed once.
   const key = createPublicKey(leafPem);
-  const keyed = (i: number) => {
+  const theirs = (i: number) => {
     const { rawBody, headers } = items[i & 63]!;
     const message = `${headers['paypal-transmission-id']}|${headers['paypal-transmission-time']}|${WEBHOOK_ID}|${crc32(rawBody) >>> 0}`;
     if (!verify('sha256', Buffer.from(message), key, Buffer.from(headers['paypal-transmission-sig'], 'base64'))) throw new Error('baseline did not verify');
@@ -112,13 +113,13 @@ export default async function run(): Promise<BenchResult[]> {
     b.push(await rate(theirs));
   }
   const c: number[] = [];
-  for (let round = 0; round < 3; round++) c.push(await rate(keyed));
+  for (let round = 0; round < 3; round++) c.push(await rate(naive));
   await gateway.close();
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   return [
-    compare('paypal-webhook', median(a), 'verifications/s (offline, cached certificate)', 'node:crypto verify of the same signed string (PEM parsed per call, no chain check)', median(b), {
+    compare('paypal-webhook', median(a), 'verifications/s (offline, cached certificate)', 'node:crypto verify of the same signed string (key parsed once; no URL rule, time window or chain check)', median(b), {
       payloadBytes: items[0]!.rawBody.length,
-      nodeCryptoKeyParsedOncePerSecond: Math.round(median(c)),
+      nodeCryptoPemParsedPerCallPerSecond: Math.round(median(c)),
       rounds: a.map((v, i) => `${v.toFixed(0)} vs ${b[i]!.toFixed(0)}`).join(', '),
     }),
   ];

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { TenderError, hmacSha256, timingSafeEqualString } from '@tender/core';
+import { timingSafeEqual } from 'node:crypto';
+import { TenderError, hmacSha256 } from '@tender/core';
 
 const HEX_64 = /^[0-9a-f]{64}$/;
 
@@ -16,10 +17,15 @@ export function razorpayHmacHex(secret: string, message: string | Uint8Array): s
   return hmacSha256(secret, message);
 }
 
-/** Constant-time comparison of an expected lowercase hex digest with a candidate (any other form never matches). */
+/**
+ * Constant-time comparison of an expected lowercase hex digest with a candidate (any other form never
+ * matches). Both sides are 32-byte digests once the candidate's public format is checked, so node's
+ * `timingSafeEqual` applies directly; core's `timingSafeEqualString` (for inputs of any length) would
+ * MAC both sides first, which measured 0.59 of razorpay-node's check instead of 1.4 (bench/upi-webhook).
+ */
 function equalHex(expectedHex: string, candidate: string): boolean {
   if (!HEX_64.test(candidate)) return false;
-  return timingSafeEqualString(expectedHex, candidate);
+  return timingSafeEqual(Buffer.from(expectedHex, 'hex'), Buffer.from(candidate, 'hex'));
 }
 
 /** Computes the `X-Razorpay-Signature` of a webhook body (what the sandbox sends). */
