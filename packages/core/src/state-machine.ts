@@ -91,5 +91,8 @@ export function assertRefundTransition(from: RefundStatus, to: RefundStatus): vo
  * stale, out-of-order report). Refund-driven moves are decided by refund records, not by this.
  */
 export function isStalePaymentReport(current: PaymentStatus, reported: PaymentStatus): boolean {
+  // An authorisation that lapsed (PayPal's EXPIRED authorization, Fiuu's StatCode 21 on capture) is
+  // news about the authorisation, not an old report about the attempt before it: nothing is held.
+  if (current === 'AUTHORIZED' && reported === 'EXPIRED') return false;
   return PAYMENT_RANK[reported] < PAYMENT_RANK[current];
 }

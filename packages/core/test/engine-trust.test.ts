@@ -95,6 +95,21 @@ describe('binding a gateway report to a payment', () => {
   });
 });
 
+describe('an authorisation that lapses', () => {
+  it('moves an AUTHORIZED payment to EXPIRED (nothing is held any more), while a late failure of the attempt stays stale', async () => {
+    const { tender, gateway } = setup();
+    const p = await tender.payments.create({ ...body, captureMethod: 'manual' });
+    expect(p.status).toBe('AUTHORIZED');
+    const failedAttempt = gateway.customWebhook({ type: 'payment', payment_id: p.id, reference: p.gatewayReference!, status: 'FAILED', amount: '100.50', currency: 'MYR' });
+    await tender.webhooks.handle('test', failedAttempt);
+    expect((await tender.payments.get(p.id)).status).toBe('AUTHORIZED');
+    const lapsed = gateway.customWebhook({ type: 'payment', payment_id: p.id, reference: p.gatewayReference!, status: 'EXPIRED', amount: '100.50', currency: 'MYR' });
+    await tender.webhooks.handle('test', lapsed);
+    expect((await tender.payments.get(p.id)).status).toBe('EXPIRED');
+    await expect(tender.payments.capture(p.id)).rejects.toMatchObject({ status: 409 });
+  });
+});
+
 describe('refund reports that contradict the payment they name', () => {
   it('a refund in another currency is noted, not applied, and acknowledged (never a 400 the gateway retries for days)', async () => {
     const { tender, gateway } = setup();
