@@ -9,5 +9,13 @@ export default defineConfig([
     clean: true,
     sourcemap: true,
     target: 'node20',
-  }
+  },
+  {
+    // The standalone sandbox process (top-level await, so ESM only).
+    entry: { 'sandbox/cli': 'src/sandbox/cli.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
 ]);
