@@ -29,3 +29,22 @@ it('the sandbox CLI prints its URL, credentials and certTrust; a gateway configu
   const [code] = (await once(child, 'exit')) as [number | null];
   expect(code).toBe(0);
 });
+
+it('with --tls it also prints the TLS port and the CA that signed its api-m.sandbox.paypal.com certificate', async () => {
+  const cli = fileURLToPath(new URL('../src/sandbox/cli.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--tls', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const info = JSON.parse(line) as { tlsPort: number; caPem: string };
+    expect(info.tlsPort).toBeGreaterThan(0);
+    expect(info.caPem).toContain('BEGIN CERTIFICATE');
+    const { connect } = await import('node:tls');
+    const socket = connect({ host: '127.0.0.1', port: info.tlsPort, servername: 'api-m.sandbox.paypal.com', ca: info.caPem });
+    await once(socket, 'secureConnect');
+    expect(socket.authorized).toBe(true);
+    socket.destroy();
+  } finally {
+    child.kill('SIGTERM');
+  }
+  await once(child, 'exit');
+});
