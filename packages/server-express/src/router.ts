@@ -133,7 +133,7 @@ function eitherName(value: string | null | undefined, name: string, alias: strin
 }
 
 /** Keys of raw card data: refused wherever they appear, and never echoed or logged. */
-const CARD_DATA_KEYS = /^(card_?number|number|pan|cvv|cvc|cvv2|cvc2|security_?code|expiry_?(month|year|date)?|exp_?(month|year)|track_?\d?)$/i;
+const CARD_DATA_KEYS = /^(card|card_?number|number|pan|cvv|cvc|cvv2|cvc2|security_?code|expiry_?(month|year|date)?|exp_?(month|year)|track_?\d?)$/i;
 
 /**
  * Seed 001's `payment_details`: `{ "vpa": "name@psp" }` asks for a UPI collect request (the payer's

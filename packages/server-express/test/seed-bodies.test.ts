@@ -34,6 +34,7 @@ describe("the seeds' body fields are honoured or refused, never dropped", () => 
     for (const [details, code, param] of [
       [{ card_number: card, cvv: '123', expiry_month: '12' }, 'raw_card_data_not_allowed', 'payment_details'],
       [{ vpa: 'user@paytm', number: card }, 'raw_card_data_not_allowed', 'payment_details'],
+      [{ card: { number: card, cvc: '123' } }, 'raw_card_data_not_allowed', 'payment_details'],
       [{ bank: 'HDFC' }, 'parameter_unsupported', 'payment_details.bank'],
       [{ vpa: 42 }, 'parameter_invalid', 'payment_details.vpa'],
       ['user@paytm', 'parameter_invalid', 'payment_details'],
