@@ -1,6 +1,7 @@
 /**
  * `@tender/core/testing`: what plugin authors and users test with — a real in-memory store, the store
- * and gateway conformance suites, a fake clock and an in-process gateway with fault injection.
+ * and gateway conformance suites, a fake clock, an in-process gateway with fault injection, and the
+ * webhook delivery engine the gateway sandboxes share.
  *
  * @packageDocumentation
  */
@@ -9,3 +10,4 @@ export { FakeClock } from './fake-clock';
 export { createTestGateway, type TestGateway, type TestGatewayOptions, type TestFault, type TestCharge } from './test-gateway';
 export { runStoreConformance, samplePayment, type StoreUnderTest } from './store-conformance';
 export { runGatewayConformance, type GatewayUnderTest, type GatewayConformanceOptions } from './gateway-conformance';
+export { SandboxWebhookSender, type SandboxWebhookEndpoint, type SandboxWebhookFaults, type SandboxDeliveryRecord, type SandboxWebhookRequest, type SandboxWebhookOptions } from './sandbox-webhooks';

@@ -2,12 +2,13 @@
  * Delivers the sandbox's webhook events the way PayPal does: JSON bodies signed with SHA256withRSA over
  * `transmission_id|transmission_time|webhook_id|crc32(body)`, the signing certificate's URL in
  * `PAYPAL-CERT-URL`, and retries on non-2xx. Faults for tests: duplicates, drops, delays and
- * hold-then-release in any order.
+ * hold-then-release in any order. The delivery machinery is `@tender/core/testing`'s
+ * {@link SandboxWebhookSender}; this adds PayPal's signing and event shape.
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { pushBounded } from '@tender/core';
+import { SandboxWebhookSender, type SandboxDeliveryRecord, type SandboxWebhookEndpoint, type SandboxWebhookFaults } from '@tender/core/testing';
 import { signPayPalWebhook } from '../signature';
 
 /** A webhook event as PayPal sends it. */
@@ -23,34 +24,14 @@ export interface SandboxEvent {
   links: Array<{ href: string; rel: string; method: string }>;
 }
 
-/** Where the sandbox sends webhooks. */
-export interface SandboxWebhookConfig {
-  /** Endpoint URL (loopback in tests). */
-  url: string;
-  /** Delivery attempts per event on non-2xx or network error (default 3). */
-  maxAttempts?: number;
-  /** Delay between attempts in ms (default 100). */
-  retryDelayMs?: number;
-}
+/** Where the sandbox sends webhooks (retry delay default 100 ms). */
+export type SandboxWebhookConfig = SandboxWebhookEndpoint;
 
 /** Faults applied to later deliveries; change the fields at any time. */
-export interface WebhookFaults {
-  /** Send each event this many extra times. */
-  duplicate: number;
-  /** Wait this long before each delivery. */
-  delayMs: number;
-  /** Silently drop the next N events. */
-  dropNext: number;
-}
+export type WebhookFaults = SandboxWebhookFaults;
 
-/** One delivery attempt. */
-export interface DeliveryRecord {
-  eventId: string;
-  type: string;
-  attempt: number;
-  status: number | null;
-  error?: string;
-}
+/** One delivery attempt (a dropped event is not recorded). */
+export type DeliveryRecord = SandboxDeliveryRecord;
 
 /** What signing needs. */
 export interface SigningMaterial {
@@ -59,102 +40,48 @@ export interface SigningMaterial {
   privateKeyPem: string;
 }
 
-/** Signs and delivers events. */
-export class WebhookSender {
-  readonly faults: WebhookFaults = { duplicate: 0, delayMs: 0, dropNext: 0 };
-  /** The latest delivery attempts, oldest first. */
-  readonly deliveries: DeliveryRecord[] = [];
-  private held: SandboxEvent[] | null = null;
-  private readonly inFlight = new Set<Promise<void>>();
-
+/**
+ * Signs and delivers events, concurrently, with fresh transmission headers on each attempt. Events
+ * emitted before an endpoint is configured can be held (or dropped) like the others.
+ */
+export class WebhookSender extends SandboxWebhookSender<SandboxEvent, SandboxWebhookConfig> {
   constructor(
-    private config: SandboxWebhookConfig | null,
+    config: SandboxWebhookConfig | null,
     private readonly signing: SigningMaterial,
-    private readonly historyLimit = 10_000,
-  ) {}
-
-  /** Sets or replaces the endpoint. */
-  configure(config: SandboxWebhookConfig | null): void {
-    this.config = config;
-  }
-
-  /** Queues events until {@link release}. */
-  hold(): void {
-    this.held ??= [];
-  }
-
-  /** Sends the held events in creation order or reversed, one after the other, and stops holding. */
-  release(options: { order?: 'original' | 'reverse' } = {}): SandboxEvent[] {
-    const events = this.held ?? [];
-    this.held = null;
-    const ordered = options.order === 'reverse' ? [...events].reverse() : events;
-    this.track(
-      (async () => {
-        for (const event of ordered) await this.deliver(event);
-      })(),
-    );
-    return ordered;
-  }
-
-  /** Called by the sandbox for every new event. */
-  emit(event: SandboxEvent): void {
-    if (this.held) {
-      this.held.push(event);
-      return;
-    }
-    if (this.faults.dropNext > 0) {
-      this.faults.dropNext--;
-      return;
-    }
-    this.track(this.deliver(event));
-  }
-
-  /** Resolves once every delivery started so far (and its retries) is done. */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    historyLimit = 10_000,
+  ) {
+    super(config, {
+      ordering: 'concurrent',
+      retryDelayMs: 100,
+      historyLimit,
+      recordDrops: false,
+      acceptWithoutEndpoint: true,
+      describeError: String,
+      eventId: (event) => event.id,
+      eventType: (event) => event.event_type,
+      request: (event) => {
+        const body = JSON.stringify(event);
+        return { body, headers: () => signedHeaders(signing, body, new Date()) };
+      },
+    });
   }
 
   /** The headers and body of one signed delivery (tests can replay or tamper with them). */
   sign(body: string, at: Date = new Date()): Record<string, string> {
-    const transmissionId = randomUUID();
-    const transmissionTime = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return {
-      'content-type': 'application/json',
-      'user-agent': 'PayPal/AUHD-214.0-58474185',
-      'paypal-transmission-id': transmissionId,
-      'paypal-transmission-time': transmissionTime,
-      'paypal-transmission-sig': signPayPalWebhook({ transmissionId, transmissionTime, webhookId: this.signing.webhookId, body: Buffer.from(body), privateKeyPem: this.signing.privateKeyPem }),
-      'paypal-cert-url': this.signing.certUrl(),
-      'paypal-auth-algo': 'SHA256withRSA',
-    };
+    return signedHeaders(this.signing, body, at);
   }
+}
 
-  private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
-  }
-
-  private async deliver(event: SandboxEvent): Promise<void> {
-    const copies = 1 + this.faults.duplicate;
-    for (let i = 0; i < copies; i++) await this.deliverOnce(event);
-  }
-
-  private async deliverOnce(event: SandboxEvent): Promise<void> {
-    const config = this.config;
-    if (!config) return;
-    const body = JSON.stringify(event);
-    const attempts = config.maxAttempts ?? 3;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (this.faults.delayMs > 0) await new Promise((r) => setTimeout(r, this.faults.delayMs));
-      try {
-        const response = await fetch(config.url, { method: 'POST', headers: this.sign(body), body });
-        await response.arrayBuffer();
-        pushBounded(this.deliveries, { eventId: event.id, type: event.event_type, attempt, status: response.status }, this.historyLimit);
-        if (response.ok) return;
-      } catch (error) {
-        pushBounded(this.deliveries, { eventId: event.id, type: event.event_type, attempt, status: null, error: String(error) }, this.historyLimit);
-      }
-      if (attempt < attempts) await new Promise((r) => setTimeout(r, config.retryDelayMs ?? 100));
-    }
-  }
+function signedHeaders(signing: SigningMaterial, body: string, at: Date): Record<string, string> {
+  const transmissionId = randomUUID();
+  const transmissionTime = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'PayPal/AUHD-214.0-58474185',
+    'paypal-transmission-id': transmissionId,
+    'paypal-transmission-time': transmissionTime,
+    'paypal-transmission-sig': signPayPalWebhook({ transmissionId, transmissionTime, webhookId: signing.webhookId, body: Buffer.from(body), privateKeyPem: signing.privateKeyPem }),
+    'paypal-cert-url': signing.certUrl(),
+    'paypal-auth-algo': 'SHA256withRSA',
+  };
 }
