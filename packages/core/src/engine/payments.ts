@@ -409,6 +409,8 @@ export class PaymentOperations {
   async sync(id: string, options: { merchantId?: string; minIntervalMs?: number } = {}): Promise<Payment> {
     const payment = await this.get(id, options);
     if (payment.status !== 'PENDING' && payment.status !== 'PROCESSING' && payment.status !== 'REQUIRES_ACTION') return payment;
+    // A create still at the gateway in this process answers for itself in a moment.
+    if (this.inFlight.has(id)) return payment;
     const running = this.syncing.get(id);
     if (running) return running;
     const now = this.ctx.clock.now().getTime();
