@@ -1,11 +1,12 @@
 /**
  * `@tender/core/testing`: what plugin authors and users test with — a real in-memory store, the store
  * and gateway conformance suites, a fake clock, an in-process gateway with fault injection, and the
- * webhook delivery engine the gateway sandboxes share.
+ * webhook delivery engine and HTTP fault queue the gateway sandboxes share.
  *
  * @packageDocumentation
  */
 export { MemoryStore } from './memory-store';
+export { SandboxFaultQueue, type SandboxFaultMatch } from './sandbox-faults';
 export { FakeClock } from './fake-clock';
 export { createTestGateway, type TestGateway, type TestGatewayOptions, type TestFault, type TestCharge } from './test-gateway';
 export { runStoreConformance, samplePayment, type StoreUnderTest } from './store-conformance';

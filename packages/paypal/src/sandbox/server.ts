@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import { retentionLimit, setBounded } from '@tender/core';
+import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing';
 import type { PayPalCertTrust } from '../config';
 import { paypalSignedMessage } from '../signature';
 import { createSandboxCertificates, type SandboxCertificates } from './certs';
@@ -44,11 +45,7 @@ export interface PayPalSandboxOptions {
 }
 
 /** A fault applied to the next matching API requests. */
-export interface HttpFault {
-  /** Requests whose `METHOD /path` matches; all when absent. */
-  match?: RegExp;
-  /** How many requests it applies to (default 1). */
-  count?: number;
+export interface HttpFault extends SandboxFaultMatch {
   /** `error`: answer `status` without acting; `drop`: act, then close the socket unanswered; `delay`: act, answer after `delayMs`. */
   kind: 'error' | 'drop' | 'delay';
   status?: number;
@@ -83,7 +80,7 @@ export interface PayPalSandbox {
   /** Outgoing webhooks: configure, hold / release, faults, idle(), sign(). */
   readonly webhooks: WebhookSender;
   /** API faults. */
-  readonly faults: { add(fault: HttpFault): void; clear(): void };
+  readonly faults: SandboxFaultQueue<HttpFault>;
   /** The latest API requests served (bounded). */
   readonly requests: readonly RequestRecord[];
   /** Number of tokens issued. */
@@ -126,19 +123,10 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   account.onEvent((event) => webhooks.emit(event));
   const tokens = new Map<string, number>();
   const replies = new Map<string, { status: number; body: string }>();
-  const faults: HttpFault[] = [];
+  const faults = new SandboxFaultQueue<HttpFault>();
   const requests: RequestRecord[] = [];
   let tokensIssued = 0;
   const signingCert = new X509Certificate(certificates.signing.certificatePem);
-
-  const takeFault = (signature: string): HttpFault | undefined => {
-    const index = faults.findIndex((f) => !f.match || f.match.test(signature));
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.count = (fault.count ?? 1) - 1;
-    if (fault.count <= 0) faults.splice(index, 1);
-    return fault;
-  };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -185,7 +173,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     }
     const requestId = header(req, 'paypal-request-id');
     const signature = `${method} ${path}`;
-    const fault = takeFault(signature);
+    const fault = faults.take(signature);
     if (fault?.kind === 'error') {
       const status = fault.status ?? 500;
       record(method, path, requestId, status);
@@ -371,10 +359,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     certificates,
     account,
     webhooks,
-    faults: {
-      add: (fault: HttpFault) => void faults.push({ ...fault }),
-      clear: () => void faults.splice(0),
-    },
+    faults,
     requests,
     get tokensIssued() {
       return tokensIssued;

@@ -12,6 +12,7 @@ import type { StripeList } from '../stripe-types';
 import { missing, SandboxAccount, SandboxError, stripeId, type RequestInfo, type SandboxRetention } from './api';
 import { IdempotencyLedger, requestOf } from './idempotency';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
+import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing';
 
 /** Options of {@link startStripeSandbox}. */
 export interface StripeSandboxOptions {
@@ -32,11 +33,7 @@ export interface StripeSandboxOptions {
 }
 
 /** A fault applied to the next matching API requests. */
-export interface HttpFault {
-  /** Only requests whose `METHOD /path` matches (e.g. `/POST \/v1\/payment_intents$/`); all when absent. */
-  match?: RegExp;
-  /** How many requests it applies to (default 1). */
-  count?: number;
+export interface HttpFault extends SandboxFaultMatch {
   /**
    * `error`: answer `status` (default 500) without running the endpoint;
    * `drop`: run the endpoint, then destroy the socket without answering (a lost response);
@@ -63,7 +60,7 @@ export interface StripeSandbox {
   /** Outgoing webhooks: `configure`, `hold` / `release` (reorder), `faults` (duplicate, delay, drop), `idle()`. */
   readonly webhooks: WebhookSender;
   /** API faults: queue one with `faults.add(...)`, remove all with `faults.clear()`. */
-  readonly faults: { add(fault: HttpFault): void; clear(): void; readonly pending: readonly HttpFault[] };
+  readonly faults: SandboxFaultQueue<HttpFault>;
   /** Number of API requests served (for tests asserting retries). */
   readonly requestCount: number;
   /** Finishes a 3-D Secure challenge without HTTP (tests can also POST the bank page). */
@@ -88,19 +85,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   const webhooks = new WebhookSender(options.webhook ?? null, options.retention?.events);
   account.onEvent((event) => webhooks.emit(event));
   const ledger = new IdempotencyLedger(options.retention?.idempotencyKeys);
-  const faults: HttpFault[] = [];
+  const faults = new SandboxFaultQueue<HttpFault>();
   // return_url of a challenge whose page was opened, so the page can send the customer back.
   const lastReturnUrl = new Map<string, string>();
   let requestCount = 0;
-
-  const takeFault = (signature: string): HttpFault | undefined => {
-    const index = faults.findIndex((f) => !f.match || f.match.test(signature));
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.count = (fault.count ?? 1) - 1;
-    if (fault.count <= 0) faults.splice(index, 1);
-    return fault;
-  };
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -133,7 +121,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     }
 
     const signature = `${method} ${url.pathname}`;
-    const fault = takeFault(signature);
+    const fault = faults.take(signature);
     if (fault?.kind === 'error') {
       const status = fault.status ?? 500;
       if (fault.shouldRetry !== undefined) headers['stripe-should-retry'] = String(fault.shouldRetry);
@@ -296,13 +284,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     publishableKey,
     account,
     webhooks,
-    faults: {
-      add: (fault) => void faults.push({ ...fault }),
-      clear: () => void faults.splice(0),
-      get pending() {
-        return faults;
-      },
-    },
+    faults,
     get requestCount() {
       return requestCount;
     },

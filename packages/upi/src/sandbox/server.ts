@@ -9,6 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pushBounded, retentionLimit } from '@tender/core';
+import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing';
 import { computeRazorpayPaymentSignature } from '../signature';
 import { badRequest, razorpayId, RazorpaySandboxError, SandboxAccount, type SandboxPayment, type SandboxRetention } from './account';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
@@ -54,11 +55,7 @@ export interface RazorpaySandboxOptions {
 }
 
 /** A fault applied to the next matching API requests. */
-export interface HttpFault {
-  /** Only requests whose `METHOD /path` matches; all when absent. */
-  match?: RegExp;
-  /** How many requests it applies to (default 1). */
-  count?: number;
+export interface HttpFault extends SandboxFaultMatch {
   /**
    * `error`: answer `status` (default 500, `SERVER_ERROR`) without running the endpoint;
    * `drop`: run the endpoint, then destroy the socket without answering (a lost response);
@@ -84,7 +81,7 @@ export interface RazorpaySandbox {
   /** Outgoing webhooks: `configure`, `hold`/`release`, `faults`, `rotateSecret`, `redeliver`, `idle()`. */
   readonly webhooks: WebhookSender;
   /** API faults: `faults.add(...)`, `faults.clear()`. */
-  readonly faults: { add(fault: HttpFault): void; clear(): void; readonly pending: readonly HttpFault[] };
+  readonly faults: SandboxFaultQueue<HttpFault>;
   /** `METHOD /path?query` of every API request served, oldest first (bounded). */
   readonly requests: readonly string[];
   /** The payer approves the payment in their UPI app (also after a failure: an in-app retry). */
@@ -145,17 +142,8 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
   );
   const requestLimit = retentionLimit(options.retention?.requests, 10_000, 'retention.requests');
   const requests: string[] = [];
-  const faults: HttpFault[] = [];
+  const faults = new SandboxFaultQueue<HttpFault>();
   const expected = Buffer.from(`Basic ${Buffer.from(`${keyId}:${keySecret}`).toString('base64')}`);
-
-  const takeFault = (signature: string): HttpFault | undefined => {
-    const index = faults.findIndex((f) => !f.match || f.match.test(signature));
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.count = (fault.count ?? 1) - 1;
-    if (fault.count <= 0) faults.splice(index, 1);
-    return fault;
-  };
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -181,7 +169,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
     if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) {
       return sendJson(res, 401, envelope(401, 'BAD_REQUEST_ERROR', 'The api key provided is invalid'));
     }
-    const fault = takeFault(signature);
+    const fault = faults.take(signature);
     if (fault?.kind === 'error') {
       const status = fault.status ?? 500;
       const code = status === 429 ? 'BAD_REQUEST_ERROR' : status >= 500 ? 'SERVER_ERROR' : 'BAD_REQUEST_ERROR';
@@ -327,13 +315,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
     },
     account,
     webhooks,
-    faults: {
-      add: (fault) => faults.push({ ...fault }),
-      clear: () => faults.splice(0, faults.length),
-      get pending() {
-        return faults;
-      },
-    },
+    faults,
     requests,
     approve: (id, o) => account.approve(id, o),
     decline: (id) => account.decline(id),
