@@ -14,6 +14,7 @@ export * from './logger';
 export * from './ids';
 export * from './spec/gateway-v1';
 export * from './spec/store';
+export * from './spec/event-broker';
 export * from './transport/index';
 export * from './crypto';
 export * from './redaction';
