@@ -206,7 +206,7 @@ describe('merchant webhook URLs outside the public internet', () => {
       { id: 'we_literal', merchantId: 'ssrf', url: hook.url, events: ['*'], secret: 'whsec_x', description: null, createdAt: new Date().toISOString() },
       { id: 'we_name', merchantId: 'ssrf', url: `http://${hostname()}:${port}/hook`, events: ['*'], secret: 'whsec_x', description: null, createdAt: new Date().toISOString() },
     ];
-    const row: OutboxRow = { id: 'evt_ssrf', merchantId: 'ssrf', type: 'payment.captured', paymentId: null, refundId: null, data: {}, createdAt: new Date().toISOString(), status: 'pending', attempts: 0, nextAttemptAt: new Date().toISOString(), lockedUntil: null, lastError: null, deliveredAt: null };
+    const row: OutboxRow = { id: 'evt_ssrf', merchantId: 'ssrf', type: 'payment.captured', paymentId: null, refundId: null, data: {}, createdAt: new Date().toISOString(), status: 'pending', attempts: 0, nextAttemptAt: new Date().toISOString(), lockedUntil: null, lastError: null, deliveredAt: null, relay: { status: 'pending', attempts: 0, nextAttemptAt: new Date().toISOString(), lockedUntil: null, lastError: null, publishedAt: null } };
     const store = { listWebhookEndpoints: async () => endpoints, listEventDeliveries: async () => [], recordEventDelivery: async () => undefined };
     const strict = createWebhookDeliverer({ store, present: () => ({}) });
     await expect(strict(row)).rejects.toThrow(/we_literal: .*127\.0\.0\.1 is not one.*we_name: .*(is not a public address|ENOTFOUND)/s);

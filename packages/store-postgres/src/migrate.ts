@@ -15,6 +15,7 @@ import { webhookEndpoints } from './migrations/0002-webhook-endpoints';
 import { flushConflict } from './migrations/0003-flush-conflict';
 import { webhookDeliveries } from './migrations/0004-webhook-deliveries';
 import { gatewayOrder } from './migrations/0005-gateway-order';
+import { outboxRelay } from './migrations/0006-outbox-relay';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'flush_conflict', sql: flushConflict },
   { version: 4, name: 'webhook_deliveries', sql: webhookDeliveries },
   { version: 5, name: 'gateway_order', sql: gatewayOrder },
+  { version: 6, name: 'outbox_relay', sql: outboxRelay },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

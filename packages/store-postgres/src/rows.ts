@@ -46,7 +46,7 @@ export function iso(value: unknown): string {
   return (value instanceof Date ? value : new Date(String(value))).toISOString();
 }
 
-function isoOrNull(value: unknown): string | null {
+export function isoOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : iso(value);
 }
 
@@ -217,7 +217,8 @@ export function idempotencyParams(i: IdempotencyRecord): unknown[] {
 }
 
 export const OUTBOX_COLUMNS =
-  'id, merchant_id, type, payment_id, refund_id, data, created_at, status, attempts, next_attempt_at, locked_until, last_error, delivered_at';
+  'id, merchant_id, type, payment_id, refund_id, data, payload, created_at, status, attempts, next_attempt_at, locked_until, last_error, delivered_at, ' +
+  'relay_status, relay_attempts, relay_next_attempt_at, relay_locked_until, relay_error, published_at';
 
 export function toOutboxRow(r: Row): OutboxRow {
   return {
@@ -227,6 +228,7 @@ export function toOutboxRow(r: Row): OutboxRow {
     paymentId: str(r.payment_id),
     refundId: str(r.refund_id),
     data: obj(r.data, {}),
+    payload: r.payload === null || r.payload === undefined ? null : obj(r.payload, {}),
     createdAt: iso(r.created_at),
     status: r.status as OutboxRow['status'],
     attempts: Number(r.attempts),
@@ -234,6 +236,14 @@ export function toOutboxRow(r: Row): OutboxRow {
     lockedUntil: isoOrNull(r.locked_until),
     lastError: str(r.last_error),
     deliveredAt: isoOrNull(r.delivered_at),
+    relay: {
+      status: r.relay_status as OutboxRow['relay']['status'],
+      attempts: Number(r.relay_attempts),
+      nextAttemptAt: iso(r.relay_next_attempt_at),
+      lockedUntil: isoOrNull(r.relay_locked_until),
+      lastError: str(r.relay_error),
+      publishedAt: isoOrNull(r.published_at),
+    },
   };
 }
 

@@ -37,7 +37,7 @@ const TRANSITION_SOURCE = [
 ] as const;
 const OUTBOX_SOURCE = [
   ['id', 'text'], ['merchant_id', 'text'], ['type', 'text'], ['payment_id', 'text'], ['refund_id', 'text'], ['data', 'text'],
-  ['created_at', 'timestamptz'],
+  ['payload', 'text'], ['created_at', 'timestamptz'],
 ] as const;
 const KEY_SOURCE = [
   ['merchant_id', 'text'], ['key', 'text'], ['fingerprint', 'text'], ['state', 'text'], ['locked_until', 'timestamptz'],
@@ -221,12 +221,15 @@ export function buildStatements(schema: string) {
         counts.push('(SELECT count(*) FROM t)::int AS transitions');
       }
       if (shape.outbox) {
-        const u = source(shape.outbox, OUTBOX_SOURCE);
+        const u = source(shape.outbox, OUTBOX_SOURCE, true);
         mismatches.push(`c.outbox <> ${u.queued}`);
         ctes.push(`o AS (
-        INSERT INTO ${outbox} (id, merchant_id, type, payment_id, refund_id, data, created_at, next_attempt_at)
-        SELECT u.id, u.merchant_id, u.type, u.payment_id, u.refund_id, u.data::jsonb, u.created_at, u.created_at
+        INSERT INTO ${outbox} (id, merchant_id, type, payment_id, refund_id, data, payload, created_at, next_attempt_at,
+          aggregateid, relay_next_attempt_at)
+        SELECT u.id, u.merchant_id, u.type, u.payment_id, u.refund_id, u.data::jsonb, u.payload::jsonb, u.created_at, u.created_at,
+          coalesce(u.payment_id, u.id), u.created_at
         FROM ${u.from}
+        ${shape.outbox === 1 ? '' : '-- seq (the relay\'s order per payment) must follow the order of the calls.\n        ORDER BY u.n'}
         ON CONFLICT DO NOTHING RETURNING 1)`);
         counts.push('(SELECT count(*) FROM o)::int AS outbox');
       }
@@ -287,6 +290,28 @@ export function buildStatements(schema: string) {
         next_attempt_at = $2, last_error = $3 WHERE id = $1`,
     completeDead: `UPDATE ${outbox} SET status = 'dead', attempts = attempts + 1, locked_until = NULL,
         last_error = $2 WHERE id = $1`,
+    // The oldest relay-pending row of each payment, if due and free. The conditions that decide a
+    // claim are on o itself, so a row another claimer leased or completed meanwhile is re-checked
+    // (READ COMMITTED re-evaluates them on the row's newest version after waiting for its lock).
+    claimRelay: `WITH heads AS (
+        SELECT DISTINCT ON (aggregateid) id, seq FROM ${outbox}
+        WHERE relay_status = 'pending'
+        ORDER BY aggregateid, seq),
+      due AS (
+        SELECT o.id FROM ${outbox} o JOIN heads h ON o.id = h.id
+        WHERE o.relay_status = 'pending' AND o.relay_next_attempt_at <= $1 AND (o.relay_locked_until IS NULL OR o.relay_locked_until <= $1)
+        ORDER BY h.seq
+        LIMIT $2
+        FOR UPDATE OF o SKIP LOCKED)
+      UPDATE ${outbox} o SET relay_locked_until = $3 FROM due WHERE o.id = due.id
+      RETURNING ${OUTBOX_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
+    completeRelayPublished: `UPDATE ${outbox} SET relay_status = 'published', relay_attempts = relay_attempts + 1,
+        relay_locked_until = NULL, published_at = $2, relay_error = NULL WHERE id = $1`,
+    completeRelayPending: `UPDATE ${outbox} SET relay_status = 'pending', relay_attempts = relay_attempts + 1,
+        relay_locked_until = NULL, relay_next_attempt_at = $2, relay_error = $3 WHERE id = $1`,
+    completeRelayDead: `UPDATE ${outbox} SET relay_status = 'dead', relay_attempts = relay_attempts + 1,
+        relay_locked_until = NULL, relay_error = $2 WHERE id = $1`,
+    relayBacklog: `SELECT count(*)::int AS n, min(created_at) AS oldest FROM ${outbox} WHERE relay_status = 'pending'`,
     requeueOutbox: `WITH r AS (
         UPDATE ${outbox} SET status = 'pending', next_attempt_at = $2, locked_until = NULL, delivered_at = NULL
         WHERE id = $1 RETURNING id),
@@ -306,6 +331,9 @@ export function buildStatements(schema: string) {
         SELECT ctid FROM ${idem} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
     purgeOutbox: `DELETE FROM ${outbox} WHERE ctid = ANY (ARRAY(
         SELECT ctid FROM ${outbox} WHERE status = 'delivered' AND delivered_at < $1 ORDER BY delivered_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+    purgeOutboxPublished: `DELETE FROM ${outbox} WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM ${outbox} WHERE status = 'delivered' AND delivered_at < $1 AND relay_status <> 'pending'
+        ORDER BY delivered_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
     // Readiness: the database answers and this schema has every migration this package ships.
     ping: `SELECT coalesce(max(version), 0) AS version FROM ${s}.schema_migrations`,
   };

@@ -23,6 +23,7 @@ import {
   type OutboxCompletion,
   type OutboxEvent,
   type OutboxRow,
+  type RelayCompletion,
   type Payment,
   type ReconcileQuery,
   type Refund,
@@ -38,6 +39,7 @@ import { MIGRATIONS, runMigrations, type MigrationResult } from './migrate';
 import {
   idempotencyParams,
   iso,
+  isoOrNull,
   json,
   paymentParams,
   refundParams,
@@ -162,14 +164,14 @@ class Reader implements StoreReader {
 
 type QueuedKey = Omit<IdempotencyRecord, 'response'> & { response: string | null };
 
-type QueuedEvent = Omit<OutboxEvent, 'data'> & { data: string | null };
+type QueuedEvent = Omit<OutboxEvent, 'data' | 'payload'> & { data: string | null; payload: string | null };
 
 // The flush statement's parameter columns of each queued table (same order as its row sources).
 const TRANSITION_PARAMS: ReadonlyArray<(t: Transition) => unknown> = [
   (t) => t.id, (t) => t.merchantId, (t) => t.paymentId, (t) => t.refundId, (t) => t.from, (t) => t.to, (t) => t.reason, (t) => t.actor, (t) => t.at,
 ];
 const OUTBOX_PARAMS: ReadonlyArray<(e: QueuedEvent) => unknown> = [
-  (e) => e.id, (e) => e.merchantId, (e) => e.type, (e) => e.paymentId, (e) => e.refundId, (e) => e.data, (e) => e.createdAt,
+  (e) => e.id, (e) => e.merchantId, (e) => e.type, (e) => e.paymentId, (e) => e.refundId, (e) => e.data, (e) => e.payload, (e) => e.createdAt,
 ];
 const KEY_PARAMS: ReadonlyArray<(k: QueuedKey) => unknown> = [
   (k) => k.merchantId, (k) => k.key, (k) => k.fingerprint, (k) => k.state, (k) => k.lockedUntil, (k) => k.recoveryPoint,
@@ -431,7 +433,7 @@ class Tx extends Reader implements StoreTx {
   }
 
   async enqueueOutbox(event: OutboxEvent): Promise<void> {
-    this.#outbox.push({ ...event, data: json(event.data ?? {}) });
+    this.#outbox.push({ ...event, data: json(event.data ?? {}), payload: event.payload ? json(event.payload) : null });
   }
 }
 
@@ -568,7 +570,34 @@ export class PostgresStore extends Reader implements Store {
     await run(this.#driver, this.st.recordEventDelivery, [eventId, endpointId, at]);
   }
 
-  async purge(options: { now: string; deliveredBefore: string; batchSize?: number }): Promise<{ idempotency: number; outbox: number }> {
+  async claimRelay(options: { limit: number; now: string; leaseUntil: string }): Promise<OutboxRow[]> {
+    if (options.limit <= 0) return [];
+    const { rows } = await run(this.#driver, this.st.claimRelay, [options.now, Math.floor(options.limit), options.leaseUntil]);
+    // RETURNING has no order; hand rows out in the order they were written.
+    return rows.map(toOutboxRow).sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
+  }
+
+  /** An unknown id is ignored: the row may have been purged meanwhile. */
+  async completeRelay(id: string, completion: RelayCompletion): Promise<void> {
+    switch (completion.status) {
+      case 'published':
+        await run(this.#driver, this.st.completeRelayPublished, [id, completion.at]);
+        return;
+      case 'pending':
+        await run(this.#driver, this.st.completeRelayPending, [id, completion.nextAttemptAt, completion.error]);
+        return;
+      case 'dead':
+        await run(this.#driver, this.st.completeRelayDead, [id, completion.error]);
+        return;
+    }
+  }
+
+  async relayBacklog(): Promise<{ pending: number; oldestCreatedAt: string | null }> {
+    const { rows } = await run(this.#driver, this.st.relayBacklog, []);
+    return { pending: Number(rows[0]?.n ?? 0), oldestCreatedAt: isoOrNull(rows[0]?.oldest) };
+  }
+
+  async purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean }): Promise<{ idempotency: number; outbox: number }> {
     const batch = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_PURGE_BATCH));
     const drain = async (sql: string, cutoff: string) => {
       let total = 0;
@@ -579,7 +608,7 @@ export class PostgresStore extends Reader implements Store {
       }
     };
     const idempotency = await drain(this.st.purgeIdempotency, options.now);
-    const outbox = await drain(this.st.purgeOutbox, options.deliveredBefore);
+    const outbox = await drain(options.keepUnpublished ? this.st.purgeOutboxPublished : this.st.purgeOutbox, options.deliveredBefore);
     return { idempotency, outbox };
   }
 

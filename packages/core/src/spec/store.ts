@@ -52,8 +52,31 @@ export interface OutboxEvent {
   refundId: string | null;
   /** Snapshot of the resource after the change. */
   data: Record<string, unknown>;
+  /**
+   * The event as published (the message body a broker or a change-data-capture pipeline carries),
+   * made by the engine's event encoder when the event is written; null for rows written before it
+   * existed. Stored in the `payload` column that Debezium's outbox event router reads.
+   */
+  payload?: Record<string, unknown> | null;
   createdAt: string;
 }
+
+/** Relay (broker publishing) state of an outbox row: independent of merchant webhook delivery. */
+export interface OutboxRelayState {
+  status: 'pending' | 'published' | 'dead';
+  attempts: number;
+  nextAttemptAt: string;
+  /** Claim lease of {@link Store.claimRelay}. */
+  lockedUntil: string | null;
+  lastError: string | null;
+  publishedAt: string | null;
+}
+
+/** Outcome the relay reports for a claimed row. */
+export type RelayCompletion =
+  | { status: 'published'; at: string }
+  | { status: 'pending'; nextAttemptAt: string; error: string }
+  | { status: 'dead'; error: string };
 
 /** Delivery state of an {@link OutboxEvent}. */
 export interface OutboxRow extends OutboxEvent {
@@ -64,6 +87,8 @@ export interface OutboxRow extends OutboxEvent {
   lockedUntil: string | null;
   lastError: string | null;
   deliveredAt: string | null;
+  /** Broker relay state (see {@link Store.claimRelay}). */
+  relay: OutboxRelayState;
 }
 
 /** A URL a merchant registered to receive outbox events (seed 001's merchant webhooks). */
@@ -200,8 +225,23 @@ export interface Store extends StoreReader {
   listEventDeliveries(eventId: string): Promise<string[]>;
   /** Records that a webhook endpoint acknowledged an outbox event; idempotent; ignored for an unknown event. */
   recordEventDelivery(eventId: string, endpointId: string, at: string): Promise<void>;
-  /** Deletes expired idempotency records and delivered outbox rows older than `deliveredBefore`, in batches. */
-  purge(options: { now: string; deliveredBefore: string; batchSize?: number }): Promise<{ idempotency: number; outbox: number }>;
+  /**
+   * Claims the relay's next rows: per payment (the ordering key) only its oldest row still `pending` for
+   * the relay, and only when that row is due and its lease free; up to `limit` rows (so at most one per
+   * payment), oldest first, leased until `leaseUntil`. A payment's next event is therefore never claimed
+   * before its previous one is published (or dead-lettered); concurrent claimers never share a row.
+   * Order within a payment is the order the events were written.
+   */
+  claimRelay(options: { limit: number; now: string; leaseUntil: string }): Promise<OutboxRow[]>;
+  /** Records a publish attempt's outcome for a claimed row (increments relay attempts, clears the lease). */
+  completeRelay(id: string, completion: RelayCompletion): Promise<void>;
+  /** Rows still `pending` for the relay, and the oldest one's `createdAt` (the relay lag). */
+  relayBacklog(): Promise<{ pending: number; oldestCreatedAt: string | null }>;
+  /**
+   * Deletes expired idempotency records and delivered outbox rows older than `deliveredBefore`, in batches.
+   * With `keepUnpublished`, a row the relay has not yet published (or dead-lettered) is kept.
+   */
+  purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean }): Promise<{ idempotency: number; outbox: number }>;
   /** Number of `pending` outbox rows (the backlog gauge). */
   countOutboxBacklog(): Promise<number>;
   /** @throws `duplicate_webhook_endpoint` when the id exists. */

@@ -14,6 +14,7 @@ import type {
   OutboxCompletion,
   OutboxEvent,
   OutboxRow,
+  RelayCompletion,
   ReconcileQuery,
   WebhookEndpoint,
   Store,
@@ -305,6 +306,7 @@ class Tx extends Reader implements StoreTx {
       paymentId: event.paymentId,
       refundId: event.refundId,
       data: event.data,
+      payload: event.payload ?? null,
       createdAt: event.createdAt,
       status: 'pending',
       attempts: 0,
@@ -312,6 +314,7 @@ class Tx extends Reader implements StoreTx {
       lockedUntil: null,
       lastError: null,
       deliveredAt: null,
+      relay: { status: 'pending', attempts: 0, nextAttemptAt: event.createdAt, lockedUntil: null, lastError: null, publishedAt: null },
     };
     const outbox = this.working.outbox;
     outbox.set(event.id, row);
@@ -428,7 +431,52 @@ export class MemoryStore implements Store {
     });
   }
 
-  purge(options: { now: string; deliveredBefore: string; batchSize?: number }): Promise<{ idempotency: number; outbox: number }> {
+  claimRelay(options: { limit: number; now: string; leaseUntil: string }): Promise<OutboxRow[]> {
+    return this.exclusive(async () => {
+      // The map keeps insertion order, which is the order events were written.
+      const seen = new Set<string>();
+      const claimed: OutboxRow[] = [];
+      for (const row of this.state.outbox.values()) {
+        if (claimed.length >= options.limit) break;
+        if (row.relay.status !== 'pending') continue;
+        const key = row.paymentId ?? row.id;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (row.relay.nextAttemptAt > options.now || (row.relay.lockedUntil !== null && row.relay.lockedUntil > options.now)) continue;
+        const leased: OutboxRow = { ...row, relay: { ...row.relay, lockedUntil: options.leaseUntil } };
+        this.state.outbox.set(row.id, leased);
+        claimed.push(clone(leased));
+      }
+      return claimed;
+    });
+  }
+
+  completeRelay(id: string, completion: RelayCompletion): Promise<void> {
+    return this.exclusive(async () => {
+      const row = this.state.outbox.get(id);
+      if (!row) return;
+      const relay = { ...row.relay, attempts: row.relay.attempts + 1, lockedUntil: null };
+      if (completion.status === 'published') Object.assign(relay, { status: 'published', publishedAt: completion.at, lastError: null });
+      else if (completion.status === 'pending') Object.assign(relay, { status: 'pending', nextAttemptAt: completion.nextAttemptAt, lastError: completion.error });
+      else Object.assign(relay, { status: 'dead', lastError: completion.error });
+      this.state.outbox.set(id, { ...row, relay });
+    });
+  }
+
+  relayBacklog(): Promise<{ pending: number; oldestCreatedAt: string | null }> {
+    return this.exclusive(async () => {
+      let pending = 0;
+      let oldestCreatedAt: string | null = null;
+      for (const row of this.state.outbox.values()) {
+        if (row.relay.status !== 'pending') continue;
+        pending++;
+        if (oldestCreatedAt === null || row.createdAt < oldestCreatedAt) oldestCreatedAt = row.createdAt;
+      }
+      return { pending, oldestCreatedAt };
+    });
+  }
+
+  purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean }): Promise<{ idempotency: number; outbox: number }> {
     return this.exclusive(async () => {
       let idempotency = 0;
       let outbox = 0;
@@ -439,7 +487,7 @@ export class MemoryStore implements Store {
         }
       }
       for (const [k, r] of this.state.outbox) {
-        if (r.status === 'delivered' && r.deliveredAt !== null && r.deliveredAt < options.deliveredBefore) {
+        if (r.status === 'delivered' && r.deliveredAt !== null && r.deliveredAt < options.deliveredBefore && !(options.keepUnpublished && r.relay.status === 'pending')) {
           this.state.outbox.delete(k);
           this.deliveries.delete(k);
           outbox++;

@@ -376,6 +376,52 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       expect((await store.claimOutbox({ limit: 50, now: at(140_000), leaseUntil: at(200_000) })).map((r) => r.id)).toEqual([c!.id]);
     });
 
+    it('hands the relay one payment at a time, in the order its events were written, to one claimer', async () => {
+      // Three payments: p1's events written in one transaction and then another, p2's interleaved;
+      // created_at ties and ids that sort against write order must not change the order.
+      const p1 = 'pay_relay_1';
+      const p2 = 'pay_relay_2';
+      const e = (id: string, paymentId: string | null) => event({ id, paymentId, createdAt: at(0), payload: { id } });
+      await store.transaction(async (tx) => {
+        await tx.enqueueOutbox(e('evt_r_c', p1));
+        await tx.enqueueOutbox(e('evt_r_b', p2));
+        await tx.enqueueOutbox(e('evt_r_a', p1));
+      });
+      await store.transaction(async (tx) => {
+        await tx.enqueueOutbox(e('evt_r_0', p1));
+        await tx.enqueueOutbox(e('evt_r_z', null));
+      });
+      await store.transaction((tx) => tx.enqueueOutbox(e('evt_r_y', p2)));
+      const lease = { now: at(10), leaseUntil: at(60_010) };
+      // Concurrent claimers: every payment's head once, nothing twice, nothing behind a head.
+      const claims = await Promise.all(Array.from({ length: 4 }, () => store.claimRelay({ limit: 10, ...lease })));
+      const heads = claims.flat().map((r) => r.id).sort();
+      expect(heads).toEqual(['evt_r_b', 'evt_r_c', 'evt_r_z']);
+      expect(claims.flat().find((r) => r.id === 'evt_r_c')).toMatchObject({ payload: { id: 'evt_r_c' }, relay: { status: 'pending', lockedUntil: at(60_010) } });
+      // Leased heads hold their payments back.
+      expect(await store.claimRelay({ limit: 10, ...lease })).toEqual([]);
+      await store.completeRelay('evt_r_c', { status: 'published', at: at(20) });
+      await store.completeRelay('evt_r_b', { status: 'pending', nextAttemptAt: at(5_000), error: 'broker down' });
+      await store.completeRelay('evt_r_z', { status: 'published', at: at(20) });
+      expect((await store.claimRelay({ limit: 10, now: at(30), leaseUntil: at(60_030) })).map((r) => r.id)).toEqual(['evt_r_a']);
+      // Merchant webhook delivery is separate state.
+      expect(await store.getOutboxEvent('evt_r_c')).toMatchObject({ status: 'pending', relay: { status: 'published', attempts: 1, publishedAt: at(20) } });
+      expect(await store.getOutboxEvent('evt_r_b')).toMatchObject({ relay: { status: 'pending', attempts: 1, lastError: 'broker down', nextAttemptAt: at(5_000) } });
+      expect(await store.relayBacklog()).toEqual({ pending: 4, oldestCreatedAt: at(0) });
+      // A dead head lets the next event of its payment go; an expired lease makes a head claimable again.
+      await store.completeRelay('evt_r_a', { status: 'dead', error: 'too large' });
+      expect((await store.claimRelay({ limit: 10, now: at(40), leaseUntil: at(100) })).map((r) => r.id)).toEqual(['evt_r_0']);
+      expect((await store.claimRelay({ limit: 10, now: at(6_000), leaseUntil: at(70_000) })).map((r) => r.id).sort()).toEqual(['evt_r_0', 'evt_r_b']);
+      await store.completeRelay('evt_r_b', { status: 'published', at: at(6_001) });
+      expect((await store.claimRelay({ limit: 1, now: at(6_002), leaseUntil: at(70_000) })).map((r) => r.id)).toEqual(['evt_r_y']);
+      // Purge keeps what the relay still owes when asked to.
+      for (const id of ['evt_r_c', 'evt_r_b', 'evt_r_a', 'evt_r_0', 'evt_r_z', 'evt_r_y']) await store.completeOutbox(id, { status: 'delivered', at: at(50) });
+      expect(await store.purge({ now: at(7_000), deliveredBefore: at(100), keepUnpublished: true })).toMatchObject({ outbox: 4 });
+      expect((await store.getOutboxEvent('evt_r_0'))?.relay.status).toBe('pending');
+      expect((await store.getOutboxEvent('evt_r_y'))?.relay.status).toBe('pending');
+      expect(await store.purge({ now: at(7_000), deliveredBefore: at(100) })).toMatchObject({ outbox: 2 });
+    });
+
     it('purges expired idempotency records and old delivered outbox rows', async () => {
       await store.transaction(async (tx) => {
         await tx.claimIdempotencyKey(idem('old', { expiresAt: at(1000) }));
