@@ -57,9 +57,16 @@ function secretBytes(secret: string | Uint8Array): Uint8Array {
   return bytes;
 }
 
-/** Builds the function that turns a request into a {@link Principal} (throws 401). */
-export function createAuthenticator(options: AuthOptions): (req: Request) => Promise<Principal> {
-  if ('authenticate' in options) return options.authenticate;
+/** {@link AuthOptions} that verify a bearer JWT (a shared secret or a JWKS), not a custom function. */
+export type TokenAuthOptions = Exclude<AuthOptions, { authenticate(req: Request): Promise<Principal> }>;
+
+/**
+ * Builds the function that turns the value of an `Authorization` header (`Bearer <JWT>`) into a
+ * {@link Principal}, or throws a 401 TenderError (503 `auth_unavailable` while the JWKS cannot be
+ * fetched). The REST API reads the value from the HTTP header and the gRPC API from the
+ * `authorization` metadata key, so both check a token by exactly the same rules.
+ */
+export function createTokenVerifier(options: TokenAuthOptions): (authorization: string | undefined) => Promise<Principal> {
   const verifyOptions = {
     ...(options.issuer ? { issuer: options.issuer } : {}),
     ...(options.audience ? { audience: options.audience } : {}),
@@ -79,8 +86,7 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
   // so that a key rotated out of the JWKS stops being honoured soon. A signature check costs more than
   // the rest of a request's own work; clients send the same token many times.
   const verified = new Map<string, { principal: Principal; until: number }>();
-  return async (req) => {
-    const header = req.headers.authorization;
+  return async (header) => {
     if (!header) throw unauthenticated('missing_token', 'Send Authorization: Bearer <token>');
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header.trim());
     if (!match) throw unauthenticated('invalid_token', 'The Authorization header must be Bearer <JWT>');
@@ -128,6 +134,20 @@ export function createAuthenticator(options: AuthOptions): (req: Request) => Pro
     const raw = (payload as { scope?: unknown; scp?: unknown }).scope ?? (payload as { scp?: unknown }).scp;
     const scopes = new Set<string>(typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : []);
     return { principal: { merchantId: payload.sub, scopes }, exp: payload.exp };
+  }
+}
+
+/** Builds the function that turns a request into a {@link Principal} (throws 401). */
+export function createAuthenticator(options: AuthOptions): (req: Request) => Promise<Principal> {
+  if ('authenticate' in options) return options.authenticate;
+  const verify = createTokenVerifier(options);
+  return (req) => verify(req.headers.authorization);
+}
+
+/** Throws 403 `insufficient_scope` unless the principal holds `scope`. */
+export function requireScope(principal: Principal, scope: Scope): void {
+  if (!principal.scopes.has(scope)) {
+    throw new TenderError({ type: 'permission_error', code: 'insufficient_scope', message: `This token lacks the '${scope}' scope` });
   }
 }
 

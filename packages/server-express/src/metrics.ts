@@ -117,6 +117,22 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
   };
 }
 
+/**
+ * Runs one payment API operation and records it in `payment_duration_seconds` (outcome `ok` or the
+ * error's type); `gateway` is read when the operation ends, once the routed gateway is known.
+ */
+export async function timeOperation<T>(metrics: TenderMetrics | undefined, operation: string, gateway: () => string, fn: () => Promise<T>): Promise<T> {
+  const end = metrics?.paymentDuration.startTimer();
+  try {
+    const result = await fn();
+    end?.({ operation, gateway: gateway(), outcome: 'ok' });
+    return result;
+  } catch (error) {
+    end?.({ operation, gateway: gateway(), outcome: TenderError.isInstance(error) ? error.type : 'error' });
+    throw error;
+  }
+}
+
 /** Records `http_requests_total` / `http_request_duration_seconds` with the matched route pattern. */
 export function httpMetrics(metrics: TenderMetrics): RequestHandler {
   return (req, res, next) => {

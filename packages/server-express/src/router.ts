@@ -6,15 +6,15 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Money, TenderError, redactingLogger, silentLogger, type CreatePaymentInput, type Logger, type Payment, type Tender, type WebhookEndpoint, type WebhookRequest } from '@tender/core';
+import { Money, TenderError, redactingLogger, silentLogger, type CaptureInput, type CreatePaymentInput, type Logger, type Payment, type RefundInput, type Tender, type WebhookEndpoint, type WebhookRequest } from '@tender/core';
 import { seamlessConfigResponse, type FiuuGateway } from '@tender/fiuu';
 import { createStaticUpiLink, upiQrPngDataUrl, upiQrSvg } from '@tender/upi';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit, type Store as RateLimitStore } from 'express-rate-limit';
-import { createAuthenticator, principalOf, setPrincipal, type AuthOptions, type Principal, type Scope } from './auth';
+import { createAuthenticator, principalOf, requireScope, setPrincipal, type AuthOptions, type Principal, type Scope } from './auth';
 import { asTenderError, errorHandler, sendError } from './errors';
 import { jsonBody } from './json-body';
-import { httpMetrics, metricsHandler, type MetricsEndpointOptions, type TenderMetrics } from './metrics';
+import { httpMetrics, metricsHandler, timeOperation, type MetricsEndpointOptions, type TenderMetrics } from './metrics';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 import { presentEvent } from './present';
 import {
@@ -91,10 +91,14 @@ function notFoundId(resource: string, id: string): TenderError {
   return new TenderError({ type: 'not_found_error', code: 'resource_missing', message: `No such ${resource}: '${id.slice(0, 64)}'`, param: 'id' });
 }
 
-function pathId(req: Request, resource: string, name = 'id'): string {
-  const id = req.params[name];
+/** A resource id as sent by a caller; one that cannot be an id is a 404 (as an unknown one is). */
+export function resourceId(id: unknown, resource: string): string {
   if (typeof id !== 'string' || !ID.test(id)) throw notFoundId(resource, String(id ?? ''));
   return id;
+}
+
+function pathId(req: Request, resource: string, name = 'id'): string {
+  return resourceId(req.params[name], resource);
 }
 
 function idempotencyKey(req: Request): string | undefined {
@@ -248,13 +252,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
     options.auth === false
       ? async (): Promise<Principal> => ({ merchantId: fixedMerchant, scopes: new Set(['payments:read', 'payments:write', 'refunds:write']) })
       : createAuthenticator(options.auth);
-  const ready =
-    options.ready ??
-    (async () => {
-      const store = tender.store as { ping?: () => Promise<void> };
-      if (store.ping) await store.ping();
-      else await tender.store.getPayment('pay_readiness_check');
-    });
+  const ready = options.ready ?? storeReadiness(tender);
   let openapi: Record<string, unknown> | undefined;
 
   if (metrics) router.use(httpMetrics(metrics));
@@ -344,9 +342,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   const need =
     (scope: Scope): RequestHandler =>
     (req, _res, next) => {
-      if (!principalOf(req).scopes.has(scope)) {
-        throw new TenderError({ type: 'permission_error', code: 'insufficient_scope', message: `This token lacks the '${scope}' scope` });
-      }
+      requireScope(principalOf(req), scope);
       next();
     };
   const merchantOf = (req: Request) => principalOf(req).merchantId;
@@ -358,17 +354,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
       onReplay: () => res.setHeader(IDEMPOTENT_REPLAYED, 'true'),
     };
   };
-  const timed = async <T>(operation: string, gateway: () => string, fn: () => Promise<T>): Promise<T> => {
-    const end = metrics?.paymentDuration.startTimer();
-    try {
-      const result = await fn();
-      end?.({ operation, gateway: gateway(), outcome: 'ok' });
-      return result;
-    } catch (error) {
-      end?.({ operation, gateway: gateway(), outcome: TenderError.isInstance(error) ? error.type : 'error' });
-      throw error;
-    }
-  };
+  const timed = <T>(operation: string, gateway: () => string, fn: () => Promise<T>): Promise<T> => timeOperation(metrics, operation, gateway, fn);
 
   api.post('/payments', need('payments:write'), async (req, res) => {
     const body = validate(CreatePaymentBody, req.body);
@@ -435,13 +421,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
 
   api.post('/payments/:id/capture', need('payments:write'), async (req, res) => {
     const id = pathId(req, 'payment');
-    const body = validate(CaptureBody, req.body);
-    // As for refunds: one amount, never one of two silently preferred.
-    if (body.amount != null && body.amount_paisa != null) {
-      throw new TenderError({ type: 'invalid_request_error', code: 'ambiguous_amount', message: 'Give either amount or amount_paisa, not both', param: 'amount' });
-    }
-    const amount = body.amount_paisa != null ? await minorToMajor(tender, id, merchantOf(req), body.amount_paisa) : (body.amount ?? undefined);
-    const input = compact({ amount });
+    const input = await captureInputFromBody(tender, id, merchantOf(req), validate(CaptureBody, req.body));
     const payment = await timed('capture', () => 'n/a', () => tender.payments.capture(id, input, requestOptions(req, res)));
     res.json(paymentJson(payment));
   });
@@ -455,12 +435,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
 
   api.post('/payments/:id/refund', need('refunds:write'), async (req, res) => {
     const id = pathId(req, 'payment');
-    const body = validate(RefundBody, req.body);
-    if (body.amount != null && body.amount_paisa != null) {
-      throw new TenderError({ type: 'invalid_request_error', code: 'ambiguous_amount', message: 'Give either amount or amount_paisa, not both', param: 'amount' });
-    }
-    const amount = body.amount_paisa != null ? await minorToMajor(tender, id, merchantOf(req), body.amount_paisa) : (body.amount ?? undefined);
-    const input = compact({ amount, reason: body.reason ?? body.refund_reason ?? undefined, metadata: body.metadata ? { ...body.metadata } : undefined });
+    const input = await refundInputFromBody(tender, id, merchantOf(req), validate(RefundBody, req.body));
     const refund = await timed('refund', () => 'n/a', () => tender.payments.refund(id, input, requestOptions(req, res)));
     res.status(201).json(refundJson(refund));
   });
@@ -634,6 +609,45 @@ async function seamlessPayment(
     }
     await new Promise((resolve) => setTimeout(resolve, SEAMLESS_RETRY_MS));
   }
+}
+
+/**
+ * The engine's readiness check: the store's `ping()` when it has one, else a read. Throws when the
+ * store cannot answer (`GET /ready`, the gRPC health service).
+ */
+export function storeReadiness(tender: Tender): () => Promise<void> {
+  return async () => {
+    const store = tender.store as { ping?: () => Promise<void> };
+    if (store.ping) await store.ping();
+    else await tender.store.getPayment('pay_readiness_check');
+  };
+}
+
+/**
+ * Maps a validated capture body to the engine's input. One amount, never one of two silently
+ * preferred; minor units are converted in the payment's currency (the caller's own payment only).
+ * @throws TenderError 400 `ambiguous_amount` for both `amount` and `amount_paisa`.
+ */
+export async function captureInputFromBody(tender: Tender, paymentId: string, merchantId: string, body: ReturnType<typeof CaptureBody.parse>): Promise<CaptureInput> {
+  return compact({ amount: await amountFromBody(tender, paymentId, merchantId, body) });
+}
+
+/** Maps a validated refund body to the engine's input (amounts as {@link captureInputFromBody}). */
+export async function refundInputFromBody(tender: Tender, paymentId: string, merchantId: string, body: ReturnType<typeof RefundBody.parse>): Promise<RefundInput> {
+  const amount = await amountFromBody(tender, paymentId, merchantId, body);
+  return compact({ amount, reason: body.reason ?? body.refund_reason ?? undefined, metadata: body.metadata ? { ...body.metadata } : undefined });
+}
+
+async function amountFromBody(
+  tender: Tender,
+  paymentId: string,
+  merchantId: string,
+  body: { amount?: string | number | null; amount_paisa?: string | number | null },
+): Promise<string | number | undefined> {
+  if (body.amount != null && body.amount_paisa != null) {
+    throw new TenderError({ type: 'invalid_request_error', code: 'ambiguous_amount', message: 'Give either amount or amount_paisa, not both', param: 'amount' });
+  }
+  return body.amount_paisa != null ? minorToMajor(tender, paymentId, merchantId, body.amount_paisa) : (body.amount ?? undefined);
 }
 
 async function minorToMajor(tender: Tender, paymentId: string, merchantId: string, minor: string | number): Promise<string> {
