@@ -20,3 +20,6 @@ export * from './crypto';
 export * from './redaction';
 export * from './bounded';
 export * from './engine/index';
+export * from './events/envelope';
+export * from './events/seed-events';
+export * from './events/broker-messages';

@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import type { GatewayV1 } from '../spec/gateway-v1';
 import type { OutboxEvent, Store } from '../spec/store';
 import type { Payment } from '../payment';
+import type { EventPayloadEncoder } from '../events/envelope';
 
 /** @internal */
 export interface EngineContext {
@@ -20,6 +21,8 @@ export interface EngineContext {
   retentionMs: number;
   leaseMs: number;
   defaultMerchantId: string;
+  /** Makes each outbox event's published payload when it is written. */
+  eventPayload: EventPayloadEncoder;
   /** Called with events after their transaction committed. */
   publish(events: readonly OutboxEvent[]): void;
   /**

@@ -16,6 +16,7 @@ import { PaymentOperations } from './payments';
 import { ReconcileBackoff, reconcile, type ReconcileOptions, type ReconcileReport } from './reconciler';
 import type { RoutingRule } from './routing';
 import { handleWebhook, type WebhookHandled } from './webhooks';
+import { defaultEventPayload, type EventPayloadEncoder } from '../events/envelope';
 
 /** Time a lease keeps beyond the slowest gateway call: the engine's own work around the call. */
 const LEASE_MARGIN_MS = 10_000;
@@ -34,6 +35,12 @@ export interface TenderOptions {
   reconciliation?: ReconcileOptions;
   /** Merchant used when a call names none (single-merchant embedding). Default `default`. */
   defaultMerchantId?: string;
+  /**
+   * Makes the published payload of each outbox event (stored with it: what the broker relay and a
+   * Debezium pipeline carry). Default {@link defaultEventPayload}: the version 1 envelope around the
+   * engine's snapshot. Must be pure and fast: it runs inside the state change's transaction.
+   */
+  eventPayload?: EventPayloadEncoder;
 }
 
 /** Listener for committed state-change events. */
@@ -96,6 +103,7 @@ export function createTender(options: TenderOptions): Tender {
     retentionMs: options.idempotency?.retentionMs ?? DEFAULT_RETENTION_MS,
     leaseMs,
     defaultMerchantId: options.defaultMerchantId ?? 'default',
+    eventPayload: options.eventPayload ?? defaultEventPayload,
     settleRequestedCancel: (payment) => payments.settleRequestedCancel(payment),
     publish(events) {
       for (const event of events) {

@@ -8,3 +8,4 @@ export type { ReconcileOptions, ReconcileReport } from './reconciler';
 export type { WebhookHandled, WebhookOutcome } from './webhooks';
 export { canonicalJson, requestFingerprint, type IdempotencyOptions } from './idempotency';
 export { createOutboxDispatcher, backoffDelay, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox-dispatcher';
+export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayOutcome } from './outbox-relay';

@@ -12,6 +12,7 @@ import type { Actor, Payment, PaymentStatus, Refund } from '../payment';
 import { REFUNDABLE_PAYMENT_STATUSES, assertPaymentTransition, assertRefundTransition, canTransitionPayment, canTransitionRefund, isStalePaymentReport } from '../state-machine';
 import type { GatewayPaymentResult, GatewayRefundResult } from '../spec/gateway-v1';
 import type { OutboxEvent, StoreTx } from '../spec/store';
+import { defaultEventPayload } from '../events/envelope';
 import type { EngineContext } from './context';
 
 /**
@@ -81,8 +82,16 @@ export class UnitOfWork {
       // Records are never mutated in place by the engine (every change is a copy), so no clone here;
       // the store copies what it keeps.
       data: data as Record<string, unknown>,
+      payload: null,
       createdAt: this.now,
     };
+    try {
+      event.payload = this.ctx.eventPayload(event);
+    } catch (error) {
+      // A presentation bug must not undo a state change: the default envelope still says what happened.
+      this.ctx.logger.error({ eventId: event.id, type, error: String(error) }, 'event payload encoder threw; the default envelope is stored');
+      event.payload = defaultEventPayload(event);
+    }
     await this.tx.enqueueOutbox(event);
     this.events.push(event);
   }
