@@ -20,6 +20,8 @@ export default defineConfig({
       { find: /^@tender\/upi\/sandbox$/, replacement: src('upi/src/sandbox/index.ts') },
       { find: /^@tender\/upi$/, replacement: src('upi/src/index.ts') },
       { find: /^@tender\/store-postgres$/, replacement: src('store-postgres/src/index.ts') },
+      { find: /^@tender\/nats$/, replacement: src('nats/src/index.ts') },
+      { find: /^@tender\/rabbitmq$/, replacement: src('rabbitmq/src/index.ts') },
       { find: /^@tender\/server-express$/, replacement: src('server-express/src/index.ts') },
     ],
   },
