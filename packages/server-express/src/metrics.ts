@@ -21,6 +21,10 @@ export interface TenderMetrics {
   readonly webhookEvents: Counter<'gateway' | 'outcome'>;
   readonly outboxDeliveries: Counter<'outcome'>;
   readonly outboxBacklog: Gauge;
+  /** `grpc_server_handled_total`: gRPC calls by service, method and status code name (`OK`, `NOT_FOUND`...). */
+  readonly grpcRequests: Counter<'grpc_service' | 'grpc_method' | 'grpc_code'>;
+  /** `grpc_server_handling_seconds`: gRPC call duration by service, method and status code name. */
+  readonly grpcDuration: Histogram<'grpc_service' | 'grpc_method' | 'grpc_code'>;
   /**
    * `tender_reconcile_errors_total`: payments and refunds whose reconciliation check failed (the
    * `errors` of each run's report), plus reconciliation runs that failed as a whole.
@@ -67,6 +71,21 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
   });
   const circuitState = new Gauge({ name: 'tender_gateway_circuit_state', help: 'Circuit breaker state per gateway (0 closed, 1 open, 2 half-open)', labelNames: ['gateway'] as const, registers: [registry] });
   const webhookEvents = new Counter({ name: 'webhook_events_total', help: 'Inbound gateway webhook events by outcome', labelNames: ['gateway', 'outcome'] as const, registers: [registry] });
+  // The names and labels of the Prometheus interceptors of grpc-ecosystem (go-grpc-middleware),
+  // which gRPC dashboards expect; the method label only takes the service's own RPC names.
+  const grpcRequests = new Counter({
+    name: 'grpc_server_handled_total',
+    help: 'gRPC calls completed on the server, by service, method and status code',
+    labelNames: ['grpc_service', 'grpc_method', 'grpc_code'] as const,
+    registers: [registry],
+  });
+  const grpcDuration = new Histogram({
+    name: 'grpc_server_handling_seconds',
+    help: 'gRPC call duration on the server, by service, method and status code',
+    labelNames: ['grpc_service', 'grpc_method', 'grpc_code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
   const outboxDeliveries = new Counter({ name: 'tender_outbox_deliveries_total', help: 'Merchant webhook delivery attempts by outcome', labelNames: ['outcome'] as const, registers: [registry] });
   const reconcileErrors = new Counter({
     name: 'tender_reconcile_errors_total',
@@ -94,6 +113,8 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
     paymentDuration,
     httpRequests,
     httpDuration,
+    grpcRequests,
+    grpcDuration,
     circuitState,
     webhookEvents,
     outboxDeliveries,
