@@ -160,6 +160,11 @@ export const EnvSchema = z.object({
   METRICS_PORT: z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be a port number (0-65535)').optional(),
   /** Address of the METRICS_PORT listener (default 127.0.0.1: reachable from this machine only). */
   METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /**
+   * Serve the gRPC API (`tender.payments.v1.PaymentService`, health, reflection) on this port, on
+   * HOST like the HTTP API; `0` picks a free one. Unset: no gRPC listener.
+   */
+  GRPC_PORT: z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be a port number (0-65535)').optional(),
   /** Let merchant webhooks reach loopback/private/link-local addresses (default: only in simulation mode). */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   SHUTDOWN_TIMEOUT: duration.default(25_000),
@@ -210,6 +215,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   if ('METRICS_PORT' in input && input.METRICS_PORT!.trim() !== '0' && input.METRICS_PORT!.trim() === (input.PORT ?? '8080').trim()) {
     issues.push('METRICS_PORT: must differ from PORT (the API port); leave it unset to serve /metrics there');
+  }
+  if ('GRPC_PORT' in input && input.GRPC_PORT!.trim() !== '0') {
+    const grpc = input.GRPC_PORT!.trim();
+    if (grpc === (input.PORT ?? '8080').trim()) issues.push('GRPC_PORT: must differ from PORT (the HTTP API port)');
+    else if (grpc === input.METRICS_PORT?.trim()) issues.push('GRPC_PORT: must differ from METRICS_PORT');
   }
   if ('JWT_SECRET' in input && 'JWT_JWKS_URL' in input) issues.push('JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
   if (result.success && issues.length === 0) return result.data;

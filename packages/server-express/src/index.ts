@@ -5,7 +5,19 @@
  * @packageDocumentation
  */
 export { createTenderRouter, createInputFromBody, type TenderRouterOptions, type RateLimitRule } from './router';
-export { createAuthenticator, signToken, SCOPES, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type AuthOptions, type Principal, type Scope, type SignTokenOptions } from './auth';
+export {
+  createAuthenticator,
+  createTokenVerifier,
+  requireScope,
+  signToken,
+  SCOPES,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  type AuthOptions,
+  type TokenAuthOptions,
+  type Principal,
+  type Scope,
+  type SignTokenOptions,
+} from './auth';
 export { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 export { createMetrics, httpMetrics, metricsHandler, type TenderMetrics, type MetricsOptions, type MetricsEndpointOptions } from './metrics';
 export { parseJsonText, jsonBody, AMOUNT_FIELDS, type JsonBodyOptions } from './json-body';
@@ -22,6 +34,10 @@ export {
 export * as schemas from './schemas';
 export { createApp, type AppOptions } from './app';
 export { startTenderServer, openStore, type StartServerOptions, type TenderServer } from './server';
+export { startGrpcServer, byteSize, type GrpcServerOptions, type TenderGrpcServer } from './grpc/server';
+export { addPaymentService, paymentMessage, refundMessage, PAYMENT_SERVICE_METHODS, type PaymentServiceOptions, type PaymentServiceHandle } from './grpc/service';
+export { grpcCodeOf, grpcStatusOf, ERROR_DOMAIN } from './grpc/status';
+export { PAYMENT_SERVICE_NAME, PAYMENT_SERVICE_PROTO, PROTO_LOADER_OPTIONS, grpcProtoDir, paymentServiceProtoPath, loadPaymentServiceDefinition } from './grpc/proto';
 export { loadConfig, isSimulation, ConfigError, EnvSchema, type ServerConfig } from './config';
 export { createLogger, requestLogging, type LoggerOptions } from './logging';
 export { startWorkers, type Workers, type WorkerOptions } from './workers';

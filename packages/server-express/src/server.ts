@@ -12,9 +12,11 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { TenderError, createTender, redactingLogger, type Payment, type Store, type Tender } from '@tender/core';
 import type { Logger as PinoLogger } from 'pino';
+import { startGrpcServer, type TenderGrpcServer } from './grpc/server';
+import { storeReadiness } from './router';
 import { createApp } from './app';
 import { createSharedRateLimit } from './shared-rate-limit';
-import { signToken, type AuthOptions } from './auth';
+import { signToken, type TokenAuthOptions } from './auth';
 import { isSimulation, loadConfig, type ServerConfig } from './config';
 import { createDemoRouter, DEMO_MERCHANT } from './demo';
 import { gatewaysFromConfig, simulatedGateways, type GatewaySetup } from './gateways';
@@ -41,6 +43,10 @@ export interface TenderServer {
   url: string;
   /** `http://host:port/metrics` of the separate metrics listener (METRICS_PORT), else null. */
   metricsUrl: string | null;
+  /** `host:port` of the gRPC API (GRPC_PORT), as a grpc-js client takes it; null without GRPC_PORT. */
+  grpcAddress: string | null;
+  /** Port of the gRPC API; null without GRPC_PORT. */
+  grpcPort: number | null;
   /** Base URL gateways and browsers are told to use. */
   publicUrl: string;
   config: ServerConfig;
@@ -119,7 +125,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     metrics.observeTender(tender);
     for (const transport of setup.transports) metrics.observeTransport(transport);
 
-    let auth: AuthOptions;
+    let auth: TokenAuthOptions;
     let devToken: string | null = null;
     const claims = { ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}), ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}) };
     const lifetime = { maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS };
@@ -193,6 +199,27 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     server.off('request', whileStarting);
     server.on('request', app);
 
+    // GRPC_PORT: the gRPC API on a listener of its own, over the same engine, tokens and limits.
+    let grpc: TenderGrpcServer | null = null;
+    if (config.GRPC_PORT !== undefined) {
+      const started = await startGrpcServer(tender, {
+        host: config.HOST,
+        port: config.GRPC_PORT,
+        auth,
+        metrics,
+        logger: log,
+        maxReceiveMessageBytes: config.BODY_LIMIT,
+        ready: storeReadiness(tender),
+        rateLimit: {
+          perIp: { limit: config.RATE_LIMIT_PER_IP, windowMs: window },
+          perMerchant: { limit: config.RATE_LIMIT_PER_MERCHANT, windowMs: window },
+          ...(rateLimitStore ? { store: rateLimitStore } : {}),
+        },
+      });
+      cleanups.push(() => started.close(0));
+      grpc = started;
+    }
+
     const workers = startWorkers({
       tender,
       logger: log,
@@ -208,12 +235,14 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
         '*** SIMULATION MODE: no gateway credentials are set. Payments go to local Fiuu, Stripe, PayPal and Razorpay (UPI) sandboxes; no real money moves. ***',
       );
     }
-    log.info({ url, ...(metricsUrl ? { metrics_url: metricsUrl } : {}), public_url: publicUrl, storage: options.store ? 'provided' : config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
+    log.info({ url, ...(metricsUrl ? { metrics_url: metricsUrl } : {}), ...(grpc ? { grpc_address: grpc.address } : {}), public_url: publicUrl, storage: options.store ? 'provided' : config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
 
     let closing: Promise<void> | null = null;
     return {
       url,
       metricsUrl,
+      grpcAddress: grpc?.address ?? null,
+      grpcPort: grpc?.port ?? null,
       publicUrl,
       config,
       tender,
@@ -229,6 +258,8 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
           // answered with `Connection: close`, and sockets that fall idle are swept.
           server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          // gRPC drains beside HTTP (health NOT_SERVING first); both end before the engine's store.
+          const grpcClosed = grpc?.close(config.SHUTDOWN_TIMEOUT);
           server.closeIdleConnections();
           const sweep = setInterval(() => server.closeIdleConnections(), 50);
           const timer = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT);
@@ -236,6 +267,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
           await closed;
           clearInterval(sweep);
           clearTimeout(timer);
+          await grpcClosed;
           await workers.stop();
           cleanups.shift(); // the server is closed already
           await cleanup();
