@@ -168,6 +168,16 @@ export const EnvSchema = z.object({
   /** Let merchant webhooks reach loopback/private/link-local addresses (default: only in simulation mode). */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   SHUTDOWN_TIMEOUT: duration.default(25_000),
+  /** Live payment status (SSE / WebSocket): open connections per merchant; more are a 429. */
+  LIVE_MAX_CONNECTIONS_PER_MERCHANT: positiveInt('LIVE_MAX_CONNECTIONS_PER_MERCHANT').default(100),
+  /** How often a watched payment's trail is read for changes made by other server instances. */
+  LIVE_POLL_INTERVAL: duration.refine((ms) => ms >= 50, 'must be at least 50ms').default(2000),
+  /** SSE `: ping` comment and WebSocket ping interval (a peer that misses a pong is dropped). */
+  LIVE_HEARTBEAT_INTERVAL: duration.refine((ms) => ms >= 50, 'must be at least 50ms').default(15_000),
+  /** Longest life of one live connection; it then ends with an `end` event and the client resumes. */
+  LIVE_MAX_DURATION: duration.refine((ms) => ms >= 1000, 'must be at least 1s').default(60 * 60_000),
+  /** Bytes queued for one live client beyond which it is dropped as too slow to read. */
+  LIVE_MAX_BUFFER_BYTES: positiveInt('LIVE_MAX_BUFFER_BYTES').default(1024 * 1024),
   /** Force simulation mode on (1) or off (0); default: on when no gateway credentials are set. */
   TENDER_SIMULATION: bool.optional(),
 });

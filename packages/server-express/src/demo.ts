@@ -11,12 +11,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type Payment, type Tender } from '@tender/core';
+import { TenderError, type Payment, type Tender } from '@tender/core';
 import { seamlessConfigResponse } from '@tender/fiuu';
 import express, { Router } from 'express';
 import { asTenderError, badRequest, sendError } from './errors';
 import { parseJsonText } from './json-body';
 import { paymentJson } from './serialize';
+import type { LiveStatus } from './live';
 
 /** Merchant id the demo acts for. */
 export const DEMO_MERCHANT = 'demo';
@@ -86,6 +87,14 @@ button{padding:.5rem 1rem;font-size:1rem}pre{background:#f5f5f5;padding:.6rem;ov
       });
     })();
   }
+  // Follows the payment over its live stream (the bundle's watchPayment: Server-Sent Events, polling
+  // the status route if the stream fails); without the bundle, by polling.
+  function watch(prefix, id, done){
+    if (!window.TenderFiuu || !window.TenderFiuu.watchPayment) return poll(prefix, id, done);
+    var base = '/demo/api/payments/' + encodeURIComponent(id);
+    window.TenderFiuu.watchPayment({ events: base + '/events', status: base, onUpdate: function(p){ show(prefix, p); }, timeoutMs: 120000 })
+      .then(function(p){ if (done) done(p); }, function(){ poll(prefix, id, done); });
+  }
   function start(path, body){
     return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(function(r){ return r.json(); });
   }
@@ -100,7 +109,7 @@ button{padding:.5rem 1rem;font-size:1rem}pre{background:#f5f5f5;padding:.6rem;ov
         if (popup) popup.location.href = p.next_action.url; else window.location.href = p.next_action.url;
         $('paypal-status').textContent = 'waiting for the buyer to approve at PayPal...';
       }
-      poll('paypal', p.id);
+      watch('paypal', p.id);
     });
   };
   $('upi-pay').onclick = function(){
@@ -112,14 +121,14 @@ button{padding:.5rem 1rem;font-size:1rem}pre{background:#f5f5f5;padding:.6rem;ov
         $('upi-qr').src = p.qr_code; $('upi-link').textContent = p.payment_url; $('upi-expires').textContent = p.expires_at || '-';
         $('upi-app').href = '/demo/upi/app/' + encodeURIComponent(p.id); $('upi-qr-box').hidden = false;
       }
-      poll('upi', p.id, function(){ $('upi-qr-box').hidden = true; });
+      watch('upi', p.id, function(){ $('upi-qr-box').hidden = true; });
     });
   };
   $('fiuu-pay').onclick = function(){
     if (!window.TenderFiuu) { $('fiuu-status').textContent = 'browser bundle missing: build @tender/fiuu'; return; }
     $('fiuu-status').textContent = 'waiting for the customer...';
     window.TenderFiuu.checkout({ config: '/demo/api/fiuu/config', params: { amount: $('fiuu-amount').value, payment_method: $('fiuu-method').value, order_id: 'DEMO-' + Date.now() } })
-      .then(function(result){ $('fiuu-status').textContent = result.status; if (result.paymentId) poll('fiuu', result.paymentId); })
+      .then(function(result){ $('fiuu-status').textContent = result.status; if (result.paymentId) watch('fiuu', result.paymentId); })
       .catch(function(error){ $('fiuu-status').textContent = 'error: ' + error.message; });
   };
   $('stripe-pay').onclick = function(){
@@ -131,7 +140,7 @@ button{padding:.5rem 1rem;font-size:1rem}pre{background:#f5f5f5;padding:.6rem;ov
         show('stripe', p);
         if (p.next_action && p.next_action.url) {
           var a = document.createElement('a'); a.href = p.next_action.url; a.target = '_blank'; a.textContent = 'Complete 3-D Secure';
-          $('stripe-action').appendChild(a); poll('stripe', p.id);
+          $('stripe-action').appendChild(a); watch('stripe', p.id);
         }
       });
   };
@@ -144,6 +153,8 @@ export interface DemoOptions {
   publicUrl: string;
   /** The sandbox's "UPI app" page for a UPI payment (simulation mode), or null when there is none. */
   upiAppUrl?: (payment: Payment) => string | null;
+  /** Live status, for the page's stream of a demo payment (`/demo/api/payments/{id}/events`). */
+  live?: LiveStatus;
 }
 
 function demoBody(req: { body?: unknown }): Record<string, unknown> {
@@ -270,6 +281,16 @@ export function createDemoRouter(tender: Tender, options: DemoOptions): Router {
     res.type('html').send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Back from PayPal</title></head><body><p id="back">Thanks: the demo page shows the payment's status. You can close this window.</p><script nonce="${nonce}">if (window.opener) setTimeout(function(){ window.close(); }, 500);</script></body></html>`,
     );
+  });
+  // The live stream of a demo payment, for the page (which has no token): the API's own stream, for
+  // the demo merchant.
+  router.get('/demo/api/payments/:id/events', async (req, res) => {
+    try {
+      if (!options.live) throw new TenderError({ type: 'not_found_error', code: 'route_not_found', message: 'Live status is not enabled for the demo' });
+      await options.live.eventStream(req, res, { merchantId: DEMO_MERCHANT, paymentId: String(req.params.id).slice(0, 64) });
+    } catch (error) {
+      if (!res.headersSent) sendError(res, asTenderError(error));
+    }
   });
   router.get('/demo/api/payments/:id', async (req, res) => {
     try {

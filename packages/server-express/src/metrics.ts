@@ -30,6 +30,8 @@ export interface TenderMetrics {
    * `errors` of each run's report), plus reconciliation runs that failed as a whole.
    */
   readonly reconcileErrors: Counter;
+  /** `tender_live_connections`: open live payment status connections, by transport (`sse`, `websocket`). */
+  readonly liveConnections: Gauge<'transport'>;
   /** Counts each committed payment status change by method, status and currency. */
   observeTender(tender: Tender): () => void;
   /** Follows a transport's circuit state. */
@@ -92,6 +94,7 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
     help: 'Payments and refunds whose reconciliation check failed (each is retried later), plus reconciliation runs that failed as a whole',
     registers: [registry],
   });
+  const liveConnections = new Gauge({ name: 'tender_live_connections', help: 'Open live payment status connections, by transport (sse, websocket)', labelNames: ['transport'] as const, registers: [registry] });
   const backlogReader = options.outboxBacklog;
   const outboxBacklog = new Gauge({
     name: 'tender_outbox_backlog',
@@ -120,6 +123,7 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
     outboxDeliveries,
     outboxBacklog,
     reconcileErrors,
+    liveConnections,
     observeTender(tender) {
       return tender.events.on((event: OutboxEvent) => {
         if (!event.type.startsWith('payment.') || event.type === 'payment.created') return;
@@ -163,7 +167,8 @@ export function httpMetrics(metrics: TenderMetrics): RequestHandler {
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       const labels = { method: req.method, route, status: String(res.statusCode) };
       metrics.httpRequests.inc(labels);
-      end(labels);
+      // A live stream lasts as long as its client watches: its span is no request latency.
+      if (!String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) end(labels);
     });
     next();
   };

@@ -32,6 +32,7 @@ import {
 import { listJson, paymentJson, refundJson, transitionJson } from './serialize';
 import { newWebhookEndpoint } from './webhook-endpoints';
 import { assertPublicUrl } from './public-network';
+import { createLiveStatus, type LiveStatus } from './live';
 
 /** Limits for one rate limiter. */
 export interface RateLimitRule {
@@ -82,6 +83,12 @@ export interface TenderRouterOptions {
    * QR codes that pay this VPA directly, with no PSP. Such a payment is unverifiable (see the route).
    */
   upiStaticLinks?: { payeeVpa: string; payeeName: string };
+  /**
+   * Live payment status (`GET /api/v1/payments/{id}/events`, `/ws`). Default: one made with
+   * `createLiveStatus(tender)`; pass your own to set its limits and to close its streams on shutdown.
+   * WebSocket needs the server's upgrade requests routed to the app (see `createUpgradeHandler`).
+   */
+  live?: LiveStatus;
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -450,6 +457,15 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   api.get('/payments/:id/transitions', need('payments:read'), async (req, res) => {
     const transitions = await tender.transitions(pathId(req, 'payment'), { merchantId: merchantOf(req) });
     res.json(listJson(transitions, false, null, transitionJson));
+  });
+
+  // Live status: the payment's audit trail pushed as it grows (see docs/live-status.md).
+  const live = options.live ?? createLiveStatus(tender, { logger, ...(metrics ? { metrics } : {}) });
+  api.get('/payments/:id/events', need('payments:read'), async (req, res) => {
+    await live.eventStream(req, res, { merchantId: merchantOf(req), paymentId: pathId(req, 'payment') });
+  });
+  api.get('/payments/:id/ws', need('payments:read'), async (req, res) => {
+    await live.webSocket(req, res, { merchantId: merchantOf(req), paymentId: pathId(req, 'payment') });
   });
 
   api.get('/refunds/:id', need('payments:read'), async (req, res) => {

@@ -26,6 +26,7 @@ import { sendError } from './errors';
 import { createMetrics, metricsHandler } from './metrics';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import { startWorkers, type Workers } from './workers';
+import { createLiveStatus, createUpgradeHandler } from './live';
 
 /** Options of {@link startTenderServer}. */
 export interface StartServerOptions {
@@ -125,6 +126,18 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     metrics.observeTender(tender);
     for (const transport of setup.transports) metrics.observeTransport(transport);
 
+    // Live payment status streams (SSE, WebSocket); closed before the server so close() never waits on them.
+    const live = createLiveStatus(tender, {
+      metrics,
+      logger: log,
+      maxConnectionsPerMerchant: config.LIVE_MAX_CONNECTIONS_PER_MERCHANT,
+      pollIntervalMs: config.LIVE_POLL_INTERVAL,
+      heartbeatIntervalMs: config.LIVE_HEARTBEAT_INTERVAL,
+      maxDurationMs: config.LIVE_MAX_DURATION,
+      maxBufferBytes: config.LIVE_MAX_BUFFER_BYTES,
+    });
+    cleanups.push(() => live.close());
+
     let auth: TokenAuthOptions;
     let devToken: string | null = null;
     const claims = { ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}), ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}) };
@@ -168,9 +181,10 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
         ...(rateLimitStore ? { store: rateLimitStore } : {}),
       },
       openapi: { servers: [{ url: publicUrl }] },
+      live,
       webhookEndpoints: { allowPrivateNetworks },
       ...(config.UPI_MERCHANT_VPA && config.UPI_MERCHANT_NAME ? { upiStaticLinks: { payeeVpa: config.UPI_MERCHANT_VPA, payeeName: config.UPI_MERCHANT_NAME } } : {}),
-      ...(setup.simulation ? { before: [createDemoRouter(tender, { publicUrl, upiAppUrl: demoUpiApp(setup.simulation) })] } : {}),
+      ...(setup.simulation ? { before: [createDemoRouter(tender, { publicUrl, upiAppUrl: demoUpiApp(setup.simulation), live })] } : {}),
     });
     // METRICS_PORT: /metrics on a listener of its own (the API port then serves none), so the
     // business volumes it carries need not be reachable where the API is.
@@ -198,6 +212,8 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     }
     server.off('request', whileStarting);
     server.on('request', app);
+    // WebSocket handshakes run through the app too (auth, scopes, error JSON), see live/websocket.ts.
+    server.on('upgrade', createUpgradeHandler(app));
 
     // GRPC_PORT: the gRPC API on a listener of its own, over the same engine, tokens and limits.
     let grpc: TenderGrpcServer | null = null;
@@ -260,11 +276,15 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           // gRPC drains beside HTTP (health NOT_SERVING first); both end before the engine's store.
           const grpcClosed = grpc?.close(config.SHUTDOWN_TIMEOUT);
+          // Live streams never fall idle: they are ended (an `end` event, WebSocket close 1001), and
+          // their sockets are then swept like any other.
+          const liveClosed = live.close();
           server.closeIdleConnections();
           const sweep = setInterval(() => server.closeIdleConnections(), 50);
           const timer = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT);
           timer.unref();
           await closed;
+          await liveClosed;
           clearInterval(sweep);
           clearTimeout(timer);
           await grpcClosed;

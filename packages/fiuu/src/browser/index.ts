@@ -13,6 +13,8 @@
  *   payButton.onclick = async () => {
  *     const result = await TenderFiuu.checkout({ config: '/api/v1/payments/seamless/config', params: { order_id: 'ORD-1', amount: '10.00', payment_method: 'FPX' } });
  *     show(result.status); // CAPTURED, FAILED, PROCESSING, CLOSED...
+ *     // Then follow the payment as the server records it (live stream, polling as the fallback):
+ *     const payment = await TenderFiuu.watchPayment({ events: `/api/v1/payments/${result.paymentId}/events`, status: `/api/v1/payments/${result.paymentId}/status`, fetchInit: { headers: { Authorization: 'Bearer ...' } }, onUpdate: (p) => show(p.status) });
  *   };
  * </script>
  * ```
@@ -196,6 +198,8 @@ export function checkout(options: CheckoutOptions): Promise<CheckoutResult> {
       .catch((error: Error) => finish(error));
   });
 }
+
+export { watchPayment, EventStreamParser, type WatchOptions, type WatchedPayment, type ServerSentEvent } from './watch';
 
 /** Library version. */
 export const version = '0.1.0';
