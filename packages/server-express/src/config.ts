@@ -134,6 +134,15 @@ export const EnvSchema = z.object({
     })
     .optional(),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  /**
+   * Broker the outbox relay publishes payment events to: `nats://host:4222` (JetStream) or
+   * `amqp://user:pass@host:5672` (RabbitMQ). Unset: no relay (merchant webhooks still run).
+   */
+  EVENT_BROKER_URL: z.string().trim().regex(/^(nats|amqps?):\/\/\S+$/i, 'must be a nats:// or amqp:// URL').optional(),
+  /** NATS subject prefix / RabbitMQ topic exchange of published events (seed 001's KAFKA_TOPIC_PAYMENTS). */
+  EVENT_TOPIC: z.string().trim().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words such as payments.events').default('payments.events'),
+  /** `tender` (every event, version 1 envelope) or `seed` (payment.successful / payment.failed / payment.refunded). */
+  EVENT_FORMAT: z.enum(['tender', 'seed'], { error: 'must be tender or seed' }).default('tender'),
   ALLOWED_ORIGINS: z
     .string()
     .optional()

@@ -32,6 +32,10 @@ export interface TenderMetrics {
   readonly reconcileErrors: Counter;
   /** `tender_live_connections`: open live payment status connections, by transport (`sse`, `websocket`). */
   readonly liveConnections: Gauge<'transport'>;
+  /** `tender_relay_events_total`: outbox events the broker relay handled, by outcome (published, skipped, retry, dead). */
+  readonly relayEvents: Counter<'outcome'>;
+  /** `tender_relay_publish_lag_seconds`: from an event's commit to the broker's confirm. */
+  readonly relayLag: Histogram;
   /** Counts each committed payment status change by method, status and currency. */
   observeTender(tender: Tender): () => void;
   /** Follows a transport's circuit state. */
@@ -44,6 +48,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Reads the number of undelivered outbox events when `/metrics` is scraped. */
   outboxBacklog?: () => Promise<number>;
+  /** Reads the broker relay's backlog when `/metrics` is scraped (set when a relay runs). */
+  relayBacklog?: () => Promise<{ pending: number; oldestCreatedAt: string | null }>;
 }
 
 /** Creates a registry with every Tender metric. */
@@ -110,8 +116,40 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
     },
   });
 
+  const relayEvents = new Counter({ name: 'tender_relay_events_total', help: 'Outbox events the broker relay handled, by outcome', labelNames: ['outcome'] as const, registers: [registry] });
+  const relayLag = new Histogram({
+    name: 'tender_relay_publish_lag_seconds',
+    help: 'Time from an event being committed to the broker confirming it',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300],
+    registers: [registry],
+  });
+  const relayReader = options.relayBacklog;
+  if (relayReader) {
+    const read = () => relayReader().catch(() => null);
+    new Gauge({
+      name: 'tender_relay_backlog',
+      help: 'Outbox events not yet published to the broker',
+      registers: [registry],
+      async collect() {
+        const b = await read();
+        if (b) this.set(b.pending);
+      },
+    });
+    new Gauge({
+      name: 'tender_relay_oldest_pending_age_seconds',
+      help: 'Age of the oldest outbox event not yet published to the broker (0 when none)',
+      registers: [registry],
+      async collect() {
+        const b = await read();
+        if (b) this.set(b.oldestCreatedAt ? Math.max(0, (Date.now() - Date.parse(b.oldestCreatedAt)) / 1000) : 0);
+      },
+    });
+  }
+
   return {
     registry,
+    relayEvents,
+    relayLag,
     paymentsTotal,
     paymentDuration,
     httpRequests,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { OutboxRow, Payment, Refund } from '@tender/core';
+import { eventEnvelope, type EventPayloadEncoder, type OutboxRow, type Payment, type Refund } from '@tender/core';
 import { paymentJson, refundJson } from './serialize';
 
 /** Event data as merchants receive it: a payment or refund in its API shape. */
@@ -18,4 +18,20 @@ export function presentEvent(row: Pick<OutboxRow, 'type' | 'data'>): Record<stri
   } catch {
     return {};
   }
+}
+
+/**
+ * The engine's payload encoder in the server: the version 1 envelope with `data` in the API's shape,
+ * stored with each event, so merchant webhooks, the broker relay and a Debezium pipeline all carry
+ * the same document.
+ */
+export const serverEventPayload: EventPayloadEncoder = (event) => eventEnvelope(event, presentEvent(event)) as unknown as Record<string, unknown>;
+
+/**
+ * The document the server publishes for an outbox row (merchant webhooks, the broker relay, `GET
+ * /events/:id`). Made from the row's snapshot rather than read from its stored payload, so it is the
+ * API's shape also for rows an embedding application's engine wrote with another encoder.
+ */
+export function publishedEvent(row: OutboxRow): Record<string, unknown> {
+  return serverEventPayload(row);
 }

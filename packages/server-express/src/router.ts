@@ -16,7 +16,7 @@ import { asTenderError, errorHandler, sendError } from './errors';
 import { jsonBody } from './json-body';
 import { httpMetrics, metricsHandler, timeOperation, type MetricsEndpointOptions, type TenderMetrics } from './metrics';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
-import { presentEvent } from './present';
+import { publishedEvent } from './present';
 import {
   CancelBody,
   CaptureBody,
@@ -533,14 +533,9 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   api.get('/events/:id', need('payments:read'), async (req, res) => {
     const row = await ownEvent(req);
     res.json({
-      id: row.id,
-      object: 'event',
-      type: row.type,
-      payment_id: row.paymentId,
-      refund_id: row.refundId,
-      data: presentEvent(row),
+      ...publishedEvent(row),
       delivery: { status: row.status, attempts: row.attempts, next_attempt_at: row.nextAttemptAt, last_error: row.lastError, delivered_at: row.deliveredAt },
-      created_at: row.createdAt,
+      relay: { status: row.relay.status, attempts: row.relay.attempts, next_attempt_at: row.relay.nextAttemptAt, last_error: row.relay.lastError, published_at: row.relay.publishedAt },
     });
   });
   api.post('/events/:id/redeliver', need('payments:write'), async (req, res) => {

@@ -15,6 +15,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { startGrpcServer, type TenderGrpcServer } from './grpc/server';
 import { storeReadiness } from './router';
 import { createApp } from './app';
+import { serverEventPayload } from './present';
 import { createSharedRateLimit } from './shared-rate-limit';
 import { signToken, type TokenAuthOptions } from './auth';
 import { isSimulation, loadConfig, type ServerConfig } from './config';
@@ -121,6 +122,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       logger: log,
       routing: config.GATEWAY_ROUTING ?? setup.routing,
       reconciliation: { processingAfterMs: config.RECONCILE_PROCESSING_AFTER, requiresActionTtlMs: config.RECONCILE_REQUIRES_ACTION_TTL },
+      eventPayload: serverEventPayload,
     });
     const metrics = createMetrics({ outboxBacklog: () => store.countOutboxBacklog() });
     metrics.observeTender(tender);

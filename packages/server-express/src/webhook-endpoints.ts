@@ -36,16 +36,12 @@ export function signPayload(secret: string, body: string, timestampSeconds: numb
   return `t=${timestampSeconds},v1=${hmacSha256(secret, `${timestampSeconds}.${body}`)}`;
 }
 
-/** The JSON body delivered for an outbox event. */
-export function eventBody(row: Pick<OutboxRow, 'id' | 'type' | 'createdAt' | 'data' | 'paymentId' | 'refundId'>, data: Record<string, unknown>): string {
-  return JSON.stringify({ id: row.id, object: 'event', type: row.type, created_at: row.createdAt, payment_id: row.paymentId, refund_id: row.refundId, data });
-}
 
 /** Options of {@link createWebhookDeliverer}. */
 export interface WebhookDelivererOptions {
   /** Where the merchant's endpoints, and which of them acknowledged each event, are stored. */
   store: Pick<Store, 'listWebhookEndpoints' | 'listEventDeliveries' | 'recordEventDelivery'>;
-  /** Turns the event's snapshot into its API shape. */
+  /** The document delivered for an event (the server's: {@link publishedEvent}). */
   present(row: OutboxRow): Record<string, unknown>;
   /** Per-attempt timeout (default 10 s). */
   timeoutMs?: number;
@@ -76,7 +72,7 @@ export function createWebhookDeliverer(options: WebhookDelivererOptions): (row: 
     const acknowledged = new Set(await options.store.listEventDeliveries(row.id));
     const targets = subscribed.filter((e) => !acknowledged.has(e.id));
     if (targets.length === 0) return;
-    const body = eventBody(row, options.present(row));
+    const body = JSON.stringify(options.present(row));
     const failures: string[] = [];
     await Promise.all(
       targets.map(async (endpoint) => {

@@ -6,9 +6,20 @@
  *
  * @module
  */
-import { createOutboxDispatcher, type Logger, type OutboxDispatcher, type ReconcileOptions, type Tender } from '@tender/core';
+import {
+  createBrokerEncoder,
+  createOutboxDispatcher,
+  createOutboxRelay,
+  type EventFormat,
+  type EventPublisher,
+  type Logger,
+  type OutboxDispatcher,
+  type OutboxRelay,
+  type ReconcileOptions,
+  type Tender,
+} from '@tender/core';
 import type { TenderMetrics } from './metrics';
-import { presentEvent } from './present';
+import { publishedEvent } from './present';
 import { createWebhookDeliverer, type WebhookDelivererOptions } from './webhook-endpoints';
 
 /** Options of {@link startWorkers}. */
@@ -24,11 +35,15 @@ export interface WorkerOptions {
   purgeIntervalMs?: number;
   /** Merchant webhook deliveries: see {@link WebhookDelivererOptions.allowPrivateNetworks}. */
   webhooks?: { allowPrivateNetworks?: boolean };
+  /** Publish outbox events to a broker (EVENT_BROKER_URL): the relay runs while this is set. */
+  relay?: { publisher: EventPublisher; format?: EventFormat; intervalMs?: number; baseDelayMs?: number; maxDelayMs?: number };
 }
 
 /** Running workers. */
 export interface Workers {
   dispatcher: OutboxDispatcher;
+  /** The broker relay, when one is configured. */
+  relay: OutboxRelay | null;
   /** Runs one reconciliation now (also what the timer runs). */
   reconcileOnce(): Promise<void>;
   /** Stops the timers and waits for the batches in progress. */
@@ -63,7 +78,7 @@ export function startWorkers(options: WorkerOptions): Workers {
   const { tender, logger, metrics } = options;
   const deliver = createWebhookDeliverer({
     store: tender.store,
-    present: presentEvent,
+    present: publishedEvent,
     onAttempt: (outcome) => metrics?.outboxDeliveries.inc({ outcome }),
     ...(options.webhooks?.allowPrivateNetworks ? { allowPrivateNetworks: true } : {}),
   });
@@ -78,6 +93,28 @@ export function startWorkers(options: WorkerOptions): Workers {
     ...(options.outbox?.batchSize !== undefined ? { batchSize: options.outbox.batchSize } : {}),
   });
   dispatcher.start();
+  let relay: OutboxRelay | null = null;
+  let stopNudging = () => {};
+  if (options.relay) {
+    const r = options.relay;
+    relay = createOutboxRelay({
+      store: tender.store,
+      publisher: r.publisher,
+      encode: createBrokerEncoder({ format: r.format ?? 'tender', reader: tender.store, document: publishedEvent }),
+      logger,
+      ...(r.intervalMs !== undefined ? { intervalMs: r.intervalMs } : {}),
+      ...(r.baseDelayMs !== undefined ? { baseDelayMs: r.baseDelayMs } : {}),
+      ...(r.maxDelayMs !== undefined ? { maxDelayMs: r.maxDelayMs } : {}),
+      onOutcome(outcome, _row, lagMs) {
+        metrics?.relayEvents.inc({ outcome });
+        if (outcome === 'published') metrics?.relayLag.observe(lagMs / 1000);
+      },
+    });
+    relay.start();
+    // Events committed in this process go out at once; other instances' are found by the poll.
+    const running = relay;
+    stopNudging = tender.events.on(() => running.nudge());
+  }
   const reconciler = every(options.reconcileIntervalMs ?? 30_000, async () => {
     try {
       const report = await tender.reconcile(options.reconcile);
@@ -91,16 +128,18 @@ export function startWorkers(options: WorkerOptions): Workers {
   const purge = every(options.purgeIntervalMs ?? 3_600_000, async () => {
     try {
       const now = new Date();
-      await tender.store.purge({ now: now.toISOString(), deliveredBefore: new Date(now.getTime() - 7 * 86_400_000).toISOString() });
+      await tender.store.purge({ now: now.toISOString(), deliveredBefore: new Date(now.getTime() - 7 * 86_400_000).toISOString(), keepUnpublished: relay !== null });
     } catch (error) {
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'purge failed');
     }
   });
   return {
     dispatcher,
+    relay,
     reconcileOnce: () => reconciler.runNow(),
     async stop() {
-      await Promise.all([dispatcher.stop(), reconciler.stop(), purge.stop()]);
+      stopNudging();
+      await Promise.all([dispatcher.stop(), relay?.stop(), reconciler.stop(), purge.stop()]);
     },
   };
 }

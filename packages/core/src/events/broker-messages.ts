@@ -24,6 +24,11 @@ export interface BrokerEncoderOptions {
   format?: EventFormat;
   /** Needed by the `seed` format (a failed payment's earlier attempts for its order). */
   reader?: Pick<StoreReader, 'listPayments'>;
+  /**
+   * The `tender` format's document for a row (default: its stored payload, or the default envelope
+   * for rows written before payloads were stored).
+   */
+  document?: (row: OutboxRow) => Record<string, unknown>;
 }
 
 const encoder = new TextEncoder();
@@ -61,12 +66,12 @@ export function createBrokerEncoder(options: BrokerEncoderOptions = {}): BrokerE
       };
     };
   }
+  const document = options.document ?? ((row: OutboxRow) => row.payload ?? defaultEventPayload(row));
   return async (row) => ({
     id: row.id,
     type: row.type,
     key: row.paymentId ?? row.id,
-    // Rows written before payloads were stored get the default envelope.
-    body: encoder.encode(JSON.stringify(row.payload ?? defaultEventPayload(row))),
+    body: encoder.encode(JSON.stringify(document(row))),
     contentType: 'application/json',
     headers: headersOf(row, format),
     createdAt: row.createdAt,

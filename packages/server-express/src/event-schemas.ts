@@ -1,0 +1,103 @@
+/**
+ * The published events' schemas (version 1), from the same zod schemas as the API's payment and
+ * refund objects, so an event's `data` is exactly what `GET /api/v1/payments/:id` returns. Emitted as
+ * JSON Schema (draft 2020-12) per event type, in the docs and by {@link eventJsonSchemas}. Objects
+ * allow properties beyond those listed (input-mode JSON Schema of non-strict zod objects): version 1
+ * only ever gains fields.
+ *
+ * @module
+ */
+import { EVENT_VERSION, PAYMENT_STATUSES, REFUND_STATUSES, SEED_EVENT_TYPES } from '@tender/core';
+import { z } from 'zod';
+import { PaymentSchema, RefundSchema } from './schemas';
+
+/** A note on a payment that does not change its status: the payment, and what was noted. */
+const PaymentNoteData = z
+  .object({ payment: PaymentSchema })
+  .catchall(z.unknown())
+  .describe('The payment (unchanged) and the details of what was noted, e.g. reportedStatus, reportedAmount');
+
+function envelope(type: string | null, data: z.ZodType, description: string) {
+  return z
+    .object({
+      id: z.string().describe('Event id: the dedup key (Nats-Msg-Id, AMQP message-id, Debezium id header)'),
+      object: z.literal('event'),
+      version: z.literal(EVENT_VERSION),
+      type: type ? z.literal(type) : z.string().regex(/^payment\.[a-z_.]+$/),
+      created_at: z.string().describe('When the change was committed (ISO-8601, UTC)'),
+      merchant_id: z.string(),
+      payment_id: z.string().nullable(),
+      refund_id: z.string().nullable(),
+      data,
+    })
+    .describe(description);
+}
+
+/** Notes the engine itself writes (gateways add their own, e.g. disputes: see `payment.note`). */
+const ENGINE_NOTES = ['cancel_requested', 'stale_report_ignored', 'report_not_applied', 'amount_mismatch', 'reference_mismatch', 'reference_conflict'] as const;
+
+/** The Tender-format (version 1) event types with a schema of their own, and the generic `payment.note`. */
+export function tenderEventSchemas(): Record<string, z.ZodType> {
+  const out: Record<string, z.ZodType> = {
+    'payment.created': envelope('payment.created', PaymentSchema.extend({ status: z.literal('PENDING') }), 'A payment was created (status PENDING); data is the payment'),
+  };
+  for (const status of PAYMENT_STATUSES) {
+    const type = `payment.${status.toLowerCase()}`;
+    out[type] ??= envelope(type, PaymentSchema.extend({ status: z.literal(status) }), `The payment moved to ${status}; data is the payment after the change`);
+  }
+  for (const note of ENGINE_NOTES) {
+    out[`payment.${note}`] = envelope(`payment.${note}`, PaymentNoteData, `Noted on the payment (${note}); its status did not change`);
+  }
+  out['payment.note'] = envelope(null, PaymentNoteData, 'Any other note on a payment (a gateway\'s dispute events and the like): payment.<name>');
+  for (const status of REFUND_STATUSES) {
+    const type = `refund.${status.toLowerCase()}`;
+    out[type] = envelope(type, RefundSchema.extend({ status: z.literal(status) }), `A refund ${status === 'PENDING' ? 'was created' : `moved to ${status}`}; data is the refund`);
+  }
+  return out;
+}
+
+const decimal = z.string().regex(/^\d+(\.\d+)?$/).describe('Decimal string in major units, e.g. "100.50"');
+
+/** The seed-format event types (EVENT_FORMAT=seed). */
+export function seedEventSchemas(): Record<(typeof SEED_EVENT_TYPES)[number], z.ZodType> {
+  const common = { eventId: z.string(), paymentId: z.string(), timestamp: z.string() };
+  return {
+    'payment.successful': z
+      .object({
+        ...common,
+        orderId: z.string().nullable(),
+        amount: decimal,
+        currency: z.string().length(3),
+        paymentMethod: z.string().nullable(),
+        transactionId: z.string().nullable().describe("The gateway's transaction reference"),
+      })
+      .describe('The payment was captured'),
+    'payment.failed': z
+      .object({
+        ...common,
+        orderId: z.string().nullable(),
+        reason: z.string().describe('Failure code (card_declined, expired, ...)'),
+        retryAttempt: z.number().int().min(0).describe('Earlier payments of the same order'),
+      })
+      .describe('The payment failed or expired unpaid'),
+    'payment.refunded': z
+      .object({ ...common, refundId: z.string(), amount: decimal, currency: z.string().length(3) })
+      .describe('A refund succeeded'),
+  };
+}
+
+/** JSON Schema documents, by format and event type. */
+export function eventJsonSchemas(): { tender: Record<string, unknown>; seed: Record<string, unknown> } {
+  const emit = (schemas: Record<string, z.ZodType>, format: string) =>
+    Object.fromEntries(
+      Object.entries(schemas).map(([type, schema]) => [
+        type,
+        {
+          ...(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>),
+          $id: `urn:tender:events:${format}:${type}`,
+          title: type,
+        },
+      ]),
+    );
+  return { tender: emit(tenderEventSchemas(), 'tender'), seed: emit(seedEventSchemas(), 'seed') };
+}
