@@ -45,7 +45,7 @@ export interface TenderGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-// A failed readiness check is trusted for this long, so a burst of health checks costs one ping.
+// A readiness answer is trusted for this long, so a burst of health checks costs one store ping.
 const READINESS_CACHE_MS = 1000;
 
 /** `100kb` -> 102400 (b, kb, mb; 1024-based, as Express reads BODY_LIMIT). */
