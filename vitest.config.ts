@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
@@ -26,9 +26,14 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // `*.restart.test.ts` restart a shared broker (NATS, RabbitMQ): they run after every other file,
+    // one file at a time, so no other test sees the broker go away.
+    projects: [
+      { extends: true, test: { name: 'main', include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'], exclude: [...configDefaults.exclude, '**/*.restart.test.ts'], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'restart', include: ['packages/*/test/**/*.restart.test.ts'], sequence: { groupOrder: 1 }, poolOptions: { forks: { singleFork: true } } } },
+    ],
   },
 });

@@ -23,3 +23,4 @@ export * from './engine/index';
 export * from './events/envelope';
 export * from './events/seed-events';
 export * from './events/broker-messages';
+export * from './events/order-confirmed';
