@@ -132,11 +132,11 @@ export interface WsRefusal {
 }
 
 /** Opens a WebSocket; resolves with the client once open, or with the HTTP refusal. */
-export function openWs(url: string, options: { token?: string | null; protocols?: string[]; headers?: Record<string, string> } = {}): Promise<WsClient | WsRefusal> {
+export function openWs(url: string, options: { token?: string | null; protocols?: string[]; headers?: Record<string, string>; autoPong?: boolean } = {}): Promise<WsClient | WsRefusal> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), options.protocols ?? [], { headers });
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), options.protocols ?? [], { headers, autoPong: options.autoPong ?? true });
     const client: WsClient = {
       ws,
       events: [],

@@ -108,3 +108,199 @@ describe('GET /api/v1/payments/:id/events (Server-Sent Events)', () => {
     sse.close();
   });
 });
+
+describe('resuming', () => {
+  it('Last-Event-ID sends exactly the transitions missed while away, none twice, then continues live; the header beats last_event_id; an unknown id gets the snapshot and the whole trail', async () => {
+    const payment = await createAuthorized();
+    const url = `${server.url}/api/v1/payments/${payment.id}/events`;
+    const first = await openSse(url, { token });
+    const [snapshot] = await first.waitFor(1);
+    expect(snapshot).toMatchObject({ type: 'snapshot', data: { payment: { status: 'AUTHORIZED' } } });
+    first.close();
+
+    // Changes while the client is away.
+    expect((await api('POST', `/api/v1/payments/${payment.id}/capture`, {})).body.status).toBe('CAPTURED');
+    const trail = await trailOf(payment.id);
+    const missed = trail.slice(trail.findIndex((t) => t.id === snapshot!.id) + 1);
+    expect(missed.map((t) => t.to)).toContain('CAPTURED');
+
+    const second = await openSse(url, { token, lastEventId: snapshot!.id! });
+    await second.waitFor(missed.length);
+    expect(second.events.map((e) => e.id)).toEqual(missed.map((t) => t.id));
+    expect(second.events.at(-1)!.data.payment.status).toBe('CAPTURED');
+    // ...then live.
+    const refund = await api('POST', `/api/v1/payments/${payment.id}/refund`, { amount: '10.00' });
+    expect(refund.status).toBe(201);
+    const full = await until(() => trailOf(payment.id), (t) => t.some((x) => x.refund_id === refund.body.id && x.to === 'SUCCEEDED'), 'the refund on the trail');
+    const expected = full.slice(full.findIndex((t) => t.id === snapshot!.id) + 1).map((t) => t.id);
+    await second.waitFor(expected.length);
+    expect(second.events.map((e) => e.id)).toEqual(expected);
+    expect(new Set(second.events.map((e) => e.id)).size).toBe(second.events.length);
+    second.close();
+
+    // last_event_id in the query (EventSource behind a proxy that drops the header, WebSocket).
+    const third = await openSse(`${url}?last_event_id=${missed[0]!.id}`, { token });
+    await third.waitFor(expected.length - 1);
+    expect(third.events.map((e) => e.id)).toEqual(expected.slice(1));
+    third.close();
+
+    // A reconnecting EventSource sends the newest id in the header while its URL keeps the first one.
+    const fourth = await openSse(`${url}?last_event_id=${snapshot!.id}`, { token, lastEventId: expected.at(-1)! });
+    await until(() => fourth.raw, (raw) => raw.includes(': ping\n\n'), 'a heartbeat');
+    expect(fourth.events).toEqual([]);
+    fourth.close();
+
+    // An id this trail does not hold: the client cannot know what it missed.
+    const fifth = await openSse(url, { token, lastEventId: 'trn_not_in_this_trail' });
+    await fifth.waitFor(1 + full.length);
+    expect(fifth.events[0]).toMatchObject({ type: 'snapshot', id: null, data: { payment: { id: payment.id, status: 'PARTIALLY_REFUNDED' } } });
+    expect(fifth.events.slice(1).map((e) => e.id)).toEqual(full.map((t) => t.id));
+    fifth.close();
+
+    const malformed = await openSse(url, { token, lastEventId: 'not an id!' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_last_event_id' });
+  });
+});
+
+describe('GET /api/v1/payments/:id/ws (WebSocket)', () => {
+  it('sends the same events as JSON messages (Authorization header), and resumes with last_event_id, authenticated by the bearer subprotocol', async () => {
+    const payment = await createUpi();
+    const url = `${server.url}/api/v1/payments/${payment.id}/ws`;
+    const opened = await openWs(url, { token });
+    if (!isOpen(opened)) throw new Error(`refused: ${JSON.stringify(opened)}`);
+    const client: WsClient = opened;
+    const [snapshot] = await client.waitFor(1);
+    expect(snapshot).toMatchObject({ type: 'snapshot', data: { payment: { id: payment.id, status: 'REQUIRES_ACTION' } } });
+    const before = await trailOf(payment.id);
+    expect(snapshot!.id).toBe(before.at(-1)!.id);
+
+    await approveUpi(payment.gateway_reference);
+    await until(() => client.events, (e) => e.some((x) => x.data.payment?.status === 'CAPTURED'), 'CAPTURED over WebSocket');
+    const refund = await api('POST', `/api/v1/payments/${payment.id}/refund`, { amount_paisa: 1000 });
+    expect(refund.status).toBe(201);
+    const trail = await until(() => trailOf(payment.id), (t) => t.some((x) => x.refund_id === refund.body.id && x.to === 'SUCCEEDED'), 'the refund on the trail');
+    const after = trail.slice(before.length);
+    await client.waitFor(1 + after.length);
+    expect(transitions(client.events).map((e) => e.id)).toEqual(after.map((t) => t.id));
+    expect(client.events.find((e) => e.type === 'refund.status' && e.data.refund?.status === 'SUCCEEDED')).toBeTruthy();
+    client.ws.close(1000);
+    expect((await client.closed).code).toBe(1000);
+
+    // A browser cannot set headers: `new WebSocket(url, ['bearer', token])`. The server picks
+    // `bearer` and never echoes the token.
+    const resumed = await openWs(`${url}?last_event_id=${snapshot!.id}`, { protocols: ['bearer', token] });
+    if (!isOpen(resumed)) throw new Error(`refused: ${JSON.stringify(resumed)}`);
+    expect(resumed.ws.protocol).toBe('bearer');
+    await resumed.waitFor(after.length);
+    expect(resumed.events.map((e) => e.id)).toEqual(after.map((t) => t.id));
+    resumed.ws.close();
+    await resumed.closed;
+    expect(logs.join('')).not.toContain(token);
+  });
+
+  it('pings the client and drops one that stops answering (a dead peer)', async () => {
+    const payment = await createAuthorized();
+    const url = `${server.url}/api/v1/payments/${payment.id}/ws`;
+    const live = await openWs(url, { token });
+    if (!isOpen(live)) throw new Error('refused');
+    await until(() => live.pings, (n) => n >= 2, 'two pings');
+    // A client whose pongs never come (a half-open connection looks like this to the server).
+    const dead = await openWs(url, { token, autoPong: false });
+    if (!isOpen(dead)) throw new Error('refused');
+    const closed = await dead.closed;
+    // Terminated (no close frame): the client sees 1006.
+    expect(closed.code).toBe(1006);
+    expect(live.ws.readyState).toBe(live.ws.OPEN);
+    live.ws.close();
+    await live.closed;
+  });
+
+  it('answers 426 to a plain GET', async () => {
+    const payment = await createAuthorized();
+    const res = await fetch(`${server.url}/api/v1/payments/${payment.id}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(426);
+    expect(res.headers.get('upgrade')).toBe('websocket');
+    expect(((await res.json()) as any).error).toMatchObject({ code: 'upgrade_required' });
+  });
+});
+
+describe('who may watch', () => {
+  it("refuses before any stream opens: another merchant's payment is a 404, no token a 401, a token without payments:read a 403", async () => {
+    const payment = await createAuthorized();
+    const other = await signToken({ secret: SECRET, merchantId: 'm2' });
+    const writeOnly = await signToken({ secret: SECRET, merchantId: 'm1', scopes: ['payments:write'] });
+    const sse = `${server.url}/api/v1/payments/${payment.id}/events`;
+    const ws = `${server.url}/api/v1/payments/${payment.id}/ws`;
+    const cases: Array<[string | null, number, string]> = [
+      [other, 404, 'not_found_error'],
+      [null, 401, 'authentication_error'],
+      [writeOnly, 403, 'permission_error'],
+    ];
+    for (const [who, status, type] of cases) {
+      const s = await openSse(sse, { token: who });
+      expect(s.status).toBe(status);
+      expect(s.headers['content-type']).toMatch(/^application\/json/);
+      expect(s.body.error.type).toBe(type);
+      const w = await openWs(ws, { token: who });
+      expect(isOpen(w)).toBe(false);
+      if (!isOpen(w)) {
+        expect(w.status).toBe(status);
+        expect(w.body.error.type).toBe(type);
+      }
+      // The bearer subprotocol is the same credential as the header.
+      if (who) {
+        const p = await openWs(ws, { protocols: ['bearer', who] });
+        expect(isOpen(p) ? 101 : p.status).toBe(status);
+      }
+    }
+    // Another merchant's payment is indistinguishable from a missing one.
+    const missing = await openSse(`${server.url}/api/v1/payments/pay_does_not_exist/events`, { token: other });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe((await openSse(sse, { token: other })).body.error.code);
+  });
+
+  it('allows LIVE_MAX_CONNECTIONS_PER_MERCHANT connections per merchant, SSE and WebSocket together, and answers 429 beyond', async () => {
+    const lim = await signToken({ secret: SECRET, merchantId: 'limited' });
+    const payment = await createAuthorized(lim);
+    const sse = `${server.url}/api/v1/payments/${payment.id}/events`;
+    const a = await openSse(sse, { token: lim });
+    const b = await openSse(sse, { token: lim });
+    const c = await openWs(`${server.url}/api/v1/payments/${payment.id}/ws`, { token: lim });
+    expect([a.status, b.status, isOpen(c)]).toEqual([200, 200, true]);
+    const over = await openSse(sse, { token: lim });
+    expect(over.status).toBe(429);
+    expect(over.headers['retry-after']).toBe('5');
+    expect(over.body.error).toMatchObject({ type: 'rate_limit_error', code: 'too_many_live_connections' });
+    const overWs = await openWs(`${server.url}/api/v1/payments/${payment.id}/ws`, { token: lim });
+    expect(isOpen(overWs) ? 101 : overWs.status).toBe(429);
+    // Other merchants are not held back by this one.
+    const m1 = await openSse(`${server.url}/api/v1/payments/${(await createAuthorized()).id}/events`, { token });
+    expect(m1.status).toBe(200);
+    m1.close();
+    // A slot frees when a client leaves.
+    a.close();
+    const again = await until(() => openSse(sse, { token: lim }), (s) => s.status === 200 || (s.close(), false), 'a free slot');
+    again.close();
+    b.close();
+    if (isOpen(c)) c.ws.close();
+  });
+});
+
+describe('heartbeats and metrics', () => {
+  it('sends an SSE comment every LIVE_HEARTBEAT_INTERVAL and counts open connections by transport', async () => {
+    const payment = await createAuthorized();
+    const sse = await openSse(`${server.url}/api/v1/payments/${payment.id}/events`, { token });
+    await until(() => sse.raw.split(': ping\n\n').length - 1, (n) => n >= 2, 'two heartbeats');
+    const ws = await openWs(`${server.url}/api/v1/payments/${payment.id}/ws`, { token });
+    const gauge = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const value = (transport: string) => Number(new RegExp(`^tender_live_connections\\{transport="${transport}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+      return { sse: value('sse'), websocket: value('websocket') };
+    };
+    expect(await gauge()).toEqual({ sse: 1, websocket: 1 });
+    sse.close();
+    if (isOpen(ws)) ws.ws.close();
+    await until(gauge, (g) => g.sse === 0 && g.websocket === 0, 'the gauge back at 0');
+  });
+});

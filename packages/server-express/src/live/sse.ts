@@ -59,14 +59,17 @@ export async function serveEventStream(hub: LiveHub, req: Request, res: Response
   let open = true;
   const write = (text: string) => {
     if (!open) return;
-    res.write(text);
     // Bytes the client has not taken yet (ours and the socket's). A client that stops reading must
     // not make the server hold every later event for it: it is dropped and resumes when it can.
+    // Checked before writing, so a burst of events (several transitions at once) is never held
+    // against a client that had taken everything before it.
     if (res.writableLength > maxBufferBytes) {
       hub.logger.warn({ payment_id: target.paymentId, buffered: res.writableLength }, 'live stream dropped: the client is not reading (LIVE_MAX_BUFFER_BYTES)');
       open = false;
       res.destroy();
+      return;
     }
+    res.write(text);
   };
   write(`retry: ${SSE_RETRY_MS}\n\n`);
   const heartbeat = setInterval(() => write(': ping\n\n'), heartbeatIntervalMs);

@@ -181,12 +181,14 @@ export async function serveWebSocket(hub: LiveHub, wss: WebSocketServer, req: Re
     });
     const send = (text: string) => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      ws.send(text);
-      // A client that stops reading must not make the server queue every later event for it.
+      // A client that stops reading must not make the server queue every later event for it
+      // (checked before sending, as for SSE, so one burst is never held against a reading client).
       if (ws.bufferedAmount > maxBufferBytes) {
         hub.logger.warn({ payment_id: target.paymentId, buffered: ws.bufferedAmount }, 'live websocket dropped: the client is not reading (LIVE_MAX_BUFFER_BYTES)');
         ws.terminate();
+        return;
       }
+      ws.send(text);
     };
     session.attach({
       send: (event) => send(webSocketMessage(event)),
