@@ -186,6 +186,15 @@ export function createNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
     return { js: jetstream(connection), jsm };
   }
 
+  /** nak/term on a closed connection throw; the server then redelivers after ack_wait anyway. */
+  function respond(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      logger.warn({ error: String(error) }, 'nats consumer: could not settle the message (connection closed); it will be redelivered');
+    }
+  }
+
   function retryDelay(deliveryCount: number): number {
     return Math.min(maxDelay, baseDelay * 2 ** Math.min(Math.max(deliveryCount - 1, 0), 30));
   }
@@ -211,7 +220,13 @@ export function createNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
     const count = message.deliveryCount;
     // Tells the server the message is being worked on, so a slow handler (a gateway call) is not
     // redelivered to another instance meanwhile.
-    const keepAlive = setInterval(() => m.working(), Math.max(500, Math.floor(ackWaitMs / 2)));
+    const keepAlive = setInterval(() => {
+      try {
+        m.working();
+      } catch {
+        // The connection is closed: the message is redelivered after ack_wait, as it should be.
+      }
+    }, Math.max(500, Math.floor(ackWaitMs / 2)));
     let outcome: ConsumeOutcome;
     try {
       if (count > maxDeliver) {
@@ -244,7 +259,8 @@ export function createNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
       case 'retry': {
         const reason = cleanReason(outcome.reason);
         settled = { action: 'retry', reason, message };
-        m.nak(outcome.delayMs ?? retryDelay(count));
+        const delay = outcome.delayMs ?? retryDelay(count);
+        respond(() => m.nak(delay));
         break;
       }
       case 'dead_letter': {
@@ -254,14 +270,13 @@ export function createNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
         } catch (error) {
           // Not stored as a dead letter: keep it, try again later (never drop it).
           logger.error({ subject: m.subject, seq: m.info.streamSequence, error: String(error) }, 'nats consumer: dead-letter publish failed; will retry');
-          m.nak(retryDelay(count));
+          respond(() => m.nak(retryDelay(count)));
           settled = { action: 'retry', reason: `dead-letter publish failed: ${reason}`, message };
           break;
         }
         // The reason travels with term only from nats-server 2.11 (older servers ignore a +TERM with
         // a reason, and redeliver); the dead letter carries it either way.
-        if (versionAtLeast(nc?.info?.version ?? null, 2, 11)) m.term(reason);
-        else m.term();
+        respond(() => (versionAtLeast(nc?.info?.version ?? null, 2, 11) ? m.term(reason) : m.term()));
         settled = { action: 'dead_letter', reason, message };
         logger.warn({ subject: m.subject, seq: m.info.streamSequence, reason, dead_letter_subject: options.deadLetterSubject }, 'nats consumer: message dead-lettered');
         break;
@@ -288,13 +303,13 @@ export function createNatsConsumer(options: NatsConsumerOptions): NatsConsumer {
         for await (const m of messages) {
           if (stopping) {
             // Left for another instance now rather than after ack_wait.
-            m.nak();
+            respond(() => m.nak());
             continue;
           }
           await slots.acquire();
           if (stopping) {
             slots.release();
-            m.nak();
+            respond(() => m.nak());
             continue;
           }
           const task: Promise<void> = handleOne(js, m, handler)
