@@ -41,6 +41,7 @@ async function start(): Promise<void> {
       `  PayPal sandbox: ${server.simulation.paypal.url}`,
       `  UPI sandbox:    ${server.simulation.upi.url} (Razorpay)`,
       `  Demo checkout:  ${server.publicUrl}/demo`,
+      ...(server.grpcAddress ? [`  gRPC API:       ${server.grpcAddress} (tender.payments.v1.PaymentService)`] : []),
       ...(server.devToken
         ? ['', '  DEV TOKEN (merchant "demo", all scopes, signed with a secret generated for this', '  run only; set JWT_SECRET to use your own):', `  ${server.devToken}`]
         : []),
