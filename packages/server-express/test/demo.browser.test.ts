@@ -28,6 +28,17 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // Paths a page requested: the page follows a payment over its live stream, not by polling.
+  const requested = (page: import('playwright-core').Page): string[] => {
+    const paths: string[] = [];
+    page.on('request', (r) => paths.push(new URL(r.url()).pathname));
+    return paths;
+  };
+  const followedByStream = (paths: string[], id: string) => {
+    expect(paths).toContain(`/demo/api/payments/${id}/events`);
+    expect(paths.filter((p) => p === `/demo/api/payments/${id}`)).toEqual([]);
+  };
+
   const stored = async (id: string) => {
     const res = await fetch(`${server.url}/api/v1/payments/${id}`, { headers: { authorization: `Bearer ${server.devToken}` } });
     return (await res.json()) as { status: string; gateway: string; amount: string };
@@ -35,6 +46,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
 
   it('Fiuu seamless: the sandbox pop-up is approved and the payment ends CAPTURED on the page and in storage', async () => {
     const page = await browser.newPage();
+    const paths = requested(page);
     await page.goto(`${server.url}/demo`);
     const popupOpened = page.waitForEvent('popup', { timeout: 15_000 });
     await page.click('#fiuu-pay', { timeout: 15_000 });
@@ -46,6 +58,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     expect(await page.textContent('#fiuu-status')).toBe('CAPTURED');
     const shown = JSON.parse((await page.textContent('#fiuu-out')) ?? '{}') as { id: string };
     expect(await stored(shown.id)).toMatchObject({ status: 'CAPTURED', gateway: 'fiuu', amount: '10.00' });
+    followedByStream(paths, shown.id);
     await page.close();
   }, 90_000);
 
@@ -69,6 +82,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
 
   it('PayPal: the approval page opens in a pop-up, the buyer approves, and the page shows CAPTURED', async () => {
     const page = await browser.newPage();
+    const paths = requested(page);
     await page.goto(`${server.url}/demo`);
     const popupOpened = page.waitForEvent('popup', { timeout: 15_000 });
     await page.click('#paypal-pay');
@@ -81,11 +95,13 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     expect(await page.textContent('#paypal-status')).toBe('CAPTURED');
     const shown = JSON.parse((await page.textContent('#paypal-out')) ?? '{}') as { id: string };
     expect(await stored(shown.id)).toMatchObject({ status: 'CAPTURED', gateway: 'paypal', amount: '15.00' });
+    followedByStream(paths, shown.id);
     await page.close();
   }, 90_000);
 
-  it('UPI: a scannable QR is shown, the sandbox UPI app pays it, and the page shows CAPTURED (screenshot kept)', async () => {
+  it('UPI: a scannable QR is shown, the sandbox UPI app pays it, and the page shows CAPTURED from the live stream (screenshot kept)', async () => {
     const page = await browser.newPage();
+    const paths = requested(page);
     await page.goto(`${server.url}/demo`);
     await page.click('#upi-pay');
     await page.waitForSelector('#upi-qr-box:not([hidden])', { timeout: 15_000 });
@@ -107,7 +123,28 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     expect(await page.textContent('#upi-status')).toBe('CAPTURED');
     const shown = JSON.parse((await page.textContent('#upi-out')) ?? '{}') as { id: string };
     expect(await stored(shown.id)).toMatchObject({ status: 'CAPTURED', gateway: 'upi', amount: '100.00' });
+    followedByStream(paths, shown.id);
     await page.screenshot({ path: join(shots, 'demo-upi-captured.png'), fullPage: true });
+    await page.close();
+  }, 90_000);
+
+  it('UPI with the live stream refused (a proxy answering 503): the page falls back to polling the status route and still shows CAPTURED', async () => {
+    const page = await browser.newPage();
+    const paths = requested(page);
+    await page.route('**/demo/api/payments/*/events', (route) => route.fulfill({ status: 503, contentType: 'text/plain', body: 'stream unavailable' }));
+    await page.goto(`${server.url}/demo`);
+    await page.click('#upi-pay');
+    await page.waitForSelector('#upi-qr-box:not([hidden])', { timeout: 15_000 });
+    const appOpened = page.waitForEvent('popup', { timeout: 15_000 });
+    await page.click('#upi-app');
+    const app = await appOpened;
+    await app.waitForSelector('button[value="approve"]', { timeout: 15_000 });
+    await app.click('button[value="approve"]');
+    await page.waitForFunction(() => document.getElementById('upi-status')?.textContent === 'CAPTURED', undefined, { timeout: 20_000 }).catch(() => undefined);
+    expect(await page.textContent('#upi-status')).toBe('CAPTURED');
+    const shown = JSON.parse((await page.textContent('#upi-out')) ?? '{}') as { id: string };
+    expect(paths).toContain(`/demo/api/payments/${shown.id}/events`);
+    expect(paths).toContain(`/demo/api/payments/${shown.id}`);
     await page.close();
   }, 90_000);
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createTender, type Tender } from '@tender/core';
 import { MemoryStore, createTestGateway } from '@tender/core/testing';
+import { watchPayment } from '@tender/fiuu/browser';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { signToken } from '../src/auth';
@@ -131,6 +132,33 @@ describe('maximum lifetime', () => {
     const text = await e.metrics.registry.metrics();
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/api\/v1\/payments\/:id\/events",status="200"\} 1/);
     expect(text).not.toMatch(/http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/payments\/:id\/events"/);
+  });
+});
+
+describe("the browser bundle's watchPayment when the server ends its stream", () => {
+  it('reconnects with Last-Event-ID and gets what happened meanwhile, without a second snapshot', async () => {
+    const e = await embedded({ maxDurationMs: 1000 });
+    open.push(e);
+    const token = await signToken({ secret: SECRET, merchantId: 'default' });
+    const payment = await e.tender.payments.create({ amount: '10.00', currency: 'MYR', captureMethod: 'manual' }, { merchantId: 'default' });
+    const events = `/api/v1/payments/${payment.id}/events`;
+    const seen: string[] = [];
+    const watching = watchPayment({
+      events: `${e.url}${events}`,
+      status: `${e.url}/api/v1/payments/${payment.id}/status`,
+      fetchInit: { headers: { authorization: `Bearer ${token}` } },
+      until: (p) => p.status === 'CAPTURED',
+      onUpdate: (p) => seen.push(p.status),
+      timeoutMs: 20_000,
+    });
+    // The first stream has lived its second and ended (its request is logged when it finishes).
+    await until(() => e.logs.filter((l) => l.includes(events)).length, (n) => n >= 1, 'the first stream to end');
+    await e.tender.payments.capture(payment.id, {}, { merchantId: 'default' });
+    expect(await watching).toMatchObject({ status: 'CAPTURED' });
+    // One snapshot (AUTHORIZED), then the capture's transitions from the resumed stream; no polling.
+    expect(seen[0]).toBe('AUTHORIZED');
+    expect(seen.filter((s) => s === 'AUTHORIZED')).toHaveLength(1);
+    expect(e.logs.join('')).not.toContain(`/api/v1/payments/${payment.id}/status`);
   });
 });
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { watchPayment, type WatchedPayment } from '@tender/fiuu/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth';
 import { createLogger } from '../src/logging';
@@ -302,5 +303,39 @@ describe('heartbeats and metrics', () => {
     sse.close();
     if (isOpen(ws)) ws.ws.close();
     await until(gauge, (g) => g.sse === 0 && g.websocket === 0, 'the gauge back at 0');
+  });
+});
+
+describe("the browser bundle's watchPayment (run in Node against the server)", () => {
+  it('follows the live stream with an Authorization header until the payment settles, without polling', async () => {
+    const payment = await createUpi();
+    const seen: string[] = [];
+    const watching = watchPayment({
+      events: `${server.url}/api/v1/payments/${payment.id}/events`,
+      status: `${server.url}/api/v1/payments/${payment.id}/status`,
+      fetchInit: { headers: { authorization: `Bearer ${token}` } },
+      onUpdate: (p: WatchedPayment) => seen.push(p.status),
+      timeoutMs: 20_000,
+    });
+    await until(() => seen, (s) => s.length > 0, 'the snapshot');
+    expect(seen[0]).toBe('REQUIRES_ACTION');
+    await approveUpi(payment.gateway_reference);
+    // UPI authorises, then captures: an automatic capture's AUTHORIZED is no outcome yet.
+    const settled = await watching;
+    expect(settled).toMatchObject({ id: payment.id, status: 'CAPTURED' });
+    expect(logs.join('')).not.toContain(`/api/v1/payments/${payment.id}/status`);
+  });
+
+  it('polls the status route instead when the stream is refused (here: a route that is not there)', async () => {
+    const created = await api('POST', '/api/v1/payments', { amount: '20.00', currency: 'MYR', payment_method: 'pm_card_visa', gateway: 'stripe' });
+    expect(created.body.status).toBe('CAPTURED');
+    const settled = await watchPayment({
+      events: `${server.url}/api/v1/payments/${created.body.id}/no-such-stream`,
+      status: `${server.url}/api/v1/payments/${created.body.id}/status`,
+      fetchInit: { headers: { authorization: `Bearer ${token}` } },
+      timeoutMs: 20_000,
+    });
+    expect(settled.status).toBe('CAPTURED');
+    expect(logs.join('')).toContain(`/api/v1/payments/${created.body.id}/status`);
   });
 });

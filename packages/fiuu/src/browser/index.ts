@@ -199,7 +199,7 @@ export function checkout(options: CheckoutOptions): Promise<CheckoutResult> {
   });
 }
 
-export { watchPayment, EventStreamParser, type WatchOptions, type WatchedPayment, type ServerSentEvent } from './watch';
+export { watchPayment, settled, EventStreamParser, type WatchOptions, type WatchedPayment, type ServerSentEvent } from './watch';
 
 /** Library version. */
 export const version = '0.1.0';

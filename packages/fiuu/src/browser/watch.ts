@@ -24,7 +24,10 @@ export interface WatchOptions {
   fetchInit?: RequestInit;
   /** Called with the payment each time the server reports it. */
   onUpdate?: (payment: WatchedPayment) => void;
-  /** When to stop. Default: once the status is none of PENDING, PROCESSING, REQUIRES_ACTION. */
+  /**
+   * When to stop. Default: once the status is none of PENDING, PROCESSING, REQUIRES_ACTION, nor
+   * AUTHORIZED with `capture_method: automatic` (the capture follows on its own).
+   */
   until?: (payment: WatchedPayment) => boolean;
   /** Interval of the fallback polling (default 2000 ms). */
   pollIntervalMs?: number;
@@ -35,6 +38,13 @@ export interface WatchOptions {
 }
 
 const OPEN_STATUSES = new Set(['PENDING', 'PROCESSING', 'REQUIRES_ACTION']);
+
+/** True once a payment has an outcome the buyer waits for (see {@link WatchOptions.until}). */
+export function settled(payment: WatchedPayment): boolean {
+  if (OPEN_STATUSES.has(payment.status)) return false;
+  // An automatic capture authorises first (UPI, some cards): the capture is still to come.
+  return !(payment.status === 'AUTHORIZED' && payment.capture_method === 'automatic');
+}
 // Stream failures in a row (no event received in between) before polling takes over.
 const STREAM_ATTEMPTS = 3;
 
@@ -130,7 +140,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * @throws Error with `code` `timeout`, `aborted`, or `status_failed` (the status route refused, e.g. 404).
  */
 export function watchPayment(options: WatchOptions): Promise<WatchedPayment> {
-  const until = options.until ?? ((p: WatchedPayment) => !OPEN_STATUSES.has(p.status));
+  const until = options.until ?? settled;
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onAbort);
@@ -150,6 +160,7 @@ export function watchPayment(options: WatchOptions): Promise<WatchedPayment> {
     let failures = 0;
     while (!stop.signal.aborted) {
       let received = false;
+      let endedBy: unknown = null;
       try {
         const headers = { ...headersOf(options.fetchInit), accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) };
         const response = await fetch(options.events, { credentials: 'same-origin', cache: 'no-store', ...options.fetchInit, headers, signal: stop.signal });
@@ -159,6 +170,7 @@ export function watchPayment(options: WatchOptions): Promise<WatchedPayment> {
           return 'poll';
         }
         const parser = new EventStreamParser((event) => {
+          if (event.type === 'end') endedBy = (JSON.parse(event.data) as { reason?: unknown }).reason;
           if (event.type !== 'snapshot' && event.type !== 'payment.status' && event.type !== 'refund.status') return;
           received = true;
           const data = JSON.parse(event.data) as { payment?: WatchedPayment };
@@ -178,9 +190,11 @@ export function watchPayment(options: WatchOptions): Promise<WatchedPayment> {
       }
       if (stop.signal.aborted) break;
       // The server ended the stream (its lifetime, a restart) or it dropped: resume after the last event.
-      failures = received ? 0 : failures + 1;
+      // A stream that delivered or was ended by the server worked; one that failed to, counts.
+      failures = received || endedBy !== null ? 0 : failures + 1;
       if (failures >= STREAM_ATTEMPTS) return 'poll';
-      await sleep(retryMs, stop.signal);
+      // A stream that lived its span is resumed at once; after anything else, the server's `retry:`.
+      if (endedBy !== 'max_duration') await sleep(retryMs, stop.signal);
     }
     return 'done';
   }
