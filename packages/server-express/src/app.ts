@@ -37,7 +37,8 @@ export function createApp(tender: Tender, options: AppOptions): Express {
   app.use(
     cors({
       origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+      // Last-Event-ID: a browser resuming a live stream with fetch (not CORS-safelisted).
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Last-Event-ID'],
       exposedHeaders: ['Idempotent-Replayed', 'X-Request-Id', 'Retry-After'],
       maxAge: 600,
     }),

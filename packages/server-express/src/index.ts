@@ -42,3 +42,16 @@ export { loadConfig, isSimulation, ConfigError, EnvSchema, type ServerConfig } f
 export { createLogger, requestLogging, type LoggerOptions } from './logging';
 export { startWorkers, type Workers, type WorkerOptions } from './workers';
 export { createDemoRouter, DEMO_MERCHANT } from './demo';
+export {
+  createLiveStatus,
+  createUpgradeHandler,
+  BEARER_SUBPROTOCOL,
+  LIVE_DEFAULTS,
+  type LiveStatus,
+  type LiveStatusOptions,
+  type LiveLimits,
+  type LiveEvent,
+  type LiveTarget,
+  type LiveTransport,
+  type LiveEndReason,
+} from './live';

@@ -57,6 +57,43 @@ const idempotencyHeader = {
   schema: { type: 'string', maxLength: 255 },
 };
 
+// Live status (docs/live-status.md): the events of `GET /api/v1/payments/{id}/events` and `/ws`.
+const LIVE_EVENT_SCHEMA: Json = {
+  description:
+    'One live status event. Over SSE: `id:` (omitted when null), `event:` (the type) and `data:` (the data as JSON). Over WebSocket: a text message `{ "type", "id", "data" }`.',
+  type: 'object',
+  required: ['type', 'id', 'data'],
+  properties: {
+    type: { type: 'string', enum: ['snapshot', 'payment.status', 'refund.status', 'end'] },
+    id: { type: ['string', 'null'], description: 'The transition id, the resume point (Last-Event-ID / last_event_id). The snapshot carries the last transition id when it stands for the whole trail.' },
+    data: {
+      oneOf: [
+        { title: 'snapshot', type: 'object', required: ['payment'], properties: { payment: ref('Payment') } },
+        {
+          title: 'payment.status / refund.status',
+          type: 'object',
+          required: ['transition', 'payment'],
+          properties: { transition: ref('Transition'), payment: ref('Payment'), refund: ref('Refund') },
+        },
+        { title: 'end', type: 'object', required: ['reason'], properties: { reason: { type: 'string', enum: ['max_duration', 'shutdown'] } } },
+      ],
+    },
+  },
+};
+const liveParameters = [
+  { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+  { name: 'Last-Event-ID', in: 'header', required: false, description: 'Resume after this event: every later transition is sent, then live ones (no snapshot). An id the trail does not hold gets the snapshot and the whole trail.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+  { name: 'last_event_id', in: 'query', required: false, description: 'The same as Last-Event-ID, for clients that cannot send the header (WebSocket in browsers); the header wins when both are sent.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+];
+const LIVE_ERRORS = {
+  '400': errorResponse('Malformed Last-Event-ID'),
+  '401': errorResponse('Missing or invalid token'),
+  '403': errorResponse('Token lacks payments:read'),
+  '404': errorResponse('No such payment (another merchant\'s payment included)'),
+  '429': errorResponse('Rate limited, or LIVE_MAX_CONNECTIONS_PER_MERCHANT connections already open (too_many_live_connections)'),
+  '503': errorResponse('The server is shutting down; reconnect'),
+};
+
 function op(summary: string, scope: string | null, extra: Json): Json {
   return { summary, ...(scope ? { security: [{ bearer: [scope] }] } : { security: [] }), ...extra };
 }
@@ -69,6 +106,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     const { $schema: _drop, $id: _id, ...rest } = s;
     schemas[id] = rest;
   }
+  schemas.LiveEvent = LIVE_EVENT_SCHEMA;
   const paymentOut = { content: json(ref('Payment')) };
   const refundOut = { content: json(ref('Refund')) };
   const body = (id: string, required = true) => ({ required, content: json(ref(id)) });
@@ -131,6 +169,32 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     },
     '/api/v1/payments/{id}/transitions': {
       get: op("A payment's audit trail", 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'Transitions, oldest first', content: json(inline(listOf(TransitionSchema))) }, ...ERRORS, '404': errorResponse('No such payment') } }),
+    },
+    '/api/v1/payments/{id}/events': {
+      get: op("A payment's live status as Server-Sent Events", 'payments:read', {
+        description:
+          'A `snapshot` event (the payment now), then one `payment.status` or `refund.status` event per transition of its audit trail as it is recorded, in trail order; `id:` is the transition id. ' +
+          'Resume with `Last-Event-ID` (EventSource sends it when it reconnects) or `last_event_id`. A `: ping` comment every LIVE_HEARTBEAT_INTERVAL. The stream stays open while the client reads: no status is final (a late gateway report can still move it). ' +
+          'It ends with an `end` event after LIVE_MAX_DURATION (`max_duration`) or on shutdown (`shutdown`); resume from the last id. Authenticate with the Authorization header (in a browser: fetch, not EventSource). See docs/live-status.md.',
+        parameters: liveParameters,
+        responses: {
+          '200': { description: 'The event stream (see the LiveEvent schema for each event)', content: { 'text/event-stream': { schema: { type: 'string' }, 'x-event-schema': ref('LiveEvent') } } },
+          ...LIVE_ERRORS,
+        },
+      }),
+    },
+    '/api/v1/payments/{id}/ws': {
+      get: op("A payment's live status over WebSocket (RFC 6455)", 'payments:read', {
+        description:
+          'The same events as `/events`, each a JSON text message `{ "type", "id", "data" }` (the LiveEvent schema). Resume with `last_event_id`. The server pings every LIVE_HEARTBEAT_INTERVAL and drops a peer that has not answered by the next ping. ' +
+          'A browser authenticates by offering the subprotocols `bearer` and the token (`new WebSocket(url, ["bearer", token])`); the server selects `bearer`. Closes with 1000 (`max_duration`) or 1001 (`shutdown`). Refusals are HTTP answers to the handshake.',
+        parameters: [...liveParameters, { name: 'Sec-WebSocket-Protocol', in: 'header', required: false, description: '`bearer, <token>` where the Authorization header cannot be sent', schema: { type: 'string' } }],
+        responses: {
+          '101': { description: 'Switching Protocols: the WebSocket is open' },
+          ...LIVE_ERRORS,
+          '426': errorResponse('Not a WebSocket handshake (upgrade_required)'),
+        },
+      }),
     },
     '/api/v1/refunds/{id}': {
       get: op('Retrieve a refund', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The refund', ...refundOut }, ...ERRORS, '404': errorResponse('No such refund') } }),

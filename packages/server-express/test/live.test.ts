@@ -339,3 +339,17 @@ describe("the browser bundle's watchPayment (run in Node against the server)", (
     expect(logs.join('')).toContain(`/api/v1/payments/${created.body.id}/status`);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes both live routes: the stream as text/event-stream, the handshake with its 101 and 426', async () => {
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as any;
+    const events = doc.paths['/api/v1/payments/{id}/events'].get;
+    expect(Object.keys(events.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(events.security).toEqual([{ bearer: ['payments:read'] }]);
+    expect(events.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(['path:id', 'header:Last-Event-ID', 'query:last_event_id']);
+    expect(Object.keys(events.responses)).toEqual(expect.arrayContaining(['200', '401', '403', '404', '429']));
+    const ws = doc.paths['/api/v1/payments/{id}/ws'].get;
+    expect(Object.keys(ws.responses)).toEqual(expect.arrayContaining(['101', '404', '426', '429']));
+    expect(doc.components.schemas.LiveEvent.properties.type.enum).toEqual(['snapshot', 'payment.status', 'refund.status', 'end']);
+  });
+});
