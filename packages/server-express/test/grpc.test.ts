@@ -5,7 +5,7 @@
  * keys, and every failure a gRPC status with the REST error's code.
  */
 import { Writable } from 'node:stream';
-import { status as Status } from '@grpc/grpc-js';
+import { Metadata, status as Status } from '@grpc/grpc-js';
 import { PAYMENT_STATUSES, REFUND_STATUSES } from '@tender/core';
 import { MemoryStore } from '@tender/core/testing';
 import { approveOrder } from '@tender/paypal/sandbox';
@@ -383,6 +383,17 @@ describe('gRPC bad input: INVALID_ARGUMENT with details, nothing created', () =>
     const before = await paymentIds();
     const answer = await grpc.call('CreatePayment', card({ description: 'x'.repeat(200 * 1024) }));
     expect(answer.error?.code).toBe(Status.RESOURCE_EXHAUSTED);
+    expect(await paymentIds()).toEqual(before);
+  });
+
+  it('refuses bytes that are no protobuf message (grpc-js: INTERNAL, as gRPC specifies for an unparsable request)', async () => {
+    const before = await paymentIds();
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    const code = await new Promise<number>((resolve) =>
+      grpc.raw.makeUnaryRequest('/tender.payments.v1.PaymentService/CreatePayment', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0xff, 0xff, 0xff]), md, (error) => resolve(error?.code ?? Status.OK)),
+    );
+    expect(code).toBe(Status.INTERNAL);
     expect(await paymentIds()).toEqual(before);
   });
 

@@ -273,7 +273,13 @@ function peerIp(peer: string): string {
 function limiter(rule: RateLimitRule, store: RateLimitStore, logger: Logger): { hit(key: string): Promise<void>; close(): void } {
   const windowMs = rule.windowMs ?? 60_000;
   // The store's init takes express-rate-limit's options; only windowMs is read by the stores we pass.
-  void Promise.resolve(store.init?.({ windowMs } as Parameters<NonNullable<RateLimitStore['init']>>[0])).catch(() => undefined);
+  // It runs now (a MemoryStore counts nothing right before it), and a failing one fails open.
+  const failed = (error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'grpc rate limit store did not start');
+  try {
+    void Promise.resolve(store.init?.({ windowMs } as Parameters<NonNullable<RateLimitStore['init']>>[0])).catch(failed);
+  } catch (error) {
+    failed(error);
+  }
   return {
     async hit(key) {
       let totalHits: number;
