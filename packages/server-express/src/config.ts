@@ -143,6 +143,25 @@ export const EnvSchema = z.object({
   EVENT_TOPIC: z.string().trim().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words such as payments.events').default('payments.events'),
   /** `tender` (every event, version 1 envelope) or `seed` (payment.successful / payment.failed / payment.refunded). */
   EVENT_FORMAT: z.enum(['tender', 'seed'], { error: 'must be tender or seed' }).default('tender'),
+  /**
+   * Broker the `order.confirmed` consumer reads (default EVENT_BROKER_URL); it runs only when
+   * ORDER_EVENTS_MERCHANT_ID is set.
+   */
+  ORDER_EVENTS_URL: z.string().trim().regex(/^(nats|amqps?):\/\/\S+$/i, 'must be a nats:// or amqp:// URL').optional(),
+  /** Seed 004's KAFKA_TOPIC_ORDER_EVENTS: NATS subjects `order.events.<type>`, or the RabbitMQ topic exchange. */
+  ORDER_EVENTS_TOPIC: z.string().trim().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words such as order.events').default('order.events'),
+  /** The merchant whose payments `order.confirmed` events create; setting it starts the consumer. */
+  ORDER_EVENTS_MERCHANT_ID: z.string().trim().min(1).max(64).optional(),
+  ORDER_EVENTS_PAYMENT_METHOD: z.string().trim().min(1).max(64).optional(),
+  ORDER_EVENTS_GATEWAY: z.enum(GATEWAY_IDS, { error: `must be one of ${GATEWAY_IDS.join(', ')}` }).optional(),
+  /** `manual` (default: authorise on order.confirmed, capture later) or `automatic`. */
+  ORDER_EVENTS_CAPTURE: z.enum(['manual', 'automatic'], { error: 'must be manual or automatic' }).default('manual'),
+  /** Seed 004's KAFKA_GROUP_ID: the NATS durable consumer / RabbitMQ queue all instances share. */
+  ORDER_EVENTS_GROUP: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ and - (a NATS durable name)').default('payment-service'),
+  /** NATS dead-letter subject / RabbitMQ dead-letter exchange and queue (default `<ORDER_EVENTS_GROUP>.dead-letter`). */
+  ORDER_EVENTS_DEAD_LETTER: z.string().trim().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words').optional(),
+  /** Deliveries before an order event that keeps failing is dead-lettered (default 5). */
+  ORDER_EVENTS_MAX_DELIVERIES: positiveInt('ORDER_EVENTS_MAX_DELIVERIES').default(5),
   ALLOWED_ORIGINS: z
     .string()
     .optional()
@@ -240,6 +259,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     if (grpc === (input.PORT ?? '8080').trim()) issues.push('GRPC_PORT: must differ from PORT (the HTTP API port)');
     else if (grpc === input.METRICS_PORT?.trim()) issues.push('GRPC_PORT: must differ from METRICS_PORT');
   }
+  if ('ORDER_EVENTS_MERCHANT_ID' in input && !('ORDER_EVENTS_URL' in input) && !('EVENT_BROKER_URL' in input)) {
+    issues.push('ORDER_EVENTS_URL: is required (or EVENT_BROKER_URL) when ORDER_EVENTS_MERCHANT_ID is set');
+  }
+  if ('ORDER_EVENTS_URL' in input && !('ORDER_EVENTS_MERCHANT_ID' in input)) issues.push('ORDER_EVENTS_MERCHANT_ID: is required when ORDER_EVENTS_URL is set (the merchant the order payments are for)');
   if ('JWT_SECRET' in input && 'JWT_JWKS_URL' in input) issues.push('JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
   if (result.success && issues.length === 0) return result.data;
   throw new ConfigError(issues);

@@ -55,3 +55,4 @@ export {
   type LiveTransport,
   type LiveEndReason,
 } from './live';
+export { createPublisherFromUrl, startOrderConsumer, brokerKind, redactBrokerUrl, orderConsumerNames, type BrokerKind, type OrderConsumerNames } from './brokers';

@@ -36,6 +36,8 @@ export interface TenderMetrics {
   readonly relayEvents: Counter<'outcome'>;
   /** `tender_relay_publish_lag_seconds`: from an event's commit to the broker's confirm. */
   readonly relayLag: Histogram;
+  /** `tender_order_events_total`: inbound `order.confirmed` messages settled, by outcome (ack, retry, dead_letter). */
+  readonly orderEvents: Counter<'outcome'>;
   /** Counts each committed payment status change by method, status and currency. */
   observeTender(tender: Tender): () => void;
   /** Follows a transport's circuit state. */
@@ -117,6 +119,7 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
   });
 
   const relayEvents = new Counter({ name: 'tender_relay_events_total', help: 'Outbox events the broker relay handled, by outcome', labelNames: ['outcome'] as const, registers: [registry] });
+  const orderEvents = new Counter({ name: 'tender_order_events_total', help: 'Inbound order.confirmed messages settled, by outcome (ack, retry, dead_letter)', labelNames: ['outcome'] as const, registers: [registry] });
   const relayLag = new Histogram({
     name: 'tender_relay_publish_lag_seconds',
     help: 'Time from an event being committed to the broker confirming it',
@@ -149,6 +152,7 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
   return {
     registry,
     relayEvents,
+    orderEvents,
     relayLag,
     paymentsTotal,
     paymentDuration,

@@ -27,6 +27,8 @@ import { sendError } from './errors';
 import { createMetrics, metricsHandler } from './metrics';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import { startWorkers, type Workers } from './workers';
+import { startOrderConsumer } from './brokers';
+import type { EventConsumer } from '@tender/core';
 import { createLiveStatus, createUpgradeHandler } from './live';
 
 /** Options of {@link startTenderServer}. */
@@ -54,6 +56,8 @@ export interface TenderServer {
   config: ServerConfig;
   tender: Tender;
   workers: Workers;
+  /** The `order.confirmed` consumer (ORDER_EVENTS_MERCHANT_ID set), else null. */
+  orderConsumer: EventConsumer | null;
   server: Server;
   /** Set in simulation mode. */
   simulation: GatewaySetup['simulation'];
@@ -238,6 +242,10 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       grpc = started;
     }
 
+    // The order.confirmed consumer (ORDER_EVENTS_MERCHANT_ID); closed with the cleanups, before the store.
+    const orderConsumer = await startOrderConsumer(config, tender, { logger: log, metrics });
+    if (orderConsumer) cleanups.push(() => orderConsumer.close());
+
     const workers = startWorkers({
       tender,
       logger: log,
@@ -265,6 +273,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       config,
       tender,
       workers,
+      orderConsumer,
       server,
       simulation: setup.simulation,
       devToken,
