@@ -36,7 +36,9 @@ export interface GrpcServerOptions extends PaymentServiceOptions {
 export interface TenderGrpcServer {
   /** `host:port`, as a grpc-js client takes it. */
   address: string;
+  /** The bound port (the one picked when `port` was 0). */
   port: number;
+  /** The grpc-js server underneath. */
   server: Server;
   /**
    * Shuts down: the health service turns NOT_SERVING (open Watch streams are told, then ended), no
