@@ -74,7 +74,8 @@ function stallNextCreate(ms: number): () => boolean {
 
 describe('gRPC lifecycle', () => {
   it('answers ABORTED idempotency_key_in_use (with a retry delay) while the first call with the key is at the gateway', async () => {
-    const arrived = stallNextCreate(1500);
+    // Long enough that the second call, a few milliseconds of local work, is surely answered first.
+    const arrived = stallNextCreate(2500);
     const first = grpc.call('CreatePayment', card, { 'idempotency-key': 'life-1' });
     await until(arrived, 'the create to reach Stripe');
     const second = await grpc.call('CreatePayment', card, { 'idempotency-key': 'life-1' });
