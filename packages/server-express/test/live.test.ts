@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { watchPayment, type WatchedPayment } from '@tender/fiuu/browser';
@@ -351,5 +352,30 @@ describe('the OpenAPI document', () => {
     const ws = doc.paths['/api/v1/payments/{id}/ws'].get;
     expect(Object.keys(ws.responses)).toEqual(expect.arrayContaining(['101', '404', '426', '429']));
     expect(doc.components.schemas.LiveEvent.properties.type.enum).toEqual(['snapshot', 'payment.status', 'refund.status', 'end']);
+  });
+});
+
+describe('upgrade requests that are not WebSocket', () => {
+  const raw = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(request));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => (text += c));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+
+  it('are answered as plain HTTP/1.1 (curl --http2 offers h2c), and closed after the answer', async () => {
+    const answer = await raw('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(answer).toContain('"status":"ok"');
+  });
+
+  it('with a body are refused (Node has already taken the body off the request)', async () => {
+    const answer = await raw('POST /api/v1/payments HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toContain('upgrade_not_supported');
   });
 });

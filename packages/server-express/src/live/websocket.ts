@@ -39,18 +39,21 @@ const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
 /**
  * The `upgrade` listener for a server whose requests `app` answers (`server.on('upgrade', ...)`).
- * Requests asking for anything but `websocket` are refused with a 400.
+ * A request offering another protocol (`Upgrade: h2c`, as `curl --http2` sends) is answered as plain
+ * HTTP/1.1, as it was before any upgrade listener existed; only one with a body is refused (400),
+ * since Node has already taken its body off the request.
  */
 export function createUpgradeHandler(app: RequestListener): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
     // After the upgrade event nothing else listens on the socket: a reset must not crash the process.
     socket.on('error', () => socket.destroy());
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      const body = JSON.stringify({ error: { type: 'invalid_request_error', code: 'upgrade_not_supported', message: 'Only Upgrade: websocket is served' } });
+    const websocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (!websocket && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)) {
+      const body = JSON.stringify({ error: { type: 'invalid_request_error', code: 'upgrade_not_supported', message: 'Only Upgrade: websocket is served; send this request without Upgrade' } });
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
-    bearerFromSubprotocol(req);
+    if (websocket) bearerFromSubprotocol(req);
     const res = new ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
@@ -59,7 +62,7 @@ export function createUpgradeHandler(app: RequestListener): (req: IncomingMessag
       res.detachSocket(socket as Socket);
       socket.end();
     });
-    pending.set(req, { socket, head, res });
+    if (websocket) pending.set(req, { socket, head, res });
     app(req, res);
   };
 }
