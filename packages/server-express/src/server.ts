@@ -27,7 +27,7 @@ import { sendError } from './errors';
 import { createMetrics, metricsHandler } from './metrics';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import { startWorkers, type Workers } from './workers';
-import { startOrderConsumer } from './brokers';
+import { createPublisherFromUrl, startOrderConsumer } from './brokers';
 import type { EventConsumer } from '@tender/core';
 import { createLiveStatus, createUpgradeHandler } from './live';
 
@@ -128,7 +128,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       reconciliation: { processingAfterMs: config.RECONCILE_PROCESSING_AFTER, requiresActionTtlMs: config.RECONCILE_REQUIRES_ACTION_TTL },
       eventPayload: serverEventPayload,
     });
-    const metrics = createMetrics({ outboxBacklog: () => store.countOutboxBacklog() });
+    const metrics = createMetrics({ outboxBacklog: () => store.countOutboxBacklog(), ...(config.EVENT_BROKER_URL ? { relayBacklog: () => store.relayBacklog() } : {}) });
     metrics.observeTender(tender);
     for (const transport of setup.transports) metrics.observeTransport(transport);
 
@@ -246,6 +246,11 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     const orderConsumer = await startOrderConsumer(config, tender, { logger: log, metrics });
     if (orderConsumer) cleanups.push(() => orderConsumer.close());
 
+    // EVENT_BROKER_URL: the outbox relay publishes every event there; the publisher closes with the
+    // cleanups, after the workers (and so the relay) have stopped.
+    const publisher = config.EVENT_BROKER_URL ? await createPublisherFromUrl(config.EVENT_BROKER_URL, config.EVENT_TOPIC, { logger: log }) : null;
+    if (publisher) cleanups.push(() => publisher.close());
+
     const workers = startWorkers({
       tender,
       logger: log,
@@ -253,6 +258,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       outbox: { intervalMs: config.OUTBOX_INTERVAL, baseDelayMs: config.OUTBOX_BASE_DELAY, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
       reconcileIntervalMs: config.RECONCILE_INTERVAL,
       webhooks: { allowPrivateNetworks },
+      ...(publisher ? { relay: { publisher, format: config.EVENT_FORMAT } } : {}),
     });
 
     if (setup.simulation) {
