@@ -130,7 +130,7 @@ describe.skipIf(!haveNats)('NATS JetStream consumer (real server)', () => {
     await waitFor(async () => (await s.pendingAcks()) === 0, 'the original to be settled');
     // Terminated: a later message is handled, the bad one never again.
     await s.publish('{"next":true}');
-    await waitFor(() => calls === 2, 'the next message');
+    await waitFor(() => s.settlements.length === 2, 'the next message to be settled');
     expect(await s.deadLetters()).toHaveLength(2);
     expect(calls).toBe(2);
   });
@@ -147,6 +147,7 @@ describe.skipIf(!haveNats)('NATS JetStream consumer (real server)', () => {
       const all = await s.deadLetters();
       return all.length > 0 ? all : null;
     }, 'the dead letter');
+    await waitFor(() => s.settlements.length === 3, 'the third delivery to be settled');
     expect(calls).toBe(3);
     expect(dead!.header.get(DEAD_LETTER_REASON_HEADER)).toBe('gave up after 3 deliveries: storage_error/database_unavailable');
     expect(dead!.header.get('tender-dead-letter-deliveries')).toBe('3');

@@ -74,6 +74,7 @@ describe.skipIf(!haveNats)('NATS server restart (real server)', () => {
     streams.push(stream, `${stream}_DEAD_LETTER`);
     await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${prefix}.>`] });
     const seen: string[] = [];
+    let acked = 0;
     const consumer: NatsConsumer = createNatsConsumer({
       servers: NATS_URL,
       stream,
@@ -81,6 +82,9 @@ describe.skipIf(!haveNats)('NATS server restart (real server)', () => {
       subject: `${prefix}.order.confirmed`,
       deadLetterSubject: `${prefix}-dead.order.confirmed`,
       ackWaitMs: 2000,
+      onSettle: (settled) => {
+        if (settled.action === 'ack') acked++;
+      },
     });
     closers.push(() => consumer.close());
     await consumer.start(async (m: ReceivedMessage) => {
@@ -90,7 +94,8 @@ describe.skipIf(!haveNats)('NATS server restart (real server)', () => {
     const publisher = await createNatsPublisher({ servers: NATS_URL, topic: prefix, stream: { name: stream, create: false } });
     closers.push(() => publisher.close());
     await publisher.publish(message({ type: 'order.confirmed', body: 'one' }));
-    await waitFor(() => seen.includes('one'), 'the first message');
+    // Settled means the server confirmed the ack (ackAck): 'one' is never delivered again.
+    await waitFor(() => acked === 1, 'the first message to be acked');
 
     await outage(async () => {
       await waitFor(async () => !(await publisher.publish(message({ type: 'order.confirmed', body: 'lost' })).then(() => true, () => false)), 'the outage to be noticed', 10_000);

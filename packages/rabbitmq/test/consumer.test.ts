@@ -147,6 +147,7 @@ describe.skipIf(!haveRabbit)('RabbitMQ consumer (real broker)', () => {
           const all = await s.deadLetters();
           return all.length > 0 ? all : null;
         }, 'the dead letter');
+        await waitFor(() => s.settlements.length === 3, 'the third delivery to be settled');
         expect(calls).toBe(3);
         expect(dead!.properties.headers![DEAD_LETTER_REASON_HEADER]).toBe('gave up after 3 deliveries: storage_error/database_unavailable');
         expect(dead!.properties.headers!['tender-dead-letter-deliveries']).toBe(3);

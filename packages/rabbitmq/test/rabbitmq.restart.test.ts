@@ -96,6 +96,8 @@ describe.skipIf(!haveRabbit)('RabbitMQ restart (real broker)', () => {
     });
     await waitFor(() => publisher.publish(message({ type: 'order.confirmed', body: 'two' })).then(() => true), 'publishing again', 30_000, 100);
     await waitFor(() => seen.includes('two'), 'the consumer to receive a message published after the restart', 45_000, 100);
-    expect(seen.filter((s) => s === 'one')).toHaveLength(1);
+    // At least once: AMQP consumer acks are not confirmed, so an ack still in flight when the broker
+    // stopped may be lost and 'one' delivered again (the handler's idempotency absorbs that).
+    expect(seen.filter((s) => s === 'one').length).toBeGreaterThanOrEqual(1);
   });
 });
