@@ -169,3 +169,25 @@ export function openWs(url: string, options: { token?: string | null; protocols?
 export function isOpen(client: WsClient | WsRefusal): client is WsClient {
   return 'ws' in client;
 }
+
+/**
+ * Asserts that `events` are exactly the trail after `afterId` (null: the whole trail), in order, each
+ * once, and all of it as read now. Gateways' late webhooks can add notes to the trail at any time
+ * (a stale report), so the stream is compared with the trail as read after the events arrived: what
+ * the stream holds must be the start of that trail's tail, and cover everything read before.
+ */
+export async function expectTrailTail(events: () => Received[], readTrail: () => Promise<Array<{ id: string }>>, afterId: string | null): Promise<string[]> {
+  const tail = (trail: Array<{ id: string }>) => {
+    const at = afterId === null ? -1 : trail.findIndex((t) => t.id === afterId);
+    if (afterId !== null && at < 0) throw new Error(`${afterId} is not on the trail`);
+    return trail.slice(at + 1).map((t) => t.id);
+  };
+  const before = tail(await readTrail());
+  await until(() => events().length, (n) => n >= before.length, `${before.length} transition events`);
+  const after = tail(await readTrail());
+  const got = events().map((e) => e.id);
+  if (got.length < before.length || JSON.stringify(got) !== JSON.stringify(after.slice(0, got.length))) {
+    throw new Error(`stream ${JSON.stringify(got)} is not the trail's tail ${JSON.stringify(after)}`);
+  }
+  return got as string[];
+}

@@ -138,8 +138,9 @@ export class LiveHub {
   }
 
   /**
-   * Admits a connection: checks the payment is the merchant's (404 otherwise), takes a slot (429 past
-   * the limit), subscribes to the payment's feed and computes what the connection receives first.
+   * Admits a connection: takes a slot (429 past the limit, whatever the payment, so the answer tells
+   * nothing about it), checks the payment is the merchant's (404 otherwise), subscribes to the
+   * payment's feed and computes what the connection receives first.
    * Throws before anything is sent, so the transport answers the error as JSON.
    * @param lastEventId The last event the client received, when it resumes.
    */
