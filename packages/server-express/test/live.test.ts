@@ -296,6 +296,14 @@ describe('heartbeats and metrics', () => {
     sse.close();
     if (isOpen(ws)) ws.ws.close();
     await until(gauge, (g) => g.sse === 0 && g.websocket === 0, 'the gauge back at 0');
+    // Both connections leave a request line, as every request does (the stream's when the client left).
+    const lines = logs.flatMap((l) => l.split('\n')).filter((l) => l.includes(`/api/v1/payments/${payment.id}/`)).map((l) => JSON.parse(l) as { path: string; status: number });
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ msg: 'request', method: 'GET', path: `/api/v1/payments/${payment.id}/events`, status: 200, ended_by: 'client' }),
+        expect.objectContaining({ msg: 'request', method: 'GET', path: `/api/v1/payments/${payment.id}/ws`, status: 101 }),
+      ]),
+    );
   });
 });
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { redactUrl } from '@tender/core';
 import type { Request, Response } from 'express';
 import { parseLastEventId, type LiveEndReason, type LiveEvent, type LiveHub, type LiveTarget } from './hub';
 
@@ -56,6 +57,7 @@ export async function serveEventStream(hub: LiveHub, req: Request, res: Response
     'X-Accel-Buffering': 'no',
   });
   req.socket.setNoDelay(true);
+  const started = Date.now();
   let open = true;
   const write = (text: string) => {
     if (!open) return;
@@ -78,6 +80,12 @@ export async function serveEventStream(hub: LiveHub, req: Request, res: Response
     open = false;
     clearInterval(heartbeat);
     session.close();
+    // A stream the client leaves never finishes, so the request line (logged on finish) would be
+    // missing for most streams: it is logged here instead, the URL redacted the same way.
+    if (!res.writableFinished) {
+      const logger = (res.locals.logger as { info(o: object, m: string): void } | undefined) ?? hub.logger;
+      logger.info({ method: req.method, path: redactUrl(req.originalUrl), status: 200, duration_ms: Date.now() - started, ended_by: 'client' }, 'request');
+    }
   });
   session.attach({
     send: (event) => write(sseFrame(event)),
