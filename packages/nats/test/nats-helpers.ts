@@ -9,6 +9,7 @@ import { connect as tcpConnect } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
 import type { BrokerMessage } from '@tender/core';
+import { waitFor } from '@tender/core/testing';
 
 export const NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -75,21 +76,8 @@ export async function deleteStreams(nc: NatsConnection, ...names: string[]): Pro
   for (const name of names) await jsm.streams.delete(name).catch(() => undefined);
 }
 
-/** Polls `condition` every `everyMs` until it holds (resolves its value) or `timeoutMs` passes (throws). */
-export async function waitFor<T>(condition: () => Promise<T | null | undefined | false> | T | null | undefined | false, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await condition();
-      if (value !== null && value !== undefined && value !== false) return value as T;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-}
+/** Tests wait on conditions with the shared helper. */
+export { waitFor };
 
 // The machine's NATS, started exactly like this (see .ci/run); restarted by the restart tests only.
 const START = ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/nats-server', '--', '-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log'];

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import type { BrokerMessage } from '@tender/core';
+import { waitFor } from '@tender/core/testing';
 
 export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -70,21 +71,8 @@ export async function drain(channel: Channel, queue: string): Promise<GetMessage
   }
 }
 
-/** Polls `condition` every `everyMs` until it holds (resolves its value) or `timeoutMs` passes (throws). */
-export async function waitFor<T>(condition: () => Promise<T | null | undefined | false> | T | null | undefined | false, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await condition();
-      if (value !== null && value !== undefined && value !== false) return value as T;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-}
+/** Tests wait on conditions with the shared helper. */
+export { waitFor };
 
 function rabbitmqctl(...args: string[]): void {
   const result = spawnSync('rabbitmqctl', args, { encoding: 'utf8', timeout: 120_000 });

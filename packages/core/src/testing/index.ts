@@ -12,3 +12,4 @@ export { createTestGateway, type TestGateway, type TestGatewayOptions, type Test
 export { runStoreConformance, samplePayment, type StoreUnderTest } from './store-conformance';
 export { runGatewayConformance, type GatewayUnderTest, type GatewayConformanceOptions } from './gateway-conformance';
 export { SandboxWebhookSender, type SandboxWebhookEndpoint, type SandboxWebhookFaults, type SandboxDeliveryRecord, type SandboxWebhookRequest, type SandboxWebhookOptions } from './sandbox-webhooks';
+export { waitFor } from './wait-for';
