@@ -34,7 +34,7 @@ export interface OutboxRelayOptions {
   logger?: Logger;
   /** Rows (payments) claimed per batch (default 100). */
   batchSize?: number;
-  /** How long a claimed row is reserved for this relay (default 30 s; must exceed `publishTimeoutMs`). */
+  /** How long a claimed row is reserved for this relay (default 15 s; at least `publishTimeoutMs` + 5 s). */
   leaseMs?: number;
   /** A publish not confirmed within this counts as failed (default 10 s). */
   publishTimeoutMs?: number;
@@ -81,7 +81,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const encode = options.encode ?? createBrokerEncoder();
   const batchSize = options.batchSize ?? 100;
   const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
-  const leaseMs = Math.max(options.leaseMs ?? 30_000, publishTimeoutMs + 5_000);
+  const leaseMs = Math.max(options.leaseMs ?? 15_000, publishTimeoutMs + 5_000);
   const intervalMs = options.intervalMs ?? 250;
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
