@@ -9,7 +9,7 @@
  */
 import { EVENT_VERSION, PAYMENT_STATUSES, REFUND_STATUSES, SEED_EVENT_TYPES } from '@tender/core';
 import { z } from 'zod';
-import { PaymentSchema, RefundSchema } from './schemas';
+import { PaymentSchema, RefundSchema, apiSchemas } from './schemas';
 
 /** A note on a payment that does not change its status: the payment, and what was noted. */
 const PaymentNoteData = z
@@ -32,6 +32,30 @@ function envelope(type: string | null, data: z.ZodType, description: string) {
     })
     .describe(description);
 }
+
+const DeliveryState = z.object({
+  status: z.enum(['pending', 'delivered', 'dead']),
+  attempts: z.number().int(),
+  next_attempt_at: z.string(),
+  last_error: z.string().nullable(),
+  delivered_at: z.string().nullable(),
+});
+const RelayState = z.object({
+  status: z.enum(['pending', 'published', 'dead']),
+  attempts: z.number().int(),
+  next_attempt_at: z.string(),
+  last_error: z.string().nullable(),
+  published_at: z.string().nullable(),
+});
+
+/** `GET /api/v1/events/:id`: the published document plus its merchant webhook and broker relay delivery state. */
+export const EventResourceSchema = envelope(null, z.union([PaymentSchema, RefundSchema, PaymentNoteData]), 'An event as published, with its delivery state')
+  .extend({
+    type: z.string().describe('payment.<status or note> or refund.<status>'),
+    delivery: DeliveryState.describe('Merchant webhook delivery'),
+    relay: RelayState.describe('Broker relay (EVENT_BROKER_URL)'),
+  })
+  .register(apiSchemas, { id: 'Event' });
 
 /** Notes the engine itself writes (gateways add their own, e.g. disputes: see `payment.note`). */
 const ENGINE_NOTES = ['cancel_requested', 'stale_report_ignored', 'report_not_applied', 'amount_mismatch', 'reference_mismatch', 'reference_conflict'] as const;

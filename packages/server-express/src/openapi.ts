@@ -15,6 +15,8 @@ import {
   TransitionSchema,
   WebhookEndpointSchema,
 } from './schemas';
+// Registers the Event schema with the API's registry.
+import './event-schemas';
 
 /** Title, version and servers of the document. */
 export interface OpenApiInfo {
@@ -224,7 +226,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
       delete: op('Delete a webhook endpoint', 'payments:write', { parameters: [idParam()], responses: { '200': { description: 'Deleted' }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
     },
     '/api/v1/events/{id}': {
-      get: op('An event and its delivery state', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The event' }, ...ERRORS, '404': errorResponse('No such event') } }),
+      get: op('An event and its delivery state', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The event (the document webhooks and brokers carry) with its delivery state', content: json(ref('Event')) }, ...ERRORS, '404': errorResponse('No such event') } }),
     },
     '/api/v1/events/{id}/redeliver': {
       post: op('Deliver an event again (after success or dead-lettering)', 'payments:write', { parameters: [idParam()], responses: { '202': { description: 'Queued' }, ...ERRORS, '404': errorResponse('No such event') } }),

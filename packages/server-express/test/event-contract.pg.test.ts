@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBrokerEncoder } from '@tender/core';
 import { startTenderServer, type TenderServer } from '../src/server';
 import { eventJsonSchemas } from '../src/event-schemas';
 import { createLogger } from '../src/logging';
@@ -132,6 +133,27 @@ describe('published events', () => {
       const served = (await api('GET', `/api/v1/events/${row.id}`)).body;
       expect({ ...served, delivery: undefined, relay: undefined }).toEqual({ ...row.payload, delivery: undefined, relay: undefined });
     }
+    // The seed format of the same rows validates against the seed schemas.
+    const seed = createBrokerEncoder({ format: 'seed', reader: server.tender.store });
+    const seedValidators = new Map(Object.entries(schemas.seed).map(([type, s]) => [type, ajv.compile(s as object)]));
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const message = await seed((await server.tender.store.getOutboxEvent(row.id))!);
+      if (!message) continue;
+      seen.add(message.type);
+      const body = JSON.parse(new TextDecoder().decode(message.body));
+      const validate = seedValidators.get(message.type)!;
+      expect(validate(body), `${message.type}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      expect(body.eventId).toBe(row.id);
+    }
+    expect([...seen].sort()).toEqual(['payment.failed', 'payment.refunded', 'payment.successful']);
+    // GET /events/:id answers what the OpenAPI document says.
+    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as { components: { schemas: Record<string, object> } };
+    const withComponents = (id: string) => ({ ...openapi.components.schemas[id], components: openapi.components });
+    const validateResource = ajv.compile(withComponents('Event'));
+    const one = (await api('GET', `/api/v1/events/${rows[0]!.id}`)).body;
+    expect(validateResource(one), ajv.errorsText(validateResource.errors)).toBe(true);
+    expect(one.relay).toMatchObject({ status: 'pending', attempts: 0 });
     // A wrong status for the type is refused: the schemas say something.
     const captured = rows.find((r) => r.type === 'payment.captured')!;
     expect(validators.get('payment.captured')!({ ...captured.payload, data: { ...captured.payload.data, status: 'FAILED' } })).toBe(false);
