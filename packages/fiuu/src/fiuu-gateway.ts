@@ -114,7 +114,7 @@ function body(response: HttpResponse, operation: string): Record<string, unknown
   }
 }
 
-/** Requery codes meaning "no such transaction" (SPEC p.136): the customer never paid. */
+/** Requery codes meaning "no such transaction" (Fiuu API Spec v13.86 p.136): the customer never paid. */
 const NOT_FOUND_CODES = new Set(['Q203', 'Q303', 'Q00005']);
 const BUSY_CODES = new Set(['Q03', 'Q00007', 'Q00008', 'Q99']);
 const CAPTURE_RETRYABLE = new Set(['15', '20', '99']);
@@ -123,7 +123,7 @@ const CAPTURE_RETRYABLE = new Set(['15', '20', '99']);
 const text = z.union([z.string(), z.number()], { error: 'is missing' }).transform(String);
 
 /**
- * The requery answer fields Tender reads beyond the signed check (SPEC p.67–84): a decimal `Amount`
+ * The requery answer fields Tender reads beyond the signed check (Fiuu API Spec v13.86 p.67–84): a decimal `Amount`
  * and, when present, a `Currency`. Lenient: everything else passes through.
  */
 const RequeryAmounts = z.looseObject({
@@ -299,7 +299,7 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
     const expected = requeryVrfKey({ amount: str(r, 'Amount'), secretKey: config.secretKey, domain: str(r, 'Domain'), id, statCode });
     if (!hexEquals(expected, r.VrfKey) || str(r, 'Domain') !== mid || (tranID ? id !== tranID : id !== orderid)) throw badSignature('requery');
     // StatName (Fiuu's own word: authorized, captured, settled) decides sale or authorisation, for an
-    // automatic-capture payment too (the customer may have added tcctype=AUTH to its form; SPEC p.67).
+    // automatic-capture payment too (the customer may have added tcctype=AUTH to its form; Fiuu API Spec v13.86 p.67).
     // Only without one does the capture method stored at create decide, never anything the customer echoed.
     const status = paymentStatusFromRequery(statCode, str(r, 'StatName'), storedCaptureMethod(inputR.gatewayData));
     const amounts = RequeryAmounts.safeParse(r);
@@ -491,7 +491,7 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
       const echo = (decoded.kind === 'notification' && config.notificationIpn) || (decoded.kind === 'return' && config.returnIpn);
       const afterAcknowledge = echo
         ? async () => {
-            // Back-end IPN: every received field unchanged, plus treq=1 (SPEC p.50–58).
+            // Back-end IPN: every received field unchanged, plus treq=1 (Fiuu API Spec v13.86 p.50–58).
             const response = await post('ipn', urls.returnIpn, [...decoded.pairs.filter(([k]) => k !== 'treq'), ['treq', '1']]);
             if (response.status >= 300) throw gatewayError('ipn_failed', `Fiuu returnipn answered HTTP ${response.status}`, true);
           }

@@ -1,6 +1,6 @@
 /**
  * Requery pacing. Fiuu allows "at most 1 query every 5 s" and blocks the IP of a massive querier
- * without notice (SPEC p.66), so calls wait their turn rather than fail: at most `perSecond` calls
+ * without notice (Fiuu API Spec v13.86 p.66), so calls wait their turn rather than fail: at most `perSecond` calls
  * overall, and at least `minIntervalMs` between two queries of the same transaction.
  *
  * @module

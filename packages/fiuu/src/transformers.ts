@@ -51,7 +51,7 @@ export function parseAmount(text: string, currency: string): Money {
   return Money.of(fraction ? `${m[1]}.${fraction}` : m[1]!, currency);
 }
 
-/** `00` success, `11` failure, `22` pending (SPEC p.43). */
+/** `00` success, `11` failure, `22` pending (Fiuu API Spec v13.86 p.43). */
 export type FiuuStatusCode = '00' | '11' | '22';
 
 /**
@@ -75,7 +75,7 @@ const SUCCESS_NAMES: Record<string, PaymentStatus> = { captured: 'CAPTURED', set
 const FAILURE_NAMES = new Set(['failed', 'cancelled', 'canceled', 'chargeback', 'release', 'reject/hold', 'blocked', 'reqcancel', 'reqchargeback']);
 
 /**
- * Maps a requery answer (`StatCode` + `StatName`, SPEC p.67) to ours. `StatName` (Fiuu's own word for
+ * Maps a requery answer (`StatCode` + `StatName`, Fiuu API Spec v13.86 p.67) to ours. `StatName` (Fiuu's own word for
  * the transaction: `captured`, `settled`, `authorized`) refines a success; without one, a success
  * means what the stored payment's capture method says: an authorisation for a manual-capture payment
  * (it was created with `tcctype=AUTH`), a sale otherwise.
@@ -107,7 +107,7 @@ export function refundStatusFromFiuu(status: string | null | undefined): RefundS
   }
 }
 
-/** Payment-page error descriptions (SPEC p.132–134), for failures Fiuu reports without a text. */
+/** Payment-page error descriptions (Fiuu API Spec v13.86 p.132–134), for failures Fiuu reports without a text. */
 export const PAYMENT_ERROR_CODES: Readonly<Record<string, string>> = {
   P01: 'Payment timeout',
   P02: 'Merchant account issue or channel not available',
@@ -174,7 +174,7 @@ export function str(record: Record<string, unknown>, ...names: string[]): string
   return '';
 }
 
-/** Parses `extraP` (a JSON-encoded string, SPEC p.128–131); null when absent or not JSON. */
+/** Parses `extraP` (a JSON-encoded string, Fiuu API Spec v13.86 p.128–131); null when absent or not JSON. */
 export function parseExtraP(raw: string | undefined): Record<string, unknown> | null {
   if (!raw) return null;
   try {

@@ -45,7 +45,7 @@ import { failureFrom, parseAmount, parseExtraP, parseForm, paymentStatusFromCode
 /** Which endpoint a result arrived on. */
 export type FiuuResultKind = 'return' | 'notification' | 'callback';
 
-/** The body Fiuu expects from a callback URL (SPEC p.56, p.58; no space despite the TL;DR table). */
+/** The body Fiuu expects from a callback URL (Fiuu API Spec v13.86 p.56, p.58; no space despite the TL;DR table). */
 export const CALLBACK_ACK = 'CBTOKEN:MPSTATOK';
 
 /**
@@ -72,7 +72,7 @@ export interface FiuuResultBody {
 
 /**
  * Decodes a result request and tells the endpoint apart: `query.kind` wins, else `nbcb` (1 callback,
- * 2 notification, absent return; SPEC p.54, p.57).
+ * 2 notification, absent return; Fiuu API Spec v13.86 p.54, p.57).
  *
  * `nbcb` is not signed, so anyone holding a result (the customer's browser gets the return-URL copy)
  * can present it as a notification. That gives them nothing a genuine notification would not: the
@@ -215,7 +215,7 @@ export function interpretResult(body: FiuuResultBody): FiuuResult {
   const signed = parsed.data;
   const extraP = parseExtraP(f.extraP);
   const metadata = metadataOf(extraP);
-  // The DuitNow QR account enquiry is a status-22 notification (SPEC p.128). Its marker sits in the
+  // The DuitNow QR account enquiry is a status-22 notification (Fiuu API Spec v13.86 p.128). Its marker sits in the
   // unsigned extraP, so a signed 00 or 11 is a payment outcome whatever extraP says.
   const accountEnquiry = signed.status === '22' && String(extraP?.account_enquiry ?? '').toLowerCase() === 'true';
   let amount: Money;

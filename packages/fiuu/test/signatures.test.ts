@@ -14,8 +14,9 @@ import {
   vcode,
 } from '@tender/fiuu';
 
-// Public vectors: research §12, T1–T7 (each from a public source, re-computed there).
-describe('public vectors (research §12)', () => {
+// Public vectors T1–T7 from the tests of github.com/leesiongchan/omnipay-molpay (tests/Message/*Test.php,
+// tests/Mock/*.txt), each re-computed independently.
+describe('public vectors (omnipay-molpay tests)', () => {
   it('T1 vcode', () => {
     expect(vcode({ amount: '10.00', merchantId: 'test1234', orderId: '20160331082207680000', verifyKey: 'abcdefg' })).toBe('f3d5496b444ae3d11e09fa92a753ac60');
   });
@@ -44,7 +45,7 @@ describe('public vectors (research §12)', () => {
   });
 });
 
-// Derived fixtures (research §12): computed from the documented formulas, not from a source.
+// Derived fixtures: computed from the formulas in Fiuu's API Spec for Merchant (v13.86), not taken from a source.
 describe('derived fixtures', () => {
   const vk = 'abcdefg';
   const sk = 'hilklmn';

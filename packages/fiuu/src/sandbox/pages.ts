@@ -39,7 +39,7 @@ export function donePage(status: string, tranID: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>Payment ${esc(status)}</title>${STYLE}</head><body><p id="status">Status ${esc(status)} for transaction ${esc(tranID)}</p></body></html>`;
 }
 
-/** An error page carrying Fiuu's error code (SPEC p.132). */
+/** An error page carrying Fiuu's error code (Fiuu API Spec v13.86 p.132). */
 export function errorPage(code: string, description: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>Error ${esc(code)}</title>${STYLE}</head><body><h1 id="error_code">${esc(code)}</h1><p id="error_desc">${esc(description)}</p></body></html>`;
 }
