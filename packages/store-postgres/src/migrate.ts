@@ -4,11 +4,16 @@
  * apply each migration exactly once: the others wait, then find nothing left to do. Postgres DDL is
  * transactional, so a failed migration leaves the schema as it was.
  *
+ * An up-to-date schema is recognised by reading `schema_migrations` alone, before any lock or DDL, so
+ * a role with DML privileges only (deploy/sql/roles.sql's application role) can open the store once
+ * the owner role has migrated it; such a role meeting pending migrations fails with
+ * `migration_not_permitted`, naming what to run.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';
 import { TenderError } from '@tender/core';
-import type { Driver } from './driver';
+import type { Driver, Queryable } from './driver';
 import { toStoreError } from './errors';
 import { initial } from './migrations/0001-initial';
 import { webhookEndpoints } from './migrations/0002-webhook-endpoints';
@@ -50,49 +55,86 @@ function checksum(sql: string): string {
   return createHash('sha256').update(sql).digest('hex');
 }
 
+/** Shipped migrations not in `recorded`; throws on a recorded one whose SQL differs from the shipped one. */
+function pendingMigrations(schema: string, recorded: ReadonlyMap<number, string>): Migration[] {
+  const pending: Migration[] = [];
+  for (const migration of MIGRATIONS) {
+    const existing = recorded.get(migration.version);
+    if (existing === undefined) {
+      pending.push(migration);
+    } else if (existing !== checksum(migration.sql)) {
+      throw new TenderError({
+        type: 'storage_error',
+        code: 'migration_checksum_mismatch',
+        message: `Migration ${migration.version} (${migration.name}) in schema ${schema} was applied from different SQL than this package ships`,
+      });
+    }
+  }
+  return pending;
+}
+
+/** The recorded versions and checksums, or null when the schema or its `schema_migrations` table is missing. */
+async function readRecorded(q: Queryable, schema: string): Promise<Map<number, string> | null> {
+  const { rows: found } = await q.query<{ table: string | null }>('SELECT to_regclass($1)::text AS table', [`${quoteIdent(schema)}.schema_migrations`]);
+  if (!found[0]?.table) return null;
+  const { rows } = await q.query<{ version: number; checksum: string }>(`SELECT version, checksum FROM ${quoteIdent(schema)}.schema_migrations ORDER BY version`);
+  return new Map(rows.map((r) => [Number(r.version), r.checksum]));
+}
+
+function notPermitted(schema: string, recorded: ReadonlyMap<number, string> | null, error: unknown): TenderError {
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  const at = recorded ? Math.max(0, ...recorded.keys()) : 0;
+  return new TenderError({
+    type: 'storage_error',
+    code: 'migration_not_permitted',
+    message: `Schema '${schema}' is at migration ${at} and this version of @tender/store-postgres needs ${latest}, but this database role may not change the schema (${(error as { message?: string }).message ?? 'permission denied'}); run tender-server migrate as the schema's owner role first`,
+    details: { sqlstate: '42501' },
+    cause: error,
+  });
+}
+
 /**
- * Brings `schema` up to the latest {@link MIGRATIONS}. Safe to call from many processes at once.
+ * Brings `schema` up to the latest {@link MIGRATIONS}. Safe to call from many processes at once. When
+ * the schema is up to date it only reads `schema_migrations` (no lock, no DDL).
  * @throws TenderError `storage_error`/`migration_checksum_mismatch` when an applied migration's SQL
- *   differs from the shipped one (someone edited a released migration).
+ *   differs from the shipped one (someone edited a released migration); `storage_error`/
+ *   `migration_not_permitted` when migrations are pending and the role may not run DDL.
  */
 export async function runMigrations(driver: Driver, schema: string): Promise<MigrationResult> {
   const ident = quoteIdent(schema);
+  let seen: Map<number, string> | null = null;
   try {
+    // Read-only first: committed rows only, so a migration under way elsewhere reads as pending here.
+    seen = await readRecorded(driver, schema);
+    if (seen !== null && pendingMigrations(schema, seen).length === 0) {
+      return { schema, applied: [], current: Math.max(0, ...seen.keys()) };
+    }
     return await driver.transaction(async (q) => {
       await q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`tender.migrate:${schema}`]);
-      await q.exec(
-        `CREATE SCHEMA IF NOT EXISTS ${ident};
-         SET LOCAL search_path TO ${ident};
-         CREATE TABLE IF NOT EXISTS ${ident}.schema_migrations (
-           version    integer PRIMARY KEY,
-           name       text NOT NULL,
-           checksum   text NOT NULL,
-           applied_at timestamptz NOT NULL DEFAULT now()
-         );`,
-      );
-      const { rows } = await q.query<{ version: number; checksum: string }>(
-        `SELECT version, checksum FROM ${ident}.schema_migrations ORDER BY version`,
-      );
-      const recorded = new Map(rows.map((r) => [Number(r.version), r.checksum]));
+      // Postgres checks CREATE privileges even for IF NOT EXISTS: only what is missing is created.
+      const { rows: namespaces } = await q.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (namespaces.length === 0) await q.exec(`CREATE SCHEMA ${ident}`);
+      await q.exec(`SET LOCAL search_path TO ${ident}`);
+      let recorded = await readRecorded(q, schema);
+      seen = recorded;
+      if (recorded === null) {
+        await q.exec(
+          `CREATE TABLE ${ident}.schema_migrations (
+             version    integer PRIMARY KEY,
+             name       text NOT NULL,
+             checksum   text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+           );`,
+        );
+        recorded = new Map();
+      }
       const applied: number[] = [];
-      for (const migration of MIGRATIONS) {
-        const sum = checksum(migration.sql);
-        const existing = recorded.get(migration.version);
-        if (existing !== undefined) {
-          if (existing !== sum) {
-            throw new TenderError({
-              type: 'storage_error',
-              code: 'migration_checksum_mismatch',
-              message: `Migration ${migration.version} (${migration.name}) in schema ${schema} was applied from different SQL than this package ships`,
-            });
-          }
-          continue;
-        }
+      for (const migration of pendingMigrations(schema, recorded)) {
         await q.exec(migration.sql);
         await q.query(`INSERT INTO ${ident}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [
           migration.version,
           migration.name,
-          sum,
+          checksum(migration.sql),
         ]);
         applied.push(migration.version);
       }
@@ -101,6 +143,7 @@ export async function runMigrations(driver: Driver, schema: string): Promise<Mig
       return { schema, applied, current };
     });
   } catch (error) {
+    if ((error as { code?: string } | null)?.code === '42501') throw notPermitted(schema, seen, error);
     throw toStoreError(error);
   }
 }
