@@ -48,4 +48,18 @@ export interface Driver extends Queryable {
   transaction<T>(fn: (q: TxQueryable) => Promise<T>): Promise<T>;
   /** Releases what the driver owns (a pool it created, a PGlite it opened); leaves borrowed ones open. */
   close(): Promise<void>;
+  /** Connections of a pool (`pg`); absent for PGlite, which has one connection and no pool. */
+  poolStats?(): PoolStats;
+}
+
+/** Connections of a node-postgres pool, as `pg.Pool` counts them. */
+export interface PoolStats {
+  /** Open connections (idle and in use). */
+  total: number;
+  /** Open connections waiting in the pool for a statement. */
+  idle: number;
+  /** Callers waiting for a connection because every one allowed is in use. */
+  waiting: number;
+  /** Most connections the pool opens (`max`). */
+  max: number;
 }

@@ -11,6 +11,8 @@ export { createPostgresStore, createPGliteStore, migrate, GENERIC_PLANS_OPTION }
 export type { CreatePostgresStoreOptions, CreatePGliteStoreOptions } from './factories';
 export { PostgresStore } from './store';
 export type { PostgresStoreOptions } from './store';
+export type { PoolStats } from './driver';
+export type { QueryListener } from './drivers/observed';
 export { MIGRATIONS } from './migrate';
 export type { Migration, MigrationResult } from './migrate';
 export { DEFAULT_SCHEMA } from './schema';

@@ -108,6 +108,12 @@ export function buildStatements(schema: string) {
         next: n,
       };
     },
+    // Monitoring (tender_reconcile_stuck_payments): the same index ranges as listToReconcile, capped.
+    countToReconcile: `SELECT count(*)::int AS n FROM (SELECT 1 FROM unnest($1::text[]) AS s (status)
+      CROSS JOIN LATERAL (SELECT 1 FROM ${payments} WHERE status = s.status AND updated_at < $2 LIMIT $3) p LIMIT $3) c`,
+    // Monitoring (db_size_bytes): tables of this schema with their indexes and TOAST.
+    schemaSize: `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')`,
     // One ordered range of (status, updated_at, id) per status, merged: an index walk of the stuck
     // payments only. \`status = ANY(...)\` with one ORDER BY is planned as a scan and sort of every
     // payment when the table looked small at planning time.

@@ -33,7 +33,8 @@ import {
   type Transition,
   type WebhookEndpoint,
 } from '@tender/core';
-import type { Driver, Queryable, Row, TxQueryable } from './driver';
+import type { Driver, PoolStats, Queryable, Row, TxQueryable } from './driver';
+import { observedDriver, type ObservedDriver, type QueryListener } from './drivers/observed';
 import { isSerializationFailure, toStoreError } from './errors';
 import { MIGRATIONS, runMigrations, type MigrationResult } from './migrate';
 import {
@@ -462,13 +463,44 @@ export class PostgresStore extends Reader implements Store {
   readonly #driver: Driver;
   #closed = false;
 
+  readonly #observed: ObservedDriver;
+
   /** Prefer the factories; this does not migrate. */
   constructor(driver: Driver, schema: string) {
     const st = buildStatements(schema);
-    super(driver, st);
-    this.#driver = driver;
+    const observed = observedDriver(driver);
+    super(observed, st);
+    this.#driver = observed;
+    this.#observed = observed;
     this.schema = schema;
     this.driverKind = driver.kind;
+  }
+
+  /** The pool's connections (`pg`), or null for PGlite (one connection, no pool). */
+  poolStats(): PoolStats | null {
+    return this.#observed.poolStats?.() ?? null;
+  }
+
+  /** Calls `listener` with each statement's duration in seconds and whether it failed; returns an unsubscribe function. */
+  observeQueries(listener: QueryListener): () => void {
+    return this.#observed.observe(listener);
+  }
+
+  /** Bytes on disk of this schema's tables, their indexes and TOAST included. */
+  async schemaSizeBytes(): Promise<number> {
+    const { rows } = await run(this.#driver, this.st.schemaSize, [this.schema]);
+    return Number(rows[0]?.bytes ?? 0);
+  }
+
+  /**
+   * How many payments in `statuses` were last updated before `updatedBefore` (what
+   * `listPaymentsToReconcile` would return without a limit), counting at most `cap` (an index range
+   * per status, so a large backlog costs no more than `cap` index entries).
+   */
+  async countPaymentsToReconcile(query: { statuses: readonly string[]; updatedBefore: string; cap?: number }): Promise<number> {
+    if (query.statuses.length === 0) return 0;
+    const { rows } = await run(this.#driver, this.st.countToReconcile, [[...query.statuses], query.updatedBefore, Math.max(1, Math.floor(query.cap ?? 10_000))]);
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** Applies pending migrations to this store's schema (safe to run from several instances at once). */

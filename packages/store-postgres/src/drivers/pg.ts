@@ -116,5 +116,8 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
     async close() {
       if (options.ownsPool) await pool.end();
     },
+    poolStats() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
+    },
   };
 }
