@@ -18,6 +18,8 @@ export * from './spec/event-broker';
 export * from './transport/index';
 export * from './crypto';
 export * from './redaction';
+export * from './store/personal-data';
+export * from './store/field-encryption';
 export * from './bounded';
 export * from './engine/index';
 export * from './events/envelope';

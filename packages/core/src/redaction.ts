@@ -40,7 +40,9 @@ const SECRET_EXACT = new Set([
 const SECRET_PATTERN =
   /secret|password|passwd|passphrase|token|signature|sig$|authorization|credential|(verify|api|private|access|signing|hmac|encryption|client|salt|webhook|merchant)key/;
 
-type PiiKind = 'email' | 'phone' | 'name';
+/** Kinds of personal data the redaction rules know (`name` also covers addresses and UPI VPAs). */
+export type PersonalDataKind = 'email' | 'phone' | 'name';
+type PiiKind = PersonalDataKind;
 
 function classify(key: string): 'secret' | PiiKind | null {
   // A nested form key (`metadata[cvv]`, `card[number]`, as Stripe encodes objects) is named by its last part.
@@ -61,6 +63,17 @@ function classify(key: string): 'secret' | PiiKind | null {
     return 'name';
   }
   return null;
+}
+
+/**
+ * The kind of personal data a field name stands for by the rules above (`email`, `phone`, or `name`,
+ * which also covers addresses and UPI VPAs), or null when the name is not personal data (secrets are
+ * not personal data here). One classification for redaction and for field-level encryption at rest
+ * (`createEncryptingStore`) and retention, so a field masked in logs is also encrypted and erased.
+ */
+export function personalDataKind(key: string): PersonalDataKind | null {
+  const kind = classify(key);
+  return kind === 'secret' ? null : kind;
 }
 
 /** `john.doe@example.com` -> `j***@example.com`. */

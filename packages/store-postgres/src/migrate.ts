@@ -21,6 +21,7 @@ import { flushConflict } from './migrations/0003-flush-conflict';
 import { webhookDeliveries } from './migrations/0004-webhook-deliveries';
 import { gatewayOrder } from './migrations/0005-gateway-order';
 import { outboxRelay } from './migrations/0006-outbox-relay';
+import { retention } from './migrations/0007-retention';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -40,6 +41,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'webhook_deliveries', sql: webhookDeliveries },
   { version: 5, name: 'gateway_order', sql: gatewayOrder },
   { version: 6, name: 'outbox_relay', sql: outboxRelay },
+  { version: 7, name: 'retention', sql: retention },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

@@ -340,6 +340,42 @@ export function buildStatements(schema: string) {
     purgeOutboxPublished: `DELETE FROM ${outbox} WHERE ctid = ANY (ARRAY(
         SELECT ctid FROM ${outbox} WHERE status = 'delivered' AND delivered_at < $1 AND relay_status <> 'pending'
         ORDER BY delivered_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+    purgeCountIdempotency: `SELECT count(*)::int AS n FROM ${idem} WHERE expires_at <= $1`,
+    purgeCountOutbox: `SELECT count(*)::int AS n FROM ${outbox} WHERE status = 'delivered' AND delivered_at < $1`,
+    purgeCountOutboxPublished: `SELECT count(*)::int AS n FROM ${outbox} WHERE status = 'delivered' AND delivered_at < $1 AND relay_status <> 'pending'`,
+
+    // Maintenance pages (rewriteRecords): primary-key order from a cursor ('' sorts before every id),
+    // each row locked until the page commits; the writes replace the data columns only.
+    pagePayments: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+    pageRefunds: `SELECT ${REFUND_COLUMNS} FROM ${refunds} WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+    pageOutbox: `SELECT ${OUTBOX_COLUMNS} FROM ${outbox} WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+    pageIdempotency: `SELECT ${IDEMPOTENCY_COLUMNS} FROM ${idem} WHERE (merchant_id, key) > ($1, $2) ORDER BY merchant_id, key LIMIT $3 FOR UPDATE`,
+    rewritePayments: (bump: boolean) => `UPDATE ${payments} p SET customer = u.customer::jsonb, metadata = u.metadata::jsonb,
+        next_action = u.next_action::jsonb, gateway_data = u.gateway_data::jsonb${bump ? ', version = p.version + 1, anonymized_at = now()' : ''}
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u (id, customer, metadata, next_action, gateway_data)
+      WHERE p.id = u.id`,
+    rewriteRefunds: `UPDATE ${refunds} r SET metadata = u.metadata::jsonb
+      FROM unnest($1::text[], $2::text[]) AS u (id, metadata) WHERE r.id = u.id`,
+    rewriteOutbox: `UPDATE ${outbox} o SET data = u.data::jsonb, payload = u.payload::jsonb
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS u (id, data, payload) WHERE o.id = u.id`,
+    rewriteIdempotency: `UPDATE ${idem} i SET response = u.response::jsonb
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS u (merchant_id, key, response)
+      WHERE i.merchant_id = u.merchant_id AND i.key = u.key`,
+
+    // Retention (anonymizePayments): the oldest payments not anonymised yet, along their partial
+    // index; ones another transaction holds are left for the next batch (SKIP LOCKED), so several
+    // instances take disjoint batches. Then the copies of the batch, each by its own index.
+    anonymizeDue: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE anonymized_at IS NULL AND created_at < $1
+      ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    refundsOfPayments: `SELECT id, metadata FROM ${refunds} WHERE payment_id = ANY($1::text[]) FOR UPDATE`,
+    outboxOfPayments: `SELECT id, data, payload FROM ${outbox} WHERE payment_id = ANY($1::text[]) FOR UPDATE`,
+    idempotencyOfResources: `SELECT merchant_id, key, response FROM ${idem} WHERE resource_id = ANY($1::text[]) FOR UPDATE`,
+    anonymizeCounts: `WITH p AS (SELECT id FROM ${payments} WHERE anonymized_at IS NULL AND created_at < $1),
+        r AS (SELECT id FROM ${refunds} WHERE payment_id IN (SELECT id FROM p))
+      SELECT (SELECT count(*) FROM p)::int AS payments, (SELECT count(*) FROM r)::int AS refunds,
+        (SELECT count(*) FROM ${outbox} WHERE payment_id IN (SELECT id FROM p))::int AS outbox,
+        (SELECT count(*) FROM ${idem} WHERE resource_id IN (SELECT id FROM p UNION ALL SELECT id FROM r))::int AS idempotency`,
+
     // Readiness: the database answers and this schema has every migration this package ships.
     ping: `SELECT coalesce(max(version), 0) AS version FROM ${s}.schema_migrations`,
   };

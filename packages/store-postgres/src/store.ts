@@ -15,10 +15,15 @@
  * @module
  */
 import {
+  anonymizePersonalData,
   notFound,
   stateConflict,
   TenderError,
+  type AnonymizeResult,
   type IdempotencyRecord,
+  type RewriteRecordsOptions,
+  type RewriteRecordsPage,
+  type StoredRecordKind,
   type ListPaymentsQuery,
   type OutboxCompletion,
   type OutboxEvent,
@@ -438,6 +443,28 @@ class Tx extends Reader implements StoreTx {
   }
 }
 
+/** The data columns of payments as the rewrite statement's arrays ($1 ids .. $5 gateway data). */
+function paymentDataColumns(payments: readonly Payment[]): unknown[] {
+  return [
+    payments.map((p) => p.id),
+    payments.map((p) => json(p.customer ?? {})),
+    payments.map((p) => json(p.metadata ?? {})),
+    payments.map((p) => json(p.nextAction)),
+    payments.map((p) => json(p.gatewayData ?? {})),
+  ];
+}
+
+/** An idempotency page cursor: `[merchantId, key]` as JSON. */
+function parseKeyCursor(cursor: string): [string, string] {
+  try {
+    const parsed: unknown = JSON.parse(cursor);
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') return [parsed[0], parsed[1]];
+  } catch {
+    // reported below
+  }
+  throw new TenderError({ type: 'invalid_request_error', code: 'invalid_cursor', message: 'Not a cursor of idempotency records', param: 'after' });
+}
+
 /** Options shared by both store factories. */
 export interface PostgresStoreOptions {
   /**
@@ -629,7 +656,14 @@ export class PostgresStore extends Reader implements Store {
     return { pending: Number(rows[0]?.n ?? 0), oldestCreatedAt: isoOrNull(rows[0]?.oldest) };
   }
 
-  async purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean }): Promise<{ idempotency: number; outbox: number }> {
+  async purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean; dryRun?: boolean }): Promise<{ idempotency: number; outbox: number }> {
+    if (options.dryRun) {
+      const count = async (sql: string, cutoff: string) => Number((await run(this.#driver, sql, [cutoff])).rows[0]?.n ?? 0);
+      return {
+        idempotency: await count(this.st.purgeCountIdempotency, options.now),
+        outbox: await count(options.keepUnpublished ? this.st.purgeCountOutboxPublished : this.st.purgeCountOutbox, options.deliveredBefore),
+      };
+    }
     const batch = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_PURGE_BATCH));
     const drain = async (sql: string, cutoff: string) => {
       let total = 0;
@@ -642,6 +676,116 @@ export class PostgresStore extends Reader implements Store {
     const idempotency = await drain(this.st.purgeIdempotency, options.now);
     const outbox = await drain(options.keepUnpublished ? this.st.purgeOutboxPublished : this.st.purgeOutbox, options.deliveredBefore);
     return { idempotency, outbox };
+  }
+
+  /** A maintenance transaction on one connection, run again on serialisation failures and deadlocks. */
+  async #maintenance<T>(fn: (q: TxQueryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let thrownByFn: { error: unknown } | undefined;
+      try {
+        return await this.#driver.transaction(async (q) => {
+          try {
+            return await fn(q);
+          } catch (error) {
+            if (!isSerializationFailure(error)) thrownByFn = { error };
+            throw error;
+          }
+        });
+      } catch (error) {
+        if (attempt < TRANSACTION_ATTEMPTS && isSerializationFailure(error)) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+          continue;
+        }
+        if (thrownByFn && thrownByFn.error === error) throw error;
+        throw toStoreError(error);
+      }
+    }
+  }
+
+  async rewriteRecords<K extends StoredRecordKind>(options: RewriteRecordsOptions<K>): Promise<RewriteRecordsPage> {
+    const limit = Math.max(0, Math.floor(options.limit));
+    if (limit === 0) return { scanned: 0, rewritten: 0, next: null };
+    const after = options.after ?? null;
+    const rewrite = options.rewrite as unknown as (record: unknown) => unknown;
+    return this.#maintenance(async (q) => {
+      // Every decision first, then one write per table: a throw from `rewrite` rolls the page back.
+      const decide = <R>(records: R[]): Array<{ record: R; next: R }> => {
+        const changed: Array<{ record: R; next: R }> = [];
+        for (const record of records) {
+          const next = rewrite(record) as R | null | undefined;
+          if (next !== null && next !== undefined) changed.push({ record, next });
+        }
+        return changed;
+      };
+      const page = (scanned: number, rewritten: number, last: string | null): RewriteRecordsPage => ({ scanned, rewritten, next: scanned < limit ? null : last });
+      switch (options.kind) {
+        case 'payments': {
+          const { rows } = await run(q, this.st.pagePayments, [after ?? '', limit]);
+          const changed = decide(rows.map(toPayment)).map((c) => c.next);
+          if (changed.length > 0) await run(q, this.st.rewritePayments(false), paymentDataColumns(changed));
+          return page(rows.length, changed.length, rows.length > 0 ? String(rows[rows.length - 1]!.id) : null);
+        }
+        case 'refunds': {
+          const { rows } = await run(q, this.st.pageRefunds, [after ?? '', limit]);
+          const changed = decide(rows.map(toRefund)).map((c) => c.next);
+          if (changed.length > 0) await run(q, this.st.rewriteRefunds, [changed.map((r) => r.id), changed.map((r) => json(r.metadata ?? {}))]);
+          return page(rows.length, changed.length, rows.length > 0 ? String(rows[rows.length - 1]!.id) : null);
+        }
+        case 'outbox': {
+          const { rows } = await run(q, this.st.pageOutbox, [after ?? '', limit]);
+          const changed = decide(rows.map(toOutboxRow)).map((c) => c.next);
+          if (changed.length > 0) {
+            await run(q, this.st.rewriteOutbox, [changed.map((e) => e.id), changed.map((e) => json(e.data ?? {})), changed.map((e) => json(e.payload ?? null))]);
+          }
+          return page(rows.length, changed.length, rows.length > 0 ? String(rows[rows.length - 1]!.id) : null);
+        }
+        case 'idempotency': {
+          const [merchant, key] = after === null ? ['', ''] : parseKeyCursor(after);
+          const { rows } = await run(q, this.st.pageIdempotency, [merchant, key, limit]);
+          const changed = decide(rows.map(toIdempotencyRecord));
+          if (changed.length > 0) {
+            // The key is the stored row's, whatever `rewrite` returned.
+            await run(q, this.st.rewriteIdempotency, [changed.map((c) => c.record.merchantId), changed.map((c) => c.record.key), changed.map((c) => json(c.next.response))]);
+          }
+          const last = rows[rows.length - 1];
+          return page(rows.length, changed.length, last ? JSON.stringify([String(last.merchant_id), String(last.key)]) : null);
+        }
+        default:
+          throw new TypeError(`Unknown record kind: ${String(options.kind)}`);
+      }
+    });
+  }
+
+  async anonymizePayments(options: { createdBefore: string; limit: number; dryRun?: boolean }): Promise<AnonymizeResult> {
+    if (options.dryRun) {
+      const { rows } = await run(this.#driver, this.st.anonymizeCounts, [options.createdBefore]);
+      const r = rows[0] ?? {};
+      return { payments: Number(r.payments ?? 0), refunds: Number(r.refunds ?? 0), outbox: Number(r.outbox ?? 0), idempotency: Number(r.idempotency ?? 0), paymentIds: [] };
+    }
+    const limit = Math.max(0, Math.floor(options.limit));
+    if (limit === 0) return { payments: 0, refunds: 0, outbox: 0, idempotency: 0, paymentIds: [] };
+    return this.#maintenance(async (q) => {
+      const { rows } = await run(q, this.st.anonymizeDue, [options.createdBefore, limit]);
+      if (rows.length === 0) return { payments: 0, refunds: 0, outbox: 0, idempotency: 0, paymentIds: [] };
+      const payments = rows.map(toPayment).map((p) => ({ ...p, ...anonymizePersonalData({ customer: p.customer, metadata: p.metadata, nextAction: p.nextAction, gatewayData: p.gatewayData }) }));
+      const ids = payments.map((p) => p.id);
+      await run(q, this.st.rewritePayments(true), paymentDataColumns(payments));
+      const { rows: refunds } = await run(q, this.st.refundsOfPayments, [ids]);
+      if (refunds.length > 0) await run(q, this.st.rewriteRefunds, [refunds.map((r) => String(r.id)), refunds.map((r) => json(anonymizePersonalData(r.metadata ?? {})))]);
+      const { rows: events } = await run(q, this.st.outboxOfPayments, [ids]);
+      if (events.length > 0) {
+        await run(q, this.st.rewriteOutbox, [
+          events.map((e) => String(e.id)),
+          events.map((e) => json(anonymizePersonalData(e.data ?? {}))),
+          events.map((e) => json(anonymizePersonalData(e.payload ?? null))),
+        ]);
+      }
+      const { rows: keys } = await run(q, this.st.idempotencyOfResources, [[...ids, ...refunds.map((r) => String(r.id))]]);
+      if (keys.length > 0) {
+        await run(q, this.st.rewriteIdempotency, [keys.map((k) => String(k.merchant_id)), keys.map((k) => String(k.key)), keys.map((k) => json(anonymizePersonalData(k.response ?? null)))]);
+      }
+      return { payments: payments.length, refunds: refunds.length, outbox: events.length, idempotency: keys.length, paymentIds: ids };
+    });
   }
 
   async countOutboxBacklog(): Promise<number> {

@@ -128,6 +128,58 @@ export interface ReconcileQuery {
   limit: number;
 }
 
+/** The record kinds {@link Store.rewriteRecords} pages through, and the record each one is. */
+export interface StoredRecords {
+  payments: Payment;
+  refunds: Refund;
+  outbox: OutboxRow;
+  idempotency: IdempotencyRecord;
+}
+
+/** One of the keys of {@link StoredRecords}. */
+export type StoredRecordKind = keyof StoredRecords;
+
+/** Options of {@link Store.rewriteRecords}. */
+export interface RewriteRecordsOptions<K extends StoredRecordKind> {
+  kind: K;
+  /** The previous page's `next`; absent or null: from the first record. */
+  after?: string | null;
+  /** Records in this page (at most). */
+  limit: number;
+  /**
+   * Called once per record of the page, synchronously, inside the page's transaction: returns the
+   * record with its data fields replaced, or null to leave it as it is. Only these fields are written:
+   * a payment's `customer`, `metadata`, `nextAction` and `gatewayData` (its version and `updatedAt`
+   * stay), a refund's `metadata`, an outbox row's `data` and `payload`, an idempotency record's
+   * `response`. A throw rolls the page back and is rethrown.
+   */
+  rewrite(record: StoredRecords[K]): StoredRecords[K] | null;
+}
+
+/** What one {@link Store.rewriteRecords} page did. */
+export interface RewriteRecordsPage {
+  /** Records the page read (passed to `rewrite`). */
+  scanned: number;
+  /** Records written back. */
+  rewritten: number;
+  /** Cursor of the next page, or null when this page reached the last record. */
+  next: string | null;
+}
+
+/** What {@link Store.anonymizePayments} did (or, with `dryRun`, would do). */
+export interface AnonymizeResult {
+  /** Payments anonymised. */
+  payments: number;
+  /** Refunds of those payments (their metadata). */
+  refunds: number;
+  /** Outbox rows of those payments (`data` and `payload`). */
+  outbox: number;
+  /** Idempotency records of those payments or their refunds (the stored `response`). */
+  idempotency: number;
+  /** Ids of the payments anonymised (empty for a dry run). */
+  paymentIds: string[];
+}
+
 /** Reads available both on the store and inside a transaction. */
 export interface StoreReader {
   /** A payment by id; with `merchantId`, only if it belongs to that merchant. */
@@ -239,9 +291,28 @@ export interface Store extends StoreReader {
   relayBacklog(): Promise<{ pending: number; oldestCreatedAt: string | null }>;
   /**
    * Deletes expired idempotency records and delivered outbox rows older than `deliveredBefore`, in batches.
-   * With `keepUnpublished`, a row the relay has not yet published (or dead-lettered) is kept.
+   * With `keepUnpublished`, a row the relay has not yet published (or dead-lettered) is kept. With
+   * `dryRun`, nothing is deleted and the counts say what would be.
    */
-  purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean }): Promise<{ idempotency: number; outbox: number }>;
+  purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean; dryRun?: boolean }): Promise<{ idempotency: number; outbox: number }>;
+  /**
+   * Maintenance (key rotation, data repair): one page of records of `kind` in primary-key order, each
+   * locked while `rewrite` decides on it, written back in place (see {@link RewriteRecordsOptions}).
+   * Safe beside live traffic and other callers: a record changed concurrently is read as it is after
+   * that change. Page on with `next` until it is null.
+   */
+  rewriteRecords<K extends StoredRecordKind>(options: RewriteRecordsOptions<K>): Promise<RewriteRecordsPage>;
+  /**
+   * Retention: anonymises up to `limit` payments created before `createdBefore` that are not
+   * anonymised yet, oldest first, with `anonymizePersonalData` (personal-data strings become
+   * `[anonymised]`, whether plaintext or ciphertext): the payment's customer, metadata, next action
+   * and gateway data (its version is incremented, `updatedAt` kept), its refunds' metadata, and the
+   * copies in its outbox rows and in the idempotency records of it or its refunds. Amounts, statuses,
+   * references and the audit trail stay. Payments another caller holds are skipped (concurrent callers
+   * take disjoint batches). With `dryRun`, nothing changes and the counts cover every payment that is
+   * due (`limit` ignored).
+   */
+  anonymizePayments(options: { createdBefore: string; limit: number; dryRun?: boolean }): Promise<AnonymizeResult>;
   /** Number of `pending` outbox rows (the backlog gauge). */
   countOutboxBacklog(): Promise<number>;
   /** @throws `duplicate_webhook_endpoint` when the id exists. */

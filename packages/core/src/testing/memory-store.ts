@@ -8,8 +8,13 @@
 import { cloneData } from '../clone';
 import { TenderError, stateConflict } from '../errors';
 import type { Payment, Refund, Transition } from '../payment';
+import { anonymizePersonalData } from '../store/personal-data';
 import type {
+  AnonymizeResult,
   IdempotencyRecord,
+  RewriteRecordsOptions,
+  RewriteRecordsPage,
+  StoredRecordKind,
   ListPaymentsQuery,
   OutboxCompletion,
   OutboxEvent,
@@ -361,6 +366,8 @@ export class MemoryStore implements Store {
   private readonly endpoints = new Map<string, WebhookEndpoint>();
   /** Outbox event id -> endpoint ids that acknowledged it. */
   private readonly deliveries = new Map<string, Set<string>>();
+  /** Ids of the payments retention anonymised. */
+  private readonly anonymized = new Set<string>();
 
   constructor() {
     const reader = new Reader(() => this.state);
@@ -476,24 +483,109 @@ export class MemoryStore implements Store {
     });
   }
 
-  purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean }): Promise<{ idempotency: number; outbox: number }> {
+  purge(options: { now: string; deliveredBefore: string; batchSize?: number; keepUnpublished?: boolean; dryRun?: boolean }): Promise<{ idempotency: number; outbox: number }> {
     return this.exclusive(async () => {
       let idempotency = 0;
       let outbox = 0;
       for (const [k, r] of this.state.idempotency) {
         if (r.expiresAt <= options.now) {
-          this.state.idempotency.delete(k);
+          if (!options.dryRun) this.state.idempotency.delete(k);
           idempotency++;
         }
       }
       for (const [k, r] of this.state.outbox) {
         if (r.status === 'delivered' && r.deliveredAt !== null && r.deliveredAt < options.deliveredBefore && !(options.keepUnpublished && r.relay.status === 'pending')) {
-          this.state.outbox.delete(k);
-          this.deliveries.delete(k);
+          if (!options.dryRun) {
+            this.state.outbox.delete(k);
+            this.deliveries.delete(k);
+          }
           outbox++;
         }
       }
       return { idempotency, outbox };
+    });
+  }
+
+  rewriteRecords<K extends StoredRecordKind>(options: RewriteRecordsOptions<K>): Promise<RewriteRecordsPage> {
+    return this.exclusive(async () => {
+      const limit = Math.max(0, Math.floor(options.limit));
+      const after = options.after ?? null;
+      const rewrite = options.rewrite as unknown as (record: unknown) => unknown;
+      // Every decision first, then the writes: a throw leaves the page as it was.
+      const writes: Array<() => void> = [];
+      let scanned = 0;
+      let last: string | null = null;
+      const page = <V>(entries: Array<[string, V]>, copy: (v: V) => unknown, write: (cursor: string, v: V, next: unknown) => void) => {
+        entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+        for (const [cursor, value] of entries) {
+          if (after !== null && cursor <= after) continue;
+          if (scanned >= limit) break;
+          scanned++;
+          last = cursor;
+          const next = rewrite(copy(value));
+          if (next !== null && next !== undefined) writes.push(() => write(cursor, value, next));
+        }
+      };
+      switch (options.kind) {
+        case 'payments':
+          page([...this.state.payments.entries()], copyPayment, (id, p, next) => {
+            const n = next as Payment;
+            this.state.payments.set(id, copyPayment({ ...p, customer: n.customer, metadata: n.metadata, nextAction: n.nextAction, gatewayData: n.gatewayData }));
+          });
+          break;
+        case 'refunds':
+          page([...this.state.refunds.entries()], copyRefund, (id, r, next) => {
+            this.state.refunds.set(id, copyRefund({ ...r, metadata: (next as Refund).metadata }));
+          });
+          break;
+        case 'outbox':
+          page([...this.state.outbox.entries()], clone, (id, row, next) => {
+            const n = next as OutboxRow;
+            this.state.outbox.set(id, { ...row, data: clone(n.data), payload: clone(n.payload ?? null) });
+          });
+          break;
+        case 'idempotency':
+          page(
+            [...this.state.idempotency.entries()].map(([k, r]) => [JSON.stringify([r.merchantId, r.key]), [k, r]] as [string, [string, IdempotencyRecord]]),
+            ([, r]) => copyIdempotency(r),
+            (_cursor, [k, r], next) => {
+              this.state.idempotency.set(k, copyIdempotency({ ...r, response: (next as IdempotencyRecord).response }));
+            },
+          );
+          break;
+        default:
+          throw new TypeError(`Unknown record kind: ${String(options.kind)}`);
+      }
+      for (const write of writes) write();
+      return { scanned, rewritten: writes.length, next: scanned < limit || scanned === 0 ? null : last };
+    });
+  }
+
+  anonymizePayments(options: { createdBefore: string; limit: number; dryRun?: boolean }): Promise<AnonymizeResult> {
+    return this.exclusive(async () => {
+      const due = [...this.state.payments.values()]
+        .filter((p) => p.createdAt < options.createdBefore && !this.anonymized.has(p.id))
+        .sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
+      const batch = options.dryRun ? due : due.slice(0, Math.max(0, Math.floor(options.limit)));
+      const ids = new Set(batch.map((p) => p.id));
+      const refundIds = new Set<string>();
+      for (const id of ids) for (const r of this.state.refundsByPayment.get(id) ?? []) refundIds.add(r);
+      const outbox = [...this.state.outbox.values()].filter((row) => row.paymentId !== null && ids.has(row.paymentId));
+      const keys = [...this.state.idempotency.entries()].filter(([, r]) => r.resourceId !== null && (ids.has(r.resourceId) || refundIds.has(r.resourceId)));
+      const result: AnonymizeResult = { payments: batch.length, refunds: refundIds.size, outbox: outbox.length, idempotency: keys.length, paymentIds: options.dryRun ? [] : [...ids] };
+      if (options.dryRun) return result;
+      for (const p of batch) {
+        const anon = anonymizePersonalData({ customer: p.customer, metadata: p.metadata, nextAction: p.nextAction, gatewayData: p.gatewayData });
+        this.state.payments.set(p.id, copyPayment({ ...p, ...anon, version: p.version + 1 }));
+        this.anonymized.add(p.id);
+      }
+      for (const id of refundIds) {
+        const r = this.state.refunds.get(id)!;
+        this.state.refunds.set(id, copyRefund({ ...r, metadata: anonymizePersonalData(r.metadata) }));
+      }
+      for (const row of outbox) this.state.outbox.set(row.id, { ...row, data: anonymizePersonalData(row.data), payload: anonymizePersonalData(row.payload ?? null) });
+      for (const [k, r] of keys) this.state.idempotency.set(k, copyIdempotency({ ...r, response: anonymizePersonalData(r.response) }));
+      return result;
     });
   }
 

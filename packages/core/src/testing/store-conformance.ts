@@ -15,7 +15,8 @@ import { TenderError } from '../errors';
 import { newId } from '../ids';
 import { Money } from '../money';
 import type { Payment, Refund } from '../payment';
-import type { IdempotencyRecord, OutboxEvent, Store } from '../spec/store';
+import type { IdempotencyRecord, OutboxEvent, RewriteRecordsPage, Store, StoredRecordKind, StoredRecords } from '../spec/store';
+import { ANONYMIZED } from '../store/personal-data';
 
 /** What the factory passed to {@link runStoreConformance} returns. */
 export interface StoreUnderTest {
@@ -431,6 +432,11 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       });
       await store.claimOutbox({ limit: 10, now: at(0), leaseUntil: at(1) });
       await store.completeOutbox('evt_old', { status: 'delivered', at: at(10) });
+      // A dry run counts the same rows and deletes none.
+      expect(await store.purge({ now: at(5000), deliveredBefore: at(100), dryRun: true })).toEqual({ idempotency: 1, outbox: 1 });
+      expect(await store.purge({ now: at(5000), deliveredBefore: at(100), dryRun: true, keepUnpublished: true })).toEqual({ idempotency: 1, outbox: 0 });
+      expect(await store.getIdempotencyRecord('m_1', 'old')).not.toBeNull();
+      expect(await store.getOutboxEvent('evt_old')).not.toBeNull();
       const purged = await store.purge({ now: at(5000), deliveredBefore: at(100), batchSize: 1 });
       expect(purged).toEqual({ idempotency: 1, outbox: 1 });
       expect(await store.getIdempotencyRecord('m_1', 'old')).toBeNull();
@@ -487,6 +493,130 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       const [claimed] = await store.claimOutbox({ limit: 5, now: at(2), leaseUntil: at(3) });
       await store.completeOutbox(claimed!.id, { status: 'delivered', at: at(2) });
       expect(await store.countOutboxBacklog()).toBe(1);
+    });
+
+    /** Every record of a kind, page by page, checking no page repeats one. */
+    async function pageAll<K extends StoredRecordKind>(kind: K, limit: number, rewrite: (r: StoredRecords[K]) => StoredRecords[K] | null = () => null) {
+      const seen: Array<StoredRecords[K]> = [];
+      let after: string | null = null;
+      let rewritten = 0;
+      for (let pages = 0; pages < 100; pages++) {
+        const page: RewriteRecordsPage = await store.rewriteRecords({ kind, after, limit, rewrite: (r) => (seen.push(r), rewrite(r)) });
+        expect(page.scanned).toBeLessThanOrEqual(limit);
+        rewritten += page.rewritten;
+        if (page.next === null) return { seen, rewritten };
+        after = page.next;
+      }
+      throw new Error('rewriteRecords never reached the end');
+    }
+
+    it('pages through every record kind by cursor and rewrites only the data fields, in place', async () => {
+      const payments = Array.from({ length: 5 }, (_, i) => samplePayment({ customer: { name: `Name ${i}`, email: `p${i}@example.com` } }));
+      for (const p of payments) await insert(p);
+      const paid = payments[0]!;
+      const refund = sampleRefund({ ...paid, status: 'CAPTURED' }, '1.00', { metadata: { note: 'r' } });
+      await store.transaction(async (tx) => {
+        await tx.updatePayment({ ...paid, status: 'CAPTURED', amountCaptured: '100.50', version: 2 });
+        await tx.insertRefund(refund);
+        for (let i = 0; i < 3; i++) await tx.enqueueOutbox(event({ id: `evt_rw_${i}`, paymentId: paid.id, data: { customer: { email: 'p0@example.com' } }, payload: { data: { bill_email: 'p0@example.com' } } }));
+        for (let i = 0; i < 3; i++) await tx.claimIdempotencyKey(idem(`rw-${i}`, { merchantId: i === 2 ? 'm_2' : 'm_1', response: { status: 201, body: { customer: { name: 'Name 0' } } } }));
+      });
+
+      // Payments: every one once across pages; the data fields replaced, version, status and updatedAt kept.
+      const { seen, rewritten } = await pageAll('payments', 2, (p) => ({ ...p, status: 'FAILED', version: 99, customer: { ...p.customer, name: `${p.customer.name} (rewritten)` }, metadata: { ...p.metadata, k: 'v' } }));
+      expect(seen.map((p) => p.id).sort()).toEqual(payments.map((p) => p.id).sort());
+      expect(rewritten).toBe(5);
+      const after0 = (await store.getPayment(paid.id))!;
+      expect(after0).toMatchObject({ status: 'CAPTURED', version: 2, updatedAt: paid.updatedAt, customer: { name: 'Name 0 (rewritten)', email: 'p0@example.com' }, metadata: { cart: '42', k: 'v' } });
+      expect((await pageAll('payments', 10)).rewritten).toBe(0);
+
+      // Refunds, outbox rows, idempotency records (keys of several merchants).
+      const refunds = await pageAll('refunds', 1, (r) => ({ ...r, amount: '99.00', metadata: { note: 'changed' } }));
+      expect(refunds.seen.map((r) => r.id)).toEqual([refund.id]);
+      expect(await store.getRefund(refund.id)).toMatchObject({ amount: '1.00', metadata: { note: 'changed' } });
+      const outbox = await pageAll('outbox', 2, (e) => ({ ...e, type: 'other', data: { customer: { email: 'x' } }, payload: { data: { bill_email: 'x' } } }));
+      expect(outbox.seen.map((e) => e.id).sort()).toEqual(['evt_rw_0', 'evt_rw_1', 'evt_rw_2']);
+      expect(await store.getOutboxEvent('evt_rw_1')).toMatchObject({ type: 'payment.captured', data: { customer: { email: 'x' } }, payload: { data: { bill_email: 'x' } }, status: 'pending' });
+      const keys = await pageAll('idempotency', 2, (r) => ({ ...r, fingerprint: 'changed', response: { status: 201, body: { customer: { name: 'x' } } } }));
+      expect(keys.seen.map((r) => `${r.merchantId}/${r.key}`).sort()).toEqual(['m_1/rw-0', 'm_1/rw-1', 'm_2/rw-2']);
+      expect(await store.getIdempotencyRecord('m_2', 'rw-2')).toMatchObject({ fingerprint: 'fp1', response: { status: 201, body: { customer: { name: 'x' } } } });
+
+      // A throw rolls the page back and reaches the caller.
+      await expect(
+        store.rewriteRecords({
+          kind: 'payments',
+          limit: 10,
+          rewrite: (p) => {
+            if (p.id === payments[3]!.id) throw new Error('rewrite failed');
+            return { ...p, customer: {} };
+          },
+        }),
+      ).rejects.toThrow('rewrite failed');
+      for (const p of payments) expect((await store.getPayment(p.id))!.customer.name).toMatch(/\(rewritten\)$/);
+    });
+
+    it('anonymises the personal data of old payments and of their copies, keeping amounts and the trail', async () => {
+      const old = samplePayment({
+        status: 'CAPTURED',
+        amountCaptured: '100.50',
+        createdAt: at(0),
+        customer: { name: 'Aisyah Binti Ali', email: 'aisyah@example.com', phone: '+60123456789' },
+        metadata: { cart: '42', customer_email: 'aisyah@example.com' },
+        nextAction: { type: 'seamless', gateway: 'test', params: { mpsamount: '100.50', mpsbill_name: 'Aisyah Binti Ali' } },
+        gatewayData: { orderid: 'ORD-1', hostedPayment: { url: 'https://pay.example', fields: { bill_email: 'aisyah@example.com', amount: '100.50' } } },
+      });
+      const older = samplePayment({ createdAt: at(-1000) });
+      const young = samplePayment({ createdAt: at(10_000) });
+      for (const p of [old, older, young]) await insert(p);
+      const refund = sampleRefund(old, '10.00', { metadata: { reason_code: 'x', payer_name: 'Aisyah Binti Ali' } });
+      const trail = { id: newId('tr'), merchantId: 'm_1', paymentId: old.id, refundId: null, from: null, to: 'CAPTURED', reason: 'created', actor: 'api', at: at(0) };
+      await store.transaction(async (tx) => {
+        await tx.insertRefund(refund);
+        await tx.appendTransition(trail);
+        await tx.enqueueOutbox(event({ id: 'evt_anon', paymentId: old.id, data: { ...old }, payload: { type: 'payment.captured', data: { amount: '100.50', bill_name: 'Aisyah Binti Ali', bill_email: 'aisyah@example.com' } } }));
+        await tx.enqueueOutbox(event({ id: 'evt_young', paymentId: young.id, data: { ...young } }));
+        await tx.claimIdempotencyKey(idem('anon-payment', { resourceType: 'payment', resourceId: old.id, response: { status: 201, body: { ...old } } }));
+        await tx.claimIdempotencyKey(idem('anon-refund', { resourceType: 'refund', resourceId: refund.id, response: { status: 201, body: { ...refund } } }));
+        await tx.claimIdempotencyKey(idem('young', { resourceType: 'payment', resourceId: young.id, response: { status: 201, body: { ...young } } }));
+      });
+
+      const dry = await store.anonymizePayments({ createdBefore: at(5000), limit: 1, dryRun: true });
+      expect(dry).toEqual({ payments: 2, refunds: 1, outbox: 1, idempotency: 2, paymentIds: [] });
+      expect(await store.getPayment(old.id)).toMatchObject({ customer: old.customer, version: 1 });
+
+      const first = await store.anonymizePayments({ createdBefore: at(5000), limit: 1 });
+      expect(first).toMatchObject({ payments: 1, paymentIds: [older.id] });
+      const second = await store.anonymizePayments({ createdBefore: at(5000), limit: 10 });
+      expect(second).toEqual({ payments: 1, refunds: 1, outbox: 1, idempotency: 2, paymentIds: [old.id] });
+      expect(await store.anonymizePayments({ createdBefore: at(5000), limit: 10 })).toMatchObject({ payments: 0 });
+      expect(await store.anonymizePayments({ createdBefore: at(5000), limit: 10, dryRun: true })).toMatchObject({ payments: 0 });
+
+      const p = (await store.getPayment(old.id))!;
+      expect(p).toMatchObject({
+        status: 'CAPTURED',
+        amount: '100.50',
+        amountCaptured: '100.50',
+        version: 2,
+        updatedAt: old.updatedAt,
+        customer: { name: ANONYMIZED, email: ANONYMIZED, phone: ANONYMIZED },
+        metadata: { cart: '42', customer_email: ANONYMIZED },
+        nextAction: { type: 'seamless', params: { mpsamount: '100.50', mpsbill_name: ANONYMIZED } },
+        gatewayData: { orderid: 'ORD-1', hostedPayment: { url: 'https://pay.example', fields: { bill_email: ANONYMIZED, amount: '100.50' } } },
+      });
+      expect(await store.getRefund(refund.id)).toMatchObject({ amount: '10.00', metadata: { reason_code: 'x', payer_name: ANONYMIZED } });
+      expect(await store.listTransitions(old.id)).toEqual([trail]);
+      const row = (await store.getOutboxEvent('evt_anon'))!;
+      expect(row.data).toMatchObject({ amount: '100.50', customer: { name: ANONYMIZED, email: ANONYMIZED } });
+      expect(row.payload).toEqual({ type: 'payment.captured', data: { amount: '100.50', bill_name: ANONYMIZED, bill_email: ANONYMIZED } });
+      expect((await store.getIdempotencyRecord('m_1', 'anon-payment'))!.response!.body).toMatchObject({ amount: '100.50', customer: { email: ANONYMIZED } });
+      expect((await store.getIdempotencyRecord('m_1', 'anon-refund'))!.response!.body).toMatchObject({ metadata: { payer_name: ANONYMIZED } });
+      // Younger payments and their copies are untouched.
+      expect(await store.getPayment(young.id)).toEqual(young);
+      expect((await store.getOutboxEvent('evt_young'))!.data).toEqual(young);
+      expect((await store.getIdempotencyRecord('m_1', 'young'))!.response!.body).toEqual(young);
+      // The payment can still be written (the engine works on anonymised payments).
+      await store.transaction((tx) => tx.updatePayment({ ...p, status: 'REFUNDED', version: 3 }));
+      expect((await store.getPayment(old.id))!.customer.email).toBe(ANONYMIZED);
     });
 
     it('finds payments to reconcile, oldest first', async () => {
