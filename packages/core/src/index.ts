@@ -20,6 +20,8 @@ export * from './crypto';
 export * from './redaction';
 export * from './store/personal-data';
 export * from './store/field-encryption';
+export * from './store/encrypting-store';
+export * from './store/retention';
 export * from './bounded';
 export * from './engine/index';
 export * from './events/envelope';
