@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { createTender, TenderError } from '@tender/core';
+import { randomBytes } from 'node:crypto';
+import { createEncryptingStore, createTender, parseEncryptionKey, TenderError } from '@tender/core';
 import { createTestGateway, runStoreConformance, samplePayment } from '@tender/core/testing';
 import { createPGliteStore, migrate, MIGRATIONS } from '@tender/store-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,12 @@ async function sharedStore(schema = uniqueSchema('pgl')) {
 }
 
 runStoreConformance('PostgresStore (PGlite)', () => sharedStore());
+
+runStoreConformance('EncryptingStore over PostgresStore (PGlite)', async () => {
+  const { store, teardown } = await sharedStore();
+  const key = parseEncryptionKey(randomBytes(32).toString('base64'));
+  return { store: createEncryptingStore(store, { keys: [key], activeKeyId: key.id }), teardown };
+});
 
 describe('PGlite store', () => {
   it('migrates a PGlite database for operators, then finds nothing to do', async () => {
