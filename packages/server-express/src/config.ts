@@ -189,6 +189,14 @@ export const EnvSchema = z.object({
   /** Address of the METRICS_PORT listener (default 127.0.0.1: reachable from this machine only). */
   METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   /**
+   * Also serve `GET /health` and `GET /ready` on this port (a listener of its own, on
+   * HEALTH_CHECK_HOST), for probes that should not go through the API port; `0` picks one. The API
+   * port keeps serving them.
+   */
+  HEALTH_CHECK_PORT: z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be a port number (0-65535)').optional(),
+  /** Address of the HEALTH_CHECK_PORT listener (default 127.0.0.1; a kubelet probing the pod IP needs 0.0.0.0). */
+  HEALTH_CHECK_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /**
    * Serve the gRPC API (`tender.payments.v1.PaymentService`, health, reflection) on this port, on
    * HOST like the HTTP API; `0` picks a free one. Unset: no gRPC listener.
    */
@@ -258,6 +266,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const grpc = input.GRPC_PORT!.trim();
     if (grpc === (input.PORT ?? '8080').trim()) issues.push('GRPC_PORT: must differ from PORT (the HTTP API port)');
     else if (grpc === input.METRICS_PORT?.trim()) issues.push('GRPC_PORT: must differ from METRICS_PORT');
+  }
+  if ('HEALTH_CHECK_PORT' in input && input.HEALTH_CHECK_PORT!.trim() !== '0') {
+    const health = input.HEALTH_CHECK_PORT!.trim();
+    if (health === (input.PORT ?? '8080').trim()) issues.push('HEALTH_CHECK_PORT: must differ from PORT (the API port, which serves /health and /ready anyway)');
+    else if (health === input.METRICS_PORT?.trim()) issues.push('HEALTH_CHECK_PORT: must differ from METRICS_PORT');
+    else if (health === input.GRPC_PORT?.trim()) issues.push('HEALTH_CHECK_PORT: must differ from GRPC_PORT');
   }
   if ('ORDER_EVENTS_MERCHANT_ID' in input && !('ORDER_EVENTS_URL' in input) && !('EVENT_BROKER_URL' in input)) {
     issues.push('ORDER_EVENTS_URL: is required (or EVENT_BROKER_URL) when ORDER_EVENTS_MERCHANT_ID is set');

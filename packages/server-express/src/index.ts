@@ -19,7 +19,8 @@ export {
   type SignTokenOptions,
 } from './auth';
 export { buildOpenApiDocument, type OpenApiInfo } from './openapi';
-export { createMetrics, httpMetrics, metricsHandler, type TenderMetrics, type MetricsOptions, type MetricsEndpointOptions } from './metrics';
+export { createMetrics, httpMetrics, metricsHandler, type TenderMetrics, type MetricsOptions, type MetricsEndpointOptions, type AuthApi } from './metrics';
+export { createReadiness, readinessHandler, engineGateways, type ReadinessOptions, type ReadinessReport, type CheckResult, type CheckStatus } from './readiness';
 export { parseJsonText, jsonBody, AMOUNT_FIELDS, type JsonBodyOptions } from './json-body';
 export { paymentJson, refundJson, transitionJson, nextActionJson } from './serialize';
 export { presentEvent } from './present';

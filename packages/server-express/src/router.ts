@@ -33,6 +33,7 @@ import { listJson, paymentJson, refundJson, transitionJson } from './serialize';
 import { newWebhookEndpoint } from './webhook-endpoints';
 import { assertPublicUrl } from './public-network';
 import { createLiveStatus, type LiveStatus } from './live';
+import { createReadiness, engineGateways, readinessHandler, type ReadinessReport } from './readiness';
 
 /** Limits for one rate limiter. */
 export interface RateLimitRule {
@@ -64,6 +65,11 @@ export interface TenderRouterOptions {
   bodyLimit?: number | string;
   /** Readiness check for `GET /ready` (throw when not ready). Default: the store's `ping()` when it has one. */
   ready?: () => Promise<void>;
+  /**
+   * The full `GET /ready` report (database, Redis, broker, gateway circuits: see `createReadiness`).
+   * Default: `ready` as the database check, and each gateway's circuit as far as its `canSend` tells.
+   */
+  readiness?: () => Promise<ReadinessReport>;
   /**
    * Rate limits per client IP (before auth) and per merchant (after auth). Default: 600 per minute per IP,
    * 1200 per minute per merchant. `false` turns them off.
@@ -260,6 +266,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
       ? async (): Promise<Principal> => ({ merchantId: fixedMerchant, scopes: new Set(['payments:read', 'payments:write', 'refunds:write']) })
       : createAuthenticator(options.auth);
   const ready = options.ready ?? storeReadiness(tender);
+  const readiness = options.readiness ?? createReadiness({ database: ready, gateways: engineGateways(tender) });
   let openapi: Record<string, unknown> | undefined;
 
   if (metrics) router.use(httpMetrics(metrics));
@@ -268,15 +275,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok', uptime_seconds: Math.round(process.uptime()) });
   });
-  router.get('/ready', async (_req, res) => {
-    try {
-      await ready();
-      res.json({ status: 'ready' });
-    } catch (error) {
-      logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'readiness check failed');
-      res.status(503).json({ status: 'not_ready', error: { type: 'storage_error', code: 'not_ready', message: 'The database is not reachable or not migrated' } });
-    }
-  });
+  router.get('/ready', readinessHandler(readiness, logger));
   if (metrics && options.metricsEndpoint !== false) router.get('/metrics', metricsHandler(metrics, options.metricsEndpoint ?? {}));
   router.get('/openapi.json', (_req, res) => {
     openapi ??= buildOpenApiDocument(options.openapi);
@@ -337,8 +336,15 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   if (limits && limits.perIp !== false) {
     api.use(limiter(limits.perIp ?? { limit: 600 }, 'tender-ip:', (req) => `ip:${req.ip ?? 'unknown'}`));
   }
+  // Live streams (SSE, WebSocket) are counted apart in failed_auth_total{api}.
+  const authApi = (req: Request) => (/^\/payments\/[^/]+\/(events|ws)$/.test(req.path) ? 'live' : 'rest');
   api.use(async (req, _res, next) => {
-    setPrincipal(req, await authenticate(req));
+    try {
+      setPrincipal(req, await authenticate(req));
+    } catch (error) {
+      metrics?.recordAuthFailure(authApi(req), error);
+      throw error;
+    }
     next();
   });
   if (limits && limits.perMerchant !== false) {
@@ -349,7 +355,12 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   const need =
     (scope: Scope): RequestHandler =>
     (req, _res, next) => {
-      requireScope(principalOf(req), scope);
+      try {
+        requireScope(principalOf(req), scope);
+      } catch (error) {
+        metrics?.recordAuthFailure(authApi(req), error);
+        throw error;
+      }
       next();
     };
   const merchantOf = (req: Request) => principalOf(req).merchantId;

@@ -30,6 +30,7 @@ import { startWorkers, type Workers } from './workers';
 import { createPublisherFromUrl, startOrderConsumer } from './brokers';
 import type { EventConsumer } from '@tender/core';
 import { createLiveStatus, createUpgradeHandler } from './live';
+import { createReadiness, readinessHandler } from './readiness';
 
 /** Options of {@link startTenderServer}. */
 export interface StartServerOptions {
@@ -47,6 +48,8 @@ export interface TenderServer {
   url: string;
   /** `http://host:port/metrics` of the separate metrics listener (METRICS_PORT), else null. */
   metricsUrl: string | null;
+  /** `http://host:port` of the separate probe listener (HEALTH_CHECK_PORT: `/health`, `/ready`), else null. */
+  healthUrl: string | null;
   /** `host:port` of the gRPC API (GRPC_PORT), as a grpc-js client takes it; null without GRPC_PORT. */
   grpcAddress: string | null;
   /** Port of the gRPC API; null without GRPC_PORT. */
@@ -111,6 +114,30 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
   const url = `http://${hostForUrl(config.HOST)}:${port}`;
   const publicUrl = (config.PUBLIC_URL ?? url).replace(/\/+$/, '');
 
+  // HEALTH_CHECK_PORT: /health and /ready on a listener of their own, up as early as the API port so
+  // a liveness probe is answered while migrations run.
+  let healthServer: Server | null = null;
+  let healthUrl: string | null = null;
+  if (config.HEALTH_CHECK_PORT !== undefined) {
+    const started = createServer(whileStarting);
+    try {
+      started.listen(config.HEALTH_CHECK_PORT, config.HEALTH_CHECK_HOST);
+      await Promise.race([once(started, 'listening'), once(started, 'error').then(([e]) => Promise.reject(e))]);
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+    healthServer = started;
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          started.close(resolve);
+          started.closeAllConnections();
+        }),
+    );
+    healthUrl = `http://${hostForUrl(config.HEALTH_CHECK_HOST)}:${(started.address() as AddressInfo).port}`;
+  }
+
   try {
     const store = options.store ?? (await openStore(config, logger));
     if (!options.store) cleanups.push(async () => store.close?.());
@@ -128,9 +155,16 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       reconciliation: { processingAfterMs: config.RECONCILE_PROCESSING_AFTER, requiresActionTtlMs: config.RECONCILE_REQUIRES_ACTION_TTL },
       eventPayload: serverEventPayload,
     });
-    const metrics = createMetrics({ outboxBacklog: () => store.countOutboxBacklog(), ...(config.EVENT_BROKER_URL ? { relayBacklog: () => store.relayBacklog() } : {}) });
+    const fiuuMerchantId = config.FIUU_MERCHANT_ID ?? setup.simulation?.fiuu.merchantId;
+    const metrics = createMetrics({
+      outboxBacklog: () => store.countOutboxBacklog(),
+      ...(config.EVENT_BROKER_URL ? { relayBacklog: () => store.relayBacklog() } : {}),
+      ...(fiuuMerchantId ? { fiuuMerchantId } : {}),
+    });
     metrics.observeTender(tender);
     for (const transport of setup.transports) metrics.observeTransport(transport);
+    // A PENDING/PROCESSING payment is stuck once the reconciler has had two runs past its threshold.
+    metrics.observeStore(store, { stuckAfterMs: config.RECONCILE_PROCESSING_AFTER + 2 * config.RECONCILE_INTERVAL });
 
     // Live payment status streams (SSE, WebSocket); closed before the server so close() never waits on them.
     const live = createLiveStatus(tender, {
@@ -159,11 +193,15 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       throw new Error('JWT_SECRET or JWT_JWKS_URL is required outside simulation mode');
     }
 
+    // Set once close() is called (/ready then answers 503 shutting_down).
+    let closing: Promise<void> | null = null;
     let rateLimitStore: ((prefix: string) => RateLimitStore) | undefined;
+    let redisPing: (() => Promise<void>) | undefined;
     if (config.REDIS_URL) {
       const shared = createSharedRateLimit(config.REDIS_URL, log);
       cleanups.push(() => shared.close());
       rateLimitStore = shared.store;
+      redisPing = () => shared.ping();
       // Requests served before the connection is up would go uncounted; a Redis that is down or
       // silent is waited for only briefly (the limits then fail open until it answers).
       if (!(await shared.ready())) log.warn({}, 'redis is not reachable yet: rate limits are not enforced until it answers');
@@ -173,7 +211,15 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     const allowPrivateNetworks = config.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? simulation;
     const window = config.RATE_LIMIT_WINDOW;
     const metricsEndpoint = config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {};
+    const readiness = createReadiness({
+      database: storeReadiness(tender),
+      ...(redisPing ? { redis: redisPing } : {}),
+      ...(config.EVENT_BROKER_URL ? { eventBroker: () => store.relayBacklog() } : {}),
+      gateways: () => setup.transports.map((t) => ({ gateway: t.gateway, circuit: t.circuitState })),
+      stopping: () => closing !== null,
+    });
     const app = createApp(tender, {
+      readiness,
       auth,
       logger,
       metrics,
@@ -215,6 +261,19 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       metricsUrl = `http://${hostForUrl(config.METRICS_HOST)}:${(metricsServer.address() as AddressInfo).port}/metrics`;
     } else if (!config.METRICS_TOKEN && !simulation) {
       log.warn({}, '/metrics is served without auth on the API port: set METRICS_TOKEN (bearer) or METRICS_PORT (a separate listener)');
+    }
+    if (healthServer) {
+      const healthApp = express();
+      healthApp.disable('x-powered-by');
+      healthApp.get('/health', (_req, res) => {
+        res.json({ status: 'ok', uptime_seconds: Math.round(process.uptime()) });
+      });
+      healthApp.get('/ready', readinessHandler(readiness, log));
+      healthApp.use((_req, res) => {
+        sendError(res, new TenderError({ type: 'not_found_error', code: 'route_not_found', message: 'This listener serves GET /health and GET /ready only' }));
+      });
+      healthServer.off('request', whileStarting);
+      healthServer.on('request', healthApp);
     }
     server.off('request', whileStarting);
     server.on('request', app);
@@ -267,12 +326,12 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
         '*** SIMULATION MODE: no gateway credentials are set. Payments go to local Fiuu, Stripe, PayPal and Razorpay (UPI) sandboxes; no real money moves. ***',
       );
     }
-    log.info({ url, ...(metricsUrl ? { metrics_url: metricsUrl } : {}), ...(grpc ? { grpc_address: grpc.address } : {}), public_url: publicUrl, storage: options.store ? 'provided' : config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
+    log.info({ url, ...(metricsUrl ? { metrics_url: metricsUrl } : {}), ...(healthUrl ? { health_url: healthUrl } : {}), ...(grpc ? { grpc_address: grpc.address } : {}), public_url: publicUrl, storage: options.store ? 'provided' : config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`, gateways: setup.gateways.map((g) => g.id) }, 'tender-server listening');
 
-    let closing: Promise<void> | null = null;
     return {
       url,
       metricsUrl,
+      healthUrl,
       grpcAddress: grpc?.address ?? null,
       grpcPort: grpc?.port ?? null,
       publicUrl,

@@ -35,6 +35,8 @@ export interface SharedRateLimit {
    * {@link FIRST_CONNECTION_WAIT_MS} (false; the limits fail open until Redis answers).
    */
   ready(): Promise<boolean>;
+  /** Pings Redis (for `GET /ready`); rejects when it does not answer within {@link COMMAND_TIMEOUT_MS}. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -195,6 +197,9 @@ export function createSharedRateLimit(url: string, log: Logger): SharedRateLimit
   return {
     store: (prefix) => new FailOpenStore(prefix),
     ready,
+    async ping() {
+      await withinDeadline(redis.ping(), COMMAND_TIMEOUT_MS, 'a Redis ping');
+    },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -340,9 +340,20 @@ export function addPaymentService(server: Pick<Server, 'addService'>, tender: Te
         // Same order as the REST API: rate limit by IP, authenticate, rate limit by merchant, scope,
         // then validation and the engine. A call refused early changes nothing.
         await perIp?.hit(`ip:${peerIp(call.getPeer())}`);
-        const principal = await authenticate(metadataText(call.metadata, 'authorization'));
+        let principal: Principal;
+        try {
+          principal = await authenticate(metadataText(call.metadata, 'authorization'));
+        } catch (error) {
+          metrics?.recordAuthFailure('grpc', error);
+          throw error;
+        }
         await perMerchant?.hit(`m:${principal.merchantId}`);
-        requireScope(principal, scope);
+        try {
+          requireScope(principal, scope);
+        } catch (error) {
+          metrics?.recordAuthFailure('grpc', error);
+          throw error;
+        }
         const key = metadataText(call.metadata, 'idempotency-key');
         const ctx: CallContext = {
           merchantId: principal.merchantId,
