@@ -4,6 +4,13 @@
  *
  *   tender-server [start]                      run the server (config from the environment)
  *   tender-server migrate                      apply database migrations and exit
+ *   tender-server rotate-keys [--batch-size N] [--json]
+ *                                              re-encrypt records on an ENCRYPTION_KEYS key (or in
+ *                                              plaintext) with ENCRYPTION_KEY, beside running servers
+ *   tender-server purge [--dry-run] [--batch-size N] [--json]
+ *                                              anonymise payments older than DATA_RETENTION_DAYS, delete
+ *                                              expired idempotency keys and delivered outbox rows
+ *                                              (--dry-run: only count)
  *   tender-server token --merchant M [--scope "payments:read payments:write refunds:write"] [--expires 1h]
  *                                              print a JWT signed with JWT_SECRET (at most
  *                                              JWT_MAX_LIFETIME_SECONDS long, default 24 h)
@@ -14,15 +21,19 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, SCOPES, signToken } from './auth';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging';
+import { purgeCommand, rotateKeysCommand } from './encryption';
 import { openStore, startTenderServer } from './server';
 
 const USAGE = `Usage:
   tender-server [start]
   tender-server migrate
+  tender-server rotate-keys [--batch-size <n>] [--json]
+  tender-server purge [--dry-run] [--batch-size <n>] [--json]
   tender-server token --merchant <id> [--scope "<scopes>"] [--expires <duration>]
 
 Environment: PORT (8080), HOST (127.0.0.1), DATABASE_URL (+ DATABASE_POOL_MAX, 10) or TENDER_DATA_DIR (./.tender-data),
-JWT_SECRET or JWT_JWKS_URL, FIUU_* / STRIPE_* / PAYPAL_* / RAZORPAY_* gateway credentials (none = simulation mode).`;
+JWT_SECRET or JWT_JWKS_URL, FIUU_* / STRIPE_* / PAYPAL_* / RAZORPAY_* gateway credentials (none = simulation mode),
+ENCRYPTION_KEY (+ ENCRYPTION_KEYS), DATA_RETENTION_DAYS.`;
 
 function fail(message: string): never {
   process.stderr.write(`tender-server: ${message}\n`);
@@ -77,6 +88,20 @@ async function migrateCommand(): Promise<void> {
   process.stdout.write(`migrations applied (${config.DATABASE_URL ? 'postgres' : `pglite:${config.TENDER_DATA_DIR}`})\n`);
 }
 
+/** rotate-keys and purge: run on the configured store, print the report, exit with its code. */
+async function maintenanceCommand(run: typeof rotateKeysCommand, args: string[]): Promise<void> {
+  const config = loadConfig();
+  const store = await openStore(config, createLogger({ level: config.LOG_LEVEL }));
+  let result;
+  try {
+    result = await run(args, config, store);
+  } finally {
+    await store.close?.();
+  }
+  process.stdout.write(result.stdout);
+  process.exitCode = result.code;
+}
+
 async function tokenCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { merchant: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' } }, strict: true });
   if (!values.merchant) fail(`--merchant is required\n${USAGE}`);
@@ -118,6 +143,10 @@ async function main(): Promise<void> {
       return migrateCommand();
     case 'token':
       return tokenCommand(rest);
+    case 'rotate-keys':
+      return maintenanceCommand(rotateKeysCommand, rest);
+    case 'purge':
+      return maintenanceCommand(purgeCommand, rest);
     case 'help':
     case '--help':
     case '-h':

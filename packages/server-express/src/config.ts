@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { UPI_VPA, parseDurationMs } from '@tender/core';
+import { EncryptionKeyError, UPI_VPA, parseDurationMs, parseEncryptionKey, parseEncryptionKeys, type EncryptionKey } from '@tender/core';
 import { z } from 'zod';
 
 const bool = z
@@ -216,7 +216,39 @@ export const EnvSchema = z.object({
   LIVE_MAX_BUFFER_BYTES: positiveInt('LIVE_MAX_BUFFER_BYTES').default(1024 * 1024),
   /** Force simulation mode on (1) or off (0); default: on when no gateway credentials are set. */
   TENDER_SIMULATION: bool.optional(),
+  /**
+   * Encrypts personal data at rest (AES-256-GCM per field; see docs/encryption.md): 32 random bytes as
+   * base64 or 64 hex digits, optionally after `<key id>:`. Unset: stored in the clear (a warning at
+   * start outside simulation mode).
+   */
+  ENCRYPTION_KEY: z
+    .string()
+    .transform((v, ctx) => encryptionKeys(v, 'ENCRYPTION_KEY', ctx)?.[0] ?? z.NEVER)
+    .optional(),
+  /** Previous keys, still used to decrypt during a rotation: `old1:<base64>,old2:<hex>` (ids as in ENCRYPTION_KEY). */
+  ENCRYPTION_KEYS: z
+    .string()
+    .transform((v, ctx) => encryptionKeys(v, 'ENCRYPTION_KEYS', ctx) ?? z.NEVER)
+    .optional(),
+  /**
+   * Anonymise the personal data of payments this many days after they were created (amounts,
+   * statuses and the audit trail stay); delivered outbox rows are then kept at most as long. Unset:
+   * personal data is kept.
+   */
+  DATA_RETENTION_DAYS: positiveInt('DATA_RETENTION_DAYS').max(36_500, 'must be at most 36500').optional(),
 });
+
+/** Parses key variables for the schema: the reason of a bad key (never the key) becomes the issue. */
+function encryptionKeys(value: string, name: string, ctx: z.RefinementCtx): EncryptionKey[] | null {
+  try {
+    return name === 'ENCRYPTION_KEY' ? [parseEncryptionKey(value, name)] : parseEncryptionKeys(value, name);
+  } catch (error) {
+    if (!(error instanceof EncryptionKeyError)) throw error;
+    const entry = error.variable === name ? '' : `${error.variable.slice(name.length).trim().replace(/^\((.*)\)$/, '$1')}: `;
+    ctx.addIssue({ code: 'custom', message: `${entry}${error.reason}` });
+    return null;
+  }
+}
 
 /** Validated configuration. */
 export type ServerConfig = z.output<typeof EnvSchema>;
@@ -278,6 +310,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   if ('ORDER_EVENTS_URL' in input && !('ORDER_EVENTS_MERCHANT_ID' in input)) issues.push('ORDER_EVENTS_MERCHANT_ID: is required when ORDER_EVENTS_URL is set (the merchant the order payments are for)');
   if ('JWT_SECRET' in input && 'JWT_JWKS_URL' in input) issues.push('JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
+  if ('ENCRYPTION_KEYS' in input && !('ENCRYPTION_KEY' in input)) issues.push('ENCRYPTION_KEY: is required when ENCRYPTION_KEYS is set (the key new data is encrypted with)');
+  if (result.success && result.data.ENCRYPTION_KEY && result.data.ENCRYPTION_KEYS) {
+    const ids = new Map<string, EncryptionKey>();
+    for (const k of [result.data.ENCRYPTION_KEY, ...result.data.ENCRYPTION_KEYS]) {
+      const seen = ids.get(k.id);
+      if (seen && !seen.key.equals(k.key)) issues.push(`ENCRYPTION_KEYS: two different keys have the id '${k.id}'`);
+      ids.set(k.id, k);
+    }
+  }
   if (result.success && issues.length === 0) return result.data;
   throw new ConfigError(issues);
 }

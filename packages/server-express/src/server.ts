@@ -22,6 +22,7 @@ import { isSimulation, loadConfig, type ServerConfig } from './config';
 import { createDemoRouter, DEMO_MERCHANT } from './demo';
 import { gatewaysFromConfig, simulatedGateways, type GatewaySetup } from './gateways';
 import { createLogger } from './logging';
+import { encryptAtRest, logEncryption } from './encryption';
 import express from 'express';
 import { sendError } from './errors';
 import { createMetrics, metricsHandler } from './metrics';
@@ -38,7 +39,7 @@ export interface StartServerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Logger (default: pino JSON to stdout at LOG_LEVEL). */
   logger?: PinoLogger;
-  /** A store to use instead of DATABASE_URL / PGlite (embedding, tests). */
+  /** A store to use instead of DATABASE_URL / PGlite (embedding, tests); wrapped for ENCRYPTION_KEY like the server's own. */
   store?: Store;
 }
 
@@ -70,15 +71,16 @@ export interface TenderServer {
   close(): Promise<void>;
 }
 
-/** Opens the store from the configuration (migrations run on open). */
+/** Opens the store from the configuration (migrations run on open), encrypting personal data when ENCRYPTION_KEY is set. */
 export async function openStore(config: ServerConfig, logger: PinoLogger): Promise<Store> {
   const { createPostgresStore, createPGliteStore } = await import('@tender/store-postgres');
   const schema = config.DATABASE_SCHEMA ? { schema: config.DATABASE_SCHEMA } : {};
+  // ENCRYPTION_KEY: the whole server (engine, workers, live streams, gRPC) goes through the encrypting store.
   if (config.DATABASE_URL) {
-    return createPostgresStore({ connectionString: config.DATABASE_URL, poolConfig: { max: config.DATABASE_POOL_MAX }, ...schema, logger: redactingLogger(logger) });
+    return encryptAtRest(config, await createPostgresStore({ connectionString: config.DATABASE_URL, poolConfig: { max: config.DATABASE_POOL_MAX }, ...schema, logger: redactingLogger(logger) }));
   }
   mkdirSync(config.TENDER_DATA_DIR, { recursive: true });
-  return createPGliteStore({ dataDir: config.TENDER_DATA_DIR, ...schema });
+  return encryptAtRest(config, await createPGliteStore({ dataDir: config.TENDER_DATA_DIR, ...schema }));
 }
 
 /** The sandbox UPI app page of a simulated UPI payment (by its Razorpay payment id). */
@@ -139,9 +141,10 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
   }
 
   try {
-    const store = options.store ?? (await openStore(config, logger));
+    const store = options.store ? encryptAtRest(config, options.store) : await openStore(config, logger);
     if (!options.store) cleanups.push(async () => store.close?.());
     const simulation = isSimulation(config);
+    logEncryption(config, simulation, log);
     const setup = simulation ? await simulatedGateways({ publicUrl }, env, log) : gatewaysFromConfig(config, env, log);
     cleanups.push(() => setup.close());
     if (setup.gateways.length === 0) {
@@ -316,6 +319,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       metrics,
       outbox: { intervalMs: config.OUTBOX_INTERVAL, baseDelayMs: config.OUTBOX_BASE_DELAY, maxAttempts: config.OUTBOX_MAX_ATTEMPTS },
       reconcileIntervalMs: config.RECONCILE_INTERVAL,
+      ...(config.DATA_RETENTION_DAYS !== undefined ? { retentionDays: config.DATA_RETENTION_DAYS } : {}),
       webhooks: { allowPrivateNetworks },
       ...(publisher ? { relay: { publisher, format: config.EVENT_FORMAT } } : {}),
     });

@@ -1,12 +1,14 @@
 /**
  * Background work inside the server process: the outbox dispatcher (merchant webhooks) and the
- * reconciler (stuck PROCESSING / expired REQUIRES_ACTION payments), plus an hourly purge. All of it
+ * reconciler (stuck PROCESSING / expired REQUIRES_ACTION payments), plus an hourly purge (with
+ * DATA_RETENTION_DAYS, also the anonymisation of old payments' personal data). All of it
  * is safe with several instances on one Postgres: outbox rows are leased with SKIP LOCKED and the
  * reconciler changes a payment only under its row lock and only if nobody changed it meanwhile.
  *
  * @module
  */
 import {
+  applyRetention,
   createBrokerEncoder,
   createOutboxDispatcher,
   createOutboxRelay,
@@ -33,6 +35,8 @@ export interface WorkerOptions {
   reconcile?: ReconcileOptions;
   /** Purge period (default 1 h); `0` turns it off. */
   purgeIntervalMs?: number;
+  /** DATA_RETENTION_DAYS: the purge also anonymises payments older than this (see `applyRetention`). */
+  retentionDays?: number;
   /** Merchant webhook deliveries: see {@link WebhookDelivererOptions.allowPrivateNetworks}. */
   webhooks?: { allowPrivateNetworks?: boolean };
   /** Publish outbox events to a broker (EVENT_BROKER_URL): the relay runs while this is set. */
@@ -46,6 +50,8 @@ export interface Workers {
   relay: OutboxRelay | null;
   /** Runs one reconciliation now (also what the timer runs). */
   reconcileOnce(): Promise<void>;
+  /** Runs one purge (retention included) now, as the timer does. */
+  purgeOnce(): Promise<void>;
   /** Stops the timers and waits for the batches in progress. */
   stop(): Promise<void>;
 }
@@ -125,10 +131,16 @@ export function startWorkers(options: WorkerOptions): Workers {
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'reconciliation failed; will retry');
     }
   });
+  // Retention batches stop when the workers do (the next run, here or on another instance, goes on).
+  const stopping = new AbortController();
   const purge = every(options.purgeIntervalMs ?? 3_600_000, async () => {
     try {
-      const now = new Date();
-      await tender.store.purge({ now: now.toISOString(), deliveredBefore: new Date(now.getTime() - 7 * 86_400_000).toISOString(), keepUnpublished: relay !== null });
+      const report = await applyRetention(tender.store, {
+        ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}),
+        keepUnpublished: relay !== null,
+        signal: stopping.signal,
+      });
+      if (report.anonymized?.payments) logger.info({ ...report.anonymized, created_before: report.createdBefore }, 'retention: payments anonymised');
     } catch (error) {
       logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'purge failed');
     }
@@ -137,8 +149,10 @@ export function startWorkers(options: WorkerOptions): Workers {
     dispatcher,
     relay,
     reconcileOnce: () => reconciler.runNow(),
+    purgeOnce: () => purge.runNow(),
     async stop() {
       stopNudging();
+      stopping.abort();
       await Promise.all([dispatcher.stop(), relay?.stop(), reconciler.stop(), purge.stop()]);
     },
   };
