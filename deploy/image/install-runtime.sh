@@ -18,13 +18,13 @@ fi
 [ -f packages/server-express/dist/cli.js ] || { echo "install-runtime.sh: build first (pnpm run build)" >&2; exit 2; }
 pnpm=${PNPM:-"npx -y $(node -p "require('./package.json').packageManager")"}
 
-# --legacy: the workspace does not inject its packages (pnpm 10's default deploy requires that);
-#   the workspace lockfile still pins every version.
-# --prod: dependencies only. Not resolving peers from the workspace root keeps @tender/core's
-#   optional test-only peers (vitest, and with it vite, esbuild, typescript, msw) out of the image.
-# --offline: everything comes from the store the workspace install filled.
-$pnpm --filter @tender/server-express deploy --legacy --prod --offline \
-  --config.resolve-peers-from-workspace-root=false "$target"
+# pnpm deploy: @tender/server-express's files (dist, proto) and, from the workspace lockfile, its
+#   production dependencies only, the workspace packages among them copied in ("injected"; the
+#   workspace itself keeps linking them, hence the setting on this command only). The lockfile
+#   pins every version: nothing is resolved anew. @tender/core's optional test peers (vitest,
+#   fast-check) are its devDependencies, so they stay out.
+# --offline: every package comes from the store the workspace install filled.
+$pnpm --config.inject-workspace-packages=true --filter @tender/server-express deploy --prod --offline "$target"
 
 mkdir -p "$target/bin"
 cp deploy/image/tender-server deploy/image/healthcheck.mjs "$target/bin/"

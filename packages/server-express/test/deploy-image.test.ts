@@ -157,6 +157,17 @@ describe.skipIf(!canSandbox && !process.env.CI)('the container image’s runtime
     for (const tool of ['vitest@', 'vite@', 'typescript@', 'esbuild@', 'msw@', 'rollup@', 'tsup@', 'tsx@']) {
       expect(store.filter((entry) => entry.startsWith(tool)), tool).toEqual([]);
     }
+    // Every package at exactly the version the workspace lockfile pins (nothing resolved anew).
+    const lockfile = readFileSync(join(REPO_ROOT, 'pnpm-lock.yaml'), 'utf8');
+    const packages = store.filter((e) => e !== 'node_modules' && e !== 'lock.yaml' && !e.includes('@file+'));
+    expect(packages.length).toBeGreaterThan(100);
+    const unpinned = packages.filter((entry) => {
+      const m = /^(@?[^@]+)@([^_]+)(?:_.*)?$/.exec(entry);
+      if (!m) return true;
+      const name = m[1]!.replace('+', '/');
+      return !lockfile.includes(`\n  ${name}@${m[2]}:`) && !lockfile.includes(`\n  '${name}@${m[2]}':`);
+    });
+    expect(unpinned).toEqual([]);
     // Nothing above the layout could lend it a module (as nothing does in the image).
     for (let dir = dirname(app); dir !== '/'; dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules')), dir).toBe(false);
     expect(existsSync('/node_modules')).toBe(false);
