@@ -86,3 +86,39 @@ describe('EncryptingStore over PostgresStore', () => {
     }
   });
 });
+
+describe('retention on PostgresStore from several instances at once', () => {
+  it('anonymises every due payment exactly once while other instances and the engine run beside it', async () => {
+    const schema = uniqueSchema('retain');
+    const stores = await Promise.all([0, 1, 2].map(() => createPostgresStore({ pool, schema })));
+    try {
+      const key = newKey('k1');
+      const tender = createTender({ gateways: [createTestGateway()], store: createEncryptingStore(stores[0]!, { keys: [key], activeKeyId: 'k1' }) });
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i++) ids.push((await tender.payments.create({ amount: '10.00', currency: 'MYR', paymentMethod: 'card', customer: { email: `old${i}@example.com` } })).id);
+      await pool.query(`UPDATE "${schema}".payments SET created_at = created_at - interval '40 days'`);
+      const young = await tender.payments.create({ amount: '10.00', currency: 'MYR', paymentMethod: 'card', customer: { email: 'young@example.com' } });
+      const cutoff = new Date(Date.now() - 30 * 86_400_000).toISOString();
+      expect(await stores[1]!.anonymizePayments({ createdBefore: cutoff, limit: 5, dryRun: true })).toMatchObject({ payments: 60 });
+      // Three instances in batches of 7, while the engine refunds some of the same payments.
+      const seen: string[] = [];
+      const instance = async (store: (typeof stores)[number]) => {
+        for (;;) {
+          const done = await store.anonymizePayments({ createdBefore: cutoff, limit: 7 });
+          seen.push(...done.paymentIds);
+          if (done.payments === 0) return;
+        }
+      };
+      const refunds = Promise.all(ids.slice(0, 10).map((id) => tender.payments.refund(id, { amount: '1.00' })));
+      await Promise.all([...stores.map(instance), refunds]);
+      expect(seen.sort()).toEqual([...ids].sort());
+      const { rows } = await pool.query(`SELECT id, customer->>'email' AS email, amount_refunded::text AS refunded FROM "${schema}".payments`);
+      for (const row of rows) expect(row.email, row.id).toEqual(row.id === young.id ? expect.stringMatching(/^enc:v1:k1:/) : '[anonymised]');
+      expect(rows.filter((r) => r.refunded !== '0.0000')).toHaveLength(10);
+      expect(await stores[2]!.anonymizePayments({ createdBefore: cutoff, limit: 5, dryRun: true })).toMatchObject({ payments: 0 });
+    } finally {
+      for (const store of stores) await store.close();
+      await dropSchema(pool, schema);
+    }
+  });
+});
