@@ -266,6 +266,9 @@ describe.skipIf(!canSandbox && !process.env.CI)('the container image’s runtime
     expect({ code, signal }, output.slice(-3000)).toEqual({ code: 0, signal: null });
     expect(output).not.toMatch(/EROFS|EACCES|read-only file system|permission denied/i);
     expect(output).toContain('tender-server stopped');
+    // The Secret's encryption-key reached the server (it warns when personal data would be stored in the clear).
+    expect(manifestEnv.ENCRYPTION_KEY).toBe(secrets['encryption-key']);
+    expect(output).not.toContain('ENCRYPTION_KEY is not set');
     const down = await healthcheck();
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('/health failed');

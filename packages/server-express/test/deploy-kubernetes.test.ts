@@ -175,6 +175,7 @@ describe('deploy/kubernetes manifests', () => {
         const issues = (error as ConfigError).issues.join('\n');
         expect(issues).toMatch(/^DATABASE_URL: /m);
         expect(issues).toMatch(/^JWT_SECRET: /m);
+        expect(issues).toMatch(/^ENCRYPTION_KEY: /m);
       });
 
       it('runs the server with the guide’s ports, probes, resources and restricted security context', () => {
