@@ -76,8 +76,19 @@ async function until<T>(what: string, ms: number, check: () => Promise<T | undef
   }
 }
 
+/** Values for the Secret's keys: the real Postgres, generated keys, placeholders for Fiuu. */
+const SECRETS: Record<string, string> = {
+  'database-url': DATABASE_URL,
+  'migration-database-url': DATABASE_URL,
+  'jwt-secret': randomBytes(32).toString('base64url'),
+  'fiuu-verify-key': 'verify-key-of-the-image-test',
+  'fiuu-secret-key': 'secret-key-of-the-image-test',
+  'encryption-key': randomBytes(32).toString('base64'),
+};
+
 let work: string;
 let app: string;
+let migratedSchema: string | undefined;
 let runtime: DockerStage;
 let objects: K8sObject[];
 const schemas: string[] = [];
@@ -185,19 +196,23 @@ describe.skipIf(!canSandbox && !process.env.CI)('the container image’s runtime
     expect(existsSync('/tmp/probe')).toBe(false);
   });
 
-  it('refuses to start or migrate without DATABASE_URL, naming it', async () => {
-    for (const command of [[], ['migrate']]) {
+  it('refuses every store command without DATABASE_URL, naming it; `token` needs none', async () => {
+    for (const command of [[], ['migrate'], ['rotate-keys'], ['purge', '--dry-run']]) {
       const out = await runToEnd(sandboxed(workdir(), imageEnv({}), [...dockerExec(runtime, 'ENTRYPOINT'), ...(command.length ? command : dockerExec(runtime, 'CMD'))]));
       expect(out.code).toBe(78);
       expect(out.stderr).toMatch(/DATABASE_URL .*required/);
     }
+    const secret = randomBytes(32).toString('base64url');
+    const token = await runToEnd(sandboxed(workdir(), imageEnv({ JWT_SECRET: secret }), ['tender-server', 'token', '--merchant', 'm1', '--expires', '10m']));
+    expect(token.code, token.stderr).toBe(0);
+    expect(token.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
   it('runs the migration Job’s `tender-server migrate` on a fresh schema', async () => {
     const schema = freshSchema('deploy_image');
     schemas.push(schema);
     const job = podContainer('Job');
-    const env = imageEnv({ ...containerEnvironment(job, objects, { 'migration-database-url': DATABASE_URL }), DATABASE_SCHEMA: schema });
+    const env = imageEnv({ ...containerEnvironment(job, objects, SECRETS), DATABASE_SCHEMA: schema });
     const out = await runToEnd(sandboxed(workdir(), env, job.command!.map(inImage)));
     expect(out.code, `${out.stdout}\n${out.stderr}`).toBe(0);
     expect(out.stdout).toContain('migrations applied (postgres)');
@@ -209,19 +224,24 @@ describe.skipIf(!canSandbox && !process.env.CI)('the container image’s runtime
     } finally {
       await client.end();
     }
+    migratedSchema = schema;
+  }, 60_000);
+
+  it('runs `rotate-keys` and `purge --dry-run` with a server pod’s environment (as kubectl exec does)', async () => {
+    expect(migratedSchema, 'the migration test ran first').toBeDefined();
+    const env = imageEnv({ ...containerEnvironment(podContainer('Deployment'), objects, SECRETS), DATABASE_SCHEMA: migratedSchema! });
+    for (const command of [['rotate-keys'], ['purge', '--dry-run']]) {
+      const out = await runToEnd(sandboxed(workdir(), env, ['tender-server', ...command]));
+      expect(out.code, `${command.join(' ')}: ${out.stdout}\n${out.stderr}`).toBe(0);
+      expect(`${out.stdout}${out.stderr}`).not.toMatch(/EROFS|EACCES/);
+    }
   }, 60_000);
 
   it('starts the Deployment’s server: /health and /ready 200, /metrics on its port, HEALTHCHECK passes, SIGTERM exits 0', async () => {
     const schema = freshSchema('deploy_image');
     schemas.push(schema);
     const c = podContainer('Deployment');
-    const secrets: Record<string, string> = {
-      'database-url': DATABASE_URL,
-      'jwt-secret': randomBytes(32).toString('base64url'),
-      'fiuu-verify-key': 'verify-key-of-the-image-test',
-      'fiuu-secret-key': 'secret-key-of-the-image-test',
-      'encryption-key': randomBytes(32).toString('base64'),
-    };
+    const secrets = SECRETS;
     // The manifests' environment, with every listener on a free port and a schema of this test's.
     const manifestEnv = containerEnvironment(c, objects, secrets);
     const ports = Object.fromEntries(Object.keys(manifestEnv).filter((k) => k === 'PORT' || k.endsWith('_PORT')).map((k) => [k, '0']));
