@@ -112,12 +112,16 @@ describe('encryption keys', () => {
     expect(() => new FieldCipher([a], 'other')).toThrow(/not among the keys/);
   });
 
-  it('uses a fresh nonce per value and binds each value to its context', () => {
+  it('uses a fresh nonce per value, keeps the ciphertext of a value written again unchanged, and binds each value to its context', () => {
     const k = key('k1');
     const cipher = new FieldCipher([k], 'k1');
     const one = cipher.encrypt(EMAIL, 'ctx');
-    const two = cipher.encrypt(EMAIL, 'ctx');
-    expect(one).not.toBe(two);
+    // The same value at the same place again: the ciphertext stored for it (no new encryption).
+    expect(cipher.encrypt(EMAIL, 'ctx')).toBe(one);
+    // Anything else is a new encryption with its own nonce: another place, another value, another process.
+    const others = [cipher.encrypt(EMAIL, 'ctx2'), cipher.encrypt(`${EMAIL}.`, 'ctx'), new FieldCipher([k], 'k1').encrypt(EMAIL, 'ctx')];
+    const nonces = new Set([one, ...others].map((c) => Buffer.from(c.split(':')[3]!, 'base64url').subarray(0, 12).toString('hex')));
+    expect(nonces.size).toBe(4);
     expect(one).toMatch(/^enc:v1:k1:[A-Za-z0-9_-]+$/);
     expect(keyIdOf(one)).toBe('k1');
     expect(cipher.decrypt(one, 'ctx')).toBe(EMAIL);

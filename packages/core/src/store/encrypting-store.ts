@@ -98,9 +98,17 @@ export interface EncryptingStore extends Store {
 
 const KINDS: readonly StoredRecordKind[] = ['payments', 'refunds', 'outbox', 'idempotency'];
 
-/** The GCM additional data of a value: its record and its path in it. */
-function context(scope: readonly string[], path: DataPath): string {
-  return JSON.stringify([...scope, ...path]);
+/** The GCM additional data of a value: its record and its path in it, as a JSON array. */
+function context(scope: string, path: DataPath): string {
+  let out = scope;
+  for (const part of path) out += `,${typeof part === 'number' ? part : JSON.stringify(part)}`;
+  return `${out}]`;
+}
+
+/** The opening of {@link context}'s array for a record (computed once per record). */
+function scopeOf(scope: readonly string[]): string {
+  const json = JSON.stringify(scope);
+  return json.slice(0, -1);
 }
 
 /** How errors name a field: `payment pay_1 customer.email` (ids and names only, never values). */
@@ -113,11 +121,13 @@ class RecordCodec {
   constructor(readonly cipher: FieldCipher) {}
 
   seal<T>(value: T, scope: readonly string[]): T {
-    return mapPersonalData(value, (text, path) => this.cipher.encrypt(text, context(scope, path)));
+    let prefix: string | null = null;
+    return mapPersonalData(value, (text, path) => this.cipher.encrypt(text, context((prefix ??= scopeOf(scope)), path)));
   }
 
   open<T>(value: T, scope: readonly string[]): T {
-    return mapPersonalData(value, (text, path) => (isEncryptedValue(text) ? this.cipher.decrypt(text, context(scope, path), describe(scope, path)) : text));
+    let prefix: string | null = null;
+    return mapPersonalData(value, (text, path) => (isEncryptedValue(text) ? this.cipher.decrypt(text, context((prefix ??= scopeOf(scope)), path), describe(scope, path)) : text));
   }
 
   sealPayment = (p: Payment): Payment => this.seal(p, ['payment', p.id]);

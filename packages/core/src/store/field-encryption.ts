@@ -5,8 +5,9 @@
  *     enc:v1:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>
  *
  * - **Nonces.** 12 random bytes per encryption: the RBG-based construction of NIST SP 800-38D
- *   §8.2.2, which bounds one key to 2^32 encryptions (§8.3). Each personal-data field written counts
- *   once; rotate to a new key (`tender-server rotate-keys`) well before that.
+ *   §8.2.2, which bounds one key to 2^32 encryptions (§8.3). Each personal-data value written counts
+ *   once (a field written again unchanged keeps its ciphertext, see {@link FieldCipher.encrypt});
+ *   rotate to a new key (`tender-server rotate-keys`) well before that.
  * - **Tag.** 16 bytes, the full GCM tag (SP 800-38D §5.2.1.2); decryption checks it before returning
  *   anything, so an altered ciphertext, nonce or context is refused, never decrypted to garbage.
  * - **Context.** The record and field a value belongs to (`["payment","pay_…","customer","email"]`)
@@ -33,6 +34,8 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+/** Entries per generation of the cache of recent values (see `FieldCipher`). */
+const RECENT_LIMIT = 2048;
 
 /** One AES-256 key and the id stored with what it encrypts. */
 export interface EncryptionKey {
@@ -135,6 +138,16 @@ export class FieldCipher {
   readonly #active: KeyObject;
   #pool = Buffer.alloc(0);
   #offset = 0;
+  /**
+   * Values this cipher recently wrote or read, both ways: ciphertext to plaintext (the engine reads
+   * back what it has just written, and one payment many times; a value authenticated once under a
+   * context decrypts to the same plaintext every time) and plaintext to ciphertext (a record written
+   * again with a field unchanged keeps that field's stored ciphertext, as a store writing only the
+   * changed columns would, instead of a new encryption). Both keyed by the context too, so nothing
+   * crosses to another field or record. Bounded; holds nothing a request does not hold already.
+   */
+  readonly #opened = new RecentValues();
+  readonly #sealed = new RecentValues();
 
   /**
    * @param keys every key that may have encrypted stored data (the active one among them).
@@ -168,15 +181,28 @@ export class FieldCipher {
     return nonce;
   }
 
-  /** Encrypts `plaintext` with the active key, bound to `context` (the AAD). */
+  /**
+   * Encrypts `plaintext` with the active key and a fresh nonce, bound to `context` (the AAD); or, when
+   * this very value was just read or written at this context under the active key, gives that
+   * ciphertext back (an unchanged field is not re-encrypted).
+   */
   encrypt(plaintext: string, context: string): string {
+    const known = this.#sealed.get(context, plaintext);
+    if (known !== undefined && keyIdOf(known) === this.activeKeyId) return known;
     const nonce = this.#nonce();
     const cipher = createCipheriv('aes-256-gcm', this.#active, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = cipher.update(plaintext, 'utf8');
     const final = cipher.final();
     const tag = cipher.getAuthTag();
-    return `${ENCRYPTED_PREFIX}${this.activeKeyId}:${Buffer.concat([nonce, body, final, tag]).toString('base64url')}`;
+    const text = `${ENCRYPTED_PREFIX}${this.activeKeyId}:${Buffer.concat([nonce, body, final, tag]).toString('base64url')}`;
+    this.#remember(text, context, plaintext);
+    return text;
+  }
+
+  #remember(text: string, context: string, plaintext: string): void {
+    this.#opened.set(context, text, plaintext);
+    this.#sealed.set(context, plaintext, text);
   }
 
   /**
@@ -187,6 +213,8 @@ export class FieldCipher {
    *   the key is wrong. Both are status 500 and not retryable.
    */
   decrypt(text: string, context: string, where = 'a stored field'): string {
+    const known = this.#opened.get(context, text);
+    if (known !== undefined) return known;
     const id = keyIdOf(text);
     if (id === null) throw decryptionFailed(where, 'it is not an enc:v1 value');
     const key = this.#keys.get(id);
@@ -208,10 +236,31 @@ export class FieldCipher {
       decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
       const plain = decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES));
       // final() throws when the tag does not match; nothing decrypted is returned before it.
-      return Buffer.concat([plain, decipher.final()]).toString('utf8');
+      const plaintext = Buffer.concat([plain, decipher.final()]).toString('utf8');
+      this.#remember(text, context, plaintext);
+      return plaintext;
     } catch {
       throw decryptionFailed(where, 'its authentication tag does not match (altered, moved from another field, or another key)', id);
     }
+  }
+}
+
+/** A bounded map in two generations (no per-entry eviction): the newest ~2 x limit entries. */
+class RecentValues {
+  #current = new Map<string, string>();
+  #previous = new Map<string, string>();
+
+  get(context: string, key: string): string | undefined {
+    const k = `${context}\u0000${key}`;
+    return this.#current.get(k) ?? this.#previous.get(k);
+  }
+
+  set(context: string, key: string, value: string): void {
+    if (this.#current.size >= RECENT_LIMIT) {
+      this.#previous = this.#current;
+      this.#current = new Map();
+    }
+    this.#current.set(`${context}\u0000${key}`, value);
   }
 }
 
