@@ -232,7 +232,14 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
       post: op('Deliver an event again (after success or dead-lettering)', 'payments:write', { parameters: [idParam()], responses: { '202': { description: 'Queued' }, ...ERRORS, '404': errorResponse('No such event') } }),
     },
     '/health': { get: op('Liveness', null, { responses: { '200': { description: 'The process is up' } } }) },
-    '/ready': { get: op('Readiness: database reachable and migrated', null, { responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } }) },
+    '/ready': {
+      get: op('Readiness: each dependency (database, Redis, event broker, gateway circuits) as JSON', null, {
+        responses: {
+          '200': { description: 'Ready (`status: ready`), or serving with an impaired dependency (`status: degraded`)' },
+          '503': { description: 'Not ready: the database is unreachable or not migrated, or the server is shutting down' },
+        },
+      }),
+    },
     '/metrics': {
       get: op('Prometheus metrics', null, {
         description:
