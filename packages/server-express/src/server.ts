@@ -83,6 +83,26 @@ export async function openStore(config: ServerConfig, logger: PinoLogger): Promi
   return encryptAtRest(config, await createPGliteStore({ dataDir: config.TENDER_DATA_DIR, ...schema }));
 }
 
+/** How often a server whose database role may not migrate looks again for the migrated schema. */
+const SCHEMA_WAIT_MS = 2000;
+
+/**
+ * {@link openStore} for `start`: with a role that may not migrate (deploy/sql/roles.sql's application
+ * role) on a schema the migration Job has not finished yet, waits for it, not ready (`/ready` 503,
+ * `/health` 200), instead of exiting, so pods applied beside the Job come up once it completes.
+ */
+async function openStoreWhenMigrated(config: ServerConfig, logger: PinoLogger, log: ReturnType<typeof redactingLogger>): Promise<Store> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openStore(config, logger);
+    } catch (error) {
+      if (!TenderError.isInstance(error) || error.code !== 'migration_not_permitted') throw error;
+      if (attempt % 15 === 0) log.warn({ err: error.message }, 'waiting for the schema to be migrated (tender-server migrate as the owner role)');
+      await new Promise((resolve) => setTimeout(resolve, SCHEMA_WAIT_MS));
+    }
+  }
+}
+
 /** The sandbox UPI app page of a simulated UPI payment (by its Razorpay payment id). */
 function demoUpiApp(simulation: NonNullable<GatewaySetup['simulation']>): (payment: Payment) => string | null {
   return (payment) => {
@@ -141,7 +161,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
   }
 
   try {
-    const store = options.store ? encryptAtRest(config, options.store) : await openStore(config, logger);
+    const store = options.store ? encryptAtRest(config, options.store) : await openStoreWhenMigrated(config, logger, log);
     if (!options.store) cleanups.push(async () => store.close?.());
     const simulation = isSimulation(config);
     logEncryption(config, simulation, log);

@@ -7,7 +7,8 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@tender/core/testing';
@@ -68,6 +69,15 @@ async function migrateAs(role: string): Promise<{ code: number | null; output: s
   return { code, output };
 }
 
+/** A port free right now (the server must be reachable before startTenderServer resolves). */
+async function freePort(): Promise<number> {
+  const probe = createTcpServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /** Every privilege roles.sql sets on the schema, as Postgres records them. */
 async function privileges(): Promise<unknown[]> {
   return superuser(async (c) => {
@@ -110,7 +120,7 @@ afterAll(async () => {
 });
 
 describe('deploy/sql/roles.sql', () => {
-  it('makes a schema the application role cannot migrate: the store says to run tender-server migrate as the owner', async () => {
+  it('makes a schema the application role cannot migrate: a server waits, not ready, until the owner runs tender-server migrate', async () => {
     const error = await createPostgresStore({ connectionString: roles.url(roles.app), schema }).then(
       () => null,
       (e: unknown) => e,
@@ -118,6 +128,26 @@ describe('deploy/sql/roles.sql', () => {
     expect(error).toMatchObject({ type: 'storage_error', code: 'migration_not_permitted' });
     expect((error as Error).message).toContain('tender-server migrate');
     expect((error as Error).message).toContain('owner role');
+
+    // A server started as the application role before the migration Job waits for it (it does not exit).
+    const port = await freePort();
+    const logs: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    });
+    const starting = startTenderServer({
+      env: { PORT: String(port), DATABASE_URL: roles.url(roles.app), DATABASE_SCHEMA: schema, JWT_SECRET: SECRET, RECONCILE_INTERVAL: '200ms', OUTBOX_INTERVAL: '100ms', LOG_LEVEL: 'warn' },
+      logger: createLogger({ level: 'warn', destination }),
+    });
+    starting.catch(() => undefined);
+    await waitFor(() => logs.some((line) => line.includes('waiting for the schema to be migrated')), 'the server to wait for the migration');
+    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(503);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ starting: true });
 
     const migrated = await migrateAs(roles.owner);
     expect(migrated, migrated.output).toMatchObject({ code: 0 });
@@ -127,21 +157,11 @@ describe('deploy/sql/roles.sql', () => {
       (await c.query(`SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = $1::regnamespace`, [schema])).rows.map((r) => r.owner),
     );
     expect(owners).toEqual([roles.owner]);
+    server = await starting;
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
   });
 
   it('runs the server as the application role: payments, capture, refund, replay, webhooks, reconciler, purge, /ready', async () => {
-    server = await startTenderServer({
-      env: {
-        PORT: '0',
-        DATABASE_URL: roles.url(roles.app),
-        DATABASE_SCHEMA: schema,
-        JWT_SECRET: SECRET,
-        RECONCILE_INTERVAL: '200ms',
-        OUTBOX_INTERVAL: '100ms',
-        LOG_LEVEL: 'silent',
-      },
-      logger: createLogger({ level: 'silent' }),
-    });
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const endpoint = await api('POST', '/api/v1/webhook-endpoints', { url: `http://127.0.0.1:${(receiver!.address() as AddressInfo).port}/hooks` });
     expect(endpoint.status).toBe(201);
