@@ -170,6 +170,10 @@ interface MonitoredStore {
   countPaymentsToReconcile?: (query: { statuses: readonly string[]; updatedBefore: string; cap?: number }) => Promise<number>;
 }
 
+function isStore(value: unknown): value is Store & MonitoredStore & { inner?: unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as Store).listPaymentsToReconcile === 'function';
+}
+
 /** Most stuck payments counted (`tender_reconcile_stuck_payments` is capped there). */
 const STUCK_CAP = 10_000;
 
@@ -523,12 +527,16 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
       });
     },
     observeStore(observed, options = {}) {
-      store = observed as Store & MonitoredStore;
+      // A wrapping store (createEncryptingStore keeps the wrapped one as `inner`) is read through to the
+      // store that has the pool: counts and sizes need no decryption.
+      let monitored = observed as Store & MonitoredStore & { inner?: unknown };
+      for (let depth = 0; depth < 4 && !monitored.poolStats && isStore(monitored.inner); depth++) monitored = monitored.inner;
+      store = monitored;
       stuckAfterMs = options.stuckAfterMs ?? 90_000;
       const unsubscribe = store.observeQueries?.((seconds, failed) => dbQueryDuration.observe({ outcome: failed ? 'error' : 'ok' }, seconds));
       return () => {
         unsubscribe?.();
-        if (store === observed) store = null;
+        if (store === monitored) store = null;
       };
     },
     recordAuthFailure(api, error) {

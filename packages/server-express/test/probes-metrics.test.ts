@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { status as Status } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import { createEncryptingStore, parseEncryptionKey } from '@tender/core';
 import { createTestGateway, MemoryStore } from '@tender/core/testing';
 import { createPGliteStore } from '@tender/store-postgres';
 import { startStripeSandbox, type StripeSandbox } from '@tender/stripe/sandbox';
@@ -267,6 +269,25 @@ describe('bounded labels and the stuck-payment gauge', () => {
       expect(methods.has('method_59')).toBe(false);
     } finally {
       await h.close();
+    }
+  });
+
+  it('reads the database metrics through a wrapping store (encryption at rest) from the store it wraps', async () => {
+    const inner = await createPGliteStore();
+    const key = parseEncryptionKey(`k1:${randomBytes(32).toString('base64')}`);
+    const store = createEncryptingStore(inner, { keys: [key], activeKeyId: key.id });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const h = await startHarness({ store, app: { metrics } });
+    try {
+      metrics.observeStore(store, { stuckAfterMs: 3_600_000 });
+      expect((await h.call('POST', '/api/v1/payments', { body: { amount: '10.00', currency: 'MYR' } })).status).toBe(201);
+      const m = parseScrape((await h.call('GET', '/metrics', { token: null })).body);
+      expect(m.value('db_query_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThan(0);
+      expect(m.value('db_size_bytes')).toBeGreaterThan(0);
+      expect(m.value('tender_reconcile_stuck_payments')).toBe(0);
+    } finally {
+      await h.close();
+      await inner.close();
     }
   });
 
