@@ -5,7 +5,7 @@
  * restored copy answers every payment, refund, trail, event and webhook endpoint exactly as a server
  * on the original does, and takes new payments whose trail and outbox rows continue the identity
  * sequences. The same once more restored without owners and grants (another cluster's way), then
- * handed to the roles by running roles.sql on it.
+ * handed to the roles by running roles.sql on it, and once in place (the schema renamed aside).
  */
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +32,8 @@ const suffix = randomBytes(4).toString('hex');
 /** Restored with owners and grants (same cluster), and without (as into another cluster). */
 const restored = `tender_restore_${suffix}`;
 const restoredBare = `tender_restore_bare_${suffix}`;
+/** The original schema's name once it is renamed aside for an in-place restore. */
+const aside = `${schema}_before_restore`;
 const work = mkdtempSync(join(tmpdir(), 'tender-backup-'));
 const dumpFile = join(work, 'tender.dump');
 const servers: TenderServer[] = [];
@@ -93,7 +95,7 @@ async function maxSeq(database?: string): Promise<{ transitions: number; outbox:
 }
 
 /** A new payment and refund on `server`: their trail and events come after everything restored. */
-async function newPaymentContinues(server: TenderServer, database: string): Promise<void> {
+async function newPaymentContinues(server: TenderServer, database: string | undefined): Promise<void> {
   const before = await maxSeq(database);
   const api = apiOf(server);
   const paid = await api('POST', '/api/v1/payments', { amount: '12.00', currency: 'MYR', payment_method: 'pm_card_visa', gateway: 'stripe', order_id: 'ORD-AFTER-RESTORE' });
@@ -133,6 +135,7 @@ afterAll(async () => {
   receiver?.close();
   for (const db of [restored, restoredBare]) await pgTool('dropdb', ['--if-exists', '--force', `--maintenance-db=${DATABASE_URL}`, db]).catch(() => undefined);
   await dropSchema(schema);
+  await dropSchema(aside);
   await roles.drop();
   rmSync(work, { recursive: true, force: true });
 });
@@ -208,6 +211,16 @@ describe('backup and restore (pg_dump / pg_restore)', () => {
     const server = await startServer(roles.url(roles.app, restoredBare));
     expect(await readAll(server, restoredBare)).toEqual(original);
     await newPaymentContinues(server, restoredBare);
+    await stop(server);
+  });
+
+  it('restores in place: the damaged schema renamed aside, the dump restored into the same database', async () => {
+    await superuser((c) => c.query(`ALTER SCHEMA ${s} RENAME TO "${aside}"`));
+    await pgTool('pg_restore', ['--exit-on-error', '--single-transaction', `--dbname=${DATABASE_URL}`, dumpFile]);
+    await roles.apply();
+    const server = await startServer(roles.url(roles.app));
+    expect(await readAll(server)).toEqual(original);
+    await newPaymentContinues(server, undefined);
     await stop(server);
   });
 });
