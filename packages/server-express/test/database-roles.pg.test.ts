@@ -162,7 +162,7 @@ describe('deploy/sql/roles.sql', () => {
   });
 
   it('runs the server as the application role: payments, capture, refund, replay, webhooks, reconciler, purge, /ready', async () => {
-    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    expect((await fetch(`${server!.url}/ready`)).status).toBe(200);
     const endpoint = await api('POST', '/api/v1/webhook-endpoints', { url: `http://127.0.0.1:${(receiver!.address() as AddressInfo).port}/hooks` });
     expect(endpoint.status).toBe(201);
 
@@ -189,10 +189,10 @@ describe('deploy/sql/roles.sql', () => {
     );
     expect(received.length).toBeGreaterThanOrEqual(5);
     // The reconciler and the purge (the workers run them on timers, and log and go on when they fail) work too.
-    expect(await server.tender.reconcile()).toMatchObject({ errors: 0 });
+    expect(await server!.tender.reconcile()).toMatchObject({ errors: 0 });
     const now = new Date().toISOString();
-    expect(await server.tender.store.purge({ now, deliveredBefore: '1970-01-01T00:00:00.000Z' })).toEqual({ idempotency: 0, outbox: 0 });
-    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+    expect(await server!.tender.store.purge({ now, deliveredBefore: '1970-01-01T00:00:00.000Z' })).toEqual({ idempotency: 0, outbox: 0 });
+    expect((await fetch(`${server!.url}/ready`)).status).toBe(200);
   });
 
   it('gives the application role no DDL, no TRUNCATE, no REFERENCES or TRIGGER, and no writes to schema_migrations', async () => {
