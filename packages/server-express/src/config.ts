@@ -43,7 +43,7 @@ const RoutingRulesSchema = z
   )
   .max(100);
 
-/** The environment variables the server reads (names as in DESIGN.md and the seeds). */
+/** The environment variables the server reads (documented in the package README's table). */
 export const EnvSchema = z.object({
   PORT: z.coerce.number().int('must be a whole number').min(0).max(65535, 'must be a port number (0-65535)').default(8080),
   HOST: z.string().trim().min(1).default('127.0.0.1'),

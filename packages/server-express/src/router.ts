@@ -1,7 +1,7 @@
 /**
- * `createTenderRouter`: the REST contract of DESIGN.md as an Express 5 router over an engine made
+ * `createTenderRouter`: Tender's REST API (the OpenAPI document at `/openapi.json`) as an Express 5 router over an engine made
  * with `createTender`. It validates shapes (zod), authenticates, maps names between the wire
- * (snake_case, seeds) and the engine, and adds no payment logic of its own.
+ * (snake_case) and the engine, and adds no payment logic of its own.
  *
  * @module
  */
@@ -252,7 +252,7 @@ function isFiuu(gateway: unknown): gateway is FiuuGateway {
 }
 
 /**
- * Creates the Express router serving Tender's REST API (see DESIGN.md, "Reference server contract").
+ * Creates the Express router serving Tender's REST API (every route is in the OpenAPI document, `GET /openapi.json`).
  * Mount it at the root of an app: `app.use(createTenderRouter(tender, { auth: { secret } }))`.
  */
 export function createTenderRouter(tender: Tender, options: TenderRouterOptions): Router {
