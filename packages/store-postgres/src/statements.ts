@@ -311,12 +311,14 @@ export function buildStatements(schema: string) {
         FOR UPDATE OF o SKIP LOCKED)
       UPDATE ${outbox} o SET relay_locked_until = $3 FROM due WHERE o.id = due.id
       RETURNING ${OUTBOX_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}`,
+    // A failure reported late (by a relay whose lease ran out while another published the row) never
+    // turns a published row back.
     completeRelayPublished: `UPDATE ${outbox} SET relay_status = 'published', relay_attempts = relay_attempts + 1,
         relay_locked_until = NULL, published_at = $2, relay_error = NULL WHERE id = $1`,
     completeRelayPending: `UPDATE ${outbox} SET relay_status = 'pending', relay_attempts = relay_attempts + 1,
-        relay_locked_until = NULL, relay_next_attempt_at = $2, relay_error = $3 WHERE id = $1`,
+        relay_locked_until = NULL, relay_next_attempt_at = $2, relay_error = $3 WHERE id = $1 AND relay_status = 'pending'`,
     completeRelayDead: `UPDATE ${outbox} SET relay_status = 'dead', relay_attempts = relay_attempts + 1,
-        relay_locked_until = NULL, relay_error = $2 WHERE id = $1`,
+        relay_locked_until = NULL, relay_error = $2 WHERE id = $1 AND relay_status = 'pending'`,
     relayBacklog: `SELECT count(*)::int AS n, min(created_at) AS oldest FROM ${outbox} WHERE relay_status = 'pending'`,
     requeueOutbox: `WITH r AS (
         UPDATE ${outbox} SET status = 'pending', next_attempt_at = $2, locked_until = NULL, delivered_at = NULL

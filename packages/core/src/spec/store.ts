@@ -285,7 +285,11 @@ export interface Store extends StoreReader {
    * Order within a payment is the order the events were written.
    */
   claimRelay(options: { limit: number; now: string; leaseUntil: string }): Promise<OutboxRow[]>;
-  /** Records a publish attempt's outcome for a claimed row (increments relay attempts, clears the lease). */
+  /**
+   * Records a publish attempt's outcome for a claimed row (increments relay attempts, clears the
+   * lease). A `pending` or `dead` outcome for a row no longer pending (another relay published it after
+   * this one's lease ran out) changes nothing.
+   */
   completeRelay(id: string, completion: RelayCompletion): Promise<void>;
   /** Rows still `pending` for the relay, and the oldest one's `createdAt` (the relay lag). */
   relayBacklog(): Promise<{ pending: number; oldestCreatedAt: string | null }>;

@@ -462,6 +462,8 @@ export class MemoryStore implements Store {
     return this.exclusive(async () => {
       const row = this.state.outbox.get(id);
       if (!row) return;
+      // A failure reported late never turns a published (or dead) row back.
+      if (completion.status !== 'published' && row.relay.status !== 'pending') return;
       const relay = { ...row.relay, attempts: row.relay.attempts + 1, lockedUntil: null };
       if (completion.status === 'published') Object.assign(relay, { status: 'published', publishedAt: completion.at, lastError: null });
       else if (completion.status === 'pending') Object.assign(relay, { status: 'pending', nextAttemptAt: completion.nextAttemptAt, lastError: completion.error });

@@ -414,6 +414,10 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       expect((await store.claimRelay({ limit: 10, now: at(40), leaseUntil: at(100) })).map((r) => r.id)).toEqual(['evt_r_0']);
       expect((await store.claimRelay({ limit: 10, now: at(6_000), leaseUntil: at(70_000) })).map((r) => r.id).sort()).toEqual(['evt_r_0', 'evt_r_b']);
       await store.completeRelay('evt_r_b', { status: 'published', at: at(6_001) });
+      // A relay whose lease ran out reports its failure late: the published row stays published.
+      await store.completeRelay('evt_r_b', { status: 'pending', nextAttemptAt: at(9_000), error: 'late timeout' });
+      await store.completeRelay('evt_r_b', { status: 'dead', error: 'late' });
+      expect((await store.getOutboxEvent('evt_r_b'))?.relay).toMatchObject({ status: 'published', publishedAt: at(6_001), attempts: 2 });
       expect((await store.claimRelay({ limit: 1, now: at(6_002), leaseUntil: at(70_000) })).map((r) => r.id)).toEqual(['evt_r_y']);
       // Purge keeps what the relay still owes when asked to.
       for (const id of ['evt_r_c', 'evt_r_b', 'evt_r_a', 'evt_r_0', 'evt_r_z', 'evt_r_y']) await store.completeOutbox(id, { status: 'delivered', at: at(50) });
