@@ -56,10 +56,13 @@ export const EnvSchema = z.object({
    */
   DATABASE_POOL_MAX: positiveInt('DATABASE_POOL_MAX').default(10),
   DATABASE_SCHEMA: z.string().trim().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
+  /** Directory of the embedded PGlite database, used when DATABASE_URL is unset. */
   TENDER_DATA_DIR: z.string().trim().min(1).default('./.tender-data'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
   JWT_JWKS_URL: httpUrl.optional(),
+  /** Required `iss` claim of bearer tokens, when set. */
   JWT_ISSUER: optionalText,
+  /** Required `aud` claim of bearer tokens, when set. */
   JWT_AUDIENCE: optionalText,
   /** Longest accepted token lifetime in seconds (exp - iat); tokens without exp are always refused. */
   JWT_MAX_LIFETIME_SECONDS: positiveInt('JWT_MAX_LIFETIME_SECONDS').default(24 * 3600),
@@ -139,7 +142,7 @@ export const EnvSchema = z.object({
    * `amqp://user:pass@host:5672` (RabbitMQ). Unset: no relay (merchant webhooks still run).
    */
   EVENT_BROKER_URL: z.string().trim().regex(/^(nats|amqps?):\/\/\S+$/i, 'must be a nats:// or amqp:// URL').optional(),
-  /** NATS subject prefix / RabbitMQ topic exchange of published events (seed 001's KAFKA_TOPIC_PAYMENTS). */
+  /** NATS subject prefix / RabbitMQ topic exchange of published events (the Kafka topic name a Debezium pipeline would use, too). */
   EVENT_TOPIC: z.string().trim().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words such as payments.events').default('payments.events'),
   /** `tender` (every event, version 1 envelope) or `seed` (payment.successful / payment.failed / payment.refunded). */
   EVENT_FORMAT: z.enum(['tender', 'seed'], { error: 'must be tender or seed' }).default('tender'),
@@ -148,7 +151,7 @@ export const EnvSchema = z.object({
    * ORDER_EVENTS_MERCHANT_ID is set.
    */
   ORDER_EVENTS_URL: z.string().trim().regex(/^(nats|amqps?):\/\/\S+$/i, 'must be a nats:// or amqp:// URL').optional(),
-  /** Seed 004's KAFKA_TOPIC_ORDER_EVENTS: NATS subjects `order.events.<type>`, or the RabbitMQ topic exchange. */
+  /** Where order events are read: NATS subjects `order.events.<type>`, or the RabbitMQ topic exchange. */
   ORDER_EVENTS_TOPIC: z.string().trim().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words such as order.events').default('order.events'),
   /** The merchant whose payments `order.confirmed` events create; setting it starts the consumer. */
   ORDER_EVENTS_MERCHANT_ID: z.string().trim().min(1).max(64).optional(),
@@ -156,7 +159,7 @@ export const EnvSchema = z.object({
   ORDER_EVENTS_GATEWAY: z.enum(GATEWAY_IDS, { error: `must be one of ${GATEWAY_IDS.join(', ')}` }).optional(),
   /** `manual` (default: authorise on order.confirmed, capture later) or `automatic`. */
   ORDER_EVENTS_CAPTURE: z.enum(['manual', 'automatic'], { error: 'must be manual or automatic' }).default('manual'),
-  /** Seed 004's KAFKA_GROUP_ID: the NATS durable consumer / RabbitMQ queue all instances share. */
+  /** The consumer group: the NATS durable consumer / RabbitMQ queue all instances share. */
   ORDER_EVENTS_GROUP: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ and - (a NATS durable name)').default('payment-service'),
   /** NATS dead-letter subject / RabbitMQ dead-letter exchange and queue (default `<ORDER_EVENTS_GROUP>.dead-letter`). */
   ORDER_EVENTS_DEAD_LETTER: z.string().trim().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words').optional(),
@@ -167,11 +170,14 @@ export const EnvSchema = z.object({
     .optional()
     .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean))
     .refine((list) => list.every((o) => /^https?:\/\/[^/]+$/.test(o)), 'must be a comma-separated list of origins such as https://shop.example'),
+  /** Express `trust proxy` setting (e.g. `1`, `loopback`, a subnet): which proxies' X-Forwarded-For is believed for client IPs. Unset: none. */
   TRUST_PROXY: z.string().trim().optional(),
+  /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PER_IP: positiveInt('RATE_LIMIT_PER_IP').default(600),
   RATE_LIMIT_PER_MERCHANT: positiveInt('RATE_LIMIT_PER_MERCHANT').default(1200),
   RATE_LIMIT_WINDOW: duration.default(60_000),
+  /** Largest request body accepted (REST and gRPC messages), e.g. `100kb`. */
   BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)?$/i, "must be a size such as '100kb'").default('100kb'),
   RECONCILE_INTERVAL: duration.default(30_000),
   RECONCILE_PROCESSING_AFTER: duration.default(30_000),
