@@ -5,7 +5,7 @@
  * @module
  */
 
-/** Payment statuses (seed-compatible, upper case). The transition table lives in `state-machine.ts`. */
+/** Payment statuses (upper case, as order services commonly use them). The transition table lives in `state-machine.ts`. */
 export const PAYMENT_STATUSES = [
   'PENDING',
   'REQUIRES_ACTION',

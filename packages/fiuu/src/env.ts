@@ -1,5 +1,5 @@
 /**
- * Configuration from environment variables, with the names of the seed deployment guide
+ * Configuration from environment variables, with the names of the Fiuu deployment guide
  * (`FIUU_MERCHANT_ID`, `FIUU_VERIFY_KEY`, `FIUU_SECRET_KEY`, `FIUU_SANDBOX`, `FIUU_TIMEOUT`,
  * `FIUU_RETRY_ATTEMPTS`, `FIUU_RETRY_DELAY`) plus host overrides.
  *

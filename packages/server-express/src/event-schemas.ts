@@ -82,7 +82,7 @@ export function tenderEventSchemas(): Record<string, z.ZodType> {
 
 const decimal = z.string().regex(/^\d+(\.\d+)?$/).describe('Decimal string in major units, e.g. "100.50"');
 
-/** The seed-format event types (EVENT_FORMAT=seed). */
+/** The order-service event contract's types (`EVENT_FORMAT=seed`). */
 export function seedEventSchemas(): Record<(typeof SEED_EVENT_TYPES)[number], z.ZodType> {
   const common = { eventId: z.string(), paymentId: z.string(), timestamp: z.string() };
   return {

@@ -193,7 +193,7 @@ export async function simulatedGateways(urls: CallbackUrls, env: Readonly<Record
       webhookSecret: upiSandbox.webhookSecret,
       baseUrl: upiSandbox.url,
       expiryMinutes: 15,
-      // The payer's details Razorpay requires, for requests that carry none (seed 001's body has none).
+      // The payer's details Razorpay requires, for requests that carry none (a UPI body in paise has none).
       defaultEmail: 'payer@example.com',
       defaultContact: '+919000000000',
       defaultIp: '127.0.0.1',

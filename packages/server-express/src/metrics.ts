@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (prom-client) with the seed's names. Each server gets its own registry so
+ * Prometheus metrics (prom-client) under the names payment dashboards commonly use. Each server gets its own registry so
  * several instances can live in one process (tests, embedding).
  *
  * @module
@@ -84,7 +84,7 @@ export interface MetricsOptions {
   outboxBacklog?: () => Promise<number>;
   /** Reads the broker relay's backlog when `/metrics` is scraped (set when a relay runs). */
   relayBacklog?: () => Promise<{ pending: number; oldestCreatedAt: string | null }>;
-  /** The Fiuu merchant id: labels `fiuu_circuit_breaker_state{merchant_id}`, the seed's alias of the Fiuu circuit. */
+  /** The Fiuu merchant id: labels `fiuu_circuit_breaker_state{merchant_id}`, an alias of the Fiuu circuit kept for dashboards that use this name. */
   fiuuMerchantId?: string;
   /** Longest a scrape waits for one database read (backlogs, pool, size, stuck payments); default 2000 ms. A read that takes longer leaves its gauge at its last value. */
   scrapeBudgetMs?: number;

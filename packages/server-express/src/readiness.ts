@@ -1,5 +1,5 @@
 /**
- * `GET /ready`: each dependency checked and reported as JSON (seed 001's health checker: a status
+ * `GET /ready`: each dependency checked and reported as JSON (a status
  * per check, `degraded` overall when one is not healthy). Only what makes serving impossible — the
  * database — turns the answer into a 503; a gateway whose circuit is open, Redis away (rate limits
  * then fail open) or a broker that lags are reported, and the instance stays in its Service.

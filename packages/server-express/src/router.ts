@@ -141,7 +141,7 @@ function minorAmount(body: { amount_paisa?: string | number | null; amount_minor
   return body.amount_paisa ?? body.amount_minor ?? undefined;
 }
 
-/** One value given under either of two names (a seed's and Tender's); two different values are refused. */
+/** One value given under either of two names (a common alias and Tender's); two different values are refused. */
 function eitherName(value: string | null | undefined, name: string, alias: string | null | undefined, aliasName: string): string | undefined {
   if (value != null && alias != null && value !== alias) {
     throw new TenderError({ type: 'invalid_request_error', code: 'ambiguous_parameter', message: `Give either ${name} or ${aliasName} (the same value), not two different ones`, param: aliasName });
@@ -153,7 +153,7 @@ function eitherName(value: string | null | undefined, name: string, alias: strin
 const CARD_DATA_KEYS = /^(card|card_?number|number|pan|cvv|cvc|cvv2|cvc2|security_?code|expiry_?(month|year|date)?|exp_?(month|year)|track_?\d?)$/i;
 
 /**
- * Seed 001's `payment_details`: `{ "vpa": "name@psp" }` asks for a UPI collect request (the payer's
+ * `payment_details`: `{ "vpa": "name@psp" }` asks for a UPI collect request (the payer's
  * app is asked to approve). Card data is refused (400 `raw_card_data_not_allowed`, without echoing
  * any value): cards are taken by the gateways' own hosted fields, so card numbers never reach this
  * server. Anything else is a 400 naming the field.
@@ -182,7 +182,7 @@ function paymentDetails(value: unknown): { vpa?: string } {
 }
 
 /**
- * Maps the validated wire body to the engine's create input. The seeds' names are honoured:
+ * Maps the validated wire body to the engine's create input. The common alias names are honoured:
  * `description` is `bill_description`, `callback_url` is `notify_url`, `user_id` is kept as
  * `metadata.user_id`, `payment_details.vpa` is the payer's UPI address (a collect request).
  * `merchant_id` is checked against the caller by the router, not here.
@@ -213,7 +213,7 @@ export function createInputFromBody(body: ReturnType<typeof CreatePaymentBody.pa
   } as CreatePaymentInput & Record<string, unknown>);
 }
 
-/** Seed 001's `merchant_id` in a body must name the caller: a token acts for its own merchant only. */
+/** A `merchant_id` in a body must name the caller: a token acts for its own merchant only. */
 function assertOwnMerchant(merchantId: string | null | undefined, caller: string): void {
   if (merchantId != null && merchantId !== caller) {
     throw new TenderError({ type: 'permission_error', code: 'merchant_mismatch', message: "merchant_id is not the merchant of this token (the token's sub); leave it out or give your own", param: 'merchant_id' });
@@ -429,7 +429,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
     res.json(paymentJson(payment));
   });
 
-  // Seed 004's status route: like GET /payments/:id, but an open payment is first checked with the
+  // The status route: like GET /payments/:id, but an open payment is first checked with the
   // gateway (at most every 2 s per payment), so a buyer back from an approval page sees the outcome
   // without waiting for the webhook. Only the gateway's answer can change the payment.
   api.get('/payments/:id/status', need('payments:read'), async (req, res) => {

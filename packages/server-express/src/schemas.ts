@@ -1,7 +1,7 @@
 /**
  * Request and response schemas (zod 4). The router validates with them and `/openapi.json` is
  * generated from them, so the document cannot drift from what the server accepts. Wire names are
- * snake_case as in the seeds. Shape checks live here; money and state rules stay in the engine.
+ * snake_case. Shape checks live here; money and state rules stay in the engine.
  *
  * @module
  */
@@ -23,7 +23,7 @@ export const AmountSchema = z
   .union([z.string().max(40), z.number()])
   .describe('Amount in major units: a decimal string ("100.50") or a JSON number, read from its source text');
 
-/** Integer minor units (the UPI seed's `amount_paisa`). */
+/** Integer minor units (as in `amount_paisa`: paise, for INR). */
 export const MinorAmountSchema = z
   .union([z.string().regex(/^[0-9]{1,18}$/, 'must be a non-negative integer'), z.number().int().nonnegative()])
   .describe('Amount in minor units (integer)');
@@ -31,8 +31,8 @@ export const MinorAmountSchema = z
 const MetadataSchema = z.record(text(40), text(500)).describe('Up to 50 string pairs, returned as given');
 
 /**
- * `POST /api/v1/payments`: the Fiuu seed's fields plus gateway, capture method and metadata, and the
- * fields of the UPI and Stripe seeds' bodies (`user_id`, `merchant_id`, `description`, `callback_url`,
+ * `POST /api/v1/payments`: Fiuu's fields plus gateway, capture method and metadata, and the
+ * fields common UPI and Stripe-style bodies use (`user_id`, `merchant_id`, `description`, `callback_url`,
  * `payment_details`), each honoured or refused. Any other field is refused (400 `unknown_parameter`).
  */
 export const CreatePaymentBody = z
@@ -81,7 +81,7 @@ export const CaptureBody = z
 /** `POST /api/v1/payments/:id/cancel` takes no fields. */
 export const CancelBody = z.strictObject({}).register(apiSchemas, { id: 'CancelPayment' });
 
-/** `POST /api/v1/payments/:id/refund` (`refund_reason` is the Fiuu seed's name for `reason`). */
+/** `POST /api/v1/payments/:id/refund` (`refund_reason` is Fiuu's name for `reason`). */
 export const RefundBody = z
   .strictObject({
     amount: AmountSchema.nullish().describe('Defaults to everything not yet refunded'),
@@ -104,7 +104,7 @@ export const StaticUpiLinkBody = z
   })
   .register(apiSchemas, { id: 'CreateStaticUpiLink' });
 
-/** `POST /api/v1/webhook-endpoints` (seed 001). */
+/** `POST /api/v1/webhook-endpoints` (merchant webhooks). */
 export const CreateWebhookEndpointBody = z
   .strictObject({
     url: z.string().max(2048).url().describe('http(s) URL that receives the events'),

@@ -73,7 +73,7 @@ function text(value: unknown): string | null {
 }
 
 /**
- * Seed 001's fields, beside Tender's own: `payment_id`; for INR, `amount_paisa` and `fees_paisa` (the
+ * The UPI response fields, beside Tender's own: `payment_id`; for INR, `amount_paisa` and `fees_paisa` (the
  * gateway's fee once it reports one, else 0); while a UPI link or collect request is open,
  * `payment_url` (`upi://pay?...`), `qr_code` (PNG data URL) and `expires_at`; once paid,
  * `external_txn_id` (the UPI transaction id) and `gateway_response` (`rrn`, `approval_code`).

@@ -1,5 +1,5 @@
 /**
- * Merchant webhook endpoints (seed 001) and the signed delivery of outbox events to them.
+ * Merchant webhook endpoints and the signed delivery of outbox events to them.
  *
  * Endpoints live in the core Store (durable, shared by every server instance), as do the outbox rows.
  *

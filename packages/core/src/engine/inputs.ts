@@ -12,7 +12,7 @@ import type { Actor, CaptureMethod, Customer } from '../payment';
 export interface CreatePaymentInput {
   /** Major units as a decimal string (`"100.50"`) or a number (converted from its text, never float math). */
   amount?: AmountInput;
-  /** Minor units as an integer (the UPI seed's `amount_paisa`). */
+  /** Minor units as an integer (as in `amount_paisa`: paise, for INR). */
   amountMinor?: number | string;
   currency: string;
   /** Our method name (`FPX`, `GRABPAY`, `card`, `upi`...) or a gateway token such as a Stripe `pm_...` id. */

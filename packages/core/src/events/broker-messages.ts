@@ -1,6 +1,6 @@
 /**
  * Turns outbox rows into broker messages: Tender's version 1 envelope (the stored payload), or the
- * seed contract's `payment.successful` / `payment.failed` / `payment.refunded`.
+ * order-service event contract's `payment.successful` / `payment.failed` / `payment.refunded`.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import type { OutboxRow, StoreReader } from '../spec/store';
 import { EVENT_VERSION, defaultEventPayload } from './envelope';
 import { seedEventOf } from './seed-events';
 
-/** `tender`: every event, as its version 1 envelope. `seed`: only the seed contract's three events. */
+/** `tender`: every event, as its version 1 envelope. `seed`: only the order-service event contract's three events. */
 export type EventFormat = 'tender' | 'seed';
 
 /** The event formats, for configuration checks. */

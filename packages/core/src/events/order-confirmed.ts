@@ -1,5 +1,5 @@
 /**
- * The inbound `order.confirmed` event (the order service's "payment required", seed 004): parsed,
+ * The inbound `order.confirmed` event (the order service's "payment required"): parsed,
  * validated and turned into a payment — exactly one per event, however often the broker delivers it.
  *
  * @module
@@ -37,7 +37,7 @@ const text = (max: number) =>
     .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
 
 /**
- * Seed 004's `OrderConfirmedEvent`: `{ eventId, orderId, userId, total, currency, timestamp }`, with
+ * The order service's `OrderConfirmedEvent`: `{ eventId, orderId, userId, total, currency, timestamp }`, with
  * `total` a JSON number in major units (the Go producer's float64) and `timestamp` RFC 3339 (Go's
  * `time.Time`). Unknown fields are ignored, so the producer can add some.
  */
@@ -72,8 +72,8 @@ export interface OrderConfirmedOptions {
   /** Force a gateway; otherwise routing picks one. */
   gateway?: string | null;
   /**
-   * `manual` (default): authorise now, capture when the order ships — the seed's "order.confirmed →
-   * Initiate payment authorization". `automatic` charges at once.
+   * `manual` (default): authorise now, capture when the order ships — order confirmed, payment
+   * authorisation initiated. `automatic` charges at once.
    */
   captureMethod?: CaptureMethod;
   returnUrl?: string | null;

@@ -1,6 +1,6 @@
 /**
  * The order service's event names and fields (`payment.successful`, `payment.failed`,
- * `payment.refunded`, camelCase, as in the seed specification's Kafka events), made from Tender's
+ * `payment.refunded`, camelCase, as in the order service's Kafka events), made from Tender's
  * outbox events for consumers written against that contract. Amounts are decimal strings in major
  * units (never floats) with the currency beside them.
  *
@@ -44,17 +44,17 @@ export interface PaymentRefundedEvent {
   timestamp: string;
 }
 
-/** One seed-format event and its name. */
+/** One event of the order-service event contract (`EVENT_FORMAT=seed`) and its name. */
 export type SeedEvent =
   | { type: 'payment.successful'; body: PaymentSuccessfulEvent }
   | { type: 'payment.failed'; body: PaymentFailedEvent }
   | { type: 'payment.refunded'; body: PaymentRefundedEvent };
 
-/** The seed event types (the JSON schemas are named after them). */
+/** The order-service contract's event types (the JSON schemas are named after them). */
 export const SEED_EVENT_TYPES = ['payment.successful', 'payment.failed', 'payment.refunded'] as const;
 
 /**
- * The seed-format event for an outbox row, or null for a change that contract has no name for (a
+ * The order-service contract's event for an outbox row, or null for a change that contract has no name for (a
  * payment created, authorised, a dispute note...). `reader` looks up the order's earlier attempts.
  */
 export async function seedEventOf(row: OutboxRow, reader: Pick<StoreReader, 'listPayments'>): Promise<SeedEvent | null> {

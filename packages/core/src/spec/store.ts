@@ -91,7 +91,7 @@ export interface OutboxRow extends OutboxEvent {
   relay: OutboxRelayState;
 }
 
-/** A URL a merchant registered to receive outbox events (seed 001's merchant webhooks). */
+/** A URL a merchant registered to receive outbox events (merchant webhooks). */
 export interface WebhookEndpoint {
   id: string;
   merchantId: string;

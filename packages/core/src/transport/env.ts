@@ -1,5 +1,5 @@
 /**
- * Transport settings from seed-style environment variables (`FIUU_TIMEOUT=30s`,
+ * Transport settings from Fiuu-style environment variables (`FIUU_TIMEOUT=30s`,
  * `FIUU_RETRY_ATTEMPTS=3`, `FIUU_RETRY_DELAY=1s`, as in the Fiuu deployment guide).
  *
  * Mapping (for prefix `P`):
@@ -25,7 +25,7 @@ const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s:
 
 /**
  * Parses a Go-style duration (`1h30m`, `30s`, `1.5s`, `250ms`) into milliseconds. A bare number is
- * taken as seconds, the unit the seed documents use. Throws `invalid_request_error` otherwise.
+ * taken as seconds, the unit the Fiuu deployment guide uses. Throws `invalid_request_error` otherwise.
  */
 export function parseDurationMs(text: string, name = 'duration'): number {
   const value = text.trim();

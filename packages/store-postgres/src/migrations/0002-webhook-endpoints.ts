@@ -1,5 +1,5 @@
 /**
- * Migration 2: merchant webhook endpoints, the destinations of outbox events (seed 001).
+ * Migration 2: merchant webhook endpoints, the destinations of outbox events.
  */
 export const webhookEndpoints = `
 CREATE TABLE webhook_endpoints (
