@@ -369,7 +369,7 @@ export function createMetrics(options: MetricsOptions = {}): TenderMetrics {
   const fiuuMerchant = options.fiuuMerchantId ?? '';
   const fiuuCircuit = new Gauge({
     name: 'fiuu_circuit_breaker_state',
-    help: 'The Fiuu circuit breaker (0 closed, 1 open, 2 half-open): the seed\'s name for tender_gateway_circuit_state{gateway="fiuu"}',
+    help: 'The Fiuu circuit breaker (0 closed, 1 open, 2 half-open): an alias of tender_gateway_circuit_state{gateway="fiuu"} for dashboards that use this name',
     labelNames: ['merchant_id'] as const,
     registers: [registry],
   });

@@ -39,7 +39,7 @@ export const CreatePaymentBody = z
   .strictObject({
     order_id: text(64).nullish().describe("The merchant's order reference"),
     amount: AmountSchema.nullish(),
-    amount_paisa: MinorAmountSchema.nullish().describe('Minor units instead of `amount` (UPI seed)'),
+    amount_paisa: MinorAmountSchema.nullish().describe('Minor units (paise for INR) instead of `amount`'),
     amount_minor: MinorAmountSchema.nullish().describe('Minor units instead of `amount`'),
     currency: z.string().regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code').describe('ISO 4217 code, e.g. MYR'),
     payment_method: text(64).nullish().describe('FPX, GRABPAY, card, upi... or a Stripe pm_... id'),
@@ -52,20 +52,20 @@ export const CreatePaymentBody = z
     return_url: text(2048).nullish(),
     notify_url: text(2048).nullish().describe("The merchant's URL for the payment's result (Fiuu callbackurl)"),
     metadata: MetadataSchema.nullish(),
-    description: text(500).nullish().describe('Seeds 001/003 name for `bill_description` (give one of them, or both alike)'),
+    description: text(500).nullish().describe('Another name for `bill_description` (give one of them, or both alike)'),
     callback_url: text(2048)
       .nullish()
-      .describe('Seed 001 name for `notify_url`: where the payment result is sent (give one of them, or both alike)'),
+      .describe('Another name for `notify_url`: where the payment result is sent (give one of them, or both alike)'),
     user_id: text(64)
       .nullish()
-      .describe("Seeds 001/003: the customer's id in the merchant's system; kept as `metadata.user_id` (a different `metadata.user_id` is refused)"),
+      .describe("The customer's id in the merchant's system; kept as `metadata.user_id` (a different `metadata.user_id` is refused)"),
     merchant_id: text(64)
       .nullish()
-      .describe("Seed 001: must be the token's merchant (`sub`); another merchant is refused with 403 `merchant_mismatch`"),
+      .describe("Must be the token's merchant (`sub`); another merchant is refused with 403 `merchant_mismatch`"),
     payment_details: z
       .unknown()
       .optional()
-      .describe('Seed 001: `{ "vpa": "user@bank" }` sends a UPI collect request to the payer\'s app. Nothing else is taken: raw card data is refused with 400 `raw_card_data_not_allowed` (use the gateway\'s hosted fields), other fields with 400 `parameter_unsupported`'),
+      .describe('`{ "vpa": "user@bank" }` sends a UPI collect request to the payer\'s app. Nothing else is taken: raw card data is refused with 400 `raw_card_data_not_allowed` (use the gateway\'s hosted fields), other fields with 400 `parameter_unsupported`'),
   })
   .describe('Unknown fields are refused with 400 `unknown_parameter` naming the field')
   .register(apiSchemas, { id: 'CreatePayment' });
@@ -220,17 +220,17 @@ export const PaymentSchema = z
     metadata: z.record(z.string(), z.string()),
     created_at: z.string(),
     updated_at: z.string(),
-    payment_id: z.string().describe('Seed 001 name of `id`'),
-    amount_paisa: z.number().int().optional().describe('Seed 001, INR payments: the amount in paise'),
-    fees_paisa: z.number().int().optional().describe("Seed 001, INR payments: the gateway's fee in paise once it reports one, else 0"),
-    payment_url: z.string().optional().describe('Seed 001: the `upi://pay?...` intent link while the payment waits for the payer'),
-    qr_code: z.string().optional().describe('Seed 001: the intent link as a QR code (PNG data URL)'),
-    expires_at: z.string().optional().describe('Seed 001: when an open UPI link or collect request stops being payable'),
-    external_txn_id: z.string().optional().describe('Seed 001: the UPI transaction id, once paid'),
+    payment_id: z.string().describe('The same as `id` (for clients that read `payment_id`)'),
+    amount_paisa: z.number().int().optional().describe('INR payments: the amount in paise'),
+    fees_paisa: z.number().int().optional().describe("INR payments: the gateway's fee in paise once it reports one, else 0"),
+    payment_url: z.string().optional().describe('UPI: the `upi://pay?...` intent link while the payment waits for the payer'),
+    qr_code: z.string().optional().describe('UPI: the intent link as a QR code (PNG data URL)'),
+    expires_at: z.string().optional().describe('UPI: when an open UPI link or collect request stops being payable'),
+    external_txn_id: z.string().optional().describe('UPI: the UPI transaction id, once paid'),
     gateway_response: z
       .object({ rrn: z.string().nullable(), approval_code: z.string().nullable() })
       .optional()
-      .describe("Seed 001: the bank's retrieval reference number and approval code, once paid"),
+      .describe("UPI: the bank's retrieval reference number and approval code, once paid"),
   })
   .register(apiSchemas, { id: 'Payment' });
 
