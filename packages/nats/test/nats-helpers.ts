@@ -5,26 +5,15 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
-import type { BrokerMessage } from '@tender/core';
-import { waitFor } from '@tender/core/testing';
+import { sampleBrokerMessage, tcpPortOpen, waitFor } from '@tender/core/testing';
 
 export const NATS_URL = 'nats://127.0.0.1:4222';
 
 /** True when something accepts connections on 127.0.0.1:4222. */
 export function natsUp(timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port: 4222 });
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return tcpPortOpen(4222, timeoutMs);
 }
 
 /**
@@ -36,22 +25,8 @@ export const haveNats = process.env.TENDER_REQUIRE_NATS === '1' || (await natsUp
 /** A short random suffix, so runs (and parallel files) never share streams or consumers. */
 export const unique = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
 
-const encoder = new TextEncoder();
-
 /** A broker message as the relay would hand it over. */
-export function message(overrides: Partial<Omit<BrokerMessage, 'body'>> & { body?: Uint8Array | string } = {}): BrokerMessage {
-  const { body, ...rest } = overrides;
-  return {
-    id: `evt_${randomBytes(8).toString('hex')}`,
-    type: 'payment.captured',
-    key: 'pay_1',
-    body: typeof body === 'string' ? encoder.encode(body) : (body ?? encoder.encode('{"ok":true}')),
-    contentType: 'application/json',
-    headers: { 'tender-event-version': '1' },
-    createdAt: new Date().toISOString(),
-    ...rest,
-  };
-}
+export const message = sampleBrokerMessage;
 
 /** A plain connection for the test's own checks. */
 export function testConnection(): Promise<NatsConnection> {

@@ -4,25 +4,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect as tcpConnect } from 'node:net';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
-import type { BrokerMessage } from '@tender/core';
-import { waitFor } from '@tender/core/testing';
+import { sampleBrokerMessage, tcpPortOpen, waitFor } from '@tender/core/testing';
 
 export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /** True when something accepts connections on 127.0.0.1:5672. */
 export function rabbitUp(timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port: 5672 });
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return tcpPortOpen(5672, timeoutMs);
 }
 
 /**
@@ -35,22 +24,8 @@ export const haveRabbit = process.env.TENDER_REQUIRE_RABBITMQ === '1' || (await 
 /** Random names, so runs (and parallel files) never share exchanges or queues. */
 export const unique = (prefix: string) => `${prefix}.${randomBytes(5).toString('hex')}`;
 
-const encoder = new TextEncoder();
-
 /** A broker message as the relay would hand it over. */
-export function message(overrides: Partial<Omit<BrokerMessage, 'body'>> & { body?: Uint8Array | string } = {}): BrokerMessage {
-  const { body, ...rest } = overrides;
-  return {
-    id: `evt_${randomBytes(8).toString('hex')}`,
-    type: 'payment.captured',
-    key: 'pay_1',
-    body: typeof body === 'string' ? encoder.encode(body) : (body ?? encoder.encode('{"ok":true}')),
-    contentType: 'application/json',
-    headers: { 'tender-event-version': '1' },
-    createdAt: new Date().toISOString(),
-    ...rest,
-  };
-}
+export const message = sampleBrokerMessage;
 
 /** The test's own connection and channel, for declaring, reading and cleaning up. */
 export async function testChannel(): Promise<{ connection: ChannelModel; channel: Channel }> {

@@ -13,3 +13,4 @@ export { runStoreConformance, samplePayment, type StoreUnderTest } from './store
 export { runGatewayConformance, type GatewayUnderTest, type GatewayConformanceOptions } from './gateway-conformance';
 export { SandboxWebhookSender, type SandboxWebhookEndpoint, type SandboxWebhookFaults, type SandboxDeliveryRecord, type SandboxWebhookRequest, type SandboxWebhookOptions } from './sandbox-webhooks';
 export { waitFor } from './wait-for';
+export { tcpPortOpen, sampleBrokerMessage } from './brokers';
