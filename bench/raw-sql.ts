@@ -14,8 +14,10 @@ export function rawOp(pool: pg.Pool, schema: string): () => Promise<void> {
     gateway_reference, payment_method, customer, metadata, created_at, updated_at, version)
     VALUES ($1, $2, $3, 'AUTHORIZED', $4, 'MYR', 'manual', 'test', $5, 'card', '{}', '{}', $6, $6, 1)`;
   const updatePayment = `UPDATE ${s}.payments SET status = 'CAPTURED', amount_captured = amount, updated_at = $2, version = version + 1 WHERE id = $1`;
-  const insertOutbox = `INSERT INTO ${s}.outbox_events (id, merchant_id, type, payment_id, data, created_at, next_attempt_at)
-    VALUES ($1, $2, 'payment.captured', $3, $4, $5, $5)`;
+  // The outbox row as the store writes it: the snapshot, the published payload, the relay's columns.
+  const insertOutbox = `INSERT INTO ${s}.outbox_events (id, merchant_id, type, payment_id, data, payload, created_at, next_attempt_at,
+      aggregateid, relay_next_attempt_at)
+    VALUES ($1, $2, 'payment.captured', $3, $4, $4, $5, $5, $3, $5)`;
   const named = (name: string, text: string, values: unknown[]) => ({ name: `raw_${name}_${schema}`, text, values });
   return async () => {
     const id = newId('pay');
@@ -56,8 +58,9 @@ export function rawEngineEffectOp(pool: pg.Pool, schema: string): () => Promise<
     `t${n} AS (INSERT INTO ${s}.transitions (id, merchant_id, payment_id, from_status, to_status, reason, actor, at)
       VALUES ($${n}, 'default', $1, ${from === null ? 'NULL' : `'${from}'`}, '${to}', '${reason}', 'api', $3))`;
   const event = (n: number, type: string) =>
-    `o${n} AS (INSERT INTO ${s}.outbox_events (id, merchant_id, type, payment_id, data, created_at, next_attempt_at)
-      VALUES ($${n}, 'default', '${type}', $1, $2::jsonb, $3, $3))`;
+    `o${n} AS (INSERT INTO ${s}.outbox_events (id, merchant_id, type, payment_id, data, payload, created_at, next_attempt_at,
+        aggregateid, relay_next_attempt_at)
+      VALUES ($${n}, 'default', '${type}', $1, $2::jsonb, $2::jsonb, $3, $3, $1, $3))`;
   const create = `WITH k AS (INSERT INTO ${s}.idempotency_keys (merchant_id, key, fingerprint, state, locked_until, recovery_point,
       resource_type, resource_id, created_at, expires_at) VALUES ('default', $4, 'fp', 'in_flight', $3, 'started', 'payment', $1, $3, $3)),
     p AS (INSERT INTO ${s}.payments (id, merchant_id, order_id, status, amount, currency, capture_method, gateway, payment_method,
