@@ -1,14 +1,15 @@
 /**
- * transport: requests/s through `createHttpTransport` (keep-alive pool + retry + circuit breaker, no
- * faults) against bare `undici.request` on an `Agent` with the same pool size, both to the same
- * loopback server (running in a worker thread so it does not share the client's event loop). Runs
- * alternate (A/B/A/B) so drift hits both sides alike.
+ * transport: requests/s through `createHttpTransport` (retry, circuit breaker, request shaping, no
+ * faults) against what it sits on: undici's `Agent.dispatch` with a minimal handler that buffers the
+ * body, on the same `Agent` (the transport is handed that Agent as its `dispatcher`), so the ratio is
+ * the cost of the transport's own work. Both go to one loopback server running in a worker thread,
+ * so it does not share the client's event loop; rounds alternate A/B/A/B. `extra` also records
+ * `undici.request` (with its body stream) on the same Agent.
  */
 import { Worker } from 'node:worker_threads';
-import { Agent, request } from 'undici';
-import { createHttpTransport } from '../packages/core/src/index';
-import { compare, throughput } from './lib';
-import type { BenchResult } from './lib';
+import { Agent, request, type Dispatcher } from 'undici';
+import { createHttpTransport } from '@tender/core';
+import { alternateThroughput, compare, round3, roundsText, throughput, type BenchResult } from './lib';
 
 const SERVER = `
 const { createServer } = require('node:http');
@@ -22,60 +23,74 @@ server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
 `;
 
+const CONNECTIONS = 16;
+const CONCURRENCY = 16;
+const ROUNDS = 6;
+const ROUND_MS = 1_500;
+
+/** One GET through `agent.dispatch`, the body buffered: the least any client on this Agent does. */
+function dispatchOnce(agent: Agent, origin: string, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let status = 0;
+    const handler: Dispatcher.DispatchHandler = {
+      // undici takes a handler for its current (controller) interface by this method's presence.
+      onRequestStart() {},
+      onResponseStart(_ctrl, statusCode) {
+        status = statusCode;
+      },
+      onResponseData(_ctrl, chunk) {
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        Buffer.concat(chunks);
+        if (status !== 200) reject(new Error(`unexpected ${status}`));
+        else resolve();
+      },
+      onResponseError(_ctrl, error) {
+        reject(error);
+      },
+    };
+    agent.dispatch({ origin, path, method: 'GET', headers: { 'user-agent': 'bench' } }, handler);
+  });
+}
+
 export default async function transportBench(): Promise<BenchResult> {
   const worker = new Worker(SERVER, { eval: true });
   const port = await new Promise<number>((resolve) => worker.once('message', resolve));
-  const url = `http://127.0.0.1:${port}/v1/payments/pay_01`;
-  const connections = 16;
-  const concurrency = 16;
+  const origin = `http://127.0.0.1:${port}`;
+  const path = '/v1/payments/pay_01';
+  const url = `${origin}${path}`;
 
-  const agent = new Agent({ connections, keepAliveTimeout: 4_000 });
-  const bare = async () => {
-    const res = await request(url, { method: 'GET', dispatcher: agent });
-    await res.body.arrayBuffer();
-  };
-  const transport = createHttpTransport({ gateway: 'bench', pool: { connections } });
+  // The transport's own defaults for the Agent it would create, given to both sides.
+  const agent = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 4_000, connect: { timeout: 10_000 } });
+  const bare = () => dispatchOnce(agent, origin, path);
+  const transport = createHttpTransport({ gateway: 'bench', dispatcher: agent });
   const viaTransport = async () => {
     const res = await transport.request({ method: 'GET', url, operation: 'retrieve' });
     if (res.status !== 200) throw new Error(`unexpected ${res.status}`);
   };
+  const viaRequest = async () => {
+    const res = await request(url, { method: 'GET', dispatcher: agent });
+    await res.body.arrayBuffer();
+  };
 
-  // Warm up both pools and the JIT.
-  await throughput(bare, { ms: 1_000, concurrency });
-  await throughput(viaTransport, { ms: 1_000, concurrency });
-
-  // Short alternating rounds (order flipped every round) so load from other processes on a shared
-  // machine lands on both sides alike; the median per-round ratio is recorded as a check.
-  const rounds = 8;
-  const ms = 1_500;
-  let bareTotal = 0;
-  let transportTotal = 0;
-  const ratios: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    let b: number;
-    let t: number;
-    if (i % 2 === 0) {
-      b = await throughput(bare, { ms, concurrency });
-      t = await throughput(viaTransport, { ms, concurrency });
-    } else {
-      t = await throughput(viaTransport, { ms, concurrency });
-      b = await throughput(bare, { ms, concurrency });
-    }
-    bareTotal += b;
-    transportTotal += t;
-    ratios.push(t / b);
+  try {
+    // JIT and pool warm-up of all three before anything is measured.
+    for (const fn of [bare, viaTransport, viaRequest]) await throughput(fn, { ms: 700, concurrency: CONCURRENCY });
+    const main = await alternateThroughput(viaTransport, bare, { rounds: ROUNDS, ms: ROUND_MS, concurrency: CONCURRENCY });
+    const extra = await alternateThroughput(viaRequest, bare, { rounds: 2, ms: ROUND_MS, concurrency: CONCURRENCY });
+    return compare('transport', main.meanA, 'req/s', 'undici Agent.dispatch, minimal buffering handler, same Agent', main.meanB, {
+      concurrency: CONCURRENCY,
+      connections: CONNECTIONS,
+      rounds: roundsText(main),
+      median_round_ratio: round3(main.medianRatio),
+      undici_request_per_s: Math.round(extra.meanA),
+      undici_request_vs_dispatch: round3(extra.medianRatio),
+    });
+  } finally {
+    await transport.close();
+    await agent.close();
+    await worker.terminate();
   }
-  ratios.sort((x, y) => x - y);
-  const median = (ratios[rounds / 2 - 1]! + ratios[rounds / 2]!) / 2;
-
-  await transport.close();
-  await agent.close();
-  await worker.terminate();
-  return compare('transport', transportTotal / rounds, 'req/s', 'bare undici.request (same Agent pool size)', bareTotal / rounds, {
-    concurrency,
-    connections,
-    rounds,
-    median_round_ratio: Math.round(median * 1000) / 1000,
-    min_round_ratio: Math.round(ratios[0]! * 1000) / 1000,
-  });
 }
