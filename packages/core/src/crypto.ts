@@ -9,19 +9,30 @@
  * (`express.raw()`, `request.arrayBuffer()`, ...). Strings are hashed as UTF-8, which is what every
  * HTTP framework hands you when it gives you the body "as text" without re-encoding it.
  *
- * Comparisons of secrets or signatures go through {@link timingSafeEqualString}, which takes the same
- * time whatever the inputs' lengths or contents.
+ * **One argument order.** Every keyed helper takes the key first and the message second
+ * (`hmacSha256(key, message)`), as `createHmac(alg, key).update(message)` does; every comparison
+ * takes the expected value first and the received one second. The gateway packages use these
+ * helpers instead of their own, so a formula reads the same in every package.
+ *
+ * Comparisons of secrets or signatures go through {@link timingSafeEqualString}, whose work does
+ * not depend on the contents compared nor on the length received.
  *
  * @module
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Hash, Hmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Hash, Hmac, KeyObject } from 'node:crypto';
 import type { Clock } from './clock';
 import { systemClock } from './clock';
 import { TenderError } from './errors';
 
 /** Bytes or text to hash; text is encoded as UTF-8. */
 export type HashInput = string | Uint8Array;
+
+/**
+ * An HMAC key: text (UTF-8), bytes, or a `KeyObject` from `createSecretKey` (import a key once
+ * and reuse it when the same secret verifies many messages).
+ */
+export type HmacKey = HashInput | KeyObject;
 
 /** Output encodings a provider may use for a digest. */
 export type DigestEncoding = 'hex' | 'base64' | 'base64url';
@@ -36,10 +47,11 @@ function update(hash: Hash | Hmac, data: HashInput | readonly HashInput[]): void
 }
 
 /**
- * HMAC-SHA256 of `data` (one part, or several hashed back to back without copying, e.g.
- * `[`${t}.`, rawBody]` for Stripe) under `key`, encoded as `encoding` (default lower-case hex).
+ * HMAC-SHA256 under `key` (first argument) of `data` (second: one part, or several hashed back to
+ * back without copying, e.g. `[`${t}.`, rawBody]` for Stripe), encoded as `encoding` (default
+ * lower-case hex).
  */
-export function hmacSha256(key: HashInput, data: HashInput | readonly HashInput[], encoding: DigestEncoding = 'hex'): string {
+export function hmacSha256(key: HmacKey, data: HashInput | readonly HashInput[], encoding: DigestEncoding = 'hex'): string {
   const mac = createHmac('sha256', key);
   update(mac, data);
   return mac.digest(encoding);
@@ -59,25 +71,31 @@ export function sha256Hex(data: HashInput | readonly HashInput[]): string {
   return hash.digest('hex');
 }
 
-// Both sides are MACed with a per-process random key before comparing, so the comparison costs the
-// same for any lengths (timingSafeEqual itself throws on unequal lengths, and an early length check
-// would leak the expected length).
-const COMPARE_KEY = randomBytes(32);
+function bytesOf(value: HashInput): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+}
 
 /**
- * Constant-time equality of two strings or byte arrays, safe for unequal lengths: neither the
- * length nor the position of the first difference can be learnt from timing.
+ * Constant-time equality of an expected value (first argument) and a received one (second), for
+ * strings (compared as UTF-8) or bytes of any lengths. The work done depends only on the expected
+ * value's length: a received value of another length is not compared at all, `expected` is
+ * compared with itself instead, so neither the position of the first difference nor whether the
+ * lengths matched shows in the timing. (Python's `hmac.compare_digest` documents the same limit:
+ * only the expected length, which for a digest is public, could be learnt.)
  */
-export function timingSafeEqualString(a: HashInput, b: HashInput): boolean {
-  const da = createHmac('sha256', COMPARE_KEY).update(a).digest();
-  const db = createHmac('sha256', COMPARE_KEY).update(b).digest();
-  return timingSafeEqual(da, db);
+export function timingSafeEqualString(expected: HashInput, received: HashInput): boolean {
+  const a = bytesOf(expected);
+  const b = bytesOf(received);
+  const sameLength = a.length === b.length;
+  // node's timingSafeEqual throws on unequal lengths; comparing `a` with itself keeps the same work.
+  const equal = timingSafeEqual(a, sameLength ? b : a);
+  return sameLength && equal;
 }
 
 /** Options of {@link verifyHmacSha256}. */
 export interface VerifyHmacOptions {
   /** The shared secret (used as given; Stripe's whole `whsec_...` string is the key). */
-  secret: HashInput;
+  secret: HmacKey;
   /** The exact signed bytes, in parts if the provider prefixes something (e.g. a timestamp). */
   payload: HashInput | readonly HashInput[];
   /** The signature(s) received; any match passes (providers send several while rotating secrets). */

@@ -7,17 +7,7 @@
  *
  * @module
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-
-/** Lower-case hex md5 of a UTF-8 string. */
-export function md5(text: string): string {
-  return createHash('md5').update(text, 'utf8').digest('hex');
-}
-
-/** Lower-case hex HMAC-SHA256. */
-export function hmacSha256(text: string, key: string): string {
-  return createHmac('sha256', key).update(text, 'utf8').digest('hex');
-}
+import { hmacSha256, md5Hex as md5, timingSafeEqualString } from '@tender/core';
 
 const LOWER_HEX = /^[0-9a-f]+$/;
 
@@ -27,7 +17,7 @@ const LOWER_HEX = /^[0-9a-f]+$/;
  */
 export function hexEquals(expected: string, received: unknown): boolean {
   if (typeof received !== 'string' || received.length !== expected.length || !LOWER_HEX.test(received)) return false;
-  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(received, 'latin1'));
+  return timingSafeEqualString(expected, received);
 }
 
 /** Payment-request `vcode` (hosted page) and seamless `mpsvcode`: `md5(amount + merchantID + orderid + verify_key [+ currency])`. */
@@ -118,5 +108,5 @@ export function refundInquiryByRefIdSignature(input: { refID: string; merchantId
 
 /** Channel Status API `skey`: `HMAC-SHA256(datetime + merchantID, key = verify_key)`. */
 export function channelStatusSkey(input: { datetime: string; merchantId: string; verifyKey: string }): string {
-  return hmacSha256(input.datetime + input.merchantId, input.verifyKey);
+  return hmacSha256(input.verifyKey, input.datetime + input.merchantId);
 }

@@ -15,7 +15,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import * as core from '@tender/core';
 import {
   GATEWAY_PAYMENT_NOT_FOUND,
@@ -112,7 +111,7 @@ export function truncate(text: string, max: number): string {
 
 /** Tender's derived idempotency key as a `PayPal-Request-Id` (hashed when longer than PayPal allows). */
 export function paypalRequestId(key: string): string {
-  return key.length <= MAX_REQUEST_ID && /^[\x21-\x7e]+$/.test(key) ? key : `tender-${createHash('sha256').update(key).digest('hex')}`;
+  return key.length <= MAX_REQUEST_ID && /^[\x21-\x7e]+$/.test(key) ? key : `tender-${core.sha256Hex(key)}`;
 }
 
 /**

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
-import { TenderError, type Clock, type HttpTransport } from '@tender/core';
+import { TenderError, sha256Hex, type Clock, type HttpTransport } from '@tender/core';
 import { z } from 'zod';
 
 const TokenSchema = z.looseObject({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.number().positive() });
@@ -35,7 +34,7 @@ export class PayPalTokenSource {
     private readonly marginSeconds: number,
     private readonly timeoutMs?: number,
   ) {
-    const secretHash = createHash('sha256').update(clientSecret).digest('hex').slice(0, 16);
+    const secretHash = sha256Hex(clientSecret).slice(0, 16);
     this.key = `${base}\n${clientId}\n${secretHash}`;
   }
 

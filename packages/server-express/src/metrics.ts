@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { CIRCUIT_STATE_VALUE, TenderError, type CircuitState, type HttpTransport, type OutboxEvent, type Payment, type Refund, type Store, type Tender, type TransportEvent } from '@tender/core';
+import { CIRCUIT_STATE_VALUE, TenderError, timingSafeEqualString, type CircuitState, type HttpTransport, type OutboxEvent, type Payment, type Refund, type Store, type Tender, type TransportEvent } from '@tender/core';
 import type { RequestHandler } from 'express';
 import { sendError } from './errors';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -603,18 +602,14 @@ export interface MetricsEndpointOptions {
   token?: string;
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
 /** Serves the registry in Prometheus text format, behind a bearer token when one is given. */
 export function metricsHandler(metrics: TenderMetrics, options: MetricsEndpointOptions = {}): RequestHandler {
-  const expected = options.token ? digest(options.token) : null;
+  const expected = options.token ?? null;
   return async (req, res) => {
     if (expected) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-      // Compared as digests: constant time, whatever the length sent.
-      if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
+      // Constant time, whatever the length sent.
+      if (!match || !timingSafeEqualString(expected, match[1]!)) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
         const error = new TenderError({ type: 'authentication_error', code: match ? 'invalid_metrics_token' : 'missing_token', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>' });
         metrics.recordAuthFailure('metrics', error);

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { TenderError } from '@tender/core';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { TenderError, hmacSha256, timingSafeEqualString } from '@tender/core';
 import { STRIPE_DEFAULT_TOLERANCE_SECONDS } from './config';
 
 /** Why a Stripe signature did not verify (the TenderError `code`). */
@@ -114,16 +114,16 @@ function keyOf(secret: string): KeyObject {
   return key;
 }
 
-function hmacHex(secret: string, timestamp: number, body: Uint8Array): Buffer {
-  return createHmac('sha256', keyOf(secret)).update(`${timestamp}.`).update(body).digest();
+function hmacHex(secret: string, timestamp: number, body: Uint8Array): string {
+  return hmacSha256(keyOf(secret), [`${timestamp}.`, body]);
 }
 
 const LOWER_HEX_64 = /^[0-9a-f]{64}$/;
 
-function equalHex(expected: Buffer, candidate: string): boolean {
+function equalHex(expected: string, candidate: string): boolean {
   // stripe-node compares the lowercase hex text, so anything else (upper case, odd length) never matches.
   if (!LOWER_HEX_64.test(candidate)) return false;
-  return timingSafeEqual(expected, Buffer.from(candidate, 'hex'));
+  return timingSafeEqualString(expected, candidate);
 }
 
 /** Options of {@link signStripePayload}. */
@@ -137,7 +137,7 @@ export interface SignStripePayloadOptions {
 /** Computes the `v1` signature of a payload (hex). */
 export function computeStripeSignature(payload: string | Uint8Array, secret: string, timestamp: number): string {
   const body = typeof payload === 'string' ? encoder.encode(payload) : payload;
-  return hmacHex(secret, timestamp, body).toString('hex');
+  return hmacHex(secret, timestamp, body);
 }
 
 /** Builds a `Stripe-Signature` header value (`t=...,v1=...`), as Stripe and stripe-node's test helper do. */

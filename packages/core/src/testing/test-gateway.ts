@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmacSha256, timingSafeEqualString } from '../crypto';
 import { TenderError } from '../errors';
 import { retentionLimit, setBounded } from '../bounded';
 import { Money } from '../money';
@@ -157,7 +157,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
   }
 
   function sign(body: string): WebhookRequest {
-    const signature = createHmac('sha256', secret).update(body).digest('hex');
+    const signature = hmacSha256(secret, body);
     return { headers: { 'x-test-signature': signature, 'content-type': 'application/json' }, rawBody: new TextEncoder().encode(body) };
   }
 
@@ -270,9 +270,8 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
 
     verifyWebhook(request) {
       const header = request.headers['x-test-signature'];
-      const given = Buffer.from(typeof header === 'string' ? header : '', 'utf8');
-      const expected = Buffer.from(createHmac('sha256', secret).update(request.rawBody).digest('hex'), 'utf8');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      const given = typeof header === 'string' ? header : '';
+      if (!timingSafeEqualString(hmacSha256(secret, request.rawBody), given)) {
         throw new TenderError({ type: 'webhook_signature_error', code: 'signature_mismatch', message: 'Webhook signature does not match' });
       }
     },

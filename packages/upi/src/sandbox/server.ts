@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pushBounded, retentionLimit } from '@tender/core';
+import { pushBounded, retentionLimit, timingSafeEqualString } from '@tender/core';
 import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing';
 import { computeRazorpayPaymentSignature } from '../signature';
 import { badRequest, razorpayId, RazorpaySandboxError, SandboxAccount, type SandboxPayment, type SandboxRetention } from './account';
@@ -143,7 +143,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
   const requestLimit = retentionLimit(options.retention?.requests, 10_000, 'retention.requests');
   const requests: string[] = [];
   const faults = new SandboxFaultQueue<HttpFault>();
-  const expected = Buffer.from(`Basic ${Buffer.from(`${keyId}:${keySecret}`).toString('base64')}`);
+  const expected = `Basic ${Buffer.from(`${keyId}:${keySecret}`).toString('base64')}`;
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -165,8 +165,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
     const signature = `${method} ${url.pathname}`;
     pushBounded(requests, `${signature}${url.search}`, requestLimit);
 
-    const auth = Buffer.from(String(req.headers.authorization ?? ''));
-    if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) {
+    if (!timingSafeEqualString(expected, String(req.headers.authorization ?? ''))) {
       return sendJson(res, 401, envelope(401, 'BAD_REQUEST_ERROR', 'The api key provided is invalid'));
     }
     const fault = faults.take(signature);
