@@ -1,0 +1,81 @@
+/**
+ * Payments: create, list, read, the status check, capture, cancel, the audit trail
+ * (`/transitions`) and live status (`/events` as SSE, `/ws` as WebSocket).
+ *
+ * @module
+ */
+import type { Router } from 'express';
+import { createLiveStatus } from '../live';
+import { CancelBody, CaptureBody, CreatePaymentBody, ListPaymentsQuery, validate } from '../schemas';
+import { listJson, paymentJson, transitionJson } from '../serialize';
+import { assertOwnMerchant, captureInputFromBody, createInputFromBody } from './inputs';
+import { pathId, stringQuery, type RouteContext } from './shared';
+
+/** Adds the payment routes to the authenticated API router. */
+export function paymentRoutes(api: Router, { tender, options, logger, metrics, need, merchantOf, requestOptions, timed }: RouteContext): void {
+  api.post('/payments', need('payments:write'), async (req, res) => {
+    const body = validate(CreatePaymentBody, req.body);
+    assertOwnMerchant(body.merchant_id, merchantOf(req));
+    const input = createInputFromBody(body);
+    let gatewayLabel = body.gateway ?? 'auto';
+    const payment = await timed('create', () => gatewayLabel, async () => {
+      const p = await tender.payments.create(input, requestOptions(req, res));
+      gatewayLabel = p.gateway;
+      return p;
+    });
+    res.status(201).json(paymentJson(payment));
+  });
+
+  api.get('/payments', need('payments:read'), async (req, res) => {
+    const q = validate(ListPaymentsQuery, stringQuery(req));
+    const page = await tender.payments.list({
+      merchantId: merchantOf(req),
+      ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
+      ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
+      ...(q.order_id ? { orderId: q.order_id } : {}),
+      ...(q.status ? { status: q.status } : {}),
+    });
+    res.json(listJson(page.data, page.hasMore, page.nextCursor, paymentJson));
+  });
+
+  api.get('/payments/:id', need('payments:read'), async (req, res) => {
+    const payment = await tender.payments.get(pathId(req, 'payment'), { merchantId: merchantOf(req) });
+    res.json(paymentJson(payment));
+  });
+
+  // The status route: like GET /payments/:id, but an open payment is first checked with the
+  // gateway (at most every 2 s per payment), so a buyer back from an approval page sees the outcome
+  // without waiting for the webhook. Only the gateway's answer can change the payment.
+  api.get('/payments/:id/status', need('payments:read'), async (req, res) => {
+    const payment = await tender.payments.sync(pathId(req, 'payment'), { merchantId: merchantOf(req) });
+    res.json(paymentJson(payment));
+  });
+
+  api.post('/payments/:id/capture', need('payments:write'), async (req, res) => {
+    const id = pathId(req, 'payment');
+    const input = await captureInputFromBody(tender, id, merchantOf(req), validate(CaptureBody, req.body));
+    const payment = await timed('capture', () => 'n/a', () => tender.payments.capture(id, input, requestOptions(req, res)));
+    res.json(paymentJson(payment));
+  });
+
+  api.post('/payments/:id/cancel', need('payments:write'), async (req, res) => {
+    const id = pathId(req, 'payment');
+    validate(CancelBody, req.body);
+    const payment = await timed('cancel', () => 'n/a', () => tender.payments.cancel(id, requestOptions(req, res)));
+    res.json(paymentJson(payment));
+  });
+
+  api.get('/payments/:id/transitions', need('payments:read'), async (req, res) => {
+    const transitions = await tender.transitions(pathId(req, 'payment'), { merchantId: merchantOf(req) });
+    res.json(listJson(transitions, false, null, transitionJson));
+  });
+
+  // Live status: the payment's audit trail pushed as it grows (see docs/live-status.md).
+  const live = options.live ?? createLiveStatus(tender, { logger, ...(metrics ? { metrics } : {}) });
+  api.get('/payments/:id/events', need('payments:read'), async (req, res) => {
+    await live.eventStream(req, res, { merchantId: merchantOf(req), paymentId: pathId(req, 'payment') });
+  });
+  api.get('/payments/:id/ws', need('payments:read'), async (req, res) => {
+    await live.webSocket(req, res, { merchantId: merchantOf(req), paymentId: pathId(req, 'payment') });
+  });
+}
