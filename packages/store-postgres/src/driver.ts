@@ -36,6 +36,16 @@ export interface TxQueryable extends Queryable {
   last<R = Row>(sql: string, params: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
+/**
+ * A connection lent for statements the caller frames itself (its own BEGIN ... COMMIT and savepoints).
+ * Statements sent before the earlier ones have answered travel together where the driver can pipeline
+ * them (node-postgres pipeline mode), and are answered in the order they were sent.
+ */
+export interface Session {
+  /** One statement; without `params` it goes as a simple query (BEGIN, COMMIT, SAVEPOINT). */
+  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
 /** A database the store can run on. */
 export interface Driver extends Queryable {
   /** `pg` (node-postgres pool) or `pglite` (embedded). */
@@ -46,6 +56,12 @@ export interface Driver extends Queryable {
    * ROLLBACK when it throws (then rethrown). Errors are the driver's own; callers map them.
    */
   transaction<T>(fn: (q: TxQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Lends a pipelining connection to `fn` (group commit sends a whole batch in one round trip on it).
+   * The connection is discarded when `fn` leaves it inside a transaction or after a connection error.
+   * Optional: without it, group commit runs its batches through {@link Driver.transaction}.
+   */
+  session?<T>(fn: (s: Session) => Promise<T>): Promise<T>;
   /** Releases what the driver owns (a pool it created, a PGlite it opened); leaves borrowed ones open. */
   close(): Promise<void>;
   /** Connections of a pool (`pg`); absent for PGlite, which has one connection and no pool. */

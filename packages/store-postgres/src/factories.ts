@@ -81,7 +81,7 @@ export async function createPostgresStore(options: CreatePostgresStoreOptions): 
     pool.on('error', (error) => logger.warn({ err: error.message }, 'tender store: idle Postgres connection lost'));
   }
   const driver = createPgDriver(pool, { ownsPool: owns, prepare: options.prepareStatements ?? true });
-  return open(driver, schema, options.migrate);
+  return open(driver, schema, options.migrate, options.groupCommit);
 }
 
 /** Options of {@link createPGliteStore}. */
@@ -112,11 +112,11 @@ export async function createPGliteStore(options: CreatePGliteStoreOptions = {}):
     await release?.();
     throw error;
   }
-  return open(createPGliteDriver(db, { ownsDb: owns, ...(release ? { afterClose: release } : {}) }), schema, options.migrate);
+  return open(createPGliteDriver(db, { ownsDb: owns, ...(release ? { afterClose: release } : {}) }), schema, options.migrate, options.groupCommit);
 }
 
-async function open(driver: Driver, schema: string, migrate = true): Promise<PostgresStore> {
-  const store = new PostgresStore(driver, schema);
+async function open(driver: Driver, schema: string, migrate = true, groupCommit?: PostgresStoreOptions['groupCommit']): Promise<PostgresStore> {
+  const store = new PostgresStore(driver, schema, { groupCommit });
   if (migrate) {
     try {
       await store.migrate();

@@ -11,6 +11,7 @@ export { createPostgresStore, createPGliteStore, migrate, GENERIC_PLANS_OPTION }
 export type { CreatePostgresStoreOptions, CreatePGliteStoreOptions } from './factories';
 export { PostgresStore } from './store';
 export type { PostgresStoreOptions } from './store';
+export type { GroupCommitOptions, GroupCommitStats } from './group-commit';
 export type { PoolStats } from './driver';
 export type { QueryListener } from './drivers/observed';
 export { MIGRATIONS } from './migrate';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Driver, Queryable, QueryResult, Row, TxQueryable } from '../driver';
+import type { Driver, Queryable, QueryResult, Row, Session, TxQueryable } from '../driver';
 
 /** Called once per statement with its duration in seconds and whether it failed. */
 export type QueryListener = (seconds: number, failed: boolean) => void;
@@ -57,6 +57,12 @@ export function observedDriver(driver: Driver): ObservedDriver {
           last: <R = Row>(sql: string, params: readonly unknown[]) => timed(() => tx.last<R>(sql, params)),
         });
       }),
+    ...(driver.session
+      ? {
+          session: <T>(fn: (s: Session) => Promise<T>) =>
+            driver.session!((s) => fn({ query: <R = Row>(sql: string, params?: readonly unknown[]) => timed(() => s.query<R>(sql, params)) })),
+        }
+      : {}),
     close: () => driver.close(),
     ...(driver.poolStats ? { poolStats: () => driver.poolStats!() } : {}),
     observe(listener) {

@@ -5,8 +5,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, QueryConfig } from 'pg';
-import type { Driver, Queryable, QueryResult, Row, TxQueryable } from '../driver';
+import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg';
+import type { Driver, Queryable, QueryResult, Row, Session, TxQueryable } from '../driver';
 import { isConnectionError } from '../errors';
 
 /** Options of {@link createPgDriver}. */
@@ -18,6 +18,11 @@ export interface PgDriverOptions {
    * (PgBouncer in transaction mode before 1.21).
    */
   prepare?: boolean;
+  /**
+   * Most connections {@link Driver.session} holds at once (default 2). They come from a second pool,
+   * opened on first use with the main pool's settings and pipeline mode on, and ended by `close()`.
+   */
+  sessions?: number;
 }
 
 type Runner = Pool | PoolClient;
@@ -51,6 +56,21 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
   });
 
   const pooled = queryable(pool);
+
+  // Pipeline mode is a setting of a connection for its whole life, so pipelined sessions get their own
+  // pool rather than switching connections of the caller's pool back and forth. Same constructor (so
+  // the same pg copy and Client class) and the caller's settings: a pool they configured stays theirs.
+  let sessionPool: Pool | null = null;
+  const sessions = (): Pool => {
+    if (sessionPool === null) {
+      const Ctor = pool.constructor as new (config: PoolConfig & { pipeline: boolean }) => Pool;
+      sessionPool = new Ctor({ ...(pool as Pool & { options: PoolConfig }).options, max: Math.max(1, options.sessions ?? 2), pipeline: true });
+      // An idle session connection dropped by a Postgres restart must not crash the process; the next
+      // session opens a new one.
+      sessionPool.on('error', () => {});
+    }
+    return sessionPool;
+  };
 
   return {
     kind: 'pg',
@@ -113,7 +133,30 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
         }
       }
     },
+    async session<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+      const client = await sessions().connect();
+      let broken: Error | undefined;
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onError);
+      try {
+        return await fn({ query: <R = Row>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) });
+      } catch (error) {
+        if (isConnectionError(error)) broken = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      } finally {
+        client.removeListener('error', onError);
+        // Never hand back a connection still inside a transaction (`fn` gave up half way).
+        const status = (client as PoolClient & { getTransactionStatus?: () => string | undefined }).getTransactionStatus?.();
+        if (broken === undefined && (status === 'T' || status === 'E')) broken = new Error(`session left in transaction state ${status}`);
+        client.release(broken);
+      }
+    },
     async close() {
+      const open = sessionPool;
+      sessionPool = null;
+      await open?.end();
       if (options.ownsPool) await pool.end();
     },
     poolStats() {
