@@ -24,3 +24,16 @@ runStoreConformance('PostgresStore (node-postgres)', async () => {
     },
   };
 });
+
+// The same suite with group commit on: every write-only unit goes through a batch.
+runStoreConformance('PostgresStore (node-postgres, group commit)', async () => {
+  const schema = uniqueSchema('confgc');
+  const store = await createPostgresStore({ pool, schema, groupCommit: true });
+  return {
+    store,
+    teardown: async () => {
+      await store.close();
+      await dropSchema(pool, schema);
+    },
+  };
+});
