@@ -5,18 +5,10 @@
  * @packageDocumentation
  */
 export { startFiuuSandbox } from './server';
-export type {
-  FiuuSandbox,
-  FiuuSandboxOptions,
-  SandboxMerchant,
-  SandboxTransaction,
-  SandboxRefund,
-  SandboxDelivery,
-  SandboxIpnEcho,
-  SandboxApiCall,
-  SandboxFaults,
-  SandboxOperation,
-  SandboxStatus,
-} from './server';
+export type { FiuuSandbox, FiuuSandboxOptions, SandboxApiCall } from './server';
+export type { SandboxMerchant, SandboxTransaction, SandboxRefund, SandboxStatus } from './state';
+export type { SandboxDelivery } from './delivery';
+export type { SandboxIpnEcho } from './api';
+export type { SandboxFaults, SandboxOperation } from './faults';
 export { completeHostedPayment } from './customer';
 export type { HostedForm, CustomerOutcome } from './customer';
