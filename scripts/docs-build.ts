@@ -22,6 +22,6 @@ function run(command: string, args: string[]): void {
 
 run(bin('vitepress'), ['build', 'docs', '--outDir', outDir]);
 // The packages' sources only (docs/tsconfig.typedoc.json): the reference documents what is exported.
-run(bin('typedoc'), ['--tsconfig', join(root, 'docs', 'tsconfig.typedoc.json'), '--out', join(outDir, 'api'), '--logLevel', 'Warn']);
+run(bin('typedoc'), ['--tsconfig', join(root, 'docs', 'tsconfig.typedoc.json'), '--out', join(outDir, 'api'), '--logLevel', 'Warn', '--disableSources']);
 run(bin('tsx'), [join(root, 'scripts', 'rest-reference.ts'), join(outDir, 'rest', 'index.html')]);
 console.log(`docs:build: the site is in ${outDir}`);
