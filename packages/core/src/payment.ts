@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Money } from './money';
 
 /** Payment statuses (upper case, as order services commonly use them). The transition table lives in `state-machine.ts`. */
 export const PAYMENT_STATUSES = [
@@ -134,4 +135,21 @@ export interface Transition {
   reason: string;
   actor: Actor;
   at: string;
+}
+
+/** The amount fields of a {@link Payment}, each a decimal string in the payment's currency. */
+export type PaymentAmountField = 'amount' | 'amountCaptured' | 'amountRefunded';
+
+/**
+ * An amount of a payment as {@link Money} in the payment's currency: `amount` (the default), or
+ * `amountCaptured` / `amountRefunded`. Records keep amounts as decimal strings so they serialise
+ * exactly; arithmetic and comparisons go through this instead of re-pairing string and currency.
+ */
+export function paymentAmount(payment: Pick<Payment, PaymentAmountField | 'currency'>, field: PaymentAmountField = 'amount'): Money {
+  return Money.of(payment[field], payment.currency);
+}
+
+/** A refund's amount as {@link Money} in its currency (see {@link paymentAmount}). */
+export function refundAmount(refund: Pick<Refund, 'amount' | 'currency'>): Money {
+  return Money.of(refund.amount, refund.currency);
 }

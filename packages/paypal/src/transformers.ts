@@ -8,6 +8,7 @@ import {
   GATEWAY_OUTCOME_UNKNOWN,
   invalidRequest,
   Money,
+  paymentAmount,
   TenderError,
   type FailureReason,
   type GatewayPaymentResult,
@@ -234,7 +235,7 @@ export function orderToResult(order: PayPalOrder): GatewayPaymentResult {
 export function captureResultFor(result: GatewayPaymentResult, captured: Money): (payment: Readonly<Payment>) => GatewayPaymentResult {
   return (payment) => {
     if (captured.currency !== payment.currency) return { ...result, amount: captured };
-    const own = Money.of(payment.amount, payment.currency);
+    const own = paymentAmount(payment);
     if (payment.captureMethod === 'manual') return captured.compare(own) <= 0 ? result : { ...result, amount: captured };
     return { ...result, amount: captured };
   };

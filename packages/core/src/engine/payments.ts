@@ -11,7 +11,7 @@
 import { TenderError, invalidRequest, notFound, stateConflict, toTenderError } from '../errors';
 import { newId } from '../ids';
 import { Money } from '../money';
-import type { Payment, PaymentStatus, Refund } from '../payment';
+import { paymentAmount, refundAmount, type Payment, type PaymentStatus, type Refund } from '../payment';
 import { GATEWAY_OUTCOME_UNKNOWN, type GatewayCreatePaymentInput, type GatewayPaymentResult, type GatewayRefundResult, type GatewayV1 } from '../spec/gateway-v1';
 import type { IdempotencyRecord, StoredResponse } from '../spec/store';
 import { gatewayOf, type EngineContext } from './context';
@@ -483,7 +483,7 @@ export class PaymentOperations {
         throw stateConflict('payment_not_capturable', `Only an AUTHORIZED payment can be captured; this one is ${payment.status}`, { status: payment.status });
       }
       if (!gateway.capture) throw invalidRequest('capture_not_supported', `Gateway '${gateway.id}' cannot capture`, 'id');
-      const authorized = Money.of(payment.amount, payment.currency);
+      const authorized = paymentAmount(payment);
       const amount = optionalAmount(raw.amount, payment.currency) ?? authorized;
       if (amount.greaterThan(authorized)) throw invalidRequest('amount_too_large', `Cannot capture more than the authorised ${authorized} ${payment.currency}`, 'amount');
       if (amount.lessThan(authorized) && !gateway.capabilities.partialCapture) {
@@ -508,7 +508,7 @@ export class PaymentOperations {
           paymentId: payment.id,
           gatewayReference: payment.gatewayReference ?? '',
           amount,
-          authorizedAmount: Money.of(payment.amount, payment.currency),
+          authorizedAmount: paymentAmount(payment),
           gatewayData: payment.gatewayData,
         },
         { idempotencyKey: `${payment.id}/capture`, now: this.ctx.clock.now() },
@@ -579,7 +579,7 @@ export class PaymentOperations {
     let failure: unknown;
     try {
       result = await gateway!.cancel!(
-        { paymentId: payment.id, gatewayReference: payment.gatewayReference, amount: Money.of(payment.amount, payment.currency), gatewayData: payment.gatewayData },
+        { paymentId: payment.id, gatewayReference: payment.gatewayReference, amount: paymentAmount(payment), gatewayData: payment.gatewayData },
         { idempotencyKey: `${payment.id}/cancel`, now: this.ctx.clock.now() },
       );
     } catch (error) {
@@ -673,8 +673,8 @@ export class PaymentOperations {
       if (payment.status !== 'CAPTURED' && payment.status !== 'PARTIALLY_REFUNDED') {
         throw stateConflict('payment_not_refundable', `Only a captured payment can be refunded; this one is ${payment.status}`, { status: payment.status });
       }
-      const captured = Money.of(payment.amountCaptured, payment.currency);
-      const remaining = captured.subtract(Money.of(payment.amountRefunded, payment.currency));
+      const captured = paymentAmount(payment, 'amountCaptured');
+      const remaining = captured.subtract(paymentAmount(payment, 'amountRefunded'));
       const amount = optionalAmount(raw.amount, payment.currency) ?? remaining;
       if (amount.greaterThan(remaining)) {
         throw invalidRequest('amount_too_large', `Refund of ${amount} ${payment.currency} exceeds the ${remaining} ${payment.currency} left to refund`, 'amount');
@@ -719,8 +719,8 @@ export class PaymentOperations {
           refundId: refund.id,
           paymentId: payment.id,
           gatewayReference: payment.gatewayReference ?? '',
-          amount: Money.of(refund.amount, refund.currency),
-          capturedAmount: Money.of(payment.amountCaptured, payment.currency),
+          amount: refundAmount(refund),
+          capturedAmount: paymentAmount(payment, 'amountCaptured'),
           reason: refund.reason,
           gatewayData: payment.gatewayData,
         },
@@ -741,7 +741,7 @@ export class PaymentOperations {
         this.ctx.logger.warn({ refundId: refund.id, error: String(failure) }, 'refund outcome unknown; left PENDING for the reconciler');
       } else {
         const error = toTenderError(failure);
-        stored = await unit.applyRefundReport(stored, { status: 'FAILED', gatewayReference: null, amount: Money.of(stored.amount, stored.currency), failure: { code: error.code, message: error.message } }, cause);
+        stored = await unit.applyRefundReport(stored, { status: 'FAILED', gatewayReference: null, amount: refundAmount(stored), failure: { code: error.code, message: error.message } }, cause);
         // Certainly never sent (the gateway went unavailable after the check above): the attempt stays
         // on the trail as FAILED, but the key is freed and the error says "retry", so a retry with the
         // same key refunds afresh rather than replaying this failure.

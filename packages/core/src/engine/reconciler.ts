@@ -8,8 +8,7 @@
  */
 import { setBounded } from '../bounded';
 import { TenderError } from '../errors';
-import { Money } from '../money';
-import type { Payment } from '../payment';
+import { refundAmount, type Payment } from '../payment';
 import { GATEWAY_PAYMENT_NOT_FOUND, type GatewayPaymentResult } from '../spec/gateway-v1';
 import { type EngineContext } from './context';
 import { requeryPayment } from './requery';
@@ -139,7 +138,7 @@ export async function reconcile(ctx: EngineContext, backoff: ReconcileBackoff, o
       const reported = gateway.retrieveRefund
         ? [
             await gateway.retrieveRefund(
-              { refundId: refund.id, paymentId: payment.id, gatewayReference: refund.gatewayReference, paymentGatewayReference: payment.gatewayReference, amount: Money.of(refund.amount, refund.currency) },
+              { refundId: refund.id, paymentId: payment.id, gatewayReference: refund.gatewayReference, paymentGatewayReference: payment.gatewayReference, amount: refundAmount(refund) },
               { idempotencyKey: `${refund.id}/retrieve`, now: ctx.clock.now() },
             ),
           ].map((r) => ({ ...r, refundId: r.refundId ?? refund.id }))

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { Money } from '../money';
-import type { Payment } from '../payment';
+import { paymentAmount, type Payment } from '../payment';
 import type { GatewayPaymentResult, GatewayRetrieveInput, GatewayV1 } from '../spec/gateway-v1';
 import type { EngineContext } from './context';
 
@@ -16,7 +15,7 @@ export function retrieveInput(payment: Payment): GatewayRetrieveInput {
     paymentId: payment.id,
     orderId: payment.orderId,
     gatewayReference: payment.gatewayReference,
-    amount: Money.of(payment.amount, payment.currency),
+    amount: paymentAmount(payment),
     gatewayData: payment.gatewayData,
   };
 }

@@ -8,7 +8,7 @@
 import { TenderError, notFound } from '../errors';
 import { newId } from '../ids';
 import { Money } from '../money';
-import type { Actor, Payment, PaymentStatus, Refund } from '../payment';
+import { paymentAmount, refundAmount, type Actor, type Payment, type PaymentStatus, type Refund } from '../payment';
 import { REFUNDABLE_PAYMENT_STATUSES, assertPaymentTransition, assertRefundTransition, canTransitionPayment, canTransitionRefund, isStalePaymentReport } from '../state-machine';
 import type { GatewayPaymentResult, GatewayRefundResult } from '../spec/gateway-v1';
 import type { OutboxEvent, StoreTx } from '../spec/store';
@@ -199,7 +199,7 @@ export class UnitOfWork {
    * transaction is never re-tied to another, nor tied to a reference another payment holds.
    */
   private async integrityProblem(payment: Payment, result: GatewayPaymentResult, direct: boolean): Promise<{ type: string; data: Record<string, unknown> } | null> {
-    if (result.amount && (result.amount.currency !== payment.currency || !result.amount.equals(Money.of(payment.amount, payment.currency)))) {
+    if (result.amount && (result.amount.currency !== payment.currency || !result.amount.equals(paymentAmount(payment)))) {
       return { type: 'amount_mismatch', data: { reportedAmount: result.amount.toString(), reportedCurrency: result.amount.currency } };
     }
     const reference = result.gatewayReference;
@@ -253,7 +253,7 @@ export class UnitOfWork {
           next.failure = null;
         }
         if (target === 'CAPTURED') {
-          next.amountCaptured = (result.amountCaptured ?? Money.of(payment.amount, payment.currency)).toString();
+          next.amountCaptured = (result.amountCaptured ?? paymentAmount(payment)).toString();
           if (payment.status === 'CANCELLED') {
             // Money moved after the merchant cancelled (a hosted page paid late): the payment says
             // CAPTURED, as the money is, and is marked so the engine gives the money back.
@@ -301,8 +301,8 @@ export class UnitOfWork {
         this.ctx.logger.warn({ paymentId: payment.id, status: current.status }, 'gateway reported a refund on a payment that is not captured');
         continue;
       }
-      const captured = Money.of(current.amountCaptured, current.currency);
-      const refunded = Money.of(current.amountRefunded, current.currency);
+      const captured = paymentAmount(current, 'amountCaptured');
+      const refunded = paymentAmount(current, 'amountRefunded');
       // A failed refund we never saw created is recorded too (as FAILED, counting for nothing), so its
       // creation arriving later cannot bring it back as pending or succeeded.
       if (report.status !== 'FAILED' && refunded.add(report.amount).greaterThan(captured)) {
@@ -350,10 +350,10 @@ export class UnitOfWork {
   async recomputeRefunded(payment: Payment, cause: ChangeCause): Promise<Payment> {
     const refunds = await this.tx.listRefunds(payment.id);
     let total = Money.zero(payment.currency);
-    for (const r of refunds) if (r.status !== 'FAILED') total = total.add(Money.of(r.amount, r.currency));
+    for (const r of refunds) if (r.status !== 'FAILED') total = total.add(refundAmount(r));
     const next: Payment = { ...payment, amountRefunded: total.toString() };
     if (REFUNDABLE_PAYMENT_STATUSES.includes(payment.status) || payment.status === 'REFUNDED') {
-      const captured = Money.of(payment.amountCaptured, payment.currency);
+      const captured = paymentAmount(payment, 'amountCaptured');
       const status: PaymentStatus = total.isZero() ? 'CAPTURED' : total.lessThan(captured) ? 'PARTIALLY_REFUNDED' : 'REFUNDED';
       next.status = status;
     }

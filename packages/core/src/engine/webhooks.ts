@@ -13,8 +13,7 @@
  * @module
  */
 import { TenderError } from '../errors';
-import { Money } from '../money';
-import type { Payment } from '../payment';
+import { paymentAmount, type Payment } from '../payment';
 import { REFUNDABLE_PAYMENT_STATUSES } from '../state-machine';
 import type { GatewayPaymentResult, WebhookAcknowledgement, WebhookEvent, WebhookRequest } from '../spec/gateway-v1';
 import type { StoreTx } from '../spec/store';
@@ -87,7 +86,7 @@ async function refundBlocked(tx: StoreTx, payment: Payment, event: Extract<Webho
   const captured = REFUNDABLE_PAYMENT_STATUSES.includes(payment.status) || payment.status === 'REFUNDED';
   if (!captured) return `refund reported on a ${payment.status} payment`;
   if (report.status === 'FAILED') return null;
-  const room = Money.of(payment.amountCaptured, payment.currency).subtract(Money.of(payment.amountRefunded, payment.currency));
+  const room = paymentAmount(payment, 'amountCaptured').subtract(paymentAmount(payment, 'amountRefunded'));
   return report.amount.greaterThan(room) ? 'refund reported beyond what is left to refund here' : null;
 }
 

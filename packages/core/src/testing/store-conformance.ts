@@ -14,7 +14,7 @@ import { vitestApi } from './vitest-api';
 import { TenderError } from '../errors';
 import { newId } from '../ids';
 import { Money } from '../money';
-import type { Payment, Refund } from '../payment';
+import { refundAmount, type Payment, type Refund } from '../payment';
 import type { IdempotencyRecord, OutboxEvent, RewriteRecordsPage, Store, StoredRecordKind, StoredRecords } from '../spec/store';
 import { ANONYMIZED } from '../store/personal-data';
 
@@ -325,7 +325,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
           store.transaction(async (tx) => {
             const locked = (await tx.lockPayment(p.id))!;
             const refunds = await tx.listRefunds(p.id);
-            const total = refunds.reduce((sum, r) => sum.add(Money.of(r.amount, r.currency)), Money.zero('MYR'));
+            const total = refunds.reduce((sum, r) => sum.add(refundAmount(r)), Money.zero('MYR'));
             const amount = Money.of('15.00', 'MYR');
             if (total.add(amount).greaterThan(Money.of(locked.amountCaptured, 'MYR'))) throw new Error('exceeds');
             await tx.insertRefund(sampleRefund(p, '15.00'));

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Money, TenderError, type CreatePaymentInput, type Payment, type Tender } from '@tender/core';
+import { Money, paymentAmount, TenderError, type CreatePaymentInput, type Payment, type Tender } from '@tender/core';
 import { seamlessConfigResponse, type FiuuGateway } from '@tender/fiuu';
 import type { Router } from 'express';
 import { principalOf } from '../auth';
@@ -102,7 +102,7 @@ async function seamlessPayment(
   const wanted = Money.of(input.amount ?? '', input.currency);
   const method = (input.paymentMethod ?? '').toUpperCase();
   const matches = (p: Payment) =>
-    p.gateway === 'fiuu' && p.currency === wanted.currency && Money.of(p.amount, p.currency).equals(wanted) && (p.paymentMethod ?? '').toUpperCase() === method;
+    p.gateway === 'fiuu' && p.currency === wanted.currency && paymentAmount(p).equals(wanted) && (p.paymentMethod ?? '').toUpperCase() === method;
   for (let attempt = 1; ; attempt++) {
     const same: Payment[] = [];
     let cursor: string | undefined;
