@@ -58,7 +58,7 @@ export function stripeId(prefix: string, length = 24): string {
 
 const DOC = 'https://stripe.com/docs/error-codes/';
 
-function invalid(message: string, param?: string, code?: string, extra: Partial<StripeErrorObject> = {}): SandboxError {
+export function invalid(message: string, param?: string, code?: string, extra: Partial<StripeErrorObject> = {}): SandboxError {
   return new SandboxError(400, {
     type: 'invalid_request_error',
     message,
@@ -79,14 +79,14 @@ export function missing(resource: string, id: string, param = 'id'): SandboxErro
   });
 }
 
-function str(params: Params, key: string): string | undefined {
+export function str(params: Params, key: string): string | undefined {
   const v = params[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw invalid(`Invalid string: ${JSON.stringify(v)}`, key);
   return v;
 }
 
-function int(params: Params, key: string, required = false): number | undefined {
+export function int(params: Params, key: string, required = false): number | undefined {
   const v = params[key];
   if (v === undefined || v === '') {
     if (required) throw invalid(`Missing required param: ${key}.`, key, 'parameter_missing');
@@ -96,7 +96,7 @@ function int(params: Params, key: string, required = false): number | undefined 
   return Number(v);
 }
 
-function bool(params: Params, key: string): boolean | undefined {
+export function bool(params: Params, key: string): boolean | undefined {
   const v = params[key];
   if (v === undefined) return undefined;
   if (v === 'true') return true;
@@ -104,7 +104,7 @@ function bool(params: Params, key: string): boolean | undefined {
   throw invalid(`Invalid boolean: ${String(v)}`, key);
 }
 
-function enumOf<T extends string>(params: Params, key: string, values: readonly T[]): T | undefined {
+export function enumOf<T extends string>(params: Params, key: string, values: readonly T[]): T | undefined {
   const v = str(params, key);
   if (v === undefined || v === '') return undefined;
   if (!values.includes(v as T)) throw invalid(`Invalid ${key}: must be one of ${values.join(', ')}`, key);
@@ -112,7 +112,7 @@ function enumOf<T extends string>(params: Params, key: string, values: readonly 
 }
 
 /** Applies a `metadata` parameter with Stripe's rules: `''` unsets a key, `metadata=` clears all. */
-function applyMetadata(current: Record<string, string>, value: unknown): Record<string, string> {
+export function applyMetadata(current: Record<string, string>, value: unknown): Record<string, string> {
   if (value === undefined) return current;
   if (value === '') return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('Invalid object', 'metadata');
@@ -156,7 +156,31 @@ function checkAmount(amount: number, currency: string, param: string): void {
   }
 }
 
-const now = () => Math.floor(Date.now() / 1000);
+/** Wall-clock Unix seconds (objects on a test clock use the clock's time instead). */
+export const now = (): number => Math.floor(Date.now() / 1000);
+
+/** A PaymentMethod the sandbox can charge: a test card, and the Customer it is attached to. */
+export interface ChargeablePaymentMethod {
+  card: TestCard;
+  customer: string | null;
+  /** Went through a SetupIntent (cards that ask for authentication only on setup then pay off-session). */
+  setUp: boolean;
+}
+
+/**
+ * What the payment side asks of the billing side (saved PaymentMethods and Customers live there):
+ * installed by the billing module; without it only test PaymentMethod ids such as `pm_card_visa` pay.
+ */
+export interface PaymentMethodDirectory {
+  /** The saved PaymentMethod `id`, or a test id turned into a fresh PaymentMethod; undefined if unknown. */
+  resolve(id: string, customer: string | null): { id: string; method: ChargeablePaymentMethod } | undefined;
+  /** Whether the Customer exists. */
+  hasCustomer(id: string): boolean;
+  /** Current time for objects of this Customer (its test clock's frozen time, if any). */
+  timeOf(customer: string | null): number;
+}
+
+const AUTHENTICATION_REQUIRED = { code: 'authentication_required', declineCode: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' };
 
 /** Listener for events the sandbox creates. */
 export type EventListener = (event: StripeEvent) => void;
@@ -189,6 +213,8 @@ export class SandboxAccount {
   /** Refunds of each charge, so the refundable remainder is not a scan over every refund. */
   private readonly refundsByCharge = new Map<string, StripeRefund[]>();
   private readonly retention: Required<SandboxRetention>;
+  /** Saved PaymentMethods and Customers, when the billing side is installed. */
+  directory: PaymentMethodDirectory | null = null;
 
   constructor(
     private readonly apiVersion: string,
@@ -210,7 +236,15 @@ export class SandboxAccount {
   }
 
   /** Records and publishes an event. Invariant: nested values of Stripe objects are replaced, never mutated. */
-  private emit(type: string, object: object, request: RequestInfo | null): void {
+  /**
+   * Records and publishes an event about `object` (billing modules pass their own deep copies).
+   * `previous` becomes `data.previous_attributes` of `*.updated` events.
+   */
+  emitEvent(type: string, object: object, request: RequestInfo | null, previous?: Record<string, unknown>): void {
+    this.emit(type, object, request, previous);
+  }
+
+  private emit(type: string, object: object, request: RequestInfo | null, previous?: Record<string, unknown>): void {
     const event: StripeEvent = {
       id: stripeId('evt'),
       object: 'event',
@@ -218,7 +252,7 @@ export class SandboxAccount {
       created: now(),
       // The event shows the object as it was at that moment. A shallow copy is a true snapshot
       // because this module never mutates nested values in place (it assigns new ones).
-      data: { object: { ...(object as Record<string, unknown>) } },
+      data: previous ? { object: { ...(object as Record<string, unknown>) }, previous_attributes: previous } : { object: { ...(object as Record<string, unknown>) } },
       livemode: false,
       pending_webhooks: 1,
       request: request ? { id: request.requestId, idempotency_key: request.idempotencyKey } : { id: null, idempotency_key: null },
@@ -230,7 +264,7 @@ export class SandboxAccount {
 
   // ---- PaymentIntents -------------------------------------------------------------------------
 
-  createPaymentIntent(params: Params, request: RequestInfo): StripePaymentIntent {
+  createPaymentIntent(params: Params, request: RequestInfo | null): StripePaymentIntent {
     const amount = int(params, 'amount', true)!;
     const currencyRaw = str(params, 'currency');
     if (!currencyRaw) throw invalid('Missing required param: currency.', 'currency', 'parameter_missing');
@@ -239,8 +273,13 @@ export class SandboxAccount {
     checkAmount(amount, currency, 'amount');
     const captureMethod = enumOf(params, 'capture_method', ['automatic', 'automatic_async', 'manual'] as const) ?? 'automatic_async';
     const confirm = bool(params, 'confirm') ?? false;
-    const paymentMethod = str(params, 'payment_method') || null;
-    if (paymentMethod && !TEST_CARDS[paymentMethod]) throw missing('PaymentMethod', paymentMethod, 'payment_method');
+    const customer = str(params, 'customer') || null;
+    if (customer && !this.directory?.hasCustomer(customer)) throw missing('customer', customer, 'customer');
+    const offSession = offSessionOf(params);
+    if (offSession && !confirm) throw invalid('You may only specify `off_session` when `confirm` is true.', 'off_session');
+    const requested = str(params, 'payment_method') || null;
+    const paymentMethod = requested ? this.paymentMethodOf(requested, customer).id : null;
+    const setupFutureUsage = enumOf(params, 'setup_future_usage', ['off_session', 'on_session'] as const) ?? null;
     const types = params.payment_method_types;
     if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) throw invalid('Invalid array', 'payment_method_types');
     const id = stripeId('pi');
@@ -251,6 +290,7 @@ export class SandboxAccount {
       amount_capturable: 0,
       amount_details: { tip: {} },
       amount_received: 0,
+      allowed_payment_method_types: null,
       application: null,
       application_fee_amount: null,
       automatic_payment_methods: types ? null : { allow_redirects: 'always', enabled: true },
@@ -261,21 +301,26 @@ export class SandboxAccount {
       confirmation_method: 'automatic',
       created: now(),
       currency,
-      customer: null,
+      customer,
+      customer_account: null,
       description: str(params, 'description') || null,
+      excluded_payment_method_types: null,
       last_payment_error: null,
       latest_charge: null,
       livemode: false,
+      managed_payments: null,
       metadata: applyMetadata({}, params.metadata),
       next_action: null,
       on_behalf_of: null,
       payment_method: paymentMethod,
+      payment_method_configuration_details: null,
       payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
       payment_method_types: (types as string[] | undefined) ?? ['card'],
+      payment_record: null,
       processing: null,
       receipt_email: str(params, 'receipt_email') || null,
       review: null,
-      setup_future_usage: null,
+      setup_future_usage: setupFutureUsage,
       shipping: null,
       source: null,
       statement_descriptor: null,
@@ -284,6 +329,7 @@ export class SandboxAccount {
       transfer_data: null,
       transfer_group: null,
     };
+    if (customer) pi.created = this.directory!.timeOf(customer);
     setBounded(this.paymentIntents, id, pi, this.retention.objects);
     this.emit('payment_intent.created', pi, request);
     if (confirm) {
@@ -295,9 +341,29 @@ export class SandboxAccount {
           { payment_intent: structuredClone(pi) },
         );
       }
-      return this.runConfirm(pi, paymentMethod, str(params, 'return_url') ?? null, request);
+      return this.runConfirm(pi, paymentMethod, str(params, 'return_url') ?? null, request, offSession);
     }
     return pi;
+  }
+
+  /**
+   * The PaymentMethod behind `id` for a payment of `customer`: a test id (`pm_card_visa`) as is, or a
+   * saved one, which must belong to that Customer (Stripe's rule for attached PaymentMethods).
+   */
+  private paymentMethodOf(id: string, customer: string | null): { id: string; method: ChargeablePaymentMethod } {
+    const card = TEST_CARDS[id];
+    if (card) return { id, method: { card, customer: null, setUp: false } };
+    const saved = this.directory?.resolve(id, customer);
+    if (!saved) throw missing('PaymentMethod', id, 'payment_method');
+    if (saved.method.customer !== null && saved.method.customer !== customer) {
+      throw invalid(
+        customer
+          ? `The provided PaymentMethod belongs to a different Customer than the one on this PaymentIntent (${customer}).`
+          : `The provided PaymentMethod was previously attached to a Customer. To use it, pass its Customer in the \`customer\` parameter.`,
+        'payment_method',
+      );
+    }
+    return saved;
   }
 
   retrievePaymentIntent(id: string): StripePaymentIntent {
@@ -317,16 +383,22 @@ export class SandboxAccount {
   confirmPaymentIntent(id: string, params: Params, request: RequestInfo): StripePaymentIntent {
     const pi = this.retrievePaymentIntent(id);
     if (pi.status !== 'requires_payment_method' && pi.status !== 'requires_confirmation') throw this.unexpectedState(pi, 'confirm', ['requires_payment_method', 'requires_confirmation']);
-    const paymentMethod = str(params, 'payment_method') || pi.payment_method;
-    if (!paymentMethod) throw invalid('You must provide a payment method to confirm this PaymentIntent.', 'payment_method', 'payment_intent_unexpected_state');
-    if (!TEST_CARDS[paymentMethod]) throw missing('PaymentMethod', paymentMethod, 'payment_method');
-    return this.runConfirm(pi, paymentMethod, str(params, 'return_url') ?? null, request);
+    const requested = str(params, 'payment_method') || (pi.payment_method as string | null);
+    if (!requested) throw invalid('You must provide a payment method to confirm this PaymentIntent.', 'payment_method', 'payment_intent_unexpected_state');
+    const paymentMethod = this.paymentMethodOf(requested, pi.customer as string | null).id;
+    return this.runConfirm(pi, paymentMethod, str(params, 'return_url') ?? null, request, offSessionOf(params));
   }
 
-  private runConfirm(pi: StripePaymentIntent, paymentMethod: string, returnUrl: string | null, request: RequestInfo): StripePaymentIntent {
-    const card = TEST_CARDS[paymentMethod]!;
+  private runConfirm(pi: StripePaymentIntent, paymentMethod: string, returnUrl: string | null, request: RequestInfo | null, offSession = false): StripePaymentIntent {
+    const { method } = this.paymentMethodOf(paymentMethod, pi.customer as string | null);
+    const card = method.card;
     pi.payment_method = paymentMethod;
     pi.last_payment_error = null;
+    if (card.threeDSecure && offSession && !(card.setupAuthenticationOnly && method.setUp)) {
+      // Off-session nobody can answer a challenge: Stripe declines with `authentication_required`
+      // and the PaymentIntent waits for a new PaymentMethod (or the customer coming back on-session).
+      return this.authorise(pi, { ...card, decline: AUTHENTICATION_REQUIRED }, request);
+    }
     if (card.threeDSecure) {
       const url = `${this.baseUrl()}/_sandbox/3ds/${pi.id}`;
       pi.status = 'requires_action';
@@ -384,15 +456,24 @@ export class SandboxAccount {
       amount: pi.amount,
       amount_captured: 0,
       amount_refunded: 0,
+      application: null,
+      application_fee: null,
+      application_fee_amount: null,
       balance_transaction: null,
+      billing_details: { address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null }, email: null, name: null, phone: null, tax_id: null },
+      calculated_statement_descriptor: 'TENDER SANDBOX',
       captured: false,
-      created: now(),
+      created: pi.customer ? this.directory!.timeOf(pi.customer as string) : now(),
       currency: pi.currency,
+      customer: pi.customer ?? null,
       description: pi.description,
       disputed: false,
+      failure_balance_transaction: null,
       failure_code: failed ? card.decline!.code : null,
       failure_message: failed ? card.decline!.message : null,
+      fraud_details: {},
       livemode: false,
+      on_behalf_of: null,
       metadata: { ...pi.metadata },
       outcome: failed
         ? { network_status: 'declined_by_network', reason: card.decline!.declineCode, risk_level: 'normal', seller_message: 'The bank did not return any further details with this decline.', type: 'issuer_declined' }
@@ -401,8 +482,19 @@ export class SandboxAccount {
       payment_intent: pi.id,
       payment_method: pi.payment_method,
       payment_method_details: { card: { brand: card.brand, last4: card.last4, exp_month: 12, exp_year: 2034, funding: 'credit', country: 'US' }, type: 'card' },
+      receipt_email: pi.receipt_email ?? null,
+      receipt_number: null,
+      receipt_url: null,
       refunded: false,
+      review: null,
+      shipping: null,
+      source: null,
+      source_transfer: null,
+      statement_descriptor: null,
+      statement_descriptor_suffix: null,
       status: failed ? 'failed' : 'succeeded',
+      transfer_data: null,
+      transfer_group: null,
     };
     setBounded(this.charges, charge.id, charge, this.retention.objects, (id) => this.refundsByCharge.delete(id));
     return charge;
@@ -412,7 +504,7 @@ export class SandboxAccount {
   completeThreeDSecure(id: string, outcome: 'approve' | 'decline'): StripePaymentIntent {
     const pi = this.retrievePaymentIntent(id);
     if (pi.status !== 'requires_action') throw this.unexpectedState(pi, 'authenticate', ['requires_action']);
-    const card = TEST_CARDS[pi.payment_method ?? ''] ?? TEST_CARDS.pm_card_visa!;
+    const card = this.paymentMethodOf(String(pi.payment_method), pi.customer as string | null).method.card;
     if (outcome === 'decline') {
       pi.status = 'requires_payment_method';
       pi.next_action = null;
@@ -530,9 +622,12 @@ export class SandboxAccount {
       charge: charge.id,
       created: now(),
       currency: charge.currency,
+      customer: charge.customer ?? null,
+      customer_account: null,
       destination_details: { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
       metadata: applyMetadata({}, params.metadata),
       payment_intent: charge.payment_intent,
+      payment_method: charge.payment_method,
       reason,
       receipt_number: null,
       source_transfer_reversal: null,
@@ -618,4 +713,12 @@ export class SandboxAccount {
     this.emit('charge.dispute.created', dispute, null);
     return dispute;
   }
+}
+
+/** `off_session`: a boolean, or Stripe's `one_off` / `recurring` (both mean off-session). */
+function offSessionOf(params: Params): boolean {
+  const v = params.off_session;
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true' || v === 'one_off' || v === 'recurring') return true;
+  throw invalid(`Invalid off_session: must be a boolean, one_off or recurring`, 'off_session');
 }

@@ -11,3 +11,4 @@ export { SandboxAccount, SandboxError, type SandboxRetention } from './api';
 export { WebhookSender, type SandboxWebhookConfig, type WebhookFaults, type DeliveryRecord } from './webhook-sender';
 export { completeCustomerAction } from './customer';
 export { TEST_CARDS, type TestCard } from './test-cards';
+export { SandboxBilling, BillingState, type SandboxBillingOptions, type StripeObject } from './billing';

@@ -8,9 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import qs from 'qs';
 import { STRIPE_API_VERSION } from '../config';
-import type { StripeList } from '../stripe-types';
 import { missing, SandboxAccount, SandboxError, stripeId, type RequestInfo, type SandboxRetention } from './api';
 import { IdempotencyLedger, requestOf } from './idempotency';
+import { list } from './list';
+import { NOT_BILLING, SandboxBilling, type SandboxBillingOptions } from './billing';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing';
 
@@ -30,6 +31,8 @@ export interface StripeSandboxOptions {
   apiVersion?: string;
   /** How many objects, events and idempotency keys are kept before the oldest are forgotten. */
   retention?: SandboxRetention;
+  /** Stripe Billing settings: the retry schedule of failed subscription invoices and what follows it. */
+  billing?: SandboxBillingOptions;
 }
 
 /** A fault applied to the next matching API requests. */
@@ -57,6 +60,8 @@ export interface StripeSandbox {
   readonly publishableKey: string;
   /** The Stripe state: PaymentIntents, Charges, Refunds, Events. */
   readonly account: SandboxAccount;
+  /** Stripe Billing: Customers, PaymentMethods, SetupIntents, Prices, Subscriptions, Invoices, test clocks. */
+  readonly billing: SandboxBilling;
   /** Outgoing webhooks: `configure`, `hold` / `release` (reorder), `faults` (duplicate, delay, drop), `idle()`. */
   readonly webhooks: WebhookSender;
   /** API faults: queue one with `faults.add(...)`, remove all with `faults.clear()`. */
@@ -84,6 +89,8 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   const account = new SandboxAccount(apiVersion, () => baseUrl, options.retention);
   const webhooks = new WebhookSender(options.webhook ?? null, options.retention?.events);
   account.onEvent((event) => webhooks.emit(event));
+  // After the webhook listener, so an invoice paid by a PaymentIntent is announced after that PaymentIntent.
+  const billing = new SandboxBilling(account, () => baseUrl, options.billing);
   const ledger = new IdempotencyLedger(options.retention?.idempotencyKeys);
   const faults = new SandboxFaultQueue<HttpFault>();
   // return_url of a challenge whose page was opened, so the page can send the customer back.
@@ -105,7 +112,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     const url = targetOf(req.url ?? '/');
     const method = req.method ?? 'GET';
+    if (url.pathname.startsWith('/_sandbox/3ds/seti_')) return setupChallengePage(req, res, url, body);
     if (url.pathname.startsWith('/_sandbox/3ds/')) return threeDSecurePage(req, res, url, body);
+    if (url.pathname.startsWith('/_sandbox/invoices/')) return hostedInvoicePage(res, url);
     requestCount++;
     const requestId = stripeId('req', 14);
     const headers: Record<string, string> = { 'request-id': requestId, 'stripe-version': String(req.headers['stripe-version'] ?? apiVersion) };
@@ -184,10 +193,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   }
 
   function checkPublishable(method: string, path: string, params: Params): void {
-    // Stripe.js may only retrieve or confirm a PaymentIntent, proving it holds the client secret.
-    const m = /^\/v1\/payment_intents\/([^/]+)(\/confirm)?$/.exec(path);
+    // Stripe.js may only retrieve or confirm a PaymentIntent or SetupIntent, proving it holds the client secret.
+    const m = /^\/v1\/(payment_intents|setup_intents)\/([^/]+)(\/confirm)?$/.exec(path);
     const secret = params.client_secret;
-    if (!m || (method === 'POST' && !m[2]) || typeof secret !== 'string' || account.paymentIntents.get(m[1]!)?.client_secret !== secret) {
+    const intent = m ? (m[1] === 'payment_intents' ? account.paymentIntents.get(m[2]!) : billing.state.setupIntents.get(m[2]!)) : undefined;
+    if (!m || (method === 'POST' && !m[3]) || typeof secret !== 'string' || intent?.client_secret !== secret) {
       throw new SandboxError(401, { type: 'invalid_request_error', message: 'This API call cannot be made with a publishable API key. Please use a secret API key.' });
     }
     delete params.client_secret;
@@ -222,12 +232,64 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       if (method === 'GET' && id && !action) return account.retrieveRefund(id);
     }
     if (resource === 'charges' && method === 'GET' && id && !action) return account.retrieveCharge(id);
+    const billed = billing.route(method, parts, params, info);
+    if (billed !== NOT_BILLING) return billed;
     if (resource === 'events' && method === 'GET' && id) {
       const event = account.events.find((e) => e.id === id);
       if (!event) throw missing('event', id);
       return event;
     }
     throw new SandboxError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.` });
+  }
+
+  function setupChallengePage(req: IncomingMessage, res: ServerResponse, url: Target, body: string): void {
+    const id = decodeURIComponent(url.pathname.slice('/_sandbox/3ds/'.length));
+    const si = billing.state.setupIntents.get(id);
+    if (!si) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Unknown SetupIntent');
+      return;
+    }
+    if (req.method === 'POST') {
+      const returnUrl = (si.next_action as { redirect_to_url?: { return_url?: string } } | null)?.redirect_to_url?.return_url;
+      try {
+        billing.completeSetupAuthentication(id, new URLSearchParams(body).get('result') === 'decline' ? 'decline' : 'approve');
+      } catch (error) {
+        if (!(error instanceof SandboxError)) throw error;
+        res.writeHead(409, { 'content-type': 'text/plain' }).end(error.message);
+        return;
+      }
+      if (returnUrl) {
+        const target = new URL(returnUrl);
+        target.searchParams.set('setup_intent', id);
+        target.searchParams.set('setup_intent_client_secret', String(si.client_secret ?? ''));
+        target.searchParams.set('redirect_status', si.status === 'succeeded' ? 'succeeded' : 'failed');
+        res.writeHead(302, { location: target.toString() }).end();
+      } else {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>3-D Secure</title><p id="result">${escapeHtml(String(si.status))}</p>`);
+      }
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
+      `<!doctype html><html><head><title>3-D Secure test page</title></head><body>` +
+        `<h1>Sandbox bank: authenticate saving your card</h1>` +
+        `<form method="post"><input type="hidden" name="result" value="approve"><button id="approve" type="submit">Complete authentication</button></form>` +
+        `<form method="post"><input type="hidden" name="result" value="decline"><button id="decline" type="submit">Fail authentication</button></form>` +
+        `</body></html>`,
+    );
+  }
+
+  function hostedInvoicePage(res: ServerResponse, url: Target): void {
+    const invoice = billing.state.invoices.get(decodeURIComponent(url.pathname.slice('/_sandbox/invoices/'.length)));
+    if (!invoice || invoice.status === 'draft') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Unknown invoice');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
+      `<!doctype html><html><head><title>Invoice ${escapeHtml(String(invoice.number))}</title></head><body>` +
+        `<h1>Invoice ${escapeHtml(String(invoice.number))}</h1>` +
+        `<p id="amount">${escapeHtml(String(invoice.amount_due))} ${escapeHtml(String(invoice.currency).toUpperCase())}</p>` +
+        `<p id="status">${escapeHtml(String(invoice.status))}</p></body></html>`,
+    );
   }
 
   function threeDSecurePage(req: IncomingMessage, res: ServerResponse, url: Target, body: string): void {
@@ -283,6 +345,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     secretKey,
     publishableKey,
     account,
+    billing,
     webhooks,
     faults,
     get requestCount() {
@@ -301,17 +364,6 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       });
     },
   };
-}
-
-function list<T extends { id: string }>(items: T[], params: Params, url: string): StripeList<T> {
-  const limit = Math.min(100, Math.max(1, Number(params.limit ?? 10) || 10));
-  let start = 0;
-  if (typeof params.starting_after === 'string') {
-    const i = items.findIndex((x) => x.id === params.starting_after);
-    start = i < 0 ? items.length : i + 1;
-  }
-  const page = items.slice(start, start + limit);
-  return { object: 'list', data: page, has_more: start + limit < items.length, url };
 }
 
 /** The path and query of a request target. */

@@ -14,6 +14,10 @@ export interface TestCard {
   decline?: { code: string; declineCode: string; message: string };
   /** Refunds succeed at first and fail moments later (`refund.failed`). */
   refundFails?: boolean;
+  /** Saving it (SetupIntent, attach) succeeds even though its charges decline (`decline`). */
+  savesDespiteDecline?: boolean;
+  /** Its `threeDSecure` challenge is needed on setup and on-session, but not off-session once set up. */
+  setupAuthenticationOnly?: boolean;
 }
 
 const DECLINED = 'Your card was declined.';
@@ -48,4 +52,15 @@ export const TEST_CARDS: Readonly<Record<string, TestCard>> = {
     decline: decline('insufficient_funds', 'Your card has insufficient funds.'),
   },
   pm_card_refundFail: { brand: 'visa', last4: '5126', refundFails: true },
+  pm_card_chargeCustomerFail: { brand: 'visa', last4: '0341', decline: decline('generic_decline'), savesDespiteDecline: true },
+  pm_card_authenticationRequiredOnSetup: { brand: 'visa', last4: '3155', threeDSecure: true, setupAuthenticationOnly: true },
 };
+
+/**
+ * Test tokens (`tok_visa`, as Stripe.js or `stripe.tokens` would produce) and the test PaymentMethod
+ * each stands for: `tok_<name>` is `pm_card_<name>` (https://docs.stripe.com/testing#cards).
+ */
+export function testCardIdOfToken(token: string): string | undefined {
+  const id = token.startsWith('tok_') ? `pm_card_${token.slice(4)}` : undefined;
+  return id && TEST_CARDS[id] ? id : undefined;
+}
