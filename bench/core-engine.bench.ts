@@ -4,10 +4,10 @@
  */
 import { createTender } from '@tender/core';
 import { MemoryStore, createTestGateway } from '@tender/core/testing';
-import { compare, throughput, type BenchResult } from './lib';
+import { alternateThroughput, compare, round3, roundsText, type BenchResult } from './lib';
 
 export default async function coreEngine(): Promise<BenchResult> {
-  const ms = 4000;
+  const concurrency = 16;
   const tender = createTender({ gateways: [createTestGateway()], store: new MemoryStore() });
   let n = 0;
   const engineOnce = async () => {
@@ -17,9 +17,6 @@ export default async function coreEngine(): Promise<BenchResult> {
       );
       await tender.payments.capture(p.id);
   };
-  // Both sides get a JIT warm-up before they are measured.
-  await throughput(engineOnce, { ms: 1000, concurrency: 16 });
-  const engineOps = await throughput(engineOnce, { ms, concurrency: 16 });
 
   // Baseline: the same writes the engine makes for one create + capture (1 idempotency insert and 2
   // updates, 1 payment insert and 3 updates, 4 audit entries, 4 outbox rows, same record shapes), to
@@ -55,7 +52,11 @@ export default async function coreEngine(): Promise<BenchResult> {
     await Promise.resolve();
     write(id, { ...processing, status: 'CAPTURED', amountCaptured: '100.50', version: 4 }, 'CAPTURED', 'payment.captured');
   };
-  await throughput(bareOnce, { ms: 1000, concurrency: 16 });
-  const bareOps = await throughput(bareOnce, { ms, concurrency: 16 });
-  return compare('core-engine', engineOps, 'create+capture/s', 'the same writes to bare Maps, no checks (create+capture/s)', bareOps);
+  // Rounds alternate engine / bare (each side warmed up by a first, unmeasured round).
+  const rounds = await alternateThroughput(engineOnce, bareOnce, { rounds: 4, ms: 1000, concurrency });
+  return compare('core-engine', rounds.meanA, 'create+capture/s', 'the same writes to bare Maps, no checks (create+capture/s)', rounds.meanB, {
+    concurrency,
+    rounds: roundsText(rounds),
+    median_round_ratio: round3(rounds.medianRatio),
+  });
 }
