@@ -394,12 +394,14 @@ export class SandboxAccount {
     const card = method.card;
     pi.payment_method = paymentMethod;
     pi.last_payment_error = null;
-    if (card.threeDSecure && offSession && !(card.setupAuthenticationOnly && method.setUp)) {
+    // A card set up for later (SetupIntent) that asks for authentication only on setup pays off-session without it.
+    const exempt = offSession && card.setupAuthenticationOnly === true && method.setUp;
+    if (card.threeDSecure && offSession && !exempt) {
       // Off-session nobody can answer a challenge: Stripe declines with `authentication_required`
       // and the PaymentIntent waits for a new PaymentMethod (or the customer coming back on-session).
       return this.authorise(pi, { ...card, decline: AUTHENTICATION_REQUIRED }, request);
     }
-    if (card.threeDSecure) {
+    if (card.threeDSecure && !exempt) {
       const url = `${this.baseUrl()}/_sandbox/3ds/${pi.id}`;
       pi.status = 'requires_action';
       pi.next_action = returnUrl
