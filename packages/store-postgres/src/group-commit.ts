@@ -24,6 +24,9 @@
  * transaction they would hold every other unit of the batch (and its commit) behind their think time.
  * They run in transactions of their own, as without group commit.
  *
+ * node-postgres only (a driver with {@link Driver.session}); see {@link GroupCommitter.supports} for
+ * why PGlite runs each unit alone.
+ *
  * @module
  */
 import { TenderError } from '@tender/core';
@@ -100,6 +103,7 @@ const ROLLBACK_TO = 'ROLLBACK TO SAVEPOINT tender_unit';
 /** The write batcher of one store. */
 export class GroupCommitter {
   readonly #driver: Driver;
+  readonly #session: NonNullable<Driver['session']>;
   readonly #maxBatch: number;
   readonly #maxWaitMs: number;
   #queue: Unit[] = [];
@@ -108,10 +112,23 @@ export class GroupCommitter {
   #drained: Array<() => void> = [];
   readonly #stats: GroupCommitStats = { units: 0, batches: 0, largestBatch: 0, timedStarts: 0, savepointRuns: 0, retriedAlone: 0 };
 
+  /** `driver` must lend sessions ({@link Driver.session}); see {@link GroupCommitter.supports}. */
   constructor(driver: Driver, options: GroupCommitOptions = {}) {
+    if (!driver.session) throw new TypeError(`group commit needs a driver with sessions; ${driver.kind} has none`);
     this.#driver = driver;
+    this.#session = driver.session.bind(driver);
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
     this.#maxWaitMs = Math.max(0, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+  }
+
+  /**
+   * Whether `driver` can group-commit. PGlite cannot, and needs not: it has a single connection whose
+   * transactions already run one at a time under PGlite's own transaction lock, which a unit holds
+   * while it runs, so a unit waiting for a batch would wait on itself; and what batching saves (round
+   * trips, a connection per unit, one WAL flush each on a busy server) barely exists in-process.
+   */
+  static supports(driver: Driver): boolean {
+    return typeof driver.session === 'function';
   }
 
   /** A copy of the counters. */
@@ -189,25 +206,10 @@ export class GroupCommitter {
 
   /** One transaction for the batch; throws {@link BatchFailure} when it failed as a whole. */
   async #run(batch: Unit[]): Promise<Outcome[]> {
-    const driver = this.#driver;
-    if (driver.session) {
-      return driver.session(async (s) => {
-        const send: Send = (sql, params) => s.query(sql, params);
-        return (await this.#optimistic(send, batch)) ?? (await this.#withSavepoints(send, batch, true));
-      });
-    }
-    // No pipelining session (PGlite): the driver frames the transaction, and its COMMIT follows `fn`.
-    let decided = false;
-    try {
-      return await driver.transaction(async (q) => {
-        const outcomes = await this.#withSavepoints((sql, params) => q.query(sql, params), batch, false);
-        decided = true;
-        return outcomes;
-      });
-    } catch (error) {
-      if (error instanceof BatchFailure) throw error;
-      throw new BatchFailure(error, decided, null, []);
-    }
+    return this.#session(async (s) => {
+      const send: Send = (sql, params) => s.query(sql, params);
+      return (await this.#optimistic(send, batch)) ?? (await this.#withSavepoints(send, batch));
+    });
   }
 
   /**
@@ -233,12 +235,11 @@ export class GroupCommitter {
   /**
    * The batch with a savepoint before each unit: the first failing unit is rolled back to its
    * savepoint and keeps its error, the units after it are sent again, and so on; then COMMIT.
-   * `framed`: this sends BEGIN and COMMIT itself (a session); otherwise the caller's transaction does.
    */
-  async #withSavepoints(send: Send, batch: Unit[], framed: boolean): Promise<Outcome[]> {
+  async #withSavepoints(send: Send, batch: Unit[]): Promise<Outcome[]> {
     this.#stats.savepointRuns++;
     const outcomes: Array<Outcome | undefined> = new Array(batch.length);
-    let head: Array<Promise<QueryResult>> = framed ? [send('BEGIN'), send(XID)] : [send(XID)];
+    let head: Array<Promise<QueryResult>> = [send('BEGIN'), send(XID)];
     let xid: string | null = null;
     let from = 0;
     while (from < batch.length) {
@@ -272,12 +273,10 @@ export class GroupCommitter {
         throw new BatchFailure(error, false, xid, outcomes);
       }
     }
-    if (framed) {
-      try {
-        await send('COMMIT');
-      } catch (error) {
-        throw new BatchFailure(error, true, xid, outcomes);
-      }
+    try {
+      await send('COMMIT');
+    } catch (error) {
+      throw new BatchFailure(error, true, xid, outcomes);
     }
     return outcomes as Outcome[];
   }

@@ -499,7 +499,8 @@ export interface PostgresStoreOptions {
    * that finds nothing in flight is sent at once, so a lone request waits for no one. Units that read
    * or lock rows first run in transactions of their own, as without it. On node-postgres batches go
    * in one round trip over up to two extra pipelined connections of their own. `true` takes the
-   * defaults of {@link GroupCommitOptions}.
+   * defaults of {@link GroupCommitOptions}. node-postgres only: PGlite, one connection whose
+   * transactions already run one at a time, accepts the option and runs each unit alone.
    */
   groupCommit?: boolean | GroupCommitOptions;
 }
@@ -531,10 +532,11 @@ export class PostgresStore extends Reader implements Store {
     this.schema = schema;
     this.driverKind = driver.kind;
     const group = options.groupCommit;
-    this.#batcher = group ? new GroupCommitter(observed, group === true ? {} : group) : null;
+    // PGlite runs each unit alone, as without the option (see GroupCommitter.supports).
+    this.#batcher = group && GroupCommitter.supports(observed) ? new GroupCommitter(observed, group === true ? {} : group) : null;
   }
 
-  /** Counters of group commit (batches, units, the largest batch...), or null when it is off. */
+  /** Counters of group commit (batches, units, the largest batch...), or null when it is off (always on PGlite). */
   groupCommitStats(): GroupCommitStats | null {
     return this.#batcher?.stats() ?? null;
   }
