@@ -701,9 +701,13 @@ export class SandboxAccount {
       id: stripeId('dp'),
       object: 'dispute',
       amount: charge.amount_captured,
+      balance_transactions: [],
       charge: charge.id,
       created: now(),
       currency: charge.currency,
+      enhanced_eligibility_types: [],
+      evidence: Object.fromEntries(DISPUTE_EVIDENCE_FIELDS.map((field) => [field, null])),
+      intended_submission_method: null,
       evidence_details: { due_by: now() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
       is_charge_refundable: false,
       livemode: false,
@@ -724,3 +728,12 @@ function offSessionOf(params: Params): boolean {
   if (v === 'true' || v === 'one_off' || v === 'recurring') return true;
   throw invalid(`Invalid off_session: must be a boolean, one_off or recurring`, 'off_session');
 }
+
+/** Fields of a dispute's `evidence`, none given yet (https://docs.stripe.com/api/disputes/object#dispute_object-evidence). */
+const DISPUTE_EVIDENCE_FIELDS = [
+  'access_activity_log', 'billing_address', 'cancellation_policy', 'cancellation_policy_disclosure', 'cancellation_rebuttal', 'customer_communication',
+  'customer_email_address', 'customer_name', 'customer_purchase_ip', 'customer_signature', 'duplicate_charge_documentation', 'duplicate_charge_explanation',
+  'duplicate_charge_id', 'enhanced_evidence', 'product_description', 'receipt', 'refund_policy', 'refund_policy_disclosure', 'refund_refusal_explanation',
+  'service_date', 'service_documentation', 'shipping_address', 'shipping_carrier', 'shipping_date', 'shipping_documentation', 'shipping_tracking_number',
+  'uncategorized_file', 'uncategorized_text',
+] as const;
