@@ -1,0 +1,130 @@
+/**
+ * The docs site as `npm run docs:build` makes it (VitePress pages, the typedoc API reference under
+ * api/, the Redoc REST reference under rest/): it builds; every link, script, stylesheet and image an
+ * HTML page of the output points at inside the site is a file of the output; and every code block
+ * marked ` ```ts check ` / ` ```ts run ` type-checks against the built packages (their dist/ types,
+ * resolved through this package's node_modules as an application's would be), the `run` ones also
+ * executing cleanly.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Parser } from 'htmlparser2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docsSnippets } from './snippets';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const HERE = fileURLToPath(new URL('..', import.meta.url));
+// Inside this package's node_modules, so the blocks resolve `@tender/*`, express and fastify from it
+// (and the repository's own typecheck, which skips node_modules, never sees them).
+const SNIPPETS = join(HERE, 'node_modules', '.cache', 'docs-snippets');
+const PACKAGES = ['core', 'fiuu', 'stripe', 'paypal', 'upi', 'store-postgres', 'server-express'];
+
+let site: string;
+
+function run(command: string, args: string[], options: { cwd?: string; timeoutMs: number }) {
+  const result = spawnSync(command, args, { cwd: options.cwd ?? ROOT, encoding: 'utf8', timeout: options.timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+}
+
+/** Every file of a directory tree, as paths relative to it with `/`. */
+function files(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
+}
+
+/** The in-site references of one HTML page: `<a href>`, `<link href>`, `<script src>`, `<img src>`. */
+function references(html: string): string[] {
+  const out: string[] = [];
+  const parser = new Parser({
+    onopentag(name, attributes) {
+      const value = name === 'a' || name === 'link' ? attributes.href : name === 'script' || name === 'img' ? attributes.src : undefined;
+      if (value !== undefined) out.push(value);
+    },
+  });
+  parser.write(html);
+  parser.end();
+  return out.filter((ref) => ref !== '' && !/^([a-z][a-z0-9+.-]*:|\/\/|#)/i.test(ref));
+}
+
+describe('the docs site (npm run docs:build)', () => {
+  beforeAll(() => {
+    site = mkdtempSync(join(tmpdir(), 'tender-docs-site-'));
+    const built = run('npx', ['tsx', 'scripts/docs-build.ts', site], { timeoutMs: 1_500_000 });
+    expect(built.status, built.output).toBe(0);
+  }, 1_600_000);
+
+  afterAll(() => {
+    if (site) rmSync(site, { recursive: true, force: true });
+  });
+
+  it('has the pages, the API reference and the REST reference in one output', () => {
+    for (const page of ['index.html', 'getting-started.html', 'state-machines.html', 'gateways/index.html', 'gateways/stripe.html', 'api/index.html', 'rest/index.html']) {
+      expect(existsSync(join(site, page)), page).toBe(true);
+    }
+    // Mermaid blocks reach the page as diagrams for the client to draw, not as highlighted code.
+    const machines = readFileSync(join(site, 'state-machines.html'), 'utf8');
+    expect(machines).toMatch(/class="mermaid"|<Mermaid|mermaid-/i);
+    expect(machines).not.toContain('language-mermaid');
+  });
+
+  it('has no internal link, script, stylesheet or image that is not a file of the output', () => {
+    const all = new Set(files(site));
+    const broken: string[] = [];
+    let checked = 0;
+    for (const page of [...all].filter((f) => f.endsWith('.html'))) {
+      for (const ref of references(readFileSync(join(site, page), 'utf8'))) {
+        const path = decodeURIComponent(ref.split(/[?#]/)[0]!);
+        if (path === '') continue;
+        let target = path.startsWith('/') ? path.slice(1) : posix.normalize(posix.join(posix.dirname(page), path));
+        if (target === '' || target.endsWith('/')) target += 'index.html';
+        checked++;
+        if (!all.has(target) && !all.has(`${target}.html`)) broken.push(`${page} -> ${ref}`);
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(checked).toBeGreaterThan(100);
+  });
+});
+
+describe('checked code blocks of docs/', () => {
+  const snippets = docsSnippets(join(ROOT, 'docs'));
+
+  beforeAll(() => {
+    // The blocks are checked against dist/ (npm test builds first; a bare vitest run may not have).
+    if (PACKAGES.some((p) => !existsSync(join(ROOT, 'packages', p, 'dist', 'index.d.ts')))) {
+      const build = run('npx', ['-y', 'pnpm@10', 'run', 'build'], { timeoutMs: 900_000 });
+      expect(build.status, build.output).toBe(0);
+    }
+  }, 1_000_000);
+
+
+  it('exist (the getting-started page has both kinds)', () => {
+    expect(snippets.filter((s) => s.page === 'getting-started.md' && s.mode === 'run').length).toBeGreaterThan(0);
+    expect(snippets.filter((s) => s.page === 'getting-started.md' && s.mode === 'check').length).toBeGreaterThan(2);
+  });
+
+  it('type-check against the built packages, and the `run` ones execute', () => {
+    rmSync(SNIPPETS, { recursive: true, force: true });
+    mkdirSync(SNIPPETS, { recursive: true });
+    writeFileSync(join(SNIPPETS, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(
+      join(SNIPPETS, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true, skipLibCheck: true, types: ['node'], outDir: 'out', rootDir: '.' },
+        include: ['*.ts'],
+      }),
+    );
+    for (const s of snippets) writeFileSync(join(SNIPPETS, s.file), `// docs/${s.page}:${s.line}\n${s.code}`);
+    const tsc = run(join(HERE, 'node_modules', '.bin', 'tsc'), ['-p', SNIPPETS], { timeoutMs: 300_000 });
+    expect(tsc.status, `tsc (file names are docs page and block number):\n${tsc.output}`).toBe(0);
+    for (const s of snippets.filter((x) => x.mode === 'run')) {
+      const js = join(SNIPPETS, 'out', s.file.replace(/\.ts$/, '.js'));
+      const result = run(process.execPath, [js], { cwd: dirname(js), timeoutMs: 60_000 });
+      expect(result.status, `docs/${s.page}:${s.line}\n${result.output}`).toBe(0);
+    }
+  }, 600_000);
+});
