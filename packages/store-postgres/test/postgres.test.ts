@@ -24,9 +24,11 @@ afterAll(async () => {
 });
 
 /** A store with its own pool (its own connections), as a separate server instance would have. */
-async function instance(schema: string, poolConfig: pg.PoolConfig = {}): Promise<PostgresStore> {
+const instance = (schema: string, poolConfig: pg.PoolConfig = {}) => instanceOf(schema, poolConfig);
+
+async function instanceOf(schema: string, poolConfig: pg.PoolConfig = {}, groupCommit = false): Promise<PostgresStore> {
   if (!schemas.includes(schema)) schemas.push(schema);
-  const store = await createPostgresStore({ connectionString: DATABASE_URL, schema, poolConfig: { max: 8, ...poolConfig } });
+  const store = await createPostgresStore({ connectionString: DATABASE_URL, schema, poolConfig: { max: 8, ...poolConfig }, groupCommit });
   closers.push(() => store.close());
   return store;
 }
@@ -448,7 +450,9 @@ describe('the engine acting on a payment it does not lock', () => {
   }
 });
 
-describe('concurrency across instances (separate pools)', () => {
+// Each instance batching its write-only units (group commit) must keep every one of these guarantees.
+for (const groupCommit of [false, true]) describe(`concurrency across instances (separate pools${groupCommit ? ', group commit' : ''})`, () => {
+  const instance = (schema: string) => instanceOf(schema, {}, groupCommit);
   it('50 concurrent creates with one idempotency key make one payment and one charge', async () => {
     const schema = uniqueSchema('idem');
     const [a, b] = [await instance(schema), await instance(schema)];

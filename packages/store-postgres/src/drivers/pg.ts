@@ -140,8 +140,25 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
         broken = error;
       };
       client.on('error', onError);
+      // Statements sent in one go leave in one socket write: node-postgres writes each statement as it
+      // is queued (one write call each), so the socket is corked until the sending code yields. On a
+      // busy host the write calls, not the bytes, are what a batch costs the client.
+      const stream = (client as PoolClient & { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+      let corked = false;
+      const uncork = () => {
+        corked = false;
+        stream!.uncork!();
+      };
+      const query = <R = Row>(sql: string, params?: readonly unknown[]) => {
+        if (!corked && stream?.cork && stream.uncork) {
+          corked = true;
+          stream.cork();
+          queueMicrotask(uncork);
+        }
+        return run<R>(client, sql, params);
+      };
       try {
-        return await fn({ query: <R = Row>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params) });
+        return await fn({ query });
       } catch (error) {
         if (isConnectionError(error)) broken = error instanceof Error ? error : new Error(String(error));
         throw error;
