@@ -31,7 +31,7 @@ describe('config', () => {
 });
 
 describe('channels', () => {
-  it('covers the seed methods and countries', () => {
+  it('has channels for FPX, the e-wallets, DuitNow and MAE QR, cards, PayNow, eNETS and the Philippine banks, in MY, SG, PH, TH and VN', () => {
     for (const m of ['FPX', 'FPX_MB2U', 'GRABPAY', 'TNG', 'SHOPEEPAY', 'BOOST', 'MAE_QR', 'DUITNOW_QR', 'ATOME', 'CARD', 'PAYNOW', 'ENETS', 'GCASH', 'MAYA', 'BPI', 'UNIONBANK']) {
       expect(FIUU_CHANNELS.some((c) => c.method === m || c.group === m)).toBe(true);
     }
@@ -70,7 +70,7 @@ describe('amounts', () => {
 });
 
 describe('fiuuConfigFromEnv', () => {
-  it('reads the seed variables; null without credentials', async () => {
+  it('reads the FIUU_* variables; null without credentials', async () => {
     const { fiuuConfigFromEnv } = await import('@tender/fiuu');
     expect(fiuuConfigFromEnv({})).toBeNull();
     const config = fiuuConfigFromEnv({ FIUU_MERCHANT_ID: 'SB_x', FIUU_VERIFY_KEY: 'v', FIUU_SECRET_KEY: 's', FIUU_SANDBOX: 'true', FIUU_TIMEOUT: '30s', FIUU_RETRY_ATTEMPTS: '3', FIUU_RETRY_DELAY: '1s', FIUU_BASE_URL: 'http://127.0.0.1:9' });

@@ -7,7 +7,8 @@ const keys = { merchantId: 'test4321', verifyKey: 'abcdefg', secretKey: 'hilklmn
 const transport = createHttpTransport({ gateway: 'fiuu' });
 const gateway = createFiuuGateway({ ...keys, transport }, { returnPage: { targetOrigin: 'https://shop.example' } });
 
-// Research §12 T2: a real signed result.
+// A real signed result: the skey test vector of omnipay-molpay's tests/Message/CompletePurchaseRequestTest.php
+// (keyed with the secret key, not the verify key).
 const T2 = { tranID: '000001', orderid: '20160331082207680000', status: '00', domain: 'test4321', amount: '10.00', currency: 'MYR', paydate: '2016-03-29 04:02:21', appcode: 'abcdefg', skey: '2e684713b97a79721e347492ef75765e' };
 const req = (fields: Record<string, string>, query?: Record<string, string>): WebhookRequest => ({
   headers: { 'content-type': 'application/x-www-form-urlencoded' },

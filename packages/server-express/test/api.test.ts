@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fiuuSeedBody, startHarness, type Harness } from './helpers';
+import { fiuuCreateBody, startHarness, type Harness } from './helpers';
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,8 +19,8 @@ const expectError = (res: { status: number; body: any }, status: number, code?: 
 };
 
 describe('payments', () => {
-  it('creates a payment from the Fiuu seed body, number amount read exactly', async () => {
-    const res = await h.call('POST', '/api/v1/payments', { raw: JSON.stringify(fiuuSeedBody).replace('100.5', '100.10') });
+  it('creates a payment from a Fiuu create body, number amount read exactly', async () => {
+    const res = await h.call('POST', '/api/v1/payments', { raw: JSON.stringify(fiuuCreateBody).replace('100.5', '100.10') });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       object: 'payment',
@@ -148,7 +148,7 @@ describe('operations', () => {
   });
 
   it('logs JSON lines with request ids and no PII', async () => {
-    await h.call('POST', '/api/v1/payments', { body: { ...fiuuSeedBody, order_id: 'LOG-1', amount: '1.00' }, headers: { 'x-request-id': 'req-abc-123' } });
+    await h.call('POST', '/api/v1/payments', { body: { ...fiuuCreateBody, order_id: 'LOG-1', amount: '1.00' }, headers: { 'x-request-id': 'req-abc-123' } });
     const lines = h.logs.map((l) => JSON.parse(l));
     const line = lines.find((l) => l.req_id === 'req-abc-123');
     expect(line).toMatchObject({ status: 201, method: 'POST' });

@@ -3,7 +3,7 @@
  * kustomize for this layout: an overlay patch that targets nothing is an error), every object
  * validates against the Kubernetes API schemas (kubernetes-models, Kubernetes 1.33) with unknown
  * fields refused, every environment variable set is one tender-server reads, and the pieces refer to
- * each other (selectors, ports, probes, secrets) as seed 002's guide lays them out.
+ * each other (selectors, ports, probes, secrets) consistently.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Seed 004's gRPC API, driven by a real @grpc/grpc-js client generated from the shipped proto,
+ * The gRPC API (tender.payments.v1.PaymentService), driven by a real @grpc/grpc-js client generated from the shipped proto,
  * against `startTenderServer` in simulation mode (Stripe and PayPal sandboxes on loopback) with
  * GRPC_PORT set: the same payments as REST, the same tokens, scopes, merchants and idempotency
  * keys, and every failure a gRPC status with the REST error's code.

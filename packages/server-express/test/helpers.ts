@@ -79,7 +79,7 @@ export async function startHarness(options: { store?: Store; gateways?: GatewayV
   return harness;
 }
 
-export const fiuuSeedBody = {
+export const fiuuCreateBody = {
   order_id: 'ORD123456',
   amount: 100.5,
   currency: 'MYR',

@@ -247,7 +247,7 @@ describe('the Grafana dashboard', () => {
   const panels = dashboard.panels.filter((p) => p.type !== 'row');
   const rows = dashboard.panels.filter((p) => p.type === 'row');
 
-  it("has seed 002's four panel groups, each with its panels", () => {
+  it("has the four panel groups (payments, system, gateways, database), each with its panels", () => {
     expect(rows.map((r) => r.title)).toEqual(['Payment Metrics', 'System Metrics', 'Fiuu Integration (and every gateway)', 'Database Metrics']);
     const groups = new Map<string, string[]>();
     let current = '';
@@ -255,13 +255,13 @@ describe('the Grafana dashboard', () => {
       if (p.type === 'row') current = p.title;
       else groups.set(current, [...(groups.get(current) ?? []), p.title]);
     }
-    const seed: Record<string, RegExp[]> = {
+    const expected: Record<string, RegExp[]> = {
       'Payment Metrics': [/^Payments per minute/, /^Success rate by payment method/, /^Average payment amount/, /^Payment processing duration/],
       'System Metrics': [/^HTTP requests per second/, /^Error rate/, /^Response time percentiles/, /^Memory/, /^CPU/],
       'Fiuu Integration (and every gateway)': [/request rate/, /^Circuit breaker state/, /^Retry attempts/, /^Error breakdown/],
       'Database Metrics': [/^Connection pool usage/, /^Query duration/, /^Database size growth/],
     };
-    for (const [group, wanted] of Object.entries(seed)) {
+    for (const [group, wanted] of Object.entries(expected)) {
       for (const title of wanted) expect(groups.get(group)?.some((t) => title.test(t)), `${group}: ${title}`).toBe(true);
     }
   });
@@ -298,9 +298,9 @@ describe('the Grafana dashboard', () => {
 });
 
 describe('alert rules and their runbooks', () => {
-  const seedAlerts = ['TenderServiceDown', 'TenderHighErrorRate', 'TenderHighLatency', 'TenderCircuitBreakerOpen', 'TenderDatabasePoolExhausted', 'TenderOutboxBacklog', 'TenderRelayBacklog', 'TenderReconcilerStuckPayments'];
-  it("has the seed's alerts plus outbox, relay and reconciler, each with a severity and a runbook section in docs/operations.md", () => {
-    expect(alerts.map((a) => a.alert)).toEqual(seedAlerts);
+  const expectedAlerts = ['TenderServiceDown', 'TenderHighErrorRate', 'TenderHighLatency', 'TenderCircuitBreakerOpen', 'TenderDatabasePoolExhausted', 'TenderOutboxBacklog', 'TenderRelayBacklog', 'TenderReconcilerStuckPayments'];
+  it("has the service, error-rate, latency, circuit-breaker and pool alerts plus outbox, relay and reconciler, each with a severity and a runbook section in docs/operations.md", () => {
+    expect(alerts.map((a) => a.alert)).toEqual(expectedAlerts);
     const operations = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
     for (const a of alerts) {
       expect(['critical', 'warning']).toContain(a.labels?.severity);
@@ -313,7 +313,7 @@ describe('alert rules and their runbooks', () => {
   it('unit tests make every alert fire in one scenario and stay silent in another', () => {
     const tests = (parseYaml(readFileSync(join(PROMETHEUS_DIR, 'alerts.test.yml'), 'utf8')) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }> }> }).tests;
     const cases = tests.flatMap((t) => t.alert_rule_test ?? []);
-    for (const name of seedAlerts) {
+    for (const name of expectedAlerts) {
       expect(cases.some((c) => c.alertname === name && (c.exp_alerts?.length ?? 0) > 0), `${name} fires somewhere`).toBe(true);
       expect(cases.some((c) => c.alertname === name && (c.exp_alerts?.length ?? 0) === 0), `${name} is silent somewhere`).toBe(true);
     }

@@ -1,5 +1,5 @@
 /**
- * `GET /api/v1/payments/:id/status` (seed 004) asks the gateway for an open payment: a PayPal buyer
+ * `GET /api/v1/payments/:id/status` asks the gateway for an open payment: a PayPal buyer
  * back from the approval page sees CAPTURED even when no webhook arrives, while `GET /payments/:id`
  * answers what is stored. Only PayPal's own answer moves the payment.
  */

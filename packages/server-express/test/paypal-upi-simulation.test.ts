@@ -1,6 +1,6 @@
 /**
- * The PayPal and UPI gateways through the reference server in simulation mode: the seed 001 body as
- * written, its response fields, the sandbox UPI app paying the intent, a collect request to a VPA,
+ * The PayPal and UPI gateways through the reference server in simulation mode: a create body in
+ * paise with the common alias names (user_id, merchant_id, description, callback_url), its response fields, the sandbox UPI app paying the intent, a collect request to a VPA,
  * refunds in paise, and a PayPal order approved on the sandbox's approval page, all over sockets.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,8 +55,8 @@ async function upiApp(paymentRazorpayId: string, action: 'approve' | 'decline'):
   return res.status;
 }
 
-// Seed 001's create body, as written, for the dev token's merchant.
-const seed001 = (extra: Record<string, unknown> = {}) => ({
+// A UPI create body in paise with the common alias names, for the dev token's merchant.
+const upiCreateBody = (extra: Record<string, unknown> = {}) => ({
   user_id: '123e4567-e89b-12d3-a456-426614174000',
   merchant_id: 'demo',
   amount_paisa: 10000,
@@ -69,8 +69,8 @@ const seed001 = (extra: Record<string, unknown> = {}) => ({
 });
 
 describe('UPI through the server (Razorpay sandbox)', () => {
-  it("answers seed 001's body with the seed's fields: an intent link, its QR and expiry; paid in the UPI app it ends CAPTURED with the bank's references", async () => {
-    const created = await api('POST', '/api/v1/payments', seed001());
+  it("answers a paise create body with the UPI response fields: an intent link, its QR and expiry; paid in the UPI app it ends CAPTURED with the bank's references", async () => {
+    const created = await api('POST', '/api/v1/payments', upiCreateBody());
     expect(created.status).toBe(201);
     const p = created.body;
     expect(p).toMatchObject({ payment_id: p.id, status: 'REQUIRES_ACTION', gateway: 'upi', amount: '100.00', currency: 'INR', amount_paisa: 10000, fees_paisa: 0 });
@@ -93,7 +93,7 @@ describe('UPI through the server (Razorpay sandbox)', () => {
     expect(paid.body.payment_url).toBeUndefined();
     expect(typeof paid.body.fees_paisa).toBe('number');
 
-    // Seed 001's refund body: amount in paise, reason, metadata.
+    // A refund body in paise, with reason and metadata.
     const refund = await api('POST', `/api/v1/payments/${p.id}/refund`, { amount_paisa: 4000, reason: 'Customer requested refund', metadata: { refund_request_id: 'REF123' } });
     expect(refund.status).toBe(201);
     expect(refund.body).toMatchObject({ amount: '40.00', amount_minor: 4000, currency: 'INR', reason: 'Customer requested refund', metadata: { refund_request_id: 'REF123' } });
@@ -104,7 +104,7 @@ describe('UPI through the server (Razorpay sandbox)', () => {
   });
 
   it('sends a collect request to payment_details.vpa; a decline in the app fails it', async () => {
-    const created = await api('POST', '/api/v1/payments', seed001({ payment_details: { vpa: 'success@razorpay' } }));
+    const created = await api('POST', '/api/v1/payments', upiCreateBody({ payment_details: { vpa: 'success@razorpay' } }));
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ status: 'REQUIRES_ACTION', gateway: 'upi', next_action: { type: 'upi_collect', vpa: 'success@razorpay' } });
     // A collect request has no link to pay: paying goes through the payer's app only.
@@ -119,11 +119,11 @@ describe('UPI through the server (Razorpay sandbox)', () => {
 
   it('refuses UPI in another currency, and another merchant in merchant_id, before anything is stored', async () => {
     const before = (await api('GET', '/api/v1/payments?limit=100')).body.data.length;
-    const usd = await api('POST', '/api/v1/payments', seed001({ currency: 'USD' }));
+    const usd = await api('POST', '/api/v1/payments', upiCreateBody({ currency: 'USD' }));
     expect(usd.status).toBe(400);
     expect(usd.body.error).toMatchObject({ type: 'invalid_request_error', param: 'payment_method' });
     expect(usd.body.error.message).toContain('UPI');
-    const other = await api('POST', '/api/v1/payments', seed001({ merchant_id: '123e4567-e89b-12d3-a456-426614174001' }));
+    const other = await api('POST', '/api/v1/payments', upiCreateBody({ merchant_id: '123e4567-e89b-12d3-a456-426614174001' }));
     expect(other.status).toBe(403);
     expect((await api('GET', '/api/v1/payments?limit=100')).body.data.length).toBe(before);
   });

@@ -1,6 +1,6 @@
 /**
  * Issue 16's probes and metrics: the HEALTH_CHECK_PORT listener, `/ready` reporting each dependency
- * (503 only without a database), and the seed's metrics — results, revenue, refused credentials,
+ * (503 only without a database), and the payment metrics — results, revenue, refused credentials,
  * payment errors, gateway attempts and retries, the circuit — counted from real traffic against the
  * Stripe sandbox and a real gRPC client, with bounded label sets.
  */
@@ -196,7 +196,7 @@ describe('metrics from Stripe traffic', () => {
     // The existing names are kept.
     expect(m.value('payments_total', { method: 'payment_method_id', status: 'CAPTURED', currency: 'USD' })).toBe(2);
     expect(m.value('tender_gateway_circuit_state', { gateway: 'stripe' })).toBe(0);
-    // No Fiuu here: the seed's alias has no series.
+    // No Fiuu here: the Fiuu-named alias (fiuu_circuit_breaker_state) has no series.
     expect(m.all('fiuu_circuit_breaker_state')).toEqual([]);
     expect(m.families.get('fiuu_circuit_breaker_state')).toBe('gauge');
   });

@@ -1,5 +1,5 @@
 /**
- * Seed 004's "gateway selection based on region/currency" and "gateway failover": a currency rule
+ * Gateway selection by currency and gateway failover: a currency rule
  * prefers Stripe and falls back to PayPal, over sockets with both sandboxes. When Stripe stops
  * answering (connections refused, then its circuit open) new payments go to PayPal; a payment only
  * Stripe can take (a card) is refused with a retryable 503, never sent to a gateway that cannot take it.
@@ -106,7 +106,7 @@ describe('routing by currency with failover (Stripe, then PayPal)', () => {
     expect((await api('GET', '/api/v1/payments?limit=100')).body.data.length).toBe(before);
   });
 
-  it("never routes a method to a gateway that does not declare it: seed 001's UPI body with no UPI gateway is a 400 naming payment_method", async () => {
+  it("never routes a method to a gateway that does not declare it: a UPI body with no UPI gateway is a 400 naming payment_method", async () => {
     const before = (await api('GET', '/api/v1/payments?limit=100')).body.data.length;
     const res = await api('POST', '/api/v1/payments', { amount_paisa: 10000, currency: 'INR', payment_method: 'UPI', payment_details: { vpa: 'user@paytm' } });
     expect(res.status).toBe(400);

@@ -66,8 +66,8 @@ describe('declared capabilities', () => {
 });
 
 describe('through the engine', () => {
-  it('the UPI seed body (payment_method UPI, INR) is not routed to Stripe: 400, nothing stored', async () => {
-    // amount_paisa 10000 of the seed is 100.00 INR.
+  it('a UPI payment (payment_method UPI, INR) is not routed to Stripe: 400, nothing stored', async () => {
+    // amount_paisa 10000 is 100.00 INR.
     await expect(tender.payments.create({ amount: '100.00', currency: 'INR', paymentMethod: 'UPI' })).rejects.toMatchObject({ status: 400, code: 'no_eligible_gateway' });
     await expect(tender.payments.create({ amount: '100.00', currency: 'INR', paymentMethod: 'UPI', gateway: 'stripe' })).rejects.toMatchObject({ status: 400, code: 'gateway_not_supported' });
     expect(await stored()).toEqual([]);

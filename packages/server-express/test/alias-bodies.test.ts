@@ -9,11 +9,11 @@ afterAll(async () => {
   await h.close();
 });
 
-// Seed 001's create body, as written (its merchant is the token's merchant here).
-const SEED_MERCHANT = '123e4567-e89b-12d3-a456-426614174001';
-const seed001 = {
+// A UPI create body in paise with the common alias names and a merchant_id (the token's merchant here).
+const BODY_MERCHANT = '123e4567-e89b-12d3-a456-426614174001';
+const upiCreateBody = {
   user_id: '123e4567-e89b-12d3-a456-426614174000',
-  merchant_id: SEED_MERCHANT,
+  merchant_id: BODY_MERCHANT,
   amount_paisa: 10000,
   currency: 'INR',
   payment_method: 'UPI',
@@ -27,9 +27,9 @@ async function stored(merchantId: string) {
   return (await h.tender.payments.list({ merchantId })).data;
 }
 
-describe("the seeds' body fields are honoured or refused, never dropped", () => {
+describe("create and refund body fields (aliases, merchant_id, payment_details) are honoured or refused, never dropped", () => {
   it('takes payment_details.vpa only: raw card data and other fields are refused by name, unlogged, and nothing is stored', async () => {
-    const token = await h.token(SEED_MERCHANT);
+    const token = await h.token(BODY_MERCHANT);
     const card = '4111111111111111';
     for (const [details, code, param] of [
       [{ card_number: card, cvv: '123', expiry_month: '12' }, 'raw_card_data_not_allowed', 'payment_details'],
@@ -40,24 +40,24 @@ describe("the seeds' body fields are honoured or refused, never dropped", () => 
       ['user@paytm', 'parameter_invalid', 'payment_details'],
       [{ vpa: 'not a vpa' }, 'invalid_vpa', 'vpa'],
     ] as const) {
-      const res = await h.call('POST', '/api/v1/payments', { body: { ...seed001, payment_details: details }, token });
+      const res = await h.call('POST', '/api/v1/payments', { body: { ...upiCreateBody, payment_details: details }, token });
       expect(res.status, JSON.stringify(details)).toBe(400);
       expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code, param });
       expect(JSON.stringify(res.body)).not.toContain(card);
     }
     expect(h.logs.join('')).not.toContain(card);
-    expect(await stored(SEED_MERCHANT)).toEqual([]);
+    expect(await stored(BODY_MERCHANT)).toEqual([]);
   });
 
   it('honours user_id, merchant_id, description and callback_url', async () => {
-    const { payment_details: _dropped, ...rest } = seed001;
-    const res = await h.call('POST', '/api/v1/payments', { body: { ...rest, currency: 'MYR', payment_method: 'FPX' }, token: await h.token(SEED_MERCHANT) });
+    const { payment_details: _dropped, ...rest } = upiCreateBody;
+    const res = await h.call('POST', '/api/v1/payments', { body: { ...rest, currency: 'MYR', payment_method: 'FPX' }, token: await h.token(BODY_MERCHANT) });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       amount: '100.00',
       description: 'Payment for order #12345',
       notify_url: 'https://merchant.com/webhook',
-      metadata: { order_id: '12345', customer_email: 'user@example.com', user_id: seed001.user_id },
+      metadata: { order_id: '12345', customer_email: 'user@example.com', user_id: upiCreateBody.user_id },
     });
     // The same value under both names is one value.
     const both = await h.call('POST', '/api/v1/payments', {
