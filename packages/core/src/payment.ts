@@ -47,6 +47,13 @@ export type NextAction =
   /** Anything else a gateway needs the client to know. */
   | { type: 'custom'; data: Record<string, unknown> };
 
+/**
+ * A UPI virtual payment address (`handle@psp`). NPCI publishes no grammar; this is the common
+ * convention (one `@`, a handle of letters, digits, `.`, `_`, `-`, a PSP suffix of letters and digits).
+ * A PSP's own VPA check (Razorpay's `payments/validate/vpa`) has the last word.
+ */
+export const UPI_VPA = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,255}@[a-zA-Z][a-zA-Z0-9]{1,63}$/;
+
 /** Billing details. PII: masked in every log line. */
 export interface Customer {
   name?: string;

@@ -7,8 +7,8 @@
 import type { Clock } from '../clock';
 import { notFound } from '../errors';
 import type { Logger } from '../logger';
-import type { GatewayV1 } from '../spec/gateway-v1';
-import type { OutboxEvent, Store } from '../spec/store';
+import type { GatewayV1 } from '../spec/gateway/v1/index';
+import type { OutboxEvent, Store } from '../spec/store/v1/index';
 import type { Payment } from '../payment';
 import type { EventPayloadEncoder } from '../events/envelope';
 

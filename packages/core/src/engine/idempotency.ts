@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TenderError, invalidRequest } from '../errors';
-import type { IdempotencyRecord, StoredResponse, StoreTx } from '../spec/store';
+import type { IdempotencyRecord, StoredResponse, StoreTx } from '../spec/store/v1/index';
 
 /** Idempotency settings of the engine. */
 export interface IdempotencyOptions {

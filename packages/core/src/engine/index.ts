@@ -1,6 +1,6 @@
 export { createTender, type Tender, type TenderOptions, type TenderEventListener } from './create-tender';
 export type { CreatePaymentInput, CaptureInput, RefundInput, RequestOptions } from './inputs';
-export { validateMetadata, UPI_VPA } from './inputs';
+export { validateMetadata } from './inputs';
 export { CANCEL_REQUESTED } from './unit-of-work';
 export type { ListPaymentsOptions, Page, PaymentOperations } from './payments';
 export type { RoutingRule } from './routing';

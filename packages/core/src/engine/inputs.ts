@@ -6,7 +6,7 @@
  */
 import { invalidRequest } from '../errors';
 import { Money, normaliseCurrency, type AmountInput } from '../money';
-import type { Actor, CaptureMethod, Customer } from '../payment';
+import { UPI_VPA, type Actor, type CaptureMethod, type Customer } from '../payment';
 
 /** Input of `tender.payments.create`. Give exactly one of `amount` (major units) or `amountMinor`. */
 export interface CreatePaymentInput {
@@ -103,13 +103,6 @@ export function validateMetadata(value: unknown, param = 'metadata'): Record<str
   }
   return out;
 }
-
-/**
- * A UPI virtual payment address (`handle@psp`). NPCI publishes no grammar; this is the common
- * convention (one `@`, a handle of letters, digits, `.`, `_`, `-`, a PSP suffix of letters and digits).
- * A PSP's own VPA check (Razorpay's `payments/validate/vpa`) has the last word.
- */
-export const UPI_VPA = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,255}@[a-zA-Z][a-zA-Z0-9]{1,63}$/;
 
 function validateCustomer(value: unknown): Customer {
   if (value === undefined || value === null) return {};

@@ -9,7 +9,7 @@ import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
-import type { OutboxRow, Store } from '../spec/store';
+import type { OutboxRow, Store } from '../spec/store/v1/index';
 
 /** Options of {@link createOutboxDispatcher}. */
 export interface OutboxDispatcherOptions {

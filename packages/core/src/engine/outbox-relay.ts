@@ -17,8 +17,8 @@ import { systemClock } from '../clock';
 import { createBrokerEncoder, type BrokerEncoder } from '../events/broker-messages';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
-import { PublishError, type EventPublisher } from '../spec/event-broker';
-import type { OutboxRow, Store } from '../spec/store';
+import { PublishError, type EventPublisher } from '../spec/event-broker/v1/index';
+import type { OutboxRow, Store } from '../spec/store/v1/index';
 import { backoffDelay } from './outbox-dispatcher';
 
 /** What happened to one claimed row. */

@@ -12,15 +12,15 @@ import { TenderError, invalidRequest, notFound, stateConflict, toTenderError } f
 import { newId } from '../ids';
 import { Money } from '../money';
 import { paymentAmount, refundAmount, type Payment, type PaymentStatus, type Refund } from '../payment';
-import { GATEWAY_OUTCOME_UNKNOWN, type GatewayCreatePaymentInput, type GatewayPaymentResult, type GatewayRefundResult, type GatewayV1 } from '../spec/gateway-v1';
-import type { IdempotencyRecord, StoredResponse } from '../spec/store';
+import { GATEWAY_OUTCOME_UNKNOWN, type GatewayCreatePaymentInput, type GatewayPaymentResult, type GatewayRefundResult, type GatewayV1 } from '../spec/gateway/v1/index';
+import type { IdempotencyRecord, StoredResponse } from '../spec/store/v1/index';
 import { gatewayOf, type EngineContext } from './context';
 import { claimKey, newKeyRecord, requestFingerprint, validateIdempotencyKey } from './idempotency';
 import { optionalAmount, optionalReason, validateCreate, validateMetadata, type CaptureInput, type CreatePaymentInput, type RefundInput, type RequestOptions } from './inputs';
 import { selectGateways, type RoutingRule } from './routing';
 import { requeryPayment } from './requery';
 import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
-import { GATEWAY_PAYMENT_NOT_FOUND } from '../spec/gateway-v1';
+import { GATEWAY_PAYMENT_NOT_FOUND } from '../spec/gateway/v1/index';
 
 /** Options of `tender.payments.list`. */
 export interface ListPaymentsOptions {

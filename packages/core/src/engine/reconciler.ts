@@ -9,7 +9,7 @@
 import { setBounded } from '../bounded';
 import { TenderError } from '../errors';
 import { refundAmount, type Payment } from '../payment';
-import { GATEWAY_PAYMENT_NOT_FOUND, type GatewayPaymentResult } from '../spec/gateway-v1';
+import { GATEWAY_PAYMENT_NOT_FOUND, type GatewayPaymentResult } from '../spec/gateway/v1/index';
 import { type EngineContext } from './context';
 import { requeryPayment } from './requery';
 import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';

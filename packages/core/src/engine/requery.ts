@@ -6,7 +6,7 @@
  * @module
  */
 import { paymentAmount, type Payment } from '../payment';
-import type { GatewayPaymentResult, GatewayRetrieveInput, GatewayV1 } from '../spec/gateway-v1';
+import type { GatewayPaymentResult, GatewayRetrieveInput, GatewayV1 } from '../spec/gateway/v1/index';
 import type { EngineContext } from './context';
 
 /** What `retrieve` is told about a stored payment. */

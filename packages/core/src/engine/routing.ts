@@ -9,7 +9,7 @@
 import { invalidRequest, type TenderError } from '../errors';
 import { Money } from '../money';
 import type { CaptureMethod } from '../payment';
-import type { GatewayV1 } from '../spec/gateway-v1';
+import type { GatewayV1 } from '../spec/gateway/v1/index';
 
 /** Sends matching payments to `gateways`, in that order of preference. */
 export interface RoutingRule {

@@ -10,8 +10,8 @@ import { newId } from '../ids';
 import { Money } from '../money';
 import { paymentAmount, refundAmount, type Actor, type Payment, type PaymentStatus, type Refund } from '../payment';
 import { REFUNDABLE_PAYMENT_STATUSES, assertPaymentTransition, assertRefundTransition, canTransitionPayment, canTransitionRefund, isStalePaymentReport } from '../state-machine';
-import type { GatewayPaymentResult, GatewayRefundResult } from '../spec/gateway-v1';
-import type { OutboxEvent, StoreTx } from '../spec/store';
+import type { GatewayPaymentResult, GatewayRefundResult } from '../spec/gateway/v1/index';
+import type { OutboxEvent, StoreTx } from '../spec/store/v1/index';
 import { defaultEventPayload } from '../events/envelope';
 import type { EngineContext } from './context';
 

@@ -15,8 +15,8 @@
 import { TenderError } from '../errors';
 import { paymentAmount, type Payment } from '../payment';
 import { REFUNDABLE_PAYMENT_STATUSES } from '../state-machine';
-import type { GatewayPaymentResult, WebhookAcknowledgement, WebhookEvent, WebhookRequest } from '../spec/gateway-v1';
-import type { StoreTx } from '../spec/store';
+import type { GatewayPaymentResult, WebhookAcknowledgement, WebhookEvent, WebhookRequest } from '../spec/gateway/v1/index';
+import type { StoreTx } from '../spec/store/v1/index';
 import { gatewayOf, type EngineContext } from './context';
 import { requeryPayment } from './requery';
 import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { BrokerMessage } from '../spec/event-broker';
-import type { OutboxRow, StoreReader } from '../spec/store';
+import type { BrokerMessage } from '../spec/event-broker/v1/index';
+import type { OutboxRow, StoreReader } from '../spec/store/v1/index';
 import { EVENT_VERSION, defaultEventPayload } from './envelope';
 import { seedEventOf } from './seed-events';
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { OutboxEvent } from '../spec/store';
+import type { OutboxEvent } from '../spec/store/v1/index';
 
 /** The envelope's version: bumped only for a change a consumer could break on (fields are only ever added). */
 export const EVENT_VERSION = 1;

@@ -10,7 +10,7 @@ import { isCurrency, currencyExponent } from '../currencies';
 import { TenderError } from '../errors';
 import type { Tender } from '../engine/create-tender';
 import type { CaptureMethod, Payment } from '../payment';
-import type { ConsumeOutcome, ReceivedMessage } from '../spec/event-broker';
+import type { ConsumeOutcome, ReceivedMessage } from '../spec/event-broker/v1/index';
 
 /** Metadata key holding the event id on the payment an `order.confirmed` created. */
 export const ORDER_EVENT_ID_METADATA = 'order_event_id';

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Payment, Refund } from '../payment';
-import type { OutboxRow, StoreReader } from '../spec/store';
+import type { OutboxRow, StoreReader } from '../spec/store/v1/index';
 
 /** `payment.successful`: the payment was captured (money taken). */
 export interface PaymentSuccessfulEvent {

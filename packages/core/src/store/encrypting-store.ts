@@ -38,7 +38,7 @@ import type {
   StoredRecords,
   StoreTx,
   WebhookEndpoint,
-} from '../spec/store';
+} from '../spec/store/v1/index';
 import { FieldCipher, isEncryptedValue, keyIdOf, type EncryptionKey } from './field-encryption';
 import { forEachPersonalData, mapPersonalData, type DataPath } from './personal-data';
 

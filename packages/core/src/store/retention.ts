@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { AnonymizeResult, Store } from '../spec/store';
+import type { AnonymizeResult, Store } from '../spec/store/v1/index';
 
 const DAY_MS = 86_400_000;
 /** How long delivered outbox rows are kept by default (the server's purge has always kept 7 days). */

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import type { BrokerMessage } from '../spec/event-broker';
+import type { BrokerMessage } from '../spec/event-broker/v1/index';
 
 /** True when something accepts TCP connections on `host:port` within `timeoutMs`. */
 export function tcpPortOpen(port: number, timeoutMs = 500, host = '127.0.0.1'): Promise<boolean> {

@@ -20,7 +20,7 @@ import { vitestApi } from './vitest-api';
 import { TenderError } from '../errors';
 import { createTender, type Tender } from '../engine/create-tender';
 import type { Payment } from '../payment';
-import type { GatewayV1 } from '../spec/gateway-v1';
+import type { GatewayV1 } from '../spec/gateway/v1/index';
 import { MemoryStore } from './memory-store';
 
 /** What a gateway package's `setup` returns. */

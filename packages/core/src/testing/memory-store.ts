@@ -25,7 +25,7 @@ import type {
   Store,
   StoreReader,
   StoreTx,
-} from '../spec/store';
+} from '../spec/store/v1/index';
 
 interface Data {
   payments: Map<string, Payment>;

@@ -15,7 +15,7 @@ import { TenderError } from '../errors';
 import { newId } from '../ids';
 import { Money } from '../money';
 import { refundAmount, type Payment, type Refund } from '../payment';
-import type { IdempotencyRecord, OutboxEvent, RewriteRecordsPage, Store, StoredRecordKind, StoredRecords } from '../spec/store';
+import type { IdempotencyRecord, OutboxEvent, RewriteRecordsPage, Store, StoredRecordKind, StoredRecords } from '../spec/store/v1/index';
 import { ANONYMIZED } from '../store/personal-data';
 
 /** What the factory passed to {@link runStoreConformance} returns. */

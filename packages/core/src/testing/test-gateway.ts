@@ -19,7 +19,7 @@ import {
   type GatewayV1,
   type ParsedWebhook,
   type WebhookRequest,
-} from '../spec/gateway-v1';
+} from '../spec/gateway/v1/index';
 
 /** A fault to inject into the next call(s). */
 export type TestFault =

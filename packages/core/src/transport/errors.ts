@@ -1,11 +1,11 @@
 /**
  * The two ways a gateway call fails at the transport level, as TenderErrors the engine understands
- * (see `spec/gateway-v1.ts`): never sent (safe to fail over) or outcome unknown (reconcile later).
+ * (see `spec/gateway/v1/`): never sent (safe to fail over) or outcome unknown (reconcile later).
  *
  * @module
  */
 import { TenderError } from '../errors';
-import { GATEWAY_OUTCOME_UNKNOWN } from '../spec/gateway-v1';
+import { GATEWAY_OUTCOME_UNKNOWN } from '../spec/gateway/v1/index';
 
 /** Why a request never reached the provider. */
 export type UnavailableCode = 'circuit_open' | 'connection_failed' | 'request_aborted';
