@@ -20,3 +20,33 @@ export {
 } from './signature';
 export { paymentIntentToResult, refundToResult, stripeErrorToTenderError, eventToWebhookEvents, failureFromStripeError } from './transformers';
 export type * from './stripe-types';
+export {
+  createStripeBilling,
+  type StripeBilling,
+  type StripeBillingOptions,
+  type StripeBillingCallOptions,
+  type StripeBillingPage,
+  type StripeBillingListOptions,
+  type StripeSubscriptionListStatus,
+} from './stripe-billing';
+export {
+  StripeCustomerSchema,
+  StripeDeletedSchema,
+  StripePaymentMethodSchema,
+  StripeSetupIntentSchema,
+  StripeProductSchema,
+  StripePriceSchema,
+  StripeSubscriptionSchema,
+  StripeInvoiceSchema,
+  SETUP_INTENT_STATUSES,
+  SUBSCRIPTION_STATUSES,
+  INVOICE_STATUSES,
+  type StripeBillingCustomer,
+  type StripeBillingDeleted,
+  type StripeBillingPaymentMethod,
+  type StripeBillingSetupIntent,
+  type StripeBillingProduct,
+  type StripeBillingPrice,
+  type StripeBillingSubscription,
+  type StripeBillingInvoice,
+} from './stripe-billing-schemas';
