@@ -143,7 +143,8 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
       // Statements sent in one go leave in one socket write: node-postgres writes each statement as it
       // is queued (one write call each), so the socket is corked until the sending code yields. On a
       // busy host the write calls, not the bytes, are what a batch costs the client.
-      const stream = (client as PoolClient & { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+      // `connection.stream` is node-postgres's socket (absent on some runtimes, hence the checks).
+      const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
       let corked = false;
       const uncork = () => {
         corked = false;
