@@ -6,12 +6,15 @@
  * resolved through this package's node_modules as an application's would be), the `run` ones also
  * executing cleanly.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser } from 'htmlparser2';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docsSnippets } from './snippets';
 
@@ -20,13 +23,25 @@ const HERE = fileURLToPath(new URL('..', import.meta.url));
 // Inside this package's node_modules, so the blocks resolve `@tender/*`, express and fastify from it
 // (and the repository's own typecheck, which skips node_modules, never sees them).
 const SNIPPETS = join(HERE, 'node_modules', '.cache', 'docs-snippets');
+const CHROMIUM = '/usr/bin/chromium';
 const PACKAGES = ['core', 'fiuu', 'stripe', 'paypal', 'upi', 'store-postgres', 'server-express'];
 
 let site: string;
 
-function run(command: string, args: string[], options: { cwd?: string; timeoutMs: number }) {
-  const result = spawnSync(command, args, { cwd: options.cwd ?? ROOT, encoding: 'utf8', timeout: options.timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
-  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+// Asynchronous, so the worker stays responsive to vitest during a build of several minutes.
+function run(command: string, args: string[], options: { cwd?: string; timeoutMs: number }): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.on('error', (error) => (output += String(error)));
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
 }
 
 /** Every file of a directory tree, as paths relative to it with `/`. */
@@ -34,6 +49,24 @@ function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
+
+/** Serves a directory on 127.0.0.1, as any static host would serve the built site. */
+async function serve(dir: string): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (path.endsWith('/')) path += 'index.html';
+    const file = join(dir, ...path.split('/').filter((p) => p && p !== '..'));
+    if (!existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
 /** The in-site references of one HTML page: `<a href>`, `<link href>`, `<script src>`, `<img src>`. */
@@ -51,9 +84,9 @@ function references(html: string): string[] {
 }
 
 describe('the docs site (npm run docs:build)', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     site = mkdtempSync(join(tmpdir(), 'tender-docs-site-'));
-    const built = run('npx', ['tsx', 'scripts/docs-build.ts', site], { timeoutMs: 1_500_000 });
+    const built = await run('npx', ['tsx', 'scripts/docs-build.ts', site], { timeoutMs: 1_500_000 });
     expect(built.status, built.output).toBe(0);
   }, 1_600_000);
 
@@ -70,6 +103,27 @@ describe('the docs site (npm run docs:build)', () => {
     expect(machines).toMatch(/class="mermaid"|<Mermaid|mermaid-/i);
     expect(machines).not.toContain('language-mermaid');
   });
+
+  // A real browser (Debian chromium driven by playwright-core), as the Fiuu browser test does; skipped
+  // only on a machine without Chromium, never in CI (TENDER_REQUIRE_CHROMIUM=1).
+  it.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !== '1')('draws the Mermaid state machines in a browser', async () => {
+    const { url, server } = await serve(site);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.goto(`${url}/state-machines.html`);
+      await page.waitForFunction(() => document.querySelectorAll('.mermaid svg').length >= 2, undefined, { timeout: 120_000 });
+      // Every payment status is a node of the drawn diagram.
+      const text = await page.locator('.mermaid svg').first().textContent();
+      for (const status of ['PENDING', 'AUTHORIZED', 'CAPTURED', 'REFUNDED']) expect(text).toContain(status);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 180_000);
 
   it('has no internal link, script, stylesheet or image that is not a file of the output', () => {
     const all = new Set(files(site));
@@ -93,10 +147,10 @@ describe('the docs site (npm run docs:build)', () => {
 describe('checked code blocks of docs/', () => {
   const snippets = docsSnippets(join(ROOT, 'docs'));
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // The blocks are checked against dist/ (npm test builds first; a bare vitest run may not have).
     if (PACKAGES.some((p) => !existsSync(join(ROOT, 'packages', p, 'dist', 'index.d.ts')))) {
-      const build = run('npx', ['-y', 'pnpm@10', 'run', 'build'], { timeoutMs: 900_000 });
+      const build = await run('npx', ['-y', 'pnpm@10', 'run', 'build'], { timeoutMs: 900_000 });
       expect(build.status, build.output).toBe(0);
     }
   }, 1_000_000);
@@ -107,7 +161,7 @@ describe('checked code blocks of docs/', () => {
     expect(snippets.filter((s) => s.page === 'getting-started.md' && s.mode === 'check').length).toBeGreaterThan(2);
   });
 
-  it('type-check against the built packages, and the `run` ones execute', () => {
+  it('type-check against the built packages, and the `run` ones execute', async () => {
     rmSync(SNIPPETS, { recursive: true, force: true });
     mkdirSync(SNIPPETS, { recursive: true });
     writeFileSync(join(SNIPPETS, 'package.json'), '{ "type": "module" }\n');
@@ -119,11 +173,11 @@ describe('checked code blocks of docs/', () => {
       }),
     );
     for (const s of snippets) writeFileSync(join(SNIPPETS, s.file), `// docs/${s.page}:${s.line}\n${s.code}`);
-    const tsc = run(join(HERE, 'node_modules', '.bin', 'tsc'), ['-p', SNIPPETS], { timeoutMs: 300_000 });
+    const tsc = await run(join(HERE, 'node_modules', '.bin', 'tsc'), ['-p', SNIPPETS], { timeoutMs: 300_000 });
     expect(tsc.status, `tsc (file names are docs page and block number):\n${tsc.output}`).toBe(0);
     for (const s of snippets.filter((x) => x.mode === 'run')) {
       const js = join(SNIPPETS, 'out', s.file.replace(/\.ts$/, '.js'));
-      const result = run(process.execPath, [js], { cwd: dirname(js), timeoutMs: 60_000 });
+      const result = await run(process.execPath, [js], { cwd: dirname(js), timeoutMs: 60_000 });
       expect(result.status, `docs/${s.page}:${s.line}\n${result.output}`).toBe(0);
     }
   }, 600_000);
