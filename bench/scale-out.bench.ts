@@ -10,8 +10,8 @@
  * figure is for: events the receiver got more than once, events never received, and payments the
  * reconcilers moved to EXPIRED more than once (from the audit trail). Each must be 0.
  *
- * The one-process rounds run first, with the second process not started; the two-process rounds
- * follow. Needs Postgres at BENCH_DATABASE_URL / TEST_DATABASE_URL.
+ * Rounds alternate one process / two; the second process is started for each two-process round and
+ * stopped after it. Needs Postgres at BENCH_DATABASE_URL / TEST_DATABASE_URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -140,14 +140,14 @@ export default async function scaleOut(): Promise<BenchResult> {
     const endpoint = await fetch(`${a.url}/api/v1/webhook-endpoints`, { method: 'POST', headers, body: JSON.stringify({ url: receiverUrl }) });
     if (endpoint.status !== 201) throw new Error(`webhook endpoint not created: ${endpoint.status} ${await endpoint.text()}`);
 
-    const load = async (urls: string[]) => {
+    const load = async (urls: string[], seconds = ROUND_S) => {
       const results = await Promise.all(
         urls.map((url) =>
           autocannon({
             url,
             workers: 1,
             connections: CONNECTIONS / urls.length,
-            duration: ROUND_S,
+            duration: seconds,
             requests: [{ method: 'POST', path: '/api/v1/payments', headers, setupRequest: fileURLToPath(new URL('./scale-out-request.cjs', import.meta.url)) }],
           }),
         ),
@@ -157,18 +157,24 @@ export default async function scaleOut(): Promise<BenchResult> {
       return { rate: results.reduce((sum, r) => sum + r.requests.total / r.duration, 0), p99: Math.max(...results.map((r) => r.latency.p99)) };
     };
 
+    // Rounds alternate one process / two (A, AB, A, AB...): the second is started before each
+    // two-process round and stopped (SIGTERM: it finishes its requests and worker batches) after it,
+    // so the checks below also cover instances leaving and joining while events are in flight.
     await load([a.url]); // warm-up
     const one: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) one.push((await load([a.url])).rate);
-    const b = await startServer(env);
-    children.push(b.proc);
-    await load([a.url, b.url]); // warm-up of the second process
     const two: number[] = [];
     let p99 = 0;
+    let restarts = 0;
     for (let i = 0; i < ROUNDS; i++) {
+      one.push((await load([a.url])).rate);
+      const b = await startServer(env);
+      children.push(b.proc);
+      restarts++;
+      await load([b.url], 1); // warm-up of the new process
       const r = await load([a.url, b.url]);
       two.push(r.rate);
       p99 = Math.max(p99, r.p99);
+      await stop(b.proc);
     }
 
     // Everything settles: every event delivered (or given up on), every abandoned payment expired.
@@ -214,6 +220,7 @@ export default async function scaleOut(): Promise<BenchResult> {
       expired_by_reconciler: expired,
       expired_payments: expiredPayments,
       reconciled_twice: reconciledTwice,
+      second_process_starts: restarts,
       settle_s: round3(settleS),
     });
     return withTarget(result, 'no event delivered twice, none lost, no payment reconciled twice', duplicates === 0 && neverReceived === 0 && dead === 0 && expired === expiredPayments);
