@@ -10,6 +10,7 @@ import type { Driver } from './driver';
 import { createPgDriver } from './drivers/pg';
 import { createPGliteDriver } from './drivers/pglite';
 import { lockDataDir } from './data-dir-lock';
+import { checkDataDirVersion } from './data-dir-version';
 import { runMigrations, type MigrationResult } from './migrate';
 import { checkSchemaName, DEFAULT_SCHEMA } from './schema';
 import { PostgresStore, type PostgresStoreOptions } from './store';
@@ -89,7 +90,9 @@ export type CreatePGliteStoreOptions = PostgresStoreOptions & {
   /**
    * Directory the database persists in; in memory when omitted. One process per directory: the store
    * locks it (`<dataDir>.lock`, beside it) and fails with `data_dir_locked` while another process or
-   * store holds it. A killed holder's lock goes stale within 12 s, and the store waits that long.
+   * store holds it. A killed holder's lock goes stale within 12 s, and the store waits that long. A
+   * directory written by another Postgres major (an older PGlite: 0.3.x wrote Postgres 17) fails with
+   * `pglite_data_dir_incompatible` and is left as it was; docs/upgrading-pglite.md has the way across.
    */
   dataDir?: string;
   /** An already open PGlite (then `dataDir` is ignored and `close()` leaves it open). */
@@ -107,6 +110,8 @@ export async function createPGliteStore(options: CreatePGliteStoreOptions = {}):
   const release = owns && options.dataDir !== undefined ? await lockDataDir(options.dataDir) : null;
   let db: PGlite;
   try {
+    // Before PGlite touches it: a directory of another Postgres major fails with a typed error.
+    if (owns && options.dataDir !== undefined) checkDataDirVersion(options.dataDir);
     db = options.db ?? (await PGlite.create(options.dataDir));
   } catch (error) {
     await release?.();
