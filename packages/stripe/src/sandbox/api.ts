@@ -192,7 +192,7 @@ export type EventListener = (event: StripeEvent) => void;
  * key is new again (Stripe forgets keys after 24 hours).
  */
 export interface SandboxRetention {
-  /** PaymentIntents kept, and as many charges and refunds (default 100 000). */
+  /** PaymentIntents kept, and as many charges and refunds, and of each billing object (customers, subscriptions, invoices...) (default 100 000). */
   objects?: number;
   /** Events kept for `GET /v1/events/:id` (default 10 000). */
   events?: number;

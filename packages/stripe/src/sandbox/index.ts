@@ -1,7 +1,9 @@
 /**
  * `@tender/stripe/sandbox`: a fake Stripe on loopback speaking Stripe's REST wire protocol (form
  * bodies, JSON objects, error JSON, idempotency) with test cards, a 3-D Secure page and signed
- * webhooks with fault injection. The official `stripe` npm client works against it unchanged:
+ * webhooks with fault injection, and Stripe Billing: Customers, saved PaymentMethods, SetupIntents,
+ * Products, Prices, Subscriptions, Invoices and test clocks that advance through trials, renewals,
+ * failed payments and their retries. The official `stripe` npm client works against it unchanged:
  * `new Stripe(sandbox.secretKey, { host: sandbox.host, port: sandbox.port, protocol: 'http' })`.
  *
  * @packageDocumentation

@@ -1,6 +1,8 @@
 /**
- * The sandbox's HTTP face: Stripe's routes under `/v1`, Bearer/Basic auth, form parsing, request ids,
- * idempotency, injected HTTP faults, and a 3-D Secure "bank page" under `/_sandbox/3ds/:id`.
+ * The sandbox's HTTP face: Stripe's routes under `/v1` (payments here, Stripe Billing in `billing/`),
+ * Bearer/Basic auth, form parsing, request ids, idempotency, injected HTTP faults, a 3-D Secure "bank
+ * page" under `/_sandbox/3ds/:id` (PaymentIntents and SetupIntents) and hosted invoice pages under
+ * `/_sandbox/invoices/:id`.
  *
  * @module
  */
@@ -90,7 +92,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   const webhooks = new WebhookSender(options.webhook ?? null, options.retention?.events);
   account.onEvent((event) => webhooks.emit(event));
   // After the webhook listener, so an invoice paid by a PaymentIntent is announced after that PaymentIntent.
-  const billing = new SandboxBilling(account, () => baseUrl, options.billing);
+  const billing = new SandboxBilling(account, () => baseUrl, options.billing, options.retention?.objects);
   const ledger = new IdempotencyLedger(options.retention?.idempotencyKeys);
   const faults = new SandboxFaultQueue<HttpFault>();
   // return_url of a challenge whose page was opened, so the page can send the customer back.

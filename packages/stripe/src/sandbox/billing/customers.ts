@@ -46,7 +46,7 @@ export function createCustomer(state: BillingState, params: Params, request: Req
     tax_exempt: 'none',
     test_clock: clock,
   };
-  state.customers.set(id, customer);
+  state.keep(state.customers, customer);
   state.emit('customer.created', customer, request);
   const paymentMethod = str(params, 'payment_method');
   if (paymentMethod) attachPaymentMethod(state, paymentMethod, id, request);

@@ -36,8 +36,8 @@ export const NOT_BILLING: unique symbol = Symbol('not a billing route');
 export class SandboxBilling {
   readonly state: BillingState;
 
-  constructor(account: SandboxAccount, baseUrl: () => string, options: SandboxBillingOptions = {}) {
-    const state = new BillingState(account, baseUrl, options);
+  constructor(account: SandboxAccount, baseUrl: () => string, options: SandboxBillingOptions = {}, retainedObjects?: number) {
+    const state = new BillingState(account, baseUrl, options, retainedObjects);
     this.state = state;
     account.directory = {
       resolve(id) {

@@ -137,8 +137,8 @@ export function createSubscriptionInvoice(
     total_taxes: [],
     webhooks_delivered_at: time,
   };
-  state.invoices.set(id, invoice);
   state.invoiceStates.set(id, { firstFailureAt: null, retries: 0 });
+  state.keep(state.invoices, invoice, (gone) => state.invoiceStates.delete(gone));
   state.emit('invoice.created', invoice, request);
   return invoice;
 }
@@ -267,7 +267,7 @@ function failed(state: BillingState, invoice: StripeObject, ledger: InvoiceState
 }
 
 function recordPayment(state: BillingState, invoice: StripeObject, pi: StripePaymentIntent): void {
-  state.invoiceOfPaymentIntent.set(pi.id, invoice.id);
+  state.linkPayment(pi.id, invoice.id);
   const payments = invoice.payments as { data: StripeObject[] } & Params;
   // The newest attempt is the default payment; earlier ones that did not pay are canceled.
   const earlier = payments.data.map((p) => (p.status === 'open' ? { ...p, is_default: false, status: 'canceled', status_transitions: { canceled_at: state.timeOf(invoice.customer as string), paid_at: null } } : p));

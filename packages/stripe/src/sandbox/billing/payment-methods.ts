@@ -52,8 +52,8 @@ function newCardPaymentMethod(state: BillingState, testCard: string, params: Par
     metadata: applyMetadata({}, params.metadata),
     type: 'card',
   };
-  state.paymentMethods.set(id, pm);
   state.savedCards.set(id, { testCard, setUp: false, detached: false });
+  state.keep(state.paymentMethods, pm, (gone) => state.savedCards.delete(gone));
   return pm;
 }
 

@@ -40,7 +40,7 @@ export function createProduct(state: BillingState, params: Params, request: Requ
     updated: seconds(),
     url: null,
   };
-  state.products.set(id, product);
+  state.keep(state.products, product);
   state.emit('product.created', product, request);
   return product;
 }
@@ -111,7 +111,7 @@ export function createPrice(state: BillingState, params: Params, request: Reques
     unit_amount: unitAmount,
     unit_amount_decimal: String(unitAmount),
   };
-  state.prices.set(id, price);
+  state.keep(state.prices, price);
   state.emit('price.created', price, request);
   return price;
 }

@@ -54,7 +54,7 @@ export function createSetupIntent(state: BillingState, params: Params, request: 
     status: paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
     usage,
   };
-  state.setupIntents.set(id, si);
+  state.keep(state.setupIntents, si);
   state.emit('setup_intent.created', si, request);
   if (bool(params, 'confirm')) return confirmSetupIntent(state, id, { ...params, payment_method: si.payment_method ?? undefined }, request);
   return si;

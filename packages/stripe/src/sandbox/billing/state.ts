@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { setBounded } from '@tender/core';
 import { missing, now, SandboxError, type RequestInfo, type SandboxAccount } from '../api';
 import { TEST_CARDS, type TestCard } from '../test-cards';
 
@@ -77,9 +78,21 @@ export class BillingState {
     /** Base URL of the sandbox, for hosted pages (invoices, 3-D Secure). */
     readonly baseUrl: () => string,
     options: SandboxBillingOptions = {},
+    /** Objects of each kind kept before the oldest are forgotten (the sandbox's `retention.objects`). */
+    private readonly limit = 100_000,
   ) {
     this.retryScheduleDays = options.retryScheduleDays ?? [3, 5, 7];
     this.whenRetriesExhausted = options.whenRetriesExhausted ?? 'cancel';
+  }
+
+  /** Stores a new object; past the retention limit the oldest of its kind is forgotten (with `onEvict`'s bookkeeping). */
+  keep(map: Map<string, StripeObject>, object: StripeObject, onEvict?: (id: string) => void): void {
+    setBounded(map, object.id, object, this.limit, onEvict ? (id) => onEvict(id) : undefined);
+  }
+
+  /** Remembers which invoice a PaymentIntent pays, as long as PaymentIntents are kept. */
+  linkPayment(paymentIntent: string, invoice: string): void {
+    setBounded(this.invoiceOfPaymentIntent, paymentIntent, invoice, this.limit);
   }
 
   /** Now, for objects of `customer`: its test clock's time, else the wall clock. */

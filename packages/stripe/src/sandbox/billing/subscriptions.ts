@@ -197,8 +197,8 @@ export function createSubscription(state: BillingState, params: Params, request:
     trial_settings: { end_behavior: { missing_payment_method: 'create_invoice' } },
     trial_start: trialEnd ? time : null,
   };
-  state.subscriptions.set(id, subscription);
   state.subscriptionStates.set(id, { trialWillEndSent: false, announced: false });
+  state.keep(state.subscriptions, subscription, (gone) => state.subscriptionStates.delete(gone));
   if (bool(params, 'cancel_at_period_end')) {
     subscription.cancel_at_period_end = true;
     subscription.cancel_at = periodEnd;

@@ -38,7 +38,7 @@ export function createTestClock(state: BillingState, params: Params, request: Re
     status: 'ready',
     status_details: {},
   };
-  state.testClocks.set(clock.id, clock);
+  state.keep(state.testClocks, clock);
   state.emit('test_helpers.test_clock.created', clock, request);
   return clock;
 }
