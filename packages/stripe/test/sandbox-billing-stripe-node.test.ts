@@ -226,6 +226,10 @@ describe('Subscriptions on a test clock', () => {
     const updated = await h.event((e) => e.type === 'customer.subscription.updated' && e.data.object.id === sub.id && (e.data.object as Stripe.Subscription).status === 'active', 'subscription updated to active');
     expect((updated.data as { previous_attributes?: Record<string, unknown> }).previous_attributes).toMatchObject({ status: 'trialing' });
 
+    const invoiceEvents = await stripe.events.list({ type: 'invoice.*', limit: 100 });
+    expect(invoiceEvents.data.every((e) => e.type.startsWith('invoice.'))).toBe(true);
+    expect(invoiceEvents.data.some((e) => e.type === 'invoice.paid' && e.data.object.id === invoice.id)).toBe(true);
+
     const listed = await stripe.invoices.list({ subscription: sub.id });
     expect(listed.data.map((i) => i.id)).toEqual([invoice.id, trialInvoice.id]);
     expect((await stripe.invoices.list({ customer: customer.id })).data).toHaveLength(2);

@@ -14,6 +14,7 @@ import { missing, SandboxAccount, SandboxError, stripeId, type RequestInfo, type
 import { IdempotencyLedger, requestOf } from './idempotency';
 import { list } from './list';
 import { NOT_BILLING, SandboxBilling, type SandboxBillingOptions } from './billing';
+import type { StripeEvent } from '../stripe-types';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing';
 
@@ -236,6 +237,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     if (resource === 'charges' && method === 'GET' && id && !action) return account.retrieveCharge(id);
     const billed = billing.route(method, parts, params, info);
     if (billed !== NOT_BILLING) return billed;
+    if (resource === 'events' && method === 'GET' && !id) return list(eventsMatching(params), params, '/v1/events');
     if (resource === 'events' && method === 'GET' && id) {
       const event = account.events.find((e) => e.id === id);
       if (!event) throw missing('event', id);
@@ -292,6 +294,13 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
         `<p id="amount">${escapeHtml(String(invoice.amount_due))} ${escapeHtml(String(invoice.currency).toUpperCase())}</p>` +
         `<p id="status">${escapeHtml(String(invoice.status))}</p></body></html>`,
     );
+  }
+
+  /** `GET /v1/events`: newest first, by `type` (`invoice.*` matches a prefix) or `types[]`. */
+  function eventsMatching(params: Params): StripeEvent[] {
+    const wanted = Array.isArray(params.types) ? params.types.map(String) : typeof params.type === 'string' ? [params.type] : [];
+    const matches = (type: string) => wanted.length === 0 || wanted.some((w) => (w.endsWith('.*') ? type.startsWith(w.slice(0, -1)) : type === w));
+    return account.events.filter((e) => matches(e.type)).reverse();
   }
 
   function threeDSecurePage(req: IncomingMessage, res: ServerResponse, url: Target, body: string): void {
