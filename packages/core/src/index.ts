@@ -14,6 +14,7 @@ export * from './logger';
 export * from './ids';
 export * from './spec/gateway/v1/index';
 export * from './spec/store/v1/index';
+export * from './spec/webhook-endpoints/v1/index';
 export * from './spec/event-broker/v1/index';
 export * from './transport/index';
 export * from './crypto';

@@ -17,11 +17,17 @@ import {
   type Payment,
   type Store,
 } from '@tender/core';
-import { MemoryStore, createTestGateway, runStoreConformance, samplePayment } from '@tender/core/testing';
+import { MemoryStore, createTestGateway, runStoreConformance, runWebhookEndpointStoreConformance, samplePayment } from '@tender/core/testing';
 
 const key = (id?: string): EncryptionKey => parseEncryptionKey(`${id ? `${id}:` : ''}${randomBytes(32).toString('base64')}`);
 
 runStoreConformance('EncryptingStore over MemoryStore', async () => {
+  const k = key();
+  const store = createEncryptingStore(new MemoryStore(), { keys: [k], activeKeyId: k.id });
+  return { store, teardown: async () => store.close() };
+});
+
+runWebhookEndpointStoreConformance('EncryptingStore over MemoryStore', async () => {
   const k = key();
   const store = createEncryptingStore(new MemoryStore(), { keys: [k], activeKeyId: k.id });
   return { store, teardown: async () => store.close() };

@@ -1,11 +1,11 @@
 /**
  * Merchant webhook endpoints and the signed delivery of outbox events to them.
  *
- * Endpoints live in the core Store (durable, shared by every server instance), as do the outbox rows.
+ * Endpoints live in the store (its `WebhookEndpointStore` side: durable, shared by every server instance), as do the outbox rows.
  *
  * @module
  */
-import { hmacSha256, newId, type OutboxRow, type Store, type WebhookEndpoint } from '@tender/core';
+import { hmacSha256, newId, type OutboxRow, type WebhookEndpoint, type WebhookEndpointStore } from '@tender/core';
 import { randomBytes } from 'node:crypto';
 import { fetch } from 'undici';
 import { assertPublicUrl, publicOnlyDispatcher } from './public-network';
@@ -40,7 +40,7 @@ export function signPayload(secret: string, body: string, timestampSeconds: numb
 /** Options of {@link createWebhookDeliverer}. */
 export interface WebhookDelivererOptions {
   /** Where the merchant's endpoints, and which of them acknowledged each event, are stored. */
-  store: Pick<Store, 'listWebhookEndpoints' | 'listEventDeliveries' | 'recordEventDelivery'>;
+  store: Pick<WebhookEndpointStore, 'listWebhookEndpoints' | 'listEventDeliveries' | 'recordEventDelivery'>;
   /** The document delivered for an event (the server's: {@link publishedEvent}). */
   present(row: OutboxRow): Record<string, unknown>;
   /** Per-attempt timeout (default 10 s). */

@@ -12,6 +12,7 @@ import {
   createBrokerEncoder,
   createOutboxDispatcher,
   createOutboxRelay,
+  webhookEndpointsOf,
   type EventFormat,
   type EventPublisher,
   type Logger,
@@ -83,7 +84,7 @@ function every(ms: number, task: () => Promise<void>): { stop(): Promise<void>; 
 export function startWorkers(options: WorkerOptions): Workers {
   const { tender, logger, metrics } = options;
   const deliver = createWebhookDeliverer({
-    store: tender.store,
+    store: webhookEndpointsOf(tender.store),
     present: publishedEvent,
     onAttempt: (outcome) => metrics?.outboxDeliveries.inc({ outcome }),
     ...(options.webhooks?.allowPrivateNetworks ? { allowPrivateNetworks: true } : {}),

@@ -37,6 +37,7 @@ import {
   type StoreTx,
   type Transition,
   type WebhookEndpoint,
+  type WebhookEndpointStore,
 } from '@tender/core';
 import type { Driver, PoolStats, Queryable, Row, TxQueryable } from './driver';
 import { observedDriver, type ObservedDriver, type QueryListener } from './drivers/observed';
@@ -511,7 +512,7 @@ export interface PostgresStoreOptions {
  * lost or refused connections `storage_error`/`storage_unavailable` with `retryable: true`. When a
  * connection drops during COMMIT the outcome is unknown to the caller but never partial.
  */
-export class PostgresStore extends Reader implements Store {
+export class PostgresStore extends Reader implements Store, WebhookEndpointStore {
   /** The schema holding the tables. */
   readonly schema: string;
   /** `pg` or `pglite`. */

@@ -1,4 +1,4 @@
-import { runStoreConformance } from '@tender/core/testing';
+import { runStoreConformance, runWebhookEndpointStoreConformance } from '@tender/core/testing';
 import { createPostgresStore } from '@tender/store-postgres';
 import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
@@ -12,8 +12,8 @@ afterAll(async () => {
   await pool.end();
 });
 
-// A fresh schema per test: the suite expects an empty store each time.
-runStoreConformance('PostgresStore (node-postgres)', async () => {
+// A fresh schema per test: the suites expect an empty store each time.
+async function freshStore() {
   const schema = uniqueSchema('conf');
   const store = await createPostgresStore({ pool, schema });
   return {
@@ -23,7 +23,9 @@ runStoreConformance('PostgresStore (node-postgres)', async () => {
       await dropSchema(pool, schema);
     },
   };
-});
+}
+runStoreConformance('PostgresStore (node-postgres)', freshStore);
+runWebhookEndpointStoreConformance('PostgresStore (node-postgres)', freshStore);
 
 // The same suite with group commit on: every write-only unit goes through a batch.
 runStoreConformance('PostgresStore (node-postgres, group commit)', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { randomBytes } from 'node:crypto';
 import { createEncryptingStore, createTender, parseEncryptionKey, TenderError } from '@tender/core';
-import { createTestGateway, runStoreConformance, samplePayment } from '@tender/core/testing';
+import { createTestGateway, runStoreConformance, runWebhookEndpointStoreConformance, samplePayment } from '@tender/core/testing';
 import { createPGliteStore, migrate, MIGRATIONS } from '@tender/store-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueSchema } from './helpers';
@@ -40,6 +40,7 @@ async function sharedStore(schema = uniqueSchema('pgl')) {
 }
 
 runStoreConformance('PostgresStore (PGlite)', () => sharedStore());
+runWebhookEndpointStoreConformance('PostgresStore (PGlite)', () => sharedStore());
 
 runStoreConformance('EncryptingStore over PostgresStore (PGlite)', async () => {
   const { store, teardown } = await sharedStore();

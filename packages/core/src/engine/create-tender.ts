@@ -21,11 +21,14 @@ import { defaultEventPayload, type EventPayloadEncoder } from '../events/envelop
 /** Time a lease keeps beyond the slowest gateway call: the engine's own work around the call. */
 const LEASE_MARGIN_MS = 10_000;
 
-/** Options of {@link createTender}. */
-export interface TenderOptions {
+/**
+ * Options of {@link createTender}. `S` is the store's own type, kept on {@link Tender.store} so what
+ * the store implements beside `Store` (e.g. `WebhookEndpointStore`) stays visible to the caller.
+ */
+export interface TenderOptions<S extends Store = Store> {
   /** Gateways in default order of preference. */
   gateways: readonly GatewayV1[];
-  store: Store;
+  store: S;
   clock?: Clock;
   logger?: Logger;
   /** Routing rules by currency / payment method; first match wins. */
@@ -47,7 +50,7 @@ export interface TenderOptions {
 export type TenderEventListener = (event: OutboxEvent) => void;
 
 /** The engine returned by {@link createTender}. */
-export interface Tender {
+export interface Tender<S extends Store = Store> {
   /** Payment operations. */
   readonly payments: PaymentOperations;
   readonly refunds: {
@@ -69,11 +72,12 @@ export interface Tender {
   /** Subscribes to committed state changes (also written to the outbox); returns an unsubscribe function. */
   readonly events: { on(listener: TenderEventListener): () => void };
   readonly gateways: ReadonlyMap<string, GatewayV1>;
-  readonly store: Store;
+  /** The store given to {@link createTender}, with its own type. */
+  readonly store: S;
 }
 
 /** Creates the engine. */
-export function createTender(options: TenderOptions): Tender {
+export function createTender<S extends Store = Store>(options: TenderOptions<S>): Tender<S> {
   if (!options || !Array.isArray(options.gateways) || options.gateways.length === 0) {
     throw invalidRequest('invalid_config', 'createTender needs at least one gateway', 'gateways');
   }

@@ -37,8 +37,8 @@ import type {
   StoredRecordKind,
   StoredRecords,
   StoreTx,
-  WebhookEndpoint,
 } from '../spec/store/v1/index';
+import { webhookEndpointsOf, type WebhookEndpoint, type WebhookEndpointStore } from '../spec/webhook-endpoints/v1/index';
 import { FieldCipher, isEncryptedValue, keyIdOf, type EncryptionKey } from './field-encryption';
 import { forEachPersonalData, mapPersonalData, type DataPath } from './personal-data';
 
@@ -78,8 +78,12 @@ export interface KeyRotationOptions {
   onPage?(kind: StoredRecordKind, page: RewriteRecordsPage): void;
 }
 
-/** A {@link Store} that encrypts personal data at rest; see the module notes. */
-export interface EncryptingStore extends Store {
+/**
+ * A {@link Store} that encrypts personal data at rest; see the module notes. It also passes the
+ * merchant {@link WebhookEndpointStore} through when the wrapped store implements it (an endpoint
+ * method on a store without it throws `webhook_endpoints_unsupported`).
+ */
+export interface EncryptingStore extends Store, WebhookEndpointStore {
   /** The wrapped store (it holds ciphertext). */
   readonly inner: Store;
   readonly activeKeyId: string;
@@ -358,10 +362,10 @@ class EncryptingStoreImpl implements EncryptingStore {
     return this.inner.requeueOutbox(id, now);
   }
   listEventDeliveries(eventId: string): Promise<string[]> {
-    return this.inner.listEventDeliveries(eventId);
+    return webhookEndpointsOf(this.inner).listEventDeliveries(eventId);
   }
   recordEventDelivery(eventId: string, endpointId: string, at: string): Promise<void> {
-    return this.inner.recordEventDelivery(eventId, endpointId, at);
+    return webhookEndpointsOf(this.inner).recordEventDelivery(eventId, endpointId, at);
   }
   async claimRelay(options: { limit: number; now: string; leaseUntil: string }): Promise<OutboxRow[]> {
     return (await this.inner.claimRelay(options)).map((r) => this.#c.openEvent(r));
@@ -394,16 +398,16 @@ class EncryptingStoreImpl implements EncryptingStore {
     return this.inner.countOutboxBacklog();
   }
   createWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    return this.inner.createWebhookEndpoint(endpoint);
+    return webhookEndpointsOf(this.inner).createWebhookEndpoint(endpoint);
   }
   listWebhookEndpoints(merchantId: string): Promise<WebhookEndpoint[]> {
-    return this.inner.listWebhookEndpoints(merchantId);
+    return webhookEndpointsOf(this.inner).listWebhookEndpoints(merchantId);
   }
   getWebhookEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint | null> {
-    return this.inner.getWebhookEndpoint(merchantId, id);
+    return webhookEndpointsOf(this.inner).getWebhookEndpoint(merchantId, id);
   }
   deleteWebhookEndpoint(merchantId: string, id: string): Promise<boolean> {
-    return this.inner.deleteWebhookEndpoint(merchantId, id);
+    return webhookEndpointsOf(this.inner).deleteWebhookEndpoint(merchantId, id);
   }
   async close(): Promise<void> {
     await this.inner.close?.();

@@ -21,11 +21,11 @@ import type {
   OutboxRow,
   RelayCompletion,
   ReconcileQuery,
-  WebhookEndpoint,
   Store,
   StoreReader,
   StoreTx,
 } from '../spec/store/v1/index';
+import type { WebhookEndpoint, WebhookEndpointStore } from '../spec/webhook-endpoints/v1/index';
 
 interface Data {
   payments: Map<string, Payment>;
@@ -350,7 +350,7 @@ const READS = [
 
 export interface MemoryStore extends StoreReader {}
 
-export class MemoryStore implements Store {
+export class MemoryStore implements Store, WebhookEndpointStore {
   private readonly state: Data = {
     payments: new Map(),
     refunds: new Map(),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TenderError, type WebhookEndpoint } from '@tender/core';
+import { TenderError, webhookEndpointsOf, type WebhookEndpoint } from '@tender/core';
 import type { Router } from 'express';
 import { assertPublicUrl } from '../public-network';
 import { CreateWebhookEndpointBody, PageQuery, validate } from '../schemas';
@@ -26,23 +26,23 @@ export function webhookEndpointRoutes(api: Router, { tender, options, need, merc
     }
     if (!options.webhookEndpoints?.allowPrivateNetworks) assertPublicUrl(body.url);
     const endpoint = newWebhookEndpoint(merchantOf(req), { url: body.url, events: body.events ?? null, secret: body.secret ?? null, description: body.description ?? null }, new Date());
-    await tender.store.createWebhookEndpoint(endpoint);
+    await webhookEndpointsOf(tender.store).createWebhookEndpoint(endpoint);
     res.status(201).json(endpointJson(endpoint, true));
   });
   api.get('/webhook-endpoints', need('payments:read'), async (req, res) => {
     const q = validate(PageQuery, stringQuery(req));
-    const page = pageOf(await tender.store.listWebhookEndpoints(merchantOf(req)), q);
+    const page = pageOf(await webhookEndpointsOf(tender.store).listWebhookEndpoints(merchantOf(req)), q);
     res.json(listJson(page.data, page.hasMore, page.next, (e) => endpointJson(e)));
   });
   api.get('/webhook-endpoints/:id', need('payments:read'), async (req, res) => {
     const id = pathId(req, 'webhook endpoint');
-    const endpoint = await tender.store.getWebhookEndpoint(merchantOf(req), id);
+    const endpoint = await webhookEndpointsOf(tender.store).getWebhookEndpoint(merchantOf(req), id);
     if (!endpoint) throw notFoundId('webhook endpoint', id);
     res.json(endpointJson(endpoint));
   });
   api.delete('/webhook-endpoints/:id', need('payments:write'), async (req, res) => {
     const id = pathId(req, 'webhook endpoint');
-    if (!(await tender.store.deleteWebhookEndpoint(merchantOf(req), id))) throw notFoundId('webhook endpoint', id);
+    if (!(await webhookEndpointsOf(tender.store).deleteWebhookEndpoint(merchantOf(req), id))) throw notFoundId('webhook endpoint', id);
     res.json({ id, object: 'webhook_endpoint', deleted: true });
   });
 }

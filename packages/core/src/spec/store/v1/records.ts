@@ -82,19 +82,6 @@ export interface OutboxRow extends OutboxEvent {
   relay: OutboxRelayState;
 }
 
-/** A URL a merchant registered to receive outbox events (merchant webhooks). */
-export interface WebhookEndpoint {
-  id: string;
-  merchantId: string;
-  url: string;
-  /** Event types, `payment.*`-style prefixes, or `*`. */
-  events: string[];
-  /** HMAC-SHA256 signing secret (needed to sign deliveries, so stored as is). */
-  secret: string;
-  description: string | null;
-  createdAt: string;
-}
-
 /** Outcome a dispatcher reports for a claimed outbox row. */
 export type OutboxCompletion =
   | { status: 'delivered'; at: string }

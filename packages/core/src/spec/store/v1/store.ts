@@ -16,7 +16,6 @@ import type {
   RewriteRecordsOptions,
   RewriteRecordsPage,
   StoredRecordKind,
-  WebhookEndpoint,
 } from './records';
 
 /** Reads available both on the store and inside a transaction. */
@@ -108,14 +107,11 @@ export interface Store extends StoreReader {
   /** Records a delivery attempt's outcome for a claimed row (increments `attempts`, clears the lease). */
   completeOutbox(id: string, completion: OutboxCompletion): Promise<void>;
   /**
-   * Makes a row due again (manual redelivery) and forgets which endpoints acknowledged it, so every
-   * subscribed endpoint receives it again. Returns false when unknown.
+   * Makes a row due again (manual redelivery). A store that also implements `WebhookEndpointStore`
+   * forgets which endpoints acknowledged it, so every subscribed endpoint receives it again. Returns
+   * false when unknown.
    */
   requeueOutbox(id: string, now: string): Promise<boolean>;
-  /** Ids of the webhook endpoints that acknowledged an outbox event (a retry of the event skips them). */
-  listEventDeliveries(eventId: string): Promise<string[]>;
-  /** Records that a webhook endpoint acknowledged an outbox event; idempotent; ignored for an unknown event. */
-  recordEventDelivery(eventId: string, endpointId: string, at: string): Promise<void>;
   /**
    * Claims the relay's next rows: per payment (the ordering key) only its oldest row still `pending` for
    * the relay, and only when that row is due and its lease free; up to `limit` rows (so at most one per
@@ -158,13 +154,6 @@ export interface Store extends StoreReader {
   anonymizePayments(options: { createdBefore: string; limit: number; dryRun?: boolean }): Promise<AnonymizeResult>;
   /** Number of `pending` outbox rows (the backlog gauge). */
   countOutboxBacklog(): Promise<number>;
-  /** @throws `duplicate_webhook_endpoint` when the id exists. */
-  createWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void>;
-  /** A merchant's endpoints, oldest first. */
-  listWebhookEndpoints(merchantId: string): Promise<WebhookEndpoint[]>;
-  getWebhookEndpoint(merchantId: string, id: string): Promise<WebhookEndpoint | null>;
-  /** @returns false when the merchant has no such endpoint. */
-  deleteWebhookEndpoint(merchantId: string, id: string): Promise<boolean>;
   /** Releases connections. */
   close?(): Promise<void>;
 }
