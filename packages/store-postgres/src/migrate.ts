@@ -22,6 +22,7 @@ import { webhookDeliveries } from './migrations/0004-webhook-deliveries';
 import { gatewayOrder } from './migrations/0005-gateway-order';
 import { outboxRelay } from './migrations/0006-outbox-relay';
 import { retention } from './migrations/0007-retention';
+import { hotUpdates } from './migrations/0008-hot-updates';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'gateway_order', sql: gatewayOrder },
   { version: 6, name: 'outbox_relay', sql: outboxRelay },
   { version: 7, name: 'retention', sql: retention },
+  { version: 8, name: 'hot_updates', sql: hotUpdates },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

@@ -109,8 +109,10 @@ export function buildStatements(schema: string) {
       };
     },
     // Monitoring (tender_reconcile_stuck_payments): the same index ranges as listToReconcile, capped.
+    // The ORDER BY makes the index range the plan: without it the generic plan of a large table is a
+    // sequential scan that expects to meet $3 matches early, and reads every payment when few are stuck.
     countToReconcile: `SELECT count(*)::int AS n FROM (SELECT 1 FROM unnest($1::text[]) AS s (status)
-      CROSS JOIN LATERAL (SELECT 1 FROM ${payments} WHERE status = s.status AND updated_at < $2 LIMIT $3) p LIMIT $3) c`,
+      CROSS JOIN LATERAL (SELECT 1 FROM ${payments} WHERE status = s.status AND updated_at < $2 ORDER BY updated_at, id LIMIT $3) p LIMIT $3) c`,
     // Monitoring (db_size_bytes): tables of this schema with their indexes and TOAST.
     schemaSize: `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')`,
