@@ -7,7 +7,7 @@ import { createOutboxDispatcher, createTender, newId, requestFingerprint, Tender
 import { createTestGateway, FakeClock, MemoryStore, samplePayment } from '@tender/core/testing';
 import { createPostgresStore, GENERIC_PLANS_OPTION, migrate, MIGRATIONS, type PostgresStore } from '@tender/store-postgres';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_URL, dropSchema, testPool, uniqueSchema } from './helpers';
 
 let admin: pg.Pool;
@@ -452,7 +452,17 @@ describe('the engine acting on a payment it does not lock', () => {
 
 // Each instance batching its write-only units (group commit) must keep every one of these guarantees.
 for (const groupCommit of [false, true]) describe(`concurrency across instances (separate pools${groupCommit ? ', group commit' : ''})`, () => {
-  const instance = (schema: string) => instanceOf(schema, {}, groupCommit);
+  // Closed after each test (not only at the end of the file): two suites of instances with their
+  // pools would hold more connections than the test server allows.
+  const opened: PostgresStore[] = [];
+  const instance = async (schema: string) => {
+    const store = await instanceOf(schema, {}, groupCommit);
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+  });
   it('50 concurrent creates with one idempotency key make one payment and one charge', async () => {
     const schema = uniqueSchema('idem');
     const [a, b] = [await instance(schema), await instance(schema)];

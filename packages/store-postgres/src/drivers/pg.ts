@@ -64,7 +64,7 @@ export function createPgDriver(pool: Pool, options: PgDriverOptions): Driver {
   const sessions = (): Pool => {
     if (sessionPool === null) {
       const Ctor = pool.constructor as new (config: PoolConfig & { pipeline: boolean }) => Pool;
-      sessionPool = new Ctor({ ...(pool as Pool & { options: PoolConfig }).options, max: Math.max(1, options.sessions ?? 2), pipeline: true });
+      sessionPool = new Ctor({ ...(pool as Pool & { options: PoolConfig }).options, max: Math.max(1, options.sessions ?? 2), min: 0, pipeline: true });
       // An idle session connection dropped by a Postgres restart must not crash the process; the next
       // session opens a new one.
       sessionPool.on('error', () => {});
