@@ -96,6 +96,22 @@ describe('group commit on node-postgres', () => {
     expect(await ids(schema)).toEqual(new Set(payments.map((p) => p.id)));
   });
 
+  it('never puts more than maxBatch units in one batch', async () => {
+    const schema = uniqueSchema('gcmax');
+    schemas.push(schema);
+    const store = await createPostgresStore({ connectionString: DATABASE_URL, schema, poolConfig: { max: 4 }, groupCommit: { maxBatch: 4, maxWaitMs: 0 } });
+    stores.push(store);
+    const payments = Array.from({ length: 30 }, () => samplePayment());
+    await Promise.all(payments.map((p) => create(store, p)));
+    const stats = store.groupCommitStats()!;
+    expect(stats.units).toBe(30);
+    expect(stats.largestBatch).toBeLessThanOrEqual(4);
+    expect(stats.batches).toBeGreaterThanOrEqual(8);
+    // maxWaitMs 0: a second connection joins at once instead of after a timer.
+    expect(stats.timedStarts).toBe(0);
+    expect(await ids(schema)).toEqual(new Set(payments.map((p) => p.id)));
+  });
+
   it('fails only the unit that reuses an idempotency key or a gateway reference or writes a stale version; the rest of its batch commits', async () => {
     const { store, schema } = await batchingStore('gcdup');
     const taken = samplePayment({ gatewayReference: 'ref-taken' });
