@@ -54,21 +54,73 @@ const DELETED: Record<string, { file: string; name: string }> = {
   'test_helpers.test_clock': { file: join('TestHelpers', 'TestClocks.d.ts'), name: 'DeletedTestClock' },
 };
 
-/** A property the declaration says is always present. */
+/** A property the declaration says is always present, and the nested shape its object value has (if declared in the same file). */
 interface RequiredProperty {
   name: string;
   nullable: boolean;
+  /** Marked `?`: need not be there, but when it is, its nested shape is checked. */
+  optional: boolean;
+  /** Key of the nested interface (`Invoice.StatusTransitions`) for object values, or of array elements. */
+  shape?: string;
 }
 
-/** The non-optional properties of `name` in `file`, read from the declaration's syntax tree. */
-function requiredProperties(file: string, name: string): RequiredProperty[] {
+/** Interfaces of a declaration file by qualified name (`Invoice`, `Invoice.StatusTransitions`, ...). */
+const files = new Map<string, Map<string, { declaration: ts.InterfaceDeclaration; scope: string[]; source: ts.SourceFile }>>();
+
+function interfacesOf(file: string) {
+  let index = files.get(file);
+  if (index) return index;
   const path = join(resources, file);
   const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
-  const declaration = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === name);
-  if (!declaration) throw new Error(`stripe ${stripeVersion}: no interface ${name} in ${file}`);
+  index = new Map();
+  const visit = (statements: readonly ts.Statement[], scope: string[]) => {
+    for (const statement of statements) {
+      if (ts.isInterfaceDeclaration(statement)) index!.set([...scope, statement.name.text].join('.'), { declaration: statement, scope, source });
+      if (ts.isModuleDeclaration(statement) && statement.body && ts.isModuleBlock(statement.body)) visit(statement.body.statements, [...scope, statement.name.text]);
+    }
+  };
+  visit(source.statements, []);
+  files.set(file, index);
+  return index;
+}
+
+/** The interface a type names, looked up from the innermost enclosing namespace outwards. */
+function resolve(file: string, scope: string[], type: ts.TypeNode | undefined): string | undefined {
+  if (!type) return undefined;
+  if (ts.isParenthesizedTypeNode(type)) return resolve(file, scope, type.type);
+  if (ts.isArrayTypeNode(type)) return resolve(file, scope, type.elementType);
+  if (ts.isUnionTypeNode(type)) {
+    const found = type.types.map((t) => resolve(file, scope, t)).filter((k): k is string => k !== undefined);
+    return found.length === 1 ? found[0] : undefined;
+  }
+  if (ts.isTypeReferenceNode(type)) {
+    const name = type.typeName.getText();
+    if (name === 'Array' && type.typeArguments?.length === 1) return resolve(file, scope, type.typeArguments[0]);
+    const index = interfacesOf(file);
+    for (let depth = scope.length; depth >= 0; depth--) {
+      const key = [...scope.slice(0, depth), name].join('.');
+      // Top-level interfaces of other resources (Customer, Charge...) are checked by their own `object`.
+      if (index.has(key) && key.includes('.')) return key;
+    }
+  }
+  return undefined;
+}
+
+/** The non-optional properties of interface `key` in `file`, read from the declaration's syntax tree. */
+function requiredProperties(file: string, key: string): RequiredProperty[] {
+  const entry = interfacesOf(file).get(key);
+  if (!entry) throw new Error(`stripe ${stripeVersion}: no interface ${key} in ${file}`);
+  const { declaration, scope, source } = entry;
   // Inherited members would be missed by reading members alone; none of these declarations extend another.
-  expect(declaration.heritageClauses ?? [], `${name} extends another interface`).toEqual([]);
-  return declaration.members.filter(ts.isPropertySignature).filter((m) => !m.questionToken).map((m) => ({ name: m.name.getText(source), nullable: allowsNull(m.type) }));
+  expect(declaration.heritageClauses ?? [], `${key} extends another interface`).toEqual([]);
+  const inner = [...scope, declaration.name.text];
+  return declaration.members
+    .filter(ts.isPropertySignature)
+    .map((m) => {
+      const shape = resolve(file, inner, m.type);
+      return { name: m.name.getText(source), nullable: allowsNull(m.type), optional: m.questionToken !== undefined, ...(shape ? { shape } : {}) };
+    })
+    .filter((p) => !p.optional || p.shape !== undefined);
 }
 
 function allowsNull(type: ts.TypeNode | undefined): boolean {
@@ -80,21 +132,32 @@ function allowsNull(type: ts.TypeNode | undefined): boolean {
 }
 
 const cache = new Map<string, RequiredProperty[]>();
-function declaredFor(object: Record<string, unknown>): { label: string; properties: RequiredProperty[] } | null {
-  const kind = String(object.object);
-  const ref = object.deleted === true ? DELETED[kind] : DECLARATIONS[kind];
-  if (!ref) return null;
-  const key = `${ref.file}:${ref.name}`;
-  if (!cache.has(key)) cache.set(key, requiredProperties(ref.file, ref.name));
-  return { label: ref.name, properties: cache.get(key)! };
+function propertiesOf(file: string, key: string): RequiredProperty[] {
+  const id = `${file}:${key}`;
+  if (!cache.has(id)) cache.set(id, requiredProperties(file, key));
+  return cache.get(id)!;
 }
 
-/** Problems found, as `Type.property: what` (with the object's id). */
+/** Problems found, as `Type.property: what` (with where the object was). */
 const problems = new Set<string>();
 /** How many objects of each declaration were checked. */
 const checked = new Map<string, number>();
 
-/** Checks `value` and every object nested in it. */
+/** Checks `value` against interface `key` of `file`, then every property with a declared nested shape. */
+function checkShape(object: Record<string, unknown>, file: string, key: string, where: string): void {
+  for (const property of propertiesOf(file, key)) {
+    const value = object[property.name];
+    if (property.optional && (value === undefined || value === null)) continue;
+    if (!(property.name in object) || value === undefined) problems.add(`${key}.${property.name}: missing (${where})`);
+    else if (value === null && !property.nullable) problems.add(`${key}.${property.name}: null but not nullable (${where})`);
+    else if (property.shape && value !== null && typeof value === 'object') {
+      const items = Array.isArray(value) ? value : [value];
+      for (const item of items) if (item !== null && typeof item === 'object' && !Array.isArray(item) && !('object' in item)) checkShape(item as Record<string, unknown>, file, property.shape, `${where}.${property.name}`);
+    }
+  }
+}
+
+/** Checks `value` and every Stripe object nested in it. */
 function check(value: unknown, where: string): void {
   if (value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
@@ -102,13 +165,11 @@ function check(value: unknown, where: string): void {
     return;
   }
   const object = value as Record<string, unknown>;
-  const declared = typeof object.object === 'string' ? declaredFor(object) : null;
-  if (declared) {
-    checked.set(declared.label, (checked.get(declared.label) ?? 0) + 1);
-    for (const property of declared.properties) {
-      if (!(property.name in object) || object[property.name] === undefined) problems.add(`${declared.label}.${property.name}: missing (${where})`);
-      else if (object[property.name] === null && !property.nullable) problems.add(`${declared.label}.${property.name}: null but not nullable (${where})`);
-    }
+  const kind = typeof object.object === 'string' ? object.object : null;
+  const ref = kind ? (object.deleted === true ? DELETED[kind] : DECLARATIONS[kind]) : undefined;
+  if (ref) {
+    checked.set(ref.name, (checked.get(ref.name) ?? 0) + 1);
+    checkShape(object, ref.file, ref.name, where);
   }
   for (const [key, nested] of Object.entries(object)) if (key !== 'lastResponse') check(nested, `${where}.${key}`);
 }
@@ -136,9 +197,12 @@ describe(`sandbox objects against stripe ${stripeVersion}'s declarations`, () =>
   it('reads the declarations of the installed, latest-major stripe', () => {
     expect(Number(stripeVersion.split('.')[0])).toBeGreaterThanOrEqual(23);
     const invoice = requiredProperties('Invoices.d.ts', 'Invoice');
-    expect(invoice.find((p) => p.name === 'amount_due')).toEqual({ name: 'amount_due', nullable: false });
-    expect(invoice.find((p) => p.name === 'status')).toEqual({ name: 'status', nullable: true });
+    expect(invoice.find((p) => p.name === 'amount_due')).toEqual({ name: 'amount_due', nullable: false, optional: false });
+    expect(invoice.find((p) => p.name === 'status')).toEqual({ name: 'status', nullable: true, optional: false });
+    expect(invoice.find((p) => p.name === 'status_transitions')).toEqual({ name: 'status_transitions', nullable: false, optional: false, shape: 'Invoice.StatusTransitions' });
+    // Optional scalars are not required; only optional objects are kept, to check their insides when present.
     expect(invoice.some((p) => p.name === 'hosted_invoice_url')).toBe(false);
+    expect(requiredProperties('PaymentMethods.d.ts', 'PaymentMethod').find((p) => p.name === 'card')).toMatchObject({ optional: true, shape: 'PaymentMethod.Card' });
   });
 
   it('payments, refunds and disputes are complete', async () => {

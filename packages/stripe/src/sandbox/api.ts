@@ -180,6 +180,9 @@ export interface PaymentMethodDirectory {
   timeOf(customer: string | null): number;
 }
 
+/** A charge outcome's card-network advice fields, which the sandbox's test cards never set. */
+const NO_ADVICE = { advice_code: null, network_advice_code: null, network_decline_code: null };
+
 const AUTHENTICATION_REQUIRED = { code: 'authentication_required', declineCode: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' };
 
 /** Listener for events the sandbox creates. */
@@ -478,12 +481,34 @@ export class SandboxAccount {
       on_behalf_of: null,
       metadata: { ...pi.metadata },
       outcome: failed
-        ? { network_status: 'declined_by_network', reason: card.decline!.declineCode, risk_level: 'normal', seller_message: 'The bank did not return any further details with this decline.', type: 'issuer_declined' }
-        : { network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' },
+        ? { ...NO_ADVICE, network_status: 'declined_by_network', reason: card.decline!.declineCode, risk_level: 'normal', seller_message: 'The bank did not return any further details with this decline.', type: 'issuer_declined' }
+        : { ...NO_ADVICE, network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' },
       paid: !failed,
       payment_intent: pi.id,
       payment_method: pi.payment_method,
-      payment_method_details: { card: { brand: card.brand, last4: card.last4, exp_month: 12, exp_year: 2034, funding: 'credit', country: 'US' }, type: 'card' },
+      payment_method_details: {
+        card: {
+          amount_authorized: failed ? null : pi.amount,
+          authorization_code: failed ? null : '123456',
+          brand: card.brand,
+          checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' },
+          country: 'US',
+          electronic_commerce_indicator: card.threeDSecure && !failed ? '05' : null,
+          exp_month: 12,
+          exp_year: 2034,
+          funding: 'credit',
+          installments: null,
+          last4: card.last4,
+          mandate: null,
+          network: card.brand,
+          network_transaction_id: failed ? null : stripeId('x', 15).slice(2),
+          regulated_status: 'unregulated',
+          three_d_secure: card.threeDSecure && !failed ? { authentication_flow: 'challenge', result: 'authenticated', result_reason: null, version: '2.2.0' } : null,
+          transaction_link_id: null,
+          wallet: null,
+        },
+        type: 'card',
+      },
       receipt_email: pi.receipt_email ?? null,
       receipt_number: null,
       receipt_url: null,
@@ -706,9 +731,9 @@ export class SandboxAccount {
       created: now(),
       currency: charge.currency,
       enhanced_eligibility_types: [],
-      evidence: Object.fromEntries(DISPUTE_EVIDENCE_FIELDS.map((field) => [field, null])),
+      evidence: { ...Object.fromEntries(DISPUTE_EVIDENCE_FIELDS.map((field) => [field, null])), enhanced_evidence: {} },
       intended_submission_method: null,
-      evidence_details: { due_by: now() + 7 * 86400, has_evidence: false, past_due: false, submission_count: 0 },
+      evidence_details: { due_by: now() + 7 * 86400, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0, submission_method: 'not_submitted' },
       is_charge_refundable: false,
       livemode: false,
       metadata: {},
@@ -733,7 +758,7 @@ function offSessionOf(params: Params): boolean {
 const DISPUTE_EVIDENCE_FIELDS = [
   'access_activity_log', 'billing_address', 'cancellation_policy', 'cancellation_policy_disclosure', 'cancellation_rebuttal', 'customer_communication',
   'customer_email_address', 'customer_name', 'customer_purchase_ip', 'customer_signature', 'duplicate_charge_documentation', 'duplicate_charge_explanation',
-  'duplicate_charge_id', 'enhanced_evidence', 'product_description', 'receipt', 'refund_policy', 'refund_policy_disclosure', 'refund_refusal_explanation',
+  'duplicate_charge_id', 'product_description', 'receipt', 'refund_policy', 'refund_policy_disclosure', 'refund_refusal_explanation',
   'service_date', 'service_documentation', 'shipping_address', 'shipping_carrier', 'shipping_date', 'shipping_documentation', 'shipping_tracking_number',
   'uncategorized_file', 'uncategorized_text',
 ] as const;

@@ -162,7 +162,7 @@ export function createSubscription(state: BillingState, params: Params, request:
     cancel_at: null,
     cancel_at_period_end: false,
     canceled_at: null,
-    cancellation_details: { comment: null, feedback: null, reason: null },
+    cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
     collection_method: 'charge_automatically',
     created: time,
     currency: first.currency,
@@ -175,7 +175,7 @@ export function createSubscription(state: BillingState, params: Params, request:
     description: str(params, 'description') || null,
     discounts: [],
     ended_at: null,
-    invoice_settings: { account_tax_ids: null, issuer: { type: 'self' } },
+    invoice_settings: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: { type: 'self' } },
     items: { object: 'list', data: subscriptionItems, has_more: false, total_count: subscriptionItems.length, url: `/v1/subscription_items?subscription=${id}` },
     latest_invoice: null,
     livemode: false,
@@ -194,7 +194,7 @@ export function createSubscription(state: BillingState, params: Params, request:
     test_clock: customer.test_clock,
     transfer_data: null,
     trial_end: trialEnd,
-    trial_settings: { end_behavior: { missing_payment_method: 'create_invoice' } },
+    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } },
     trial_start: trialEnd ? time : null,
   };
   state.subscriptionStates.set(id, { trialWillEndSent: false, announced: false });
@@ -279,7 +279,7 @@ export function updateSubscription(state: BillingState, id: string, params: Para
         s.cancel_at_period_end = atPeriodEnd;
         s.cancel_at = atPeriodEnd ? periodOf(s).end : null;
         s.canceled_at = atPeriodEnd ? time : null;
-        s.cancellation_details = { comment: null, feedback: null, reason: atPeriodEnd ? 'cancellation_requested' : null };
+        s.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason: atPeriodEnd ? 'cancellation_requested' : null };
       }
       if (cancelAtRaw !== undefined) {
         const at = cancelAtRaw === '' ? null : int(params, 'cancel_at')!;
@@ -287,7 +287,7 @@ export function updateSubscription(state: BillingState, id: string, params: Para
         s.cancel_at = at;
         s.cancel_at_period_end = at !== null && at === periodOf(s).end;
         s.canceled_at = at === null ? null : time;
-        s.cancellation_details = { comment: null, feedback: null, reason: at === null ? null : 'cancellation_requested' };
+        s.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason: at === null ? null : 'cancellation_requested' };
       }
     },
     request,
@@ -310,7 +310,7 @@ function end(state: BillingState, subscription: StripeObject, reason: string, re
   subscription.status = 'canceled';
   subscription.canceled_at ??= time;
   subscription.ended_at = time;
-  subscription.cancellation_details = { comment: null, feedback: null, reason };
+  subscription.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason };
   for (const invoice of state.invoices.values()) {
     const sub = (invoice.parent as { subscription_details?: { subscription?: string } } | null)?.subscription_details?.subscription;
     if (sub === subscription.id && invoice.status === 'open') {
