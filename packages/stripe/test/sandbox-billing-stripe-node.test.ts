@@ -89,6 +89,21 @@ describe('SetupIntents and PaymentMethods', () => {
     await expect(stripe.paymentMethods.attach(pmId, { customer: customer.id })).rejects.toMatchObject({ code: 'payment_method_unexpected_state' });
   });
 
+  it('lists and cancels SetupIntents, updates a saved PaymentMethod and reads it through its customer', async () => {
+    const customer = await stripe.customers.create({});
+    const open = await stripe.setupIntents.create({ customer: customer.id });
+    const canceled = await stripe.setupIntents.cancel(open.id, { cancellation_reason: 'abandoned' });
+    expect(canceled).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned' });
+    await h.event((e) => e.type === 'setup_intent.canceled' && e.data.object.id === open.id, 'setup_intent.canceled');
+    expect((await stripe.setupIntents.list({ customer: customer.id })).data.map((si) => si.id)).toEqual([open.id]);
+    const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    const updated = await stripe.paymentMethods.update(pm.id, { billing_details: { name: 'Ada Lovelace' }, metadata: { label: 'work' } });
+    expect(updated).toMatchObject({ billing_details: { name: 'Ada Lovelace' }, metadata: { label: 'work' } });
+    expect((await stripe.customers.retrievePaymentMethod(customer.id, pm.id)).id).toBe(pm.id);
+    const other = await stripe.customers.create({});
+    await expect(stripe.customers.retrievePaymentMethod(other.id, pm.id)).rejects.toMatchObject({ code: 'resource_missing' });
+  });
+
   it('creates a PaymentMethod from a test token', async () => {
     const pm = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_amex' } });
     expect(pm).toMatchObject({ type: 'card', customer: null, card: { brand: 'amex', last4: '8431' } });
@@ -176,6 +191,7 @@ describe('Products and Prices', () => {
     const prod = await stripe.products.retrieve(price.product as string);
     expect(prod).toMatchObject({ object: 'product', name: 'Tender Pro', active: true });
     expect((await stripe.products.update(prod.id, { name: 'Tender Pro+' })).name).toBe('Tender Pro+');
+    expect((await stripe.products.list({ limit: 100 })).data.some((p) => p.id === prod.id)).toBe(true);
   });
 });
 
