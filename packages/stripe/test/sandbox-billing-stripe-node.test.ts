@@ -343,6 +343,28 @@ describe('Subscriptions on a test clock', () => {
     expect((await stripe.subscriptions.list({ customer: customer.id })).data.map((s) => s.id)).toEqual([incomplete.id]);
   });
 
+  it('a first payment that needs 3-D Secure leaves the subscription incomplete until the customer authenticates', async () => {
+    const { customer } = await customerOnClock('pm_card_visa');
+    const sca = await stripe.paymentMethods.attach('pm_card_authenticationRequired', { customer: customer.id });
+    const price = await product(1300);
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      default_payment_method: sca.id,
+      expand: ['latest_invoice.payments.data.payment.payment_intent'],
+    });
+    expect(sub.status).toBe('incomplete');
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expect(invoice.status).toBe('open');
+    await h.event((e) => e.type === 'invoice.payment_action_required' && e.data.object.id === invoice.id, 'invoice.payment_action_required');
+    const pi = invoice.payments!.data[0]!.payment.payment_intent as Stripe.PaymentIntent;
+    expect(pi.status).toBe('requires_action');
+    await authenticate(pi.next_action, 'approve');
+    expect((await stripe.invoices.retrieve(invoice.id)).status).toBe('paid');
+    expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
+    await h.event((e) => e.type === 'customer.subscription.updated' && e.data.object.id === sub.id && (e.data.object as Stripe.Subscription).status === 'active', 'subscription active');
+  });
+
   it('default_incomplete leaves the first invoice to be confirmed with its confirmation secret', async () => {
     const { customer } = await customerOnClock('pm_card_visa');
     const price = await product(1100);
