@@ -12,7 +12,7 @@ import type { ClientConfig, GatewayV1, WebhookRequest } from '../spec/gateway/v1
 import type { OutboxEvent, Store } from '../spec/store/v1/index';
 import { gatewayOf, type EngineContext } from './context';
 import { DEFAULT_LEASE_MS, DEFAULT_RETENTION_MS, type IdempotencyOptions } from './idempotency';
-import { PaymentOperations } from './payments';
+import { PaymentOperations } from './payments/index';
 import { ReconcileBackoff, reconcile, type ReconcileOptions, type ReconcileReport } from './reconciler';
 import type { RoutingRule } from './routing';
 import { handleWebhook, type WebhookHandled } from './webhooks';

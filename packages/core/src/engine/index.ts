@@ -2,7 +2,7 @@ export { createTender, type Tender, type TenderOptions, type TenderEventListener
 export type { CreatePaymentInput, CaptureInput, RefundInput, RequestOptions } from './inputs';
 export { validateMetadata } from './inputs';
 export { CANCEL_REQUESTED } from './unit-of-work';
-export type { ListPaymentsOptions, Page, PaymentOperations } from './payments';
+export type { ListPaymentsOptions, Page, PaymentOperations } from './payments/index';
 export type { RoutingRule } from './routing';
 export type { ReconcileOptions, ReconcileReport } from './reconciler';
 export type { WebhookHandled, WebhookOutcome } from './webhooks';
