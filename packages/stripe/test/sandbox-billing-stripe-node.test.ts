@@ -104,6 +104,13 @@ describe('SetupIntents and PaymentMethods', () => {
     await expect(stripe.customers.retrievePaymentMethod(other.id, pm.id)).rejects.toMatchObject({ code: 'resource_missing' });
   });
 
+  it('takes allowed_payment_method_types, the current API name of payment_method_types', async () => {
+    const pi = await stripe.paymentIntents.create({ amount: 800, currency: 'usd', allowed_payment_method_types: ['card'] });
+    expect(pi).toMatchObject({ allowed_payment_method_types: ['card'], payment_method_types: ['card'], automatic_payment_methods: null });
+    const si = await stripe.setupIntents.create({ allowed_payment_method_types: ['card'] });
+    expect(si).toMatchObject({ allowed_payment_method_types: ['card'], payment_method_types: ['card'] });
+  });
+
   it('creates a PaymentMethod from a test token', async () => {
     const pm = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_amex' } });
     expect(pm).toMatchObject({ type: 'card', customer: null, card: { brand: 'amex', last4: '8431' } });
@@ -230,6 +237,9 @@ describe('Subscriptions on a test clock', () => {
     expect(invoice).toMatchObject({ status: 'paid', amount_due: 1500, amount_paid: 1500, amount_remaining: 0, billing_reason: 'subscription_cycle', attempt_count: 1, customer: customer.id });
     expect(invoice.parent?.subscription_details?.subscription).toBe(sub.id);
     expect(invoice.hosted_invoice_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_sandbox\/invoices\/in_/);
+    const page = await fetch(invoice.hosted_invoice_url!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<p id="status">paid</p>');
     expect(invoice.status_transitions.finalized_at).toBe(T0 + 14 * DAY + 3600);
     const payment = invoice.payments!.data[0]!;
     expect(payment).toMatchObject({ status: 'paid', amount_paid: 1500 });

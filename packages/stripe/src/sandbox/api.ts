@@ -283,8 +283,11 @@ export class SandboxAccount {
     const requested = str(params, 'payment_method') || null;
     const paymentMethod = requested ? this.paymentMethodOf(requested, customer).id : null;
     const setupFutureUsage = enumOf(params, 'setup_future_usage', ['off_session', 'on_session'] as const) ?? null;
-    const types = params.payment_method_types;
-    if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) throw invalid('Invalid array', 'payment_method_types');
+    // `allowed_payment_method_types` is the newer API versions' name (stripe 23 sends only it); older ones send `payment_method_types`.
+    const allowed = params.allowed_payment_method_types;
+    const typesParam = allowed !== undefined ? 'allowed_payment_method_types' : 'payment_method_types';
+    const types = allowed ?? params.payment_method_types;
+    if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) throw invalid('Invalid array', typesParam);
     const id = stripeId('pi');
     const pi: StripePaymentIntent = {
       id,
@@ -293,7 +296,7 @@ export class SandboxAccount {
       amount_capturable: 0,
       amount_details: { tip: {} },
       amount_received: 0,
-      allowed_payment_method_types: null,
+      allowed_payment_method_types: allowed !== undefined ? (allowed as string[]) : null,
       application: null,
       application_fee_amount: null,
       automatic_payment_methods: types ? null : { allow_redirects: 'always', enabled: true },

@@ -21,14 +21,15 @@ export function createSetupIntent(state: BillingState, params: Params, request: 
   const customer = str(params, 'customer') || null;
   if (customer) state.customer(customer);
   const usage = enumOf(params, 'usage', ['off_session', 'on_session'] as const) ?? 'off_session';
-  const types = params.payment_method_types;
-  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) throw invalidRequest('Invalid array', 'payment_method_types');
+  const allowed = params.allowed_payment_method_types;
+  const types = allowed ?? params.payment_method_types;
+  if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) throw invalidRequest('Invalid array', allowed !== undefined ? 'allowed_payment_method_types' : 'payment_method_types');
   const paymentMethod = str(params, 'payment_method') || null;
   const id = stripeId('seti');
   const si: StripeObject = {
     id,
     object: 'setup_intent',
-    allowed_payment_method_types: null,
+    allowed_payment_method_types: allowed !== undefined ? (allowed as string[]) : null,
     application: null,
     automatic_payment_methods: types ? null : { allow_redirects: 'always', enabled: true },
     cancellation_reason: null,
