@@ -12,8 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = resolve(process.argv[2] ?? join(root, 'docs', '.vitepress', 'dist'));
 const bin = (name: string) => join(root, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
 
-function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
+function run(command: string, args: string[], env: Record<string, string> = {}): void {
+  const result = spawnSync(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
   if (result.status !== 0) {
     console.error(`docs:build: ${[command, ...args].join(' ')} failed`);
     process.exit(result.status ?? 1);
@@ -25,5 +25,6 @@ run(bin('vitepress'), ['build', 'docs', '--outDir', outDir]);
 // Type errors are the typecheck's business (npm run typecheck), not the reference's; the site is the
 // readme, so the reference opens on its module index (the root README's repository links would break).
 run(bin('typedoc'), ['--tsconfig', join(root, 'docs', 'tsconfig.typedoc.json'), '--out', join(outDir, 'api'), '--logLevel', 'Warn', '--disableSources', '--skipErrorChecking', '--readme', 'none']);
-run(bin('tsx'), [join(root, 'scripts', 'rest-reference.ts'), join(outDir, 'rest', 'index.html')]);
+// Redoc's page would otherwise report readers' visits to Redocly from their browsers.
+run(bin('tsx'), [join(root, 'scripts', 'rest-reference.ts'), join(outDir, 'rest', 'index.html')], { REDOCLY_TELEMETRY: 'off' });
 console.log(`docs:build: the site is in ${outDir}`);

@@ -69,18 +69,24 @@ async function serve(dir: string): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-/** The in-site references of one HTML page: `<a href>`, `<link href>`, `<script src>`, `<img src>`. */
-function references(html: string): string[] {
+/**
+ * The in-site references of one HTML page (`<a href>`, `<link href>`, `<script src>`, `<img src>`) and
+ * the sections it declares (`data-section-id`: Redoc 3's menu links such as `/other/createpayment`
+ * name a section of its own page, which its script scrolls to).
+ */
+function references(html: string): { refs: string[]; sections: Set<string> } {
   const out: string[] = [];
+  const sections = new Set<string>();
   const parser = new Parser({
     onopentag(name, attributes) {
+      if (attributes['data-section-id']) sections.add(attributes['data-section-id']);
       const value = name === 'a' || name === 'link' ? attributes.href : name === 'script' || name === 'img' ? attributes.src : undefined;
       if (value !== undefined) out.push(value);
     },
   });
   parser.write(html);
   parser.end();
-  return out.filter((ref) => ref !== '' && !/^([a-z][a-z0-9+.-]*:|\/\/|#)/i.test(ref));
+  return { refs: out.filter((ref) => ref !== '' && !/^([a-z][a-z0-9+.-]*:|\/\/|#)/i.test(ref)), sections };
 }
 
 describe('the docs site (npm run docs:build)', () => {
@@ -130,9 +136,10 @@ describe('the docs site (npm run docs:build)', () => {
     const broken: string[] = [];
     let checked = 0;
     for (const page of [...all].filter((f) => f.endsWith('.html'))) {
-      for (const ref of references(readFileSync(join(site, page), 'utf8'))) {
+      const { refs, sections } = references(readFileSync(join(site, page), 'utf8'));
+      for (const ref of refs) {
         const path = decodeURIComponent(ref.split(/[?#]/)[0]!);
-        if (path === '') continue;
+        if (path === '' || sections.has(path)) continue;
         let target = path.startsWith('/') ? path.slice(1) : posix.normalize(posix.join(posix.dirname(page), path));
         if (target === '' || target.endsWith('/')) target += 'index.html';
         checked++;
