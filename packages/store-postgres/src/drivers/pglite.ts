@@ -74,42 +74,56 @@ export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean; after
   const send = async (message: Uint8Array, syncToFs: boolean) => (await db.execProtocol(message, { syncToFs })).messages;
 
   /**
-   * Runs one statement with parameters: one call once it is prepared, two the first time. `prefix`:
-   * protocol messages sent ahead of it in its first call (the BEGIN of a transaction), so they run
-   * before it whatever happens to it.
+   * The prepared statement of `sql`, preparing it (one call) the first time. `prefix` goes ahead of
+   * the preparation when there is one; the result says whether it is still to send.
    */
-  async function run<R>(sql: string, params: readonly unknown[], prefix: Uint8Array | null, syncToFs: boolean): Promise<QueryResult<R>> {
-    let pending = prefix;
-    let statement = statements.get(sql);
-    if (!statement) {
-      const name = statements.size < MAX_PREPARED ? `tender_${statements.size + 1}` : '';
-      const parts = [protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()];
-      const messages = await send(concat(pending ? [pending, ...parts] : parts), syncToFs);
-      pending = null;
-      statement = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
-      // Prepared statements outlive a rollback, so a statement prepared inside a transaction stays.
-      if (name !== '') statements.set(sql, statement);
-    }
-    const { name, paramTypes } = statement;
+  async function prepare(sql: string, prefix: Uint8Array | null, syncToFs: boolean): Promise<{ statement: Prepared; prefix: Uint8Array | null }> {
+    const known = statements.get(sql);
+    if (known) return { statement: known, prefix };
+    const name = statements.size < MAX_PREPARED ? `tender_${statements.size + 1}` : '';
+    const parts = [protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()];
+    const messages = await send(concat(prefix ? [prefix, ...parts] : parts), syncToFs);
+    const statement = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
+    // Prepared statements outlive a rollback, so a statement prepared inside a transaction stays.
+    if (name !== '') statements.set(sql, statement);
+    return { statement, prefix: null };
+  }
+
+  /** Bind, describe, execute and Sync of a prepared statement: one exchange. */
+  function execution(statement: Prepared, params: readonly unknown[]): Uint8Array[] {
     const values = params.map((value, i) => {
       if (value === null || value === undefined) return null;
       // PGlite's own serializers for the inferred types: the same text its query() would send.
-      const serialize = db.serializers[paramTypes[i]!];
+      const serialize = db.serializers[statement.paramTypes[i]!];
       return serialize ? (serialize(value) as string) : String(value);
     });
-    const parts = [
-      protocol.serialize.bind({ statement: name, values }),
+    return [
+      protocol.serialize.bind({ statement: statement.name, values }),
       protocol.serialize.describe({ type: 'P' }),
       protocol.serialize.execute({}),
       protocol.serialize.sync(),
     ];
-    const messages = await send(concat(pending ? [pending, ...parts] : parts), syncToFs);
-    // With a BEGIN in front, its own (row-less) result comes first.
+  }
+
+  /** The result of the last statement in `messages`. */
+  function resultOf<R>(messages: Parameters<typeof parse.parseResults>[0]): QueryResult<R> {
     const results = parse.parseResults(messages, db.parsers);
     const result = results[results.length - 1];
     const rows = (result?.rows ?? []) as R[];
     // PGlite reports affectedRows 0 for SELECT; the returned rows count there.
     return { rows, rowCount: Math.max(result?.affectedRows ?? 0, rows.length) };
+  }
+
+  /**
+   * Runs one statement with parameters: one call once it is prepared, two the first time. `prefix`:
+   * protocol messages sent ahead of it in its first call (the BEGIN of a transaction), so they run
+   * before it whatever happens to it.
+   */
+  async function run<R>(sql: string, params: readonly unknown[], prefix: Uint8Array | null, syncToFs: boolean): Promise<QueryResult<R>> {
+    const ready = await prepare(sql, prefix, syncToFs);
+    const parts = execution(ready.statement, params);
+    // With a BEGIN in front, its own (row-less) result comes first.
+    return resultOf<R>(await send(concat(ready.prefix ? [ready.prefix, ...parts] : parts), syncToFs));
   }
 
   /** A parameterless script, possibly of several statements (simple query protocol). */
@@ -121,32 +135,103 @@ export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean; after
   /** Outside any transaction: both of PGlite's locks, as its own `query()` takes them. */
   const standalone = <T>(fn: () => Promise<T>): Promise<T> => db._runExclusiveTransaction(() => db._runExclusiveQuery(fn));
 
+  /**
+   * Group commit, in-process: the lone statements of concurrent transactions (each its transaction's
+   * only statement, see {@link TxQueryable.last}) that arrive while the database is busy wait for the
+   * next call and go together, each with its own Sync. Postgres runs each as its own implicit
+   * transaction, so one failing fails alone, while the batch costs one call into the WASM module
+   * instead of one each. A statement that finds the database idle is sent at once, alone.
+   */
+  let lone: Array<{ sql: string; params: readonly unknown[]; resolve(result: QueryResult): void; reject(error: unknown): void }> = [];
+  let loneScheduled = false;
+  const sendLone = <R>(sql: string, params: readonly unknown[]): Promise<QueryResult<R>> =>
+    new Promise<QueryResult<R>>((resolve, reject) => {
+      lone.push({ sql, params, resolve: resolve as (result: QueryResult) => void, reject });
+      if (loneScheduled) return;
+      loneScheduled = true;
+      void standalone(async () => {
+        // Statements arriving from now on wait for the next batch.
+        loneScheduled = false;
+        const batch = lone;
+        lone = [];
+        const ready: Array<{ unit: (typeof batch)[number]; statement: Prepared }> = [];
+        for (const unit of batch) {
+          try {
+            ready.push({ unit, statement: (await prepare(unit.sql, null, true)).statement });
+          } catch (error) {
+            unit.reject(error);
+          }
+        }
+        if (ready.length === 0) return;
+        let messages: Awaited<ReturnType<typeof send>>;
+        try {
+          messages = (await db.execProtocol(concat(ready.flatMap((r) => execution(r.statement, r.unit.params))), { syncToFs: true, throwOnError: false })).messages;
+        } catch (error) {
+          for (const r of ready) r.unit.reject(error);
+          return;
+        }
+        // Each statement's messages end with the ReadyForQuery of its Sync.
+        let from = 0;
+        for (const r of ready) {
+          let to = from;
+          while (to < messages.length && messages[to]!.name !== 'readyForQuery') to++;
+          const own = messages.slice(from, to + 1);
+          from = to + 1;
+          // With throwOnError off, an ErrorResponse stays among the messages (PGlite's DatabaseError).
+          const failure = own.find((m) => m.name === 'error');
+          if (failure) r.unit.reject(failure);
+          else r.unit.resolve(resultOf(own));
+        }
+      }).catch((error: unknown) => {
+        for (const unit of lone.splice(0)) unit.reject(error);
+      });
+    });
+
   return {
     kind: 'pglite',
     query: <R = Row>(sql: string, params: readonly unknown[] = []) => standalone(() => run<R>(sql, params, null, true)),
     exec: (sql: string) => standalone(() => script(sql, null, true)),
-    transaction: <T>(fn: (q: TxQueryable) => Promise<T>) =>
-      db._runExclusiveTransaction(async () => {
-        let begun = false;
-        let done = false;
-        /** The BEGIN to send with the next exchange, once. */
-        const opening = (): Uint8Array | null => {
-          if (done) throw new Error('The transaction is finished');
-          if (begun) return null;
-          begun = true;
-          return BEGIN;
-        };
-        const q: TxQueryable = {
-          get begun() {
-            return begun;
-          },
-          query: <R = Row>(sql: string, params: readonly unknown[] = []) => db._runExclusiveQuery(() => run<R>(sql, params, opening(), false)),
-          exec: (sql: string) => db._runExclusiveQuery(() => script(sql, opening(), false)),
-          // Nothing sent yet: the statement is atomic on its own, committed as it runs. (What the caller
-          // reads after it, to explain a failure, opens a transaction like any first statement.)
-          last: <R = Row>(sql: string, params: readonly unknown[]) =>
-            db._runExclusiveQuery(() => (begun ? run<R>(sql, params, null, false) : run<R>(sql, params, null, true))),
-        };
+    async transaction<T>(fn: (q: TxQueryable) => Promise<T>): Promise<T> {
+      // PGlite's transaction lock is taken with the first statement and held until COMMIT/ROLLBACK, so
+      // a transaction that sends only a lone statement never holds it while its caller thinks.
+      let locked: Promise<void> | null = null;
+      let unlock: () => void = () => {};
+      const lock = () =>
+        (locked ??= new Promise<void>((acquired, failed) => {
+          db._runExclusiveTransaction(
+            () =>
+              new Promise<void>((release) => {
+                unlock = release;
+                acquired();
+              }),
+          ).catch(failed);
+        }));
+      let begun = false;
+      let done = false;
+      /** The BEGIN to send with the next exchange, once. */
+      const opening = (): Uint8Array | null => {
+        if (done) throw new Error('The transaction is finished');
+        if (begun) return null;
+        begun = true;
+        return BEGIN;
+      };
+      const inTransaction = async <V>(fn: (prefix: Uint8Array | null) => Promise<V>): Promise<V> => {
+        await lock();
+        return db._runExclusiveQuery(() => fn(opening()));
+      };
+      const q: TxQueryable = {
+        get begun() {
+          return begun;
+        },
+        query: <R = Row>(sql: string, params: readonly unknown[] = []) => inTransaction((prefix) => run<R>(sql, params, prefix, false)),
+        exec: (sql: string) => inTransaction((prefix) => script(sql, prefix, false)),
+        // Nothing sent yet: the statement is atomic on its own, committed as it runs, batched with
+        // other transactions' lone statements. (What the caller reads after it, to explain a failure,
+        // opens a transaction like any first statement.)
+        last: <R = Row>(sql: string, params: readonly unknown[]) =>
+          begun ? db._runExclusiveQuery(() => run<R>(sql, params, null, false)) : sendLone<R>(sql, params),
+      };
+      try {
         let result: T;
         try {
           result = await fn(q);
@@ -164,7 +249,10 @@ export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean; after
           if (tag?.text === 'ROLLBACK') throw abortedError();
         }
         return result;
-      }),
+      } finally {
+        unlock();
+      }
+    },
     async close() {
       try {
         if (options.ownsDb && !db.closed) await db.close();
