@@ -152,6 +152,9 @@ describe('off-session PaymentIntents', () => {
     const pi = await stripe.paymentIntents.create({ amount: 1999, currency: 'usd', customer: customer.id, payment_method: visa.id, off_session: true, confirm: true });
     expect(pi).toMatchObject({ status: 'succeeded', customer: customer.id, payment_method: visa.id, amount_received: 1999 });
     expect((await stripe.charges.retrieve(pi.latest_charge as string)).customer).toBe(customer.id);
+    const expanded = await stripe.paymentIntents.retrieve(pi.id, { expand: ['latest_charge', 'customer'] });
+    expect(expanded.latest_charge).toMatchObject({ object: 'charge', customer: customer.id, paid: true });
+    expect(expanded.customer).toMatchObject({ object: 'customer', id: customer.id });
 
     const sca = await stripe.paymentMethods.attach('pm_card_authenticationRequired', { customer: customer.id });
     const error = await stripe.paymentIntents.create({ amount: 1999, currency: 'usd', customer: customer.id, payment_method: sca.id, off_session: true, confirm: true }).catch((e: unknown) => e);

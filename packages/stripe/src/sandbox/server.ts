@@ -14,6 +14,7 @@ import { missing, SandboxAccount, SandboxError, stripeId, type RequestInfo, type
 import { IdempotencyLedger, requestOf } from './idempotency';
 import { list } from './list';
 import { NOT_BILLING, SandboxBilling, type SandboxBillingOptions } from './billing';
+import { expand } from './billing/expand';
 import type { StripeEvent } from '../stripe-types';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing';
@@ -180,6 +181,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     try {
       if (key === publishableKey) checkPublishable(method, url.pathname, params);
       payload = route(method, url.pathname, params, info);
+      if (params.expand !== undefined) payload = expand(billing.state, account, payload, params.expand);
     } catch (error) {
       if (!(error instanceof SandboxError)) throw error;
       status = error.status;

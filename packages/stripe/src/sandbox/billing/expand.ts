@@ -1,6 +1,6 @@
 /**
- * `expand[]` (https://docs.stripe.com/api/expanding_objects): replaces ids in a response with the
- * objects they name, along dotted paths (`latest_invoice`, `data.customer`,
+ * `expand[]` (https://docs.stripe.com/api/expanding_objects) for every sandbox response: replaces ids
+ * with the objects they name, along dotted paths (`latest_charge`, `latest_invoice`, `data.customer`,
  * `latest_invoice.payments.data.payment.payment_intent`), up to Stripe's four levels.
  *
  * @module

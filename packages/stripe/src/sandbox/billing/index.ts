@@ -8,7 +8,6 @@
 import { missing, type RequestInfo, type SandboxAccount } from '../api';
 import { list } from '../list';
 import { createCustomer, deleteCustomer, listCustomers, retrieveCustomer, updateCustomer } from './customers';
-import { expand } from './expand';
 import { listInvoices, onPaymentIntentEvent, payInvoice, retrieveInvoice } from './invoices';
 import {
   attachPaymentMethod,
@@ -60,12 +59,6 @@ export class SandboxBilling {
 
   /** Serves `method parts` if it is a billing endpoint, else answers {@link NOT_BILLING}. */
   route(method: string, parts: string[], params: Params, info: RequestInfo): unknown {
-    const body = this.dispatch(method, parts, params, info);
-    if (body === NOT_BILLING) return body;
-    return expand(this.state, this.state.account, body, params.expand);
-  }
-
-  private dispatch(method: string, parts: string[], params: Params, info: RequestInfo): unknown {
     const s = this.state;
     const [, resource, id, action, extra] = parts;
     const page = <T extends { id: string }>(items: T[], url: string) => list(items, params, url);

@@ -20,6 +20,9 @@
  *   (`customer.subscription.deleted`) with no further invoice. `DELETE` cancels now.
  *
  * Periods live on the SubscriptionItems (`current_period_start/end`), as in the current API.
+ * `customer.subscription.created` is sent once the first invoice is settled (after its
+ * `invoice.*` events), showing the status the create request answers with; later changes are
+ * `customer.subscription.updated` with `previous_attributes`.
  *
  * @module
  */
