@@ -51,9 +51,6 @@ export function parseAmount(text: string, currency: string): Money {
   return Money.of(fraction ? `${m[1]}.${fraction}` : m[1]!, currency);
 }
 
-/** `00` success, `11` failure, `22` pending (Fiuu API Spec v13.86 p.43). */
-export type FiuuStatusCode = '00' | '11' | '22';
-
 /**
  * Maps a payment-result `status` to ours. Success is `CAPTURED`, or `AUTHORIZED` for a pre-auth
  * (`tcctype=AUTH`); pending is `PROCESSING` (the customer is at the bank; the reconciler requeries).

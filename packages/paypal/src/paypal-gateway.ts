@@ -99,7 +99,7 @@ interface Answer {
  * cutting a character in half: `String.slice` can split an emoji's surrogate pair, and the lone half
  * left is not valid UTF-8 on the wire.
  */
-export function truncate(text: string, max: number): string {
+function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   let out = '';
   for (const char of text) {

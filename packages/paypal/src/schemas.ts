@@ -13,7 +13,7 @@ const missingOr = (what: string) => (issue: { input?: unknown }) => (issue.input
 const id = z.string({ error: missingOr('a string') }).min(1, 'is empty');
 
 /** PayPal's `{ currency_code, value }`. */
-export const MoneySchema = z
+const MoneySchema = z
   .looseObject({
     currency_code: z.string({ error: missingOr('a string') }).refine((c) => /^[A-Z]{3}$/.test(c) && isCurrency(c), 'is not a known ISO 4217 code'),
     value: z.string({ error: missingOr('a string') }).regex(/^[0-9]{1,15}(\.[0-9]+)?$/, 'is not a decimal amount'),
@@ -24,7 +24,7 @@ export const MoneySchema = z
     if (isCurrency(money.currency_code) && decimals > currencyExponent(money.currency_code)) ctx.addIssue({ code: 'custom', path: ['value'], message: `has more decimals than ${money.currency_code} allows` });
   });
 /** A HATEOAS link. */
-export const LinkSchema = z.looseObject({ href: z.string(), rel: z.string(), method: z.string().optional() });
+const LinkSchema = z.looseObject({ href: z.string(), rel: z.string(), method: z.string().optional() });
 
 const related = z
   .looseObject({ related_ids: z.looseObject({ order_id: z.string().optional(), authorization_id: z.string().optional(), capture_id: z.string().optional() }).optional() })
@@ -65,7 +65,7 @@ export const RefundSchema = z.looseObject({
 });
 
 /** Order statuses (https://developer.paypal.com/docs/api/orders/v2/#orders_get). */
-export const ORDER_STATUSES = ['CREATED', 'SAVED', 'APPROVED', 'VOIDED', 'COMPLETED', 'PAYER_ACTION_REQUIRED'] as const;
+const ORDER_STATUSES = ['CREATED', 'SAVED', 'APPROVED', 'VOIDED', 'COMPLETED', 'PAYER_ACTION_REQUIRED'] as const;
 
 /** An order. */
 export const OrderSchema = z.looseObject({

@@ -232,7 +232,7 @@ export function orderToResult(order: PayPalOrder): GatewayPaymentResult {
  * amount for an automatic payment (an order with `intent` CAPTURE is captured whole) or at most the
  * authorized amount for a manual one (a partial capture). Anything else fails as `amount_mismatch`.
  */
-export function captureResultFor(result: GatewayPaymentResult, captured: Money): (payment: Readonly<Payment>) => GatewayPaymentResult {
+function captureResultFor(result: GatewayPaymentResult, captured: Money): (payment: Readonly<Payment>) => GatewayPaymentResult {
   return (payment) => {
     if (captured.currency !== payment.currency) return { ...result, amount: captured };
     const own = paymentAmount(payment);

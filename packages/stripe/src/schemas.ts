@@ -25,10 +25,10 @@ const currency = z.string({ error: missingOr('a string') }).refine((c) => /^[A-Z
 const metadata = z.record(z.string(), z.unknown()).nullish();
 
 /** `PaymentIntent.status` values (https://docs.stripe.com/api/payment_intents/object#payment_intent_object-status). */
-export const PAYMENT_INTENT_STATUSES = ['requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture', 'canceled', 'succeeded'] as const;
+const PAYMENT_INTENT_STATUSES = ['requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture', 'canceled', 'succeeded'] as const;
 
 /** The PaymentIntent fields Tender reads; `amount_received` is needed once it has `succeeded`. */
-export const PaymentIntentSchema = z
+const PaymentIntentSchema = z
   .looseObject({
     id,
     amount,
@@ -63,7 +63,7 @@ export const RefundSchema = z.looseObject({
 });
 
 /** The Charge fields `charge.refunded` needs; `amount_captured` only when the refunds are embedded. */
-export const ChargeSchema = z
+const ChargeSchema = z
   .looseObject({
     id,
     currency,
@@ -81,7 +81,7 @@ export const ChargeSchema = z
   });
 
 /** The Dispute fields a dispute note carries; only `id` is required (the rest is shown when present). */
-export const DisputeSchema = z.looseObject({
+const DisputeSchema = z.looseObject({
   id,
   payment_intent: z.string().nullish(),
   charge: z.unknown().optional(),

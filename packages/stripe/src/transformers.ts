@@ -199,7 +199,7 @@ function iso(unixSeconds: number | undefined): string | undefined {
 }
 
 /** PaymentIntent event types mapped to payment results. */
-export const PAYMENT_INTENT_EVENTS: ReadonlySet<string> = new Set([
+const PAYMENT_INTENT_EVENTS: ReadonlySet<string> = new Set([
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
   'payment_intent.canceled',

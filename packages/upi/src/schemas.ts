@@ -21,7 +21,7 @@ const emptyAsNull = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (Arr
 const text = z.string().nullish();
 
 /** Payment statuses (https://razorpay.com/docs/payments/payments/#payment-life-cycle). */
-export const RAZORPAY_PAYMENT_STATUSES = ['created', 'authorized', 'captured', 'refunded', 'failed'] as const;
+const RAZORPAY_PAYMENT_STATUSES = ['created', 'authorized', 'captured', 'refunded', 'failed'] as const;
 
 /** The payment fields Tender reads. */
 export const PaymentSchema = z.looseObject({

@@ -21,7 +21,7 @@ export interface RoutingRule {
 }
 
 /** True when a declared method list accepts `method`; an entry ending in `*` matches by prefix (`FIUU:*`). */
-export function acceptsMethod(declared: readonly string[] | '*', method: string): boolean {
+function acceptsMethod(declared: readonly string[] | '*', method: string): boolean {
   if (declared === '*') return true;
   const upper = method.toUpperCase();
   return declared.some((entry) =>

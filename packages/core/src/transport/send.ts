@@ -15,7 +15,7 @@ export type AttemptResult =
   | { kind: 'error'; sent: boolean; timedOut: boolean; error: Error };
 
 /** Error raised when the response body exceeds the limit. */
-export class ResponseTooLargeError extends Error {
+class ResponseTooLargeError extends Error {
   readonly code = 'TENDER_RESPONSE_TOO_LARGE';
 }
 

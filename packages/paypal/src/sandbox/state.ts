@@ -73,7 +73,7 @@ const DESCRIPTIONS: Record<string, string> = {
 const describe = (issue: string) => DESCRIPTIONS[issue] ?? issue;
 
 /** A 422 business error. */
-export const unprocessable = (issue: string, field?: string) =>
+const unprocessable = (issue: string, field?: string) =>
   new SandboxError(422, 'UNPROCESSABLE_ENTITY', issue, 'The requested action could not be performed, semantically incorrect, or failed business validation.', field);
 /** A 400 schema error. */
 export const invalid = (issue: string, field?: string) => new SandboxError(400, 'INVALID_REQUEST', issue, 'Request is not well-formed, syntactically incorrect, or violates schema.', field);
@@ -115,7 +115,7 @@ export function checkAmount(raw: unknown, field: string): Amount {
 
 const ALPHANUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 /** A PayPal-style id: 17 upper-case letters and digits. */
-export function paypalId(length = 17): string {
+function paypalId(length = 17): string {
   const bytes = randomBytes(length);
   let id = '';
   for (const b of bytes) id += ALPHANUM[b % 36];

@@ -38,7 +38,7 @@ export interface WebhookEndpointStore {
 }
 
 /** The methods of {@link WebhookEndpointStore}, to check a store at run time. */
-export const WEBHOOK_ENDPOINT_STORE_METHODS = [
+const WEBHOOK_ENDPOINT_STORE_METHODS = [
   'createWebhookEndpoint',
   'listWebhookEndpoints',
   'getWebhookEndpoint',
@@ -48,7 +48,7 @@ export const WEBHOOK_ENDPOINT_STORE_METHODS = [
 ] as const satisfies readonly (keyof WebhookEndpointStore)[];
 
 /** Whether `store` also implements {@link WebhookEndpointStore}. */
-export function hasWebhookEndpoints<S extends object>(store: S): store is S & WebhookEndpointStore {
+function hasWebhookEndpoints<S extends object>(store: S): store is S & WebhookEndpointStore {
   const methods = store as Partial<Record<string, unknown>>;
   return WEBHOOK_ENDPOINT_STORE_METHODS.every((name) => typeof methods[name] === 'function');
 }
