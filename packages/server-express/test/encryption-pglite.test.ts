@@ -84,7 +84,9 @@ describe('encryption at rest (PGlite data directory, REST API)', () => {
     } finally {
       await wrong.server.close();
     }
-  });
+    // Four server starts on PGlite, two of them creating a data directory (PGlite 0.5's initdb takes
+    // several seconds on a loaded machine).
+  }, 120_000);
 });
 
 describe('ENCRYPTION_KEY at start', () => {
