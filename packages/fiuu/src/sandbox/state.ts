@@ -109,6 +109,7 @@ export function skeyKeyOf(m: SandboxMerchant): string {
  * without bound): a forgotten transaction is "not found" to every API.
  */
 export class SandboxLedger {
+  /** The accounts, by merchant id (Fiuu's `domain`). */
   readonly merchants: ReadonlyMap<string, SandboxMerchant>;
   /** Transactions kept (default 100 000); also bounds other per-transaction memory. */
   readonly keepTransactions: number;
@@ -164,6 +165,7 @@ export class SandboxLedger {
     return t;
   }
 
+  /** The transaction with Fiuu's `tranID`, while it is remembered. */
   get(tranID: string): SandboxTransaction | undefined {
     return this.txns.get(tranID);
   }
@@ -175,6 +177,7 @@ export class SandboxLedger {
     return t;
   }
 
+  /** Every transaction remembered, oldest first. */
   all(): SandboxTransaction[] {
     return [...this.txns.values()];
   }
