@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@tender\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+      { find: /^@tender\/core\/spec\/gateway\/v1$/, replacement: src('core/src/spec/gateway/v1/index.ts') },
       { find: /^@tender\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@tender\/fiuu\/sandbox$/, replacement: src('fiuu/src/sandbox/index.ts') },
       { find: /^@tender\/fiuu\/browser$/, replacement: src('fiuu/src/browser/index.ts') },

@@ -1,24 +1,19 @@
 /**
  * A gateway plugin for "Acme Pay" (see `fake-provider.ts`): everything a `GatewayV1` needs, in one
- * readable file. It imports only the spec types, `Money`, `TenderError`, the transport and the
- * crypto helpers from `@tender/core`, never the engine.
+ * readable file. It imports the gateway spec from its versioned entry (`@tender/core/spec/gateway/v1`),
+ * and `Money`, `TenderError`, the transport and the crypto helpers from `@tender/core`, never the
+ * engine.
  */
+import { Money, TenderError, checkTimestamp, createHttpTransport, verifyHmacSha256, type HttpResponse, type HttpTransport } from '@tender/core';
 import {
   GATEWAY_OUTCOME_UNKNOWN,
   GATEWAY_PAYMENT_NOT_FOUND,
-  Money,
-  TenderError,
-  checkTimestamp,
-  createHttpTransport,
-  verifyHmacSha256,
   type GatewayCallContext,
   type GatewayPaymentResult,
   type GatewayRefundResult,
   type GatewayV1,
-  type HttpResponse,
-  type HttpTransport,
   type WebhookRequest,
-} from '@tender/core';
+} from '@tender/core/spec/gateway/v1';
 import type { AcmeCharge, AcmeRefund } from './fake-provider';
 
 export interface AcmeGatewayOptions {
