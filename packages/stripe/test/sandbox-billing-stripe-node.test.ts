@@ -57,7 +57,7 @@ describe('Customers', () => {
 describe('SetupIntents and PaymentMethods', () => {
   it('saves a card off-session: the PaymentMethod is attached, listed, made the default, then detached', async () => {
     const customer = await stripe.customers.create({ email: 'save@example.com' });
-    const si = await stripe.setupIntents.create({ customer: customer.id, usage: 'off_session', payment_method_types: ['card'] });
+    const si = await stripe.setupIntents.create({ customer: customer.id, usage: 'off_session', allowed_payment_method_types: ['card'] });
     expect(si).toMatchObject({ object: 'setup_intent', status: 'requires_payment_method', usage: 'off_session', customer: customer.id });
     expect(si.client_secret).toMatch(new RegExp(`^${si.id}_secret_`));
     const confirmed = await stripe.setupIntents.confirm(si.id, { payment_method: 'pm_card_visa' });
