@@ -13,10 +13,13 @@ import type { TenderRouterOptions } from '../router';
 
 /** What every route module is given by `createTenderRouter`. */
 export interface RouteContext {
+  /** The engine the routes call. */
   tender: Tender;
+  /** The router's options, as given. */
   options: TenderRouterOptions;
   /** Redacting: route modules log through this one only. */
   logger: Logger;
+  /** Where operation, webhook and auth-failure metrics go; undefined records none. */
   metrics: TenderMetrics | undefined;
   /** Middleware refusing (403) a caller whose token lacks `scope`. */
   need(scope: Scope): RequestHandler;
