@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-const params: Stripe.PaymentIntentCreateParams = { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, payment_method_types: ['card'] };
+const params: Stripe.PaymentIntentCreateParams = { amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, allowed_payment_method_types: ['card'] };
 const pay = (key?: string) => (key ? stripe.paymentIntents.create(params, { idempotencyKey: key }) : stripe.paymentIntents.create(params));
 
 it('forgets the oldest PaymentIntents and charges beyond the limit: they answer 404 resource_missing', async () => {

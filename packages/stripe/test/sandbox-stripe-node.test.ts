@@ -67,7 +67,7 @@ describe('official stripe client against the sandbox', () => {
   });
 
   it('creates, confirms separately, captures partially, and refunds twice', async () => {
-    const created = await stripe.paymentIntents.create({ amount: 5000, currency: 'usd', capture_method: 'manual', payment_method_types: ['card'] });
+    const created = await stripe.paymentIntents.create({ amount: 5000, currency: 'usd', capture_method: 'manual', allowed_payment_method_types: ['card'] });
     expect(created.status).toBe('requires_payment_method');
     const confirmed = await stripe.paymentIntents.confirm(created.id, { payment_method: 'pm_card_mastercard' });
     expect(confirmed.status).toBe('requires_capture');
