@@ -7,7 +7,8 @@
  * executed with its Sync in one buffer. PGlite's own `query()` makes six calls per statement (parse,
  * describe, bind, describe, execute, sync) and parses and plans it every time. A transaction's BEGIN
  * travels with its first statement, and a transaction that sends only its {@link TxQueryable.last}
- * statement runs it on its own, without BEGIN/COMMIT.
+ * statement runs it on its own, without BEGIN/COMMIT, in one call with the other lone statements
+ * waiting at that moment (in-process group commit; see `sendLone`).
  *
  * Exclusion: PGlite keeps two locks, one per transaction and one per protocol exchange, and its own
  * `query()`/`exec()`/`transaction()` take them. This driver takes the same two, so code sharing the
@@ -57,9 +58,8 @@ function abortedError(): Error {
   return Object.assign(new Error('The transaction was aborted by an earlier error; COMMIT rolled it back'), { code: '25P02' });
 }
 
-/** Wraps a PGlite instance as a {@link Driver}; `ownsDb` decides whether `close()` closes it. */
 /**
- * `ownsDb`: `close()` closes the database. `afterClose`: runs once it is closed, even if closing failed
+ * Wraps a PGlite instance as a {@link Driver}. `ownsDb`: `close()` closes the database. `afterClose`: runs once it is closed, even if closing failed
  * (releases what guarded the database, such as its data-directory lock).
  */
 export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean; afterClose?: () => Promise<void> }): Driver {
