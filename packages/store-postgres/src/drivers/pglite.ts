@@ -59,8 +59,9 @@ function abortedError(): Error {
 }
 
 /**
- * Wraps a PGlite instance as a {@link Driver}. `ownsDb`: `close()` closes the database. `afterClose`: runs once it is closed, even if closing failed
- * (releases what guarded the database, such as its data-directory lock).
+ * Wraps a PGlite instance as a {@link Driver}. `ownsDb`: `close()` closes the database. `afterClose`:
+ * runs once it is closed, even if closing failed (releases what guarded the database, such as its
+ * data-directory lock).
  */
 export function createPGliteDriver(db: PGlite, options: { ownsDb: boolean; afterClose?: () => Promise<void> }): Driver {
   let prepared = preparedByDb.get(db);
