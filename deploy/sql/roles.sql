@@ -1,4 +1,4 @@
--- Tender's database roles (seed 002's "Database Security", least privilege), for one schema.
+-- Tender's database roles (least privilege: each process gets only the grants it uses), for one schema.
 --
 --   psql "$ADMIN_DATABASE_URL" -v schema=tender -f deploy/sql/roles.sql
 --

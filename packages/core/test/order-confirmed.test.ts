@@ -41,7 +41,7 @@ const delivery = (body: unknown, deliveryCount = 1): ReceivedMessage => ({
 const options = { merchantId: 'shop' };
 
 describe('order.confirmed: parsing', () => {
-  it('reads seed 004\'s shape, keeping the total as the decimal the producer wrote', () => {
+  it('reads the camelCase order.confirmed shape, keeping the total as the decimal the producer wrote', () => {
     expect(parseOrderConfirmed(encoder.encode(JSON.stringify(event())))).toEqual({
       eventId: 'evt-0001',
       orderId: 'ORD-1001',

@@ -2,7 +2,8 @@
  * The channel catalogue: Tender payment-method names mapped to Fiuu's hosted-page `channel`
  * parameter, the seamless `mpschannel` code, and the names Fiuu sends back (which differ between
  * the return URL and the notification/callback, and in case). Source: Fiuu API Spec v13.86 (p.24–37,
- * p.44–48, p.59–63; DS Appendix C) and §6 (seamless codes from the official WooCommerce plugin).
+ * p.44–48, p.59–63), Fiuu Direct Server API v1.7.7 (Appendix C), and the seamless codes of Fiuu's
+ * official WooCommerce plugin (github.com/FiuuPayment/Shopping-Cart-Plugins-Fiuu_WooCommerce).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Gateway configuration and its validation. Points the research marks uncertain (sandbox API host,
+ * Gateway configuration and its validation. Points where Fiuu's own sources disagree (sandbox API host,
  * `/RMS/` vs `/MOLPay/` prefix, `currency` vs `cur`, legacy skey key, IPN echo) are options here,
  * each defaulting to the reading of the Fiuu API Spec v13.86.
  *
@@ -57,7 +57,7 @@ export interface FiuuConfig {
   /** Payment-page language (`en` or `cn`). */
   langcode?: 'en' | 'cn';
   /**
-   * Requery rate limits. Fiuu allows "at most 1 query every 5 s" (spec p.66) and blocks the IP of
+   * Requery rate limits. Fiuu allows "at most 1 query every 5 s" (Fiuu API Spec v13.86 p.66) and blocks the IP of
    * massive queriers; the per-API limits are 30/s (q_by_tid) and 10/s (q_by_oid).
    */
   requery?: { minIntervalMs?: number; perSecond?: number };
@@ -202,7 +202,7 @@ export function endpoints(config: ResolvedFiuuConfig) {
   const pay = `${config.paymentHost}/${config.pathPrefix}`;
   const api = `${config.apiHost}/${config.pathPrefix}`;
   return {
-    /** Hosted payment page (POST; the trailing `/` is required with POST, spec p.23). */
+    /** Hosted payment page (POST; the trailing `/` is required with POST, Fiuu API Spec v13.86 p.23). */
     payment: `${pay}/pay/${encodeURIComponent(config.merchantId)}/`,
     returnIpn: `${pay}/API/chkstat/returnipn.php`,
     seamlessScript: `${pay}/API/seamless/${config.seamlessVersion}/js/MOLPay_seamless.deco.js`,

@@ -302,7 +302,7 @@ function unconfirmed(result: FiuuResult, status: PaymentStatus): GatewayPaymentR
  * The payment event's id is `tranID:status`, so the notification and the callback of one outcome (and
  * Fiuu's retries, and a re-posted copy) deduplicate to one event, while a later outcome (pending, then
  * success) is a new one. Return-URL results become a `note`: the browser carried them, so they are
- * recorded but never move the payment (CHEAT Tip #2).
+ * recorded but never move the payment (Fiuu's "Cheatsheet & Best Practices", Tip #2).
  *
  * A `00` that may be an authorisation is followed by a `requery` event (`tranID:00:requery`); see the
  * module comment for why, and which `00`s those are.

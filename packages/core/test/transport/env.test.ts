@@ -19,7 +19,7 @@ describe('parseDurationMs', () => {
 });
 
 describe('transportOptionsFromEnv', () => {
-  it('maps the seed variables (FIUU_TIMEOUT=30s, FIUU_RETRY_ATTEMPTS=3, FIUU_RETRY_DELAY=1s)', () => {
+  it('maps the documented per-gateway variables (FIUU_TIMEOUT=30s, FIUU_RETRY_ATTEMPTS=3, FIUU_RETRY_DELAY=1s)', () => {
     expect(transportOptionsFromEnv('fiuu', 'FIUU', { FIUU_TIMEOUT: '30s', FIUU_RETRY_ATTEMPTS: '3', FIUU_RETRY_DELAY: '1s', OTHER: 'x' })).toEqual({
       gateway: 'fiuu',
       timeoutMs: 30_000,

@@ -1,7 +1,7 @@
 /**
  * `@tender/fiuu/browser`: Fiuu seamless checkout for a plain web page, with no jQuery and no
  * runtime dependencies. It asks the merchant's server for the seamless parameters, opens Fiuu's
- * payment page in a pop-up (Fiuu forbids iframes, CHEAT Tip #9) by posting the hosted-payment form
+ * payment page in a pop-up (Fiuu forbids iframes, Fiuu's "Cheatsheet & Best Practices", Tip #9) by posting the hosted-payment form
  * into it, and resolves when the return page (rendered by `renderReturnPage` on the server) posts
  * the verified result back from the expected origin. Also available as a single IIFE file exposing
  * the global `TenderFiuu`.
