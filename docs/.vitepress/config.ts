@@ -89,6 +89,7 @@ export default withMermaid(
             { text: 'Deployment', link: '/deploy' },
             { text: 'Monitoring', link: '/monitoring' },
             { text: 'Encryption and retention', link: '/encryption' },
+            { text: 'Upgrading embedded PGlite', link: '/upgrading-pglite' },
           ],
         },
         {
