@@ -30,7 +30,7 @@ describe('redact', () => {
     expect(Object.values(out.config).every((v) => v === REDACTED)).toBe(true);
   });
 
-  it('masks Fiuu's PII fields (bill_name, bill_email, bill_mobile) and keeps enough to debug', () => {
+  it("masks Fiuu's PII fields (bill_name, bill_email, bill_mobile) and keeps enough to debug", () => {
     expect(
       redact({ bill_name: 'Ahmad Razak', bill_email: 'ahmad.razak@example.com.my', bill_mobile: '+60 12-345 6789', mpsbill_email: 'a@b.co', phone: 60123456789 }),
     ).toEqual({ bill_name: 'A***', bill_email: 'a***@example.com.my', bill_mobile: '*******6789', mpsbill_email: 'a***@b.co', phone: '*******6789' });
