@@ -11,6 +11,7 @@ import type { GatewayV1 } from '../spec/gateway/v1/index';
 import type { OutboxEvent, Store } from '../spec/store/v1/index';
 import type { Payment } from '../payment';
 import type { EventPayloadEncoder } from '../events/envelope';
+import type { RecentPayments } from './recent-payments';
 
 /** @internal */
 export interface EngineContext {
@@ -23,6 +24,8 @@ export interface EngineContext {
   defaultMerchantId: string;
   /** Makes each outbox event's published payload when it is written. */
   eventPayload: EventPayloadEncoder;
+  /** The payments this engine committed last, so an operation on one needs no read first. */
+  recent: RecentPayments;
   /** Called with events after their transaction committed. */
   publish(events: readonly OutboxEvent[]): void;
   /**

@@ -17,6 +17,7 @@ import { ReconcileBackoff, reconcile, type ReconcileOptions, type ReconcileRepor
 import type { RoutingRule } from './routing';
 import { handleWebhook, type WebhookHandled } from './webhooks';
 import { defaultEventPayload, type EventPayloadEncoder } from '../events/envelope';
+import { RecentPayments } from './recent-payments';
 
 /** Time a lease keeps beyond the slowest gateway call: the engine's own work around the call. */
 const LEASE_MARGIN_MS = 10_000;
@@ -108,6 +109,7 @@ export function createTender<S extends Store = Store>(options: TenderOptions<S>)
     leaseMs,
     defaultMerchantId: options.defaultMerchantId ?? 'default',
     eventPayload: options.eventPayload ?? defaultEventPayload,
+    recent: new RecentPayments(),
     settleRequestedCancel: (payment) => payments.settleRequestedCancel(payment),
     publish(events) {
       for (const event of events) {

@@ -31,6 +31,8 @@ export interface ChangeCause {
 /** @internal */
 export class UnitOfWork {
   readonly events: OutboxEvent[] = [];
+  /** The payments written in this unit, as last written (kept in `ctx.recent` once committed). */
+  readonly #written = new Map<string, Payment>();
 
   constructor(
     readonly tx: StoreTx,
@@ -45,7 +47,10 @@ export class UnitOfWork {
       unit = new UnitOfWork(tx, ctx, ctx.clock.now().toISOString());
       return fn(unit);
     });
-    if (unit && unit.events.length > 0) ctx.publish(unit.events);
+    if (unit) {
+      for (const payment of unit.#written.values()) ctx.recent.remember(payment);
+      if (unit.events.length > 0) ctx.publish(unit.events);
+    }
     return result;
   }
 
@@ -99,6 +104,7 @@ export class UnitOfWork {
   /** Inserts a new payment in its first status and records it. */
   async insertPayment(payment: Payment, cause: ChangeCause): Promise<void> {
     await this.tx.insertPayment(payment);
+    this.#written.set(payment.id, payment);
     await this.tx.appendTransition({
       id: newId('tr'),
       merchantId: payment.merchantId,
@@ -122,6 +128,7 @@ export class UnitOfWork {
     if (changed) assertPaymentTransition(previous.status, next.status);
     const written: Payment = { ...next, version: previous.version + 1, updatedAt: this.now };
     await this.tx.updatePayment(written);
+    this.#written.set(written.id, written);
     if (changed) {
       await this.tx.appendTransition({
         id: newId('tr'),

@@ -94,9 +94,12 @@ export function fingerprintOf(options: RequestOptions, operation: string, target
   return options.idempotencyKey === undefined ? '' : requestFingerprint(operation, target, body);
 }
 
-/** The merchant's payment, read before the operation's first transaction (404 otherwise). */
+/**
+ * The merchant's payment before the operation's first transaction (404 otherwise): as this engine
+ * last committed it when it still holds that copy (the unit run on it checks the version), else read.
+ */
 export async function knownPayment(ctx: EngineContext, id: string, merchantId: string): Promise<Payment> {
-  const known = await ctx.store.getPayment(id, merchantId);
+  const known = ctx.recent.get(id, merchantId) ?? (await ctx.store.getPayment(id, merchantId));
   if (!known) throw notFound('payment', id);
   return known;
 }
