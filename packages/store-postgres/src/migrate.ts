@@ -23,6 +23,7 @@ import { gatewayOrder } from './migrations/0005-gateway-order';
 import { outboxRelay } from './migrations/0006-outbox-relay';
 import { retention } from './migrations/0007-retention';
 import { hotUpdates } from './migrations/0008-hot-updates';
+import { outboxSnapshotOnce } from './migrations/0009-outbox-snapshot-once';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'outbox_relay', sql: outboxRelay },
   { version: 7, name: 'retention', sql: retention },
   { version: 8, name: 'hot_updates', sql: hotUpdates },
+  { version: 9, name: 'outbox_snapshot_once', sql: outboxSnapshotOnce },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

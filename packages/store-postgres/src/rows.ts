@@ -221,14 +221,16 @@ export const OUTBOX_COLUMNS =
   'relay_status, relay_attempts, relay_next_attempt_at, relay_locked_until, relay_error, published_at';
 
 export function toOutboxRow(r: Row): OutboxRow {
+  const payload = r.payload === null || r.payload === undefined ? null : obj<Record<string, unknown>>(r.payload, {});
   return {
     id: String(r.id),
     merchantId: String(r.merchant_id),
     type: String(r.type),
     paymentId: str(r.payment_id),
     refundId: str(r.refund_id),
-    data: obj(r.data, {}),
-    payload: r.payload === null || r.payload === undefined ? null : obj(r.payload, {}),
+    // No `data` (migration 9): the snapshot is the payload's `data`, stored once (see enqueueOutbox).
+    data: r.data === null || r.data === undefined ? obj(payload?.data, {}) : obj(r.data, {}),
+    payload,
     createdAt: iso(r.created_at),
     status: r.status as OutboxRow['status'],
     attempts: Number(r.attempts),

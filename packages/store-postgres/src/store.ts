@@ -441,7 +441,12 @@ class Tx extends Reader implements StoreTx {
   }
 
   async enqueueOutbox(event: OutboxEvent): Promise<void> {
-    this.#outbox.push({ ...event, data: json(event.data ?? {}), payload: event.payload ? json(event.payload) : null });
+    // A payload whose `data` is the snapshot itself (the default envelope) holds it already: the
+    // snapshot is stored once, in the published document, and read back from it (toOutboxRow). Half
+    // the bytes an event costs to send and store, and one serialisation fewer. A payload with data of
+    // its own (the server's API shape, an encrypting store's copies) leaves both stored.
+    const once = event.payload !== null && event.payload !== undefined && event.payload.data === event.data && event.data !== undefined;
+    this.#outbox.push({ ...event, data: once ? null : json(event.data ?? {}), payload: event.payload ? json(event.payload) : null });
   }
 }
 
@@ -815,7 +820,8 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
       if (events.length > 0) {
         await run(q, this.st.rewriteOutbox, [
           events.map((e) => String(e.id)),
-          events.map((e) => json(anonymizePersonalData(e.data ?? {}))),
+          // A row without its own snapshot (migration 9) keeps none: the payload's, anonymised, is it.
+          events.map((e) => (e.data === null || e.data === undefined ? null : json(anonymizePersonalData(e.data)))),
           events.map((e) => json(anonymizePersonalData(e.payload ?? null))),
         ]);
       }
