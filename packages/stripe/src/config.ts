@@ -10,8 +10,10 @@ export const STRIPE_DEFAULT_BASE_URL = 'https://api.stripe.com';
 
 /**
  * The `Stripe-Version` every request pins. Response and webhook shapes follow this version, so
- * create webhook endpoints in the Stripe dashboard with the same pin. It matches the version the
- * `stripe` npm client 18.5 pins, so both speak the same shapes.
+ * create webhook endpoints in the Stripe dashboard with the same pin. It is the version the gateway's
+ * request fields (`payment_method_types`) and response schemas were written against; the `stripe`
+ * npm client 23 pins a later one (2026-10-28.endive), where that request field is named
+ * `allowed_payment_method_types`.
  */
 export const STRIPE_API_VERSION = '2025-08-27.basil';
 
