@@ -15,8 +15,9 @@ import {
   TransitionSchema,
   WebhookEndpointSchema,
 } from './schemas';
-// Registers the Event schema with the API's registry.
-import './event-schemas';
+import { ERROR_CODES, errorExample, type ErrorCode } from './error-codes';
+import { EventResourceSchema } from './event-schemas';
+import { REQUEST_EXAMPLES, RESPONSE_EXAMPLES, type Examples } from './openapi-examples';
 
 /** Title, version and servers of the document. */
 export interface OpenApiInfo {
@@ -38,23 +39,6 @@ const ERRORS = {
 };
 // The routes outside the authenticated API have no error of their own; Node's HTTP parser still refuses oversized headers before routing.
 const TRANSPORT_ERRORS = { '431': { description: 'Request header fields too large (answered by the HTTP server before routing, without a JSON body)' } };
-
-type Examples = Record<string, { summary: string; value: Json }>;
-// Request examples for the main bodies (the zod schemas carry none).
-const CREATE_PAYMENT_EXAMPLES: Examples = {
-  fpx: {
-    summary: 'An FPX payment through Fiuu',
-    value: { order_id: 'ORD-1001', amount: '25.00', currency: 'MYR', payment_method: 'FPX', bill_name: 'Aisyah Rahman', bill_email: 'aisyah@example.com', bill_description: 'Order ORD-1001', return_url: 'https://shop.example.com/orders/ORD-1001' },
-  },
-  manualCapture: { summary: 'A card payment to capture later', value: { order_id: 'ORD-1002', amount: '120.00', currency: 'MYR', gateway: 'stripe', payment_method: 'card', capture_method: 'manual' } },
-  upiCollect: { summary: 'A UPI collect request in paise', value: { order_id: 'ORD-1003', amount_paisa: 49900, currency: 'INR', gateway: 'upi', payment_details: { vpa: 'payer@bank' } } },
-};
-const REFUND_EXAMPLES: Examples = {
-  full: { summary: 'Refund everything not yet refunded', value: {} },
-  partial: { summary: 'A partial refund with a reason', value: { amount: '5.00', reason: 'One item returned', metadata: { rma: 'RMA-77' } } },
-};
-const CAPTURE_EXAMPLES: Examples = { full: { summary: 'Capture the whole authorised amount', value: {} }, partial: { summary: 'Capture part of it', value: { amount: '80.00' } } };
-const WEBHOOK_ENDPOINT_EXAMPLES: Examples = { payments: { summary: 'Payment and refund events', value: { url: 'https://shop.example.com/hooks/tender', events: ['payment.*', 'refund.succeeded'], description: 'Order service' } } };
 
 function inline(schema: z.ZodType): Json {
   const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', metadata: apiSchemas } as Parameters<typeof z.toJSONSchema>[1]) as Json;
@@ -116,12 +100,158 @@ const LIVE_ERRORS = {
   '503': errorResponse('The server is shutting down; reconnect'),
 };
 
+// Shapes of the answers that have no zod schema of their own (so that their examples are checked too).
+const CHECK_SCHEMA: Json = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['healthy', 'degraded', 'unhealthy'] }, latency_ms: { type: 'number' }, error: { type: 'string' } } };
+const READINESS_SCHEMA: Json = {
+  type: 'object',
+  required: ['status', 'timestamp', 'checks'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'degraded', 'not_ready'] },
+    shutting_down: { const: true },
+    timestamp: { type: 'string' },
+    checks: {
+      type: 'object',
+      required: ['database', 'gateways'],
+      properties: {
+        database: CHECK_SCHEMA,
+        redis: CHECK_SCHEMA,
+        event_broker: CHECK_SCHEMA,
+        gateways: { type: 'object', additionalProperties: { ...CHECK_SCHEMA, required: ['status', 'circuit'], properties: { ...(CHECK_SCHEMA.properties as Json), circuit: { type: 'string', enum: ['closed', 'open', 'half_open'] } } } },
+      },
+    },
+  },
+};
+const HEALTH_SCHEMA: Json = { type: 'object', required: ['status', 'uptime_seconds'], properties: { status: { const: 'ok' }, uptime_seconds: { type: 'integer' } } };
+const DELETED_SCHEMA: Json = { type: 'object', required: ['id', 'object', 'deleted'], properties: { id: { type: 'string' }, object: { const: 'webhook_endpoint' }, deleted: { const: true } } };
+const REDELIVERY_SCHEMA: Json = { type: 'object', required: ['id', 'object', 'delivery'], properties: { id: { type: 'string' }, object: { const: 'event' }, delivery: { type: 'object', required: ['status'], properties: { status: { const: 'pending' } } } } };
+const STATIC_UPI_LINK_SCHEMA: Json = {
+  type: 'object',
+  required: ['object', 'payment_url', 'qr_code', 'qr_svg', 'verifiable', 'warning'],
+  properties: { object: { const: 'upi_static_link' }, payment_url: { type: 'string' }, qr_code: { type: 'string' }, qr_svg: { type: 'string' }, verifiable: { const: false }, warning: { type: 'string' } },
+};
+const SEAMLESS_CONFIG_SCHEMA: Json = {
+  description: "What Fiuu's seamless plugin reads: `status`, the `mps...` parameters, and (for a payment) `tender` with the hosted-payment form",
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { const: true },
+    gateway: { type: 'string' },
+    tender: { type: 'object', required: ['paymentId', 'paymentUrl', 'fields'], properties: { paymentId: { type: 'string' }, paymentUrl: { type: 'string' }, fields: { type: 'object', additionalProperties: { type: 'string' } } } },
+  },
+  additionalProperties: true,
+};
+
+// The error codes each operation can answer (from its route module, the middleware of router.ts and
+// the engine operation it calls); the table in error-codes.ts gives each its status and meaning.
+const AUTH: ErrorCode[] = ['invalid_json', 'missing_token', 'invalid_token', 'token_expired', 'token_without_expiry', 'insufficient_scope', 'rate_limited', 'auth_unavailable'];
+const BODY: ErrorCode[] = ['unknown_parameter', 'parameter_invalid', 'parameter_missing', 'body_too_large', 'unsupported_media_type'];
+const PAGE: ErrorCode[] = ['parameter_invalid', 'invalid_limit', 'invalid_cursor'];
+const IDEMPOTENCY: ErrorCode[] = ['idempotency_key_in_use', 'idempotency_key_reused'];
+const GATEWAY: ErrorCode[] = ['gateway_server_error', 'gateway_invalid_response', 'circuit_open'];
+const AMOUNT: ErrorCode[] = ['invalid_amount', 'amount_too_precise', 'amount_negative', 'amount_too_small', 'amount_too_large', 'ambiguous_amount'];
+const CREATE: ErrorCode[] = [...AMOUNT, 'ambiguous_parameter', 'invalid_currency', 'invalid_email', 'invalid_vpa', 'invalid_metadata', 'invalid_capture_method', 'unknown_gateway', 'parameter_unsupported', 'raw_card_data_not_allowed'];
+const LIVE: ErrorCode[] = [...AUTH, 'invalid_last_event_id', 'resource_missing', 'too_many_live_connections', 'shutting_down'];
+const READ: ErrorCode[] = [...AUTH, 'resource_missing'];
+
+/** Error codes by operationId. */
+export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
+  createPayment: [...AUTH, ...BODY, ...CREATE, 'merchant_mismatch', ...IDEMPOTENCY, ...GATEWAY],
+  listPayments: [...AUTH, ...PAGE],
+  getSeamlessConfig: [...AUTH, 'parameter_missing', ...CREATE, 'order_already_paid', 'payment_in_progress', ...IDEMPOTENCY, ...GATEWAY],
+  getPayment: READ,
+  getPaymentStatus: READ,
+  capturePayment: [...READ, ...BODY, ...AMOUNT, 'capture_not_supported', 'partial_capture_not_supported', 'payment_not_capturable', 'illegal_transition', ...IDEMPOTENCY, ...GATEWAY],
+  cancelPayment: [...READ, ...BODY, 'cancel_not_supported', 'payment_not_cancellable', 'illegal_transition', ...IDEMPOTENCY, ...GATEWAY],
+  refundPayment: [...READ, ...BODY, ...AMOUNT, 'invalid_metadata', 'partial_refund_not_supported', 'payment_not_refundable', 'charge_already_refunded', 'illegal_transition', ...IDEMPOTENCY, ...GATEWAY],
+  listPaymentRefunds: [...READ, ...PAGE],
+  listPaymentTransitions: READ,
+  streamPaymentEvents: LIVE,
+  streamPaymentEventsWebSocket: [...LIVE, 'upgrade_required'],
+  getRefund: READ,
+  receiveGatewayWebhook: ['signature_mismatch', 'invalid_webhook_body', 'resource_missing', 'body_too_large'],
+  handleFiuuReturn: ['resource_missing', 'body_too_large'],
+  createStaticUpiLink: [...AUTH, ...BODY, 'static_links_not_configured'],
+  createWebhookEndpoint: [...AUTH, ...BODY, 'invalid_url', 'private_webhook_url'],
+  listWebhookEndpoints: [...AUTH, ...PAGE],
+  getWebhookEndpoint: READ,
+  deleteWebhookEndpoint: READ,
+  getEvent: READ,
+  redeliverEvent: READ,
+  getMetrics: ['missing_token', 'invalid_metrics_token'],
+};
+
+const STATUS_TITLES: Record<string, string> = {
+  '400': 'Invalid request',
+  '401': 'Missing or invalid token',
+  '403': 'Not allowed',
+  '404': 'Not found',
+  '409': 'Conflict',
+  '413': 'Body too large',
+  '415': 'Unsupported media type',
+  '422': 'Idempotency key reused with another request',
+  '426': 'Upgrade required',
+  '429': 'Rate limited',
+  '502': 'Gateway error',
+  '503': 'Unavailable; retry after Retry-After',
+};
+
+/**
+ * Sets the error responses of an operation from its codes: per status, the codes and their meaning
+ * in the description (after the one the route gave, if any) and one example body per code.
+ */
+function withErrorCodes(operation: Json, codes: readonly ErrorCode[]): void {
+  const responses = operation.responses as Record<string, Json>;
+  const byStatus = new Map<string, ErrorCode[]>();
+  for (const code of new Set(codes)) {
+    const status = String(ERROR_CODES[code].status);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  for (const [status, list] of byStatus) {
+    const title = (responses[status]?.description as string | undefined) ?? STATUS_TITLES[status] ?? 'Error';
+    const examples: Examples = Object.fromEntries(list.map((code) => [code, { summary: ERROR_CODES[code].meaning, value: errorExample(code) }]));
+    responses[status] = {
+      description: `${title}. Codes:\n\n${list.map((code) => `- \`${code}\`: ${ERROR_CODES[code].meaning}`).join('\n')}`,
+      content: { 'application/json': { schema: ref('Error'), examples } },
+    };
+  }
+  // Statuses listed in numeric order.
+  operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
+}
+
+/** Adds the examples of openapi-examples.ts to the operation's request body and success responses. */
+function withExamples(operation: Json, operationId: string): void {
+  const request = REQUEST_EXAMPLES[operationId];
+  const media = (operation.requestBody as { content?: Record<string, Json> } | undefined)?.content?.['application/json'];
+  if (request && media) media.examples = request;
+  for (const [status, examples] of Object.entries(RESPONSE_EXAMPLES[operationId] ?? {})) {
+    const response = (operation.responses as Record<string, { content?: Record<string, Json> }>)[status];
+    const out = response?.content?.['application/json'];
+    if (out) out.examples = examples;
+  }
+}
+
+// Fiuu's return fields (Fiuu Online Payment API, "Payment Response" / return URL parameters).
+const FIUU_RETURN_SCHEMA: Json = {
+  type: 'object',
+  properties: Object.fromEntries(['tranID', 'orderid', 'status', 'domain', 'amount', 'currency', 'appcode', 'paydate', 'channel', 'error_code', 'error_desc', 'skey'].map((k) => [k, { type: 'string' }])),
+  additionalProperties: { type: 'string' },
+};
+const FIUU_RETURN_EXAMPLES: Examples = {
+  paid: {
+    summary: 'A successful FPX payment (status 00)',
+    value: { tranID: '30918472', orderid: 'pay_7QmZ2xV9kR4tN1sA', status: '00', domain: 'tender_demo', amount: '25.00', currency: 'MYR', appcode: '', paydate: '2026-03-14 17:27:40', channel: 'fpx', skey: '9b1f2c7a4e6d8b0c3a5f7e9d1c2b4a68' },
+  },
+};
+
 function op(operationId: string, summary: string, scope: string | null, extra: Json): Json {
   return { operationId, summary, ...(scope ? { security: [{ bearer: [scope] }] } : { security: [] }), ...extra };
 }
 
 /** Builds the document (every route of the router). */
 export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
+  // The Event schema registers itself when its module loads; naming it here keeps that module in
+  // bundles, which drop a bare `import './event-schemas'` because the package is side-effect free.
+  if (!apiSchemas.has(EventResourceSchema)) apiSchemas.add(EventResourceSchema, { id: 'Event' });
   const registry = z.toJSONSchema(apiSchemas, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
   const schemas: Record<string, Json> = {};
   for (const [id, s] of Object.entries(registry.schemas)) {
@@ -131,11 +261,11 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
   schemas.LiveEvent = LIVE_EVENT_SCHEMA;
   const paymentOut = { content: json(ref('Payment')) };
   const refundOut = { content: json(ref('Refund')) };
-  const body = (id: string, required = true, examples?: Examples) => ({ required, content: { 'application/json': { schema: ref(id), ...(examples ? { examples } : {}) } } });
-  const paymentAction = (operationId: string, summary: string, bodyId: string, examples?: Examples) =>
+  const body = (id: string, required = true) => ({ required, content: { 'application/json': { schema: ref(id) } } });
+  const paymentAction = (operationId: string, summary: string, bodyId: string) =>
     op(operationId, summary, 'payments:write', {
       parameters: [idParam(), idempotencyHeader],
-      requestBody: body(bodyId, false, examples),
+      requestBody: body(bodyId, false),
       responses: { '200': { description: 'The payment', ...paymentOut }, ...ERRORS, '404': errorResponse('No such payment'), '409': errorResponse('Illegal state or key in flight'), '422': errorResponse('Idempotency key reused with another request') },
     });
 
@@ -143,7 +273,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     '/api/v1/payments': {
       post: op('createPayment', 'Create a payment', 'payments:write', {
         parameters: [idempotencyHeader],
-        requestBody: body('CreatePayment', true, CREATE_PAYMENT_EXAMPLES),
+        requestBody: body('CreatePayment', true),
         responses: { '201': { description: 'The payment (REQUIRES_ACTION carries next_action)', ...paymentOut }, ...ERRORS, '409': errorResponse('Key in flight'), '422': errorResponse('Idempotency key reused with another request'), '502': errorResponse('Gateway error') },
       }),
       get: op('listPayments', 'List payments (newest first, cursor pagination, order_id lookup)', 'payments:read', {
@@ -161,8 +291,8 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
           '`order_id` is required with `amount`, unless an `Idempotency-Key` is sent (then that key alone decides).',
         parameters: [...queryParameters(SeamlessConfigQuery), idempotencyHeader],
         responses: {
-          '200': { description: 'Static configuration, or the open payment of the order again' },
-          '201': { description: 'Seamless parameters of the payment it started' },
+          '200': { description: 'Static configuration, or the open payment of the order again', content: json(SEAMLESS_CONFIG_SCHEMA) },
+          '201': { description: 'Seamless parameters of the payment it started', content: json(SEAMLESS_CONFIG_SCHEMA) },
           ...ERRORS,
           '409': errorResponse('The order is paid or its payment is under way (order_already_paid, payment_in_progress)'),
         },
@@ -177,12 +307,12 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
         responses: { '200': { description: 'The payment', ...paymentOut }, ...ERRORS, '404': errorResponse('No such payment') },
       }),
     },
-    '/api/v1/payments/{id}/capture': { post: paymentAction('capturePayment', 'Capture an authorised payment', 'CapturePayment', CAPTURE_EXAMPLES) },
+    '/api/v1/payments/{id}/capture': { post: paymentAction('capturePayment', 'Capture an authorised payment', 'CapturePayment') },
     '/api/v1/payments/{id}/cancel': { post: paymentAction('cancelPayment', 'Cancel (void) a payment', 'CancelPayment') },
     '/api/v1/payments/{id}/refund': {
       post: op('refundPayment', 'Refund a captured payment', 'refunds:write', {
         parameters: [idParam(), idempotencyHeader],
-        requestBody: body('RefundPayment', false, REFUND_EXAMPLES),
+        requestBody: body('RefundPayment', false),
         responses: { '201': { description: 'The refund', ...refundOut }, ...ERRORS, '404': errorResponse('No such payment'), '409': errorResponse('Not refundable'), '422': errorResponse('Idempotency key reused with another request') },
       }),
     },
@@ -230,6 +360,11 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     },
     '/api/v1/payments/fiuu/return': {
       post: op('handleFiuuReturn', "Fiuu's return URL: renders the page that reports the result to the checkout page", null, {
+        requestBody: {
+          required: false,
+          description: "The fields Fiuu posts with the customer's browser (also taken as the query string of a GET); `skey` authenticates them",
+          content: { 'application/x-www-form-urlencoded': { schema: FIUU_RETURN_SCHEMA, examples: FIUU_RETURN_EXAMPLES } },
+        },
         responses: {
           '200': { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
           '404': errorResponse('Fiuu is not configured'),
@@ -240,29 +375,29 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     '/api/v1/upi/static-links': {
       post: op('createStaticUpiLink', 'A static UPI link and QR code paying the merchant\'s own VPA (UPI_MERCHANT_VPA) with no PSP: unverifiable, no payment is recorded', 'payments:write', {
         requestBody: body('CreateStaticUpiLink', false),
-        responses: { '201': { description: '`payment_url` (upi://pay), `qr_code` (PNG data URL), `qr_svg`, `verifiable: false`' }, ...ERRORS, '404': errorResponse('Static links are not configured') },
+        responses: { '201': { description: '`payment_url` (upi://pay), `qr_code` (PNG data URL), `qr_svg`, `verifiable: false`', content: json(STATIC_UPI_LINK_SCHEMA) }, ...ERRORS, '404': errorResponse('Static links are not configured') },
       }),
     },
     '/api/v1/webhook-endpoints': {
-      post: op('createWebhookEndpoint', 'Register a merchant webhook endpoint', 'payments:write', { requestBody: body('CreateWebhookEndpoint', true, WEBHOOK_ENDPOINT_EXAMPLES), responses: { '201': { description: 'The endpoint, with its secret', content: json(ref('WebhookEndpoint')) }, ...ERRORS } }),
+      post: op('createWebhookEndpoint', 'Register a merchant webhook endpoint', 'payments:write', { requestBody: body('CreateWebhookEndpoint', true), responses: { '201': { description: 'The endpoint, with its secret', content: json(ref('WebhookEndpoint')) }, ...ERRORS } }),
       get: op('listWebhookEndpoints', 'List webhook endpoints', 'payments:read', { parameters: queryParameters(PageQuery), responses: { '200': { description: 'A page', content: json(inline(listOf(WebhookEndpointSchema))) }, ...ERRORS } }),
     },
     '/api/v1/webhook-endpoints/{id}': {
       get: op('getWebhookEndpoint', 'Retrieve a webhook endpoint', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The endpoint', content: json(ref('WebhookEndpoint')) }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
-      delete: op('deleteWebhookEndpoint', 'Delete a webhook endpoint', 'payments:write', { parameters: [idParam()], responses: { '200': { description: 'Deleted' }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
+      delete: op('deleteWebhookEndpoint', 'Delete a webhook endpoint', 'payments:write', { parameters: [idParam()], responses: { '200': { description: 'Deleted', content: json(DELETED_SCHEMA) }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
     },
     '/api/v1/events/{id}': {
       get: op('getEvent', 'An event and its delivery state', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The event (the document webhooks and brokers carry) with its delivery state', content: json(ref('Event')) }, ...ERRORS, '404': errorResponse('No such event') } }),
     },
     '/api/v1/events/{id}/redeliver': {
-      post: op('redeliverEvent', 'Deliver an event again (after success or dead-lettering)', 'payments:write', { parameters: [idParam()], responses: { '202': { description: 'Queued' }, ...ERRORS, '404': errorResponse('No such event') } }),
+      post: op('redeliverEvent', 'Deliver an event again (after success or dead-lettering)', 'payments:write', { parameters: [idParam()], responses: { '202': { description: 'Queued', content: json(REDELIVERY_SCHEMA) }, ...ERRORS, '404': errorResponse('No such event') } }),
     },
-    '/health': { get: op('getHealth', 'Liveness', null, { responses: { '200': { description: 'The process is up' }, ...TRANSPORT_ERRORS } }) },
+    '/health': { get: op('getHealth', 'Liveness', null, { responses: { '200': { description: 'The process is up', content: json(HEALTH_SCHEMA) }, ...TRANSPORT_ERRORS } }) },
     '/ready': {
       get: op('getReadiness', 'Readiness: each dependency (database, Redis, event broker, gateway circuits) as JSON', null, {
         responses: {
-          '200': { description: 'Ready (`status: ready`), or serving with an impaired dependency (`status: degraded`)' },
-          '503': { description: 'Not ready: the database is unreachable or not migrated, or the server is shutting down' },
+          '200': { description: 'Ready (`status: ready`), or serving with an impaired dependency (`status: degraded`)', content: json(READINESS_SCHEMA) },
+          '503': { description: 'Not ready: the database is unreachable or not migrated, or the server is shutting down', content: json(READINESS_SCHEMA) },
           ...TRANSPORT_ERRORS,
         },
       }),
@@ -276,6 +411,14 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     },
     '/openapi.json': { get: op('getOpenApiDocument', 'This document', null, { responses: { '200': { description: 'OpenAPI 3.1' }, ...TRANSPORT_ERRORS } }) },
   };
+
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item) as Json[]) {
+      const operationId = operation.operationId as string;
+      withErrorCodes(operation, OPERATION_ERROR_CODES[operationId] ?? []);
+      withExamples(operation, operationId);
+    }
+  }
 
   return {
     openapi: '3.1.0',
