@@ -56,6 +56,16 @@ export const ERROR_CODES = {
   private_webhook_url: e(400, 'invalid_request_error', 'the webhook URL resolves to a loopback, private or link-local address', 'Webhook URLs must reach a public address; 10.0.0.5 is not one', 'url'),
   invalid_last_event_id: e(400, 'invalid_request_error', 'Last-Event-ID (or last_event_id) is not an event id', 'Last-Event-ID (or last_event_id) must be an event id this stream sent', 'last_event_id'),
   signature_mismatch: e(400, 'webhook_signature_error', 'the gateway\'s signature does not match the body', 'Webhook signature does not match'),
+  missing_signature_header: e(400, 'webhook_signature_error', 'Stripe or Razorpay: the signature header is absent', 'No X-Razorpay-Signature header was provided'),
+  malformed_signature_header: e(400, 'webhook_signature_error', 'Stripe or Razorpay: the signature header cannot be read', 'Expected exactly one X-Razorpay-Signature header'),
+  timestamp_outside_tolerance: e(400, 'webhook_signature_error', 'Stripe: the signed timestamp is too old (a replay)', 'Timestamp outside the tolerance zone (912s old, tolerance 300s)'),
+  missing_header: e(400, 'webhook_signature_error', 'PayPal: a transmission header is absent', 'PayPal webhook has no PAYPAL-TRANSMISSION-SIG header'),
+  stale_timestamp: e(400, 'webhook_signature_error', 'PayPal: the transmission time is too old (a replay)', 'PayPal webhook transmission time 2026-03-14T09:20:00Z is older than 300 s'),
+  cert_untrusted: e(400, 'webhook_signature_error', "PayPal: the signing certificate is not PayPal's", 'PayPal webhook certificate URL answered HTTP 404'),
+  invalid_signature: e(400, 'webhook_signature_error', 'Fiuu: the `skey` does not verify', 'Fiuu skey does not verify'),
+  missing_field: e(400, 'webhook_signature_error', 'Fiuu: a signed field is absent', "Fiuu result lacks 'skey'"),
+  unknown_merchant: e(400, 'webhook_signature_error', 'Fiuu: the result is for another merchant id', "Fiuu result is for merchant 'other_shop', not ours"),
+  invalid_webhook_payload: e(400, 'invalid_request_error', 'Fiuu: the result is signed but not usable', 'Fiuu result is not usable: amount is not a decimal', 'amount'),
   invalid_webhook_body: e(400, 'invalid_request_error', 'the notification cannot be read', 'Webhook body is not JSON'),
   body_too_large: e(413, 'invalid_request_error', 'the body is over the limit (100 kB for the API, 1 MB for gateway traffic)', 'The request body is too large'),
   unsupported_media_type: e(415, 'invalid_request_error', 'a body not sent as application/json', 'Send the body as application/json'),
@@ -72,6 +82,7 @@ export const ERROR_CODES = {
   auth_unavailable: e(503, 'api_error', 'the JWKS that verifies tokens cannot be fetched', 'The token could not be checked: the key set is unreachable; retry shortly'),
   // Resources.
   resource_missing: e(404, 'not_found_error', 'no such resource for this merchant (another merchant\'s included)', "No such payment: 'pay_7QmZ2xV9kR4tN1sA'", 'id'),
+  unknown_payment: e(404, 'not_found_error', 'the notification is about a payment this server does not know (yet): the gateway retries', 'The webhook refers to a payment this server does not know (yet); retry later'),
   static_links_not_configured: e(404, 'invalid_request_error', 'UPI_MERCHANT_VPA and UPI_MERCHANT_NAME are not set', 'Static UPI links are off: set UPI_MERCHANT_VPA and UPI_MERCHANT_NAME'),
   // State and idempotency (the engine).
   payment_not_capturable: e(409, 'state_error', 'only an AUTHORIZED payment can be captured', 'Only an AUTHORIZED payment can be captured; this one is CAPTURED'),
@@ -88,6 +99,7 @@ export const ERROR_CODES = {
   gateway_server_error: e(502, 'gateway_error', 'the gateway answered with an error', 'stripe answered 500'),
   gateway_invalid_response: e(502, 'gateway_error', 'the gateway\'s answer could not be read', 'stripe answered with a body that is not JSON'),
   circuit_open: e(503, 'gateway_unavailable', 'the gateway is failing and calls to it are paused; see Retry-After', 'stripe is unavailable (circuit open); retry after 30s'),
+  webhook_deferred: e(503, 'gateway_unavailable', 'the notification cannot be applied yet: the gateway retries', 'The webhook cannot be applied yet; retry later'),
   shutting_down: e(503, 'api_error', 'the server is shutting down; another instance answers', 'The server is shutting down; reconnect (another instance will answer)'),
 } as const satisfies Record<string, ErrorCodeInfo>;
 

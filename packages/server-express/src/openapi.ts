@@ -168,7 +168,10 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   streamPaymentEvents: LIVE,
   streamPaymentEventsWebSocket: [...LIVE, 'upgrade_required'],
   getRefund: READ,
-  receiveGatewayWebhook: ['signature_mismatch', 'invalid_webhook_body', 'resource_missing', 'body_too_large'],
+  receiveGatewayWebhook: [
+    'signature_mismatch', 'missing_signature_header', 'malformed_signature_header', 'timestamp_outside_tolerance', 'missing_header', 'stale_timestamp', 'cert_untrusted',
+    'invalid_signature', 'missing_field', 'unknown_merchant', 'invalid_webhook_payload', 'invalid_webhook_body', 'resource_missing', 'unknown_payment', 'body_too_large', 'webhook_deferred',
+  ],
   handleFiuuReturn: ['resource_missing', 'body_too_large'],
   createStaticUpiLink: [...AUTH, ...BODY, 'static_links_not_configured'],
   createWebhookEndpoint: [...AUTH, ...BODY, 'invalid_url', 'private_webhook_url'],

@@ -141,6 +141,11 @@ describe('the server answers the documented status with the documented code', ()
     expectDocumented('refundPayment', await h.call('POST', `/api/v1/payments/${created.body.id}/refund`, { body: {} }), 'charge_already_refunded');
   });
 
+  it('gateway webhooks: 400 bad signature, 404 unknown gateway', async () => {
+    expectDocumented('receiveGatewayWebhook', await h.call('POST', `/api/v1/webhooks/${h.gateway.id}`, { raw: '{"type":"charge.succeeded"}', headers: { 'x-test-signature': 'forged' }, token: null }), 'signature_mismatch');
+    expectDocumented('receiveGatewayWebhook', await h.call('POST', '/api/v1/webhooks/nope', { raw: '{}', token: null }), 'resource_missing');
+  });
+
   it('409 key in flight', async () => {
     const body = { amount: '10.00', currency: 'MYR', order_id: 'ORD-INFLIGHT' };
     const first = slow.call('POST', '/api/v1/payments', { body, headers: { 'idempotency-key': 'doc-key-inflight' } });
