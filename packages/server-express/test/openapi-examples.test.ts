@@ -5,8 +5,8 @@
  * sample of codes is answered by the server over HTTP with the status the document gives it.
  */
 import Ajv2020 from 'ajv/dist/2020';
-import { waitFor } from '@tender/core/testing';
-import { createTestGateway } from '@tender/core/testing';
+import { TenderError } from '@tender/core';
+import { createTestGateway, waitFor } from '@tender/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '../src/error-codes';
 import { buildOpenApiDocument } from '../src/openapi';
@@ -90,6 +90,15 @@ describe('OpenAPI error codes', () => {
       }
     }
     expect(listed).toBeGreaterThan(200);
+  });
+
+  it("each code's status is the one its type carries, but for the codes whose source sets another", () => {
+    // These set `status` where they are thrown (idempotency, body parser, WebSocket, static links, checkout, auth, live).
+    const overridden = new Set(['idempotency_key_reused', 'body_too_large', 'unsupported_media_type', 'upgrade_required', 'static_links_not_configured', 'order_already_paid', 'payment_in_progress', 'auth_unavailable', 'shutting_down']);
+    for (const [code, info] of Object.entries(ERROR_CODES)) {
+      if (overridden.has(code)) continue;
+      expect(new TenderError({ type: info.type, code, message: info.message }).status, code).toBe(info.status);
+    }
   });
 
   it('every code of the table is listed by some operation', () => {
