@@ -64,7 +64,7 @@ function coreImports(): { imports: CoreImport[]; relativeReaches: string[] } {
         relativeReaches.push(`${relative(root, file)} -> ${module}`);
       }
       if (!module.startsWith('@tender/core')) continue;
-      const names: ts.Identifier[] = [];
+      const names: ts.Node[] = [];
       if (ts.isImportDeclaration(statement)) {
         const clause = statement.importClause;
         if (clause?.name) names.push(clause.name);
@@ -79,7 +79,7 @@ function coreImports(): { imports: CoreImport[]; relativeReaches: string[] } {
         let symbol = checker.getSymbolAtLocation(identifier);
         if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
         const declaredIn = (symbol?.declarations ?? []).map((declaration) => declaration.getSourceFile().fileName);
-        imports.push({ file: relative(root, file), name: identifier.text, module, declaredIn });
+        imports.push({ file: relative(root, file), name: identifier.getText(source), module, declaredIn });
       }
     }
   }
