@@ -5,7 +5,8 @@
  *
  * @packageDocumentation
  */
-export { createStripeGateway, stripeIdempotencyKey, type StripeGateway } from './stripe-gateway';
+export { createStripeGateway, type StripeGateway } from './stripe-gateway';
+export { stripeIdempotencyKey } from './stripe-requests';
 export * from './config';
 export { encodeForm, flattenForm, encodeFormComponent, type FormValue } from './form-encoding';
 export { toStripeAmount, fromStripeAmount, stripeDecimals, STRIPE_ZERO_DECIMAL, STRIPE_THREE_DECIMAL } from './amounts';

@@ -8,11 +8,10 @@
  *
  * @module
  */
-import * as core from '@tender/core';
-import type { HttpResponse, HttpTransport, Money } from '@tender/core';
+import type { Money } from '@tender/core';
 import { toStripeAmount } from './amounts';
-import { STRIPE_API_VERSION, STRIPE_DEFAULT_BASE_URL, type StripeGatewayOptions } from './config';
-import { encodeForm, type FormValue } from './form-encoding';
+import type { StripeGatewayOptions } from './config';
+import type { FormValue } from './form-encoding';
 import { read, readPaymentIntent, unusableAnswer } from './schemas';
 import {
   StripeCustomerSchema,
@@ -32,7 +31,7 @@ import {
   type StripeBillingSetupIntent,
   type StripeBillingSubscription,
 } from './stripe-billing-schemas';
-import { stripeIdempotencyKey } from './stripe-gateway';
+import { createStripeRequester, type StripeMethod } from './stripe-requests';
 import type { StripeErrorObject, StripePaymentIntent } from './stripe-types';
 import { stripeErrorToTenderError } from './transformers';
 import type { z } from 'zod';
@@ -147,7 +146,7 @@ export interface StripeBilling {
   close(): Promise<void>;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = StripeMethod;
 type Params = Record<string, FormValue>;
 
 /**
@@ -158,50 +157,11 @@ type Params = Record<string, FormValue>;
  * const setup = await billing.setupIntents.create({ customer: customer.id, paymentMethod: 'pm_card_visa', confirm: true });
  */
 export function createStripeBilling(options: StripeBillingOptions): StripeBilling {
-  if (typeof options.secretKey !== 'string' || options.secretKey.trim() === '') {
-    throw core.invalidRequest('invalid_configuration', 'Stripe secretKey is required', 'secretKey');
-  }
-  const base = `${(options.baseUrl ?? STRIPE_DEFAULT_BASE_URL).replace(/\/+$/, '')}/v1/`;
-  const ownsTransport = options.transport === undefined;
-  const transport: HttpTransport =
-    options.transport ?? core.createHttpTransport({ gateway: 'stripe', ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), headers: { 'user-agent': 'tender-stripe/0.1' } });
-  const baseHeaders = Object.freeze({ authorization: `Bearer ${options.secretKey}`, 'stripe-version': options.apiVersion ?? STRIPE_API_VERSION, accept: 'application/json' });
-  const shouldRetry = (response: HttpResponse): boolean | undefined => {
-    const hint = response.headers['stripe-should-retry'];
-    return hint === 'true' ? true : hint === 'false' ? false : undefined;
-  };
+  const requester = createStripeRequester(options);
 
   async function call(method: Method, path: string, params: Params | undefined, operation: string, callOptions: StripeBillingCallOptions = {}): Promise<unknown> {
-    const headers: Record<string, string> = { ...baseHeaders };
-    let url = base + path;
-    let body: string | undefined;
-    if (method === 'POST') {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = params ? encodeForm(params) : '';
-      if (callOptions.idempotencyKey) headers['idempotency-key'] = stripeIdempotencyKey(callOptions.idempotencyKey);
-    } else if (params) {
-      const query = encodeForm(params);
-      if (query) url += `?${query}`;
-    }
-    const response = await transport.request({
-      method,
-      url,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      // GETs, keyed POSTs and DELETEs (canceling twice answers an error, never acts twice) may be repeated.
-      idempotent: method !== 'POST' || callOptions.idempotencyKey !== undefined,
-      shouldRetry,
-      operation,
-      ...(callOptions.signal ? { signal: callOptions.signal } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    });
-    let json: unknown;
-    try {
-      json = response.json();
-    } catch {
-      if (response.status < 300) throw unusableAnswer(operation, ['the body is not JSON'], method !== 'GET');
-      json = undefined;
-    }
+    const response = await requester.send(method, path, params, { operation, ...callOptions });
+    const json = response.json;
     if (response.status >= 200 && response.status < 300) return json;
     const stripeError = (json as { error?: StripeErrorObject } | null)?.error;
     const error = stripeErrorToTenderError(stripeError, { status: response.status, headers: response.headers, mutating: method !== 'GET', operation });
@@ -373,7 +333,7 @@ export function createStripeBilling(options: StripeBillingOptions): StripeBillin
       pay: (id, input = {}, options) => object(StripeInvoiceSchema, 'POST', `invoices/${segment(id)}/pay`, { payment_method: input.paymentMethod }, 'pay_invoice', options),
     },
     async close() {
-      if (ownsTransport) await transport.close();
+      await requester.close();
     },
   };
 }

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import * as core from '@tender/core';
 import {
   TenderError,
@@ -18,8 +17,6 @@ import {
   type GatewayRefundResult,
   type GatewayRetrieveInput,
   type GatewayV1,
-  type HttpResponse,
-  type HttpTransport,
   type ParsedWebhook,
   type WebhookRequest,
 } from '@tender/core';
@@ -28,23 +25,19 @@ import {
   METADATA_ORDER_ID,
   METADATA_PAYMENT_ID,
   METADATA_REFUND_ID,
-  STRIPE_API_VERSION,
-  STRIPE_DEFAULT_BASE_URL,
   STRIPE_DEFAULT_TOLERANCE_SECONDS,
   type StripeGatewayOptions,
 } from './config';
 import { STRIPE_CURRENCIES, STRIPE_PAYMENT_METHODS, stripeMaxAmount, stripeMaxAmountMinor } from './currencies';
-import { encodeForm, type FormValue } from './form-encoding';
+import type { FormValue } from './form-encoding';
 import { ListSchema, read, readPaymentIntent, readRefund, unusableAnswer } from './schemas';
 import { verifyStripeSignature } from './signature';
 import type { StripeErrorObject, StripeEvent, StripePaymentIntent, StripeRefund } from './stripe-types';
+import { createStripeRequester, type StripeCall } from './stripe-requests';
 import { eventToWebhookEvents, paymentIntentToResult, refundToResult, stripeErrorToTenderError } from './transformers';
 
 /** Refund reasons Stripe accepts in its `reason` enum; anything else travels in metadata. */
 const STRIPE_REFUND_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer']);
-
-/** Stripe allows idempotency keys up to 255 characters. */
-const MAX_IDEMPOTENCY_KEY = 255;
 
 /** The Stripe gateway object: Gateway spec v1 plus Stripe-specific helpers. */
 export interface StripeGateway extends GatewayV1 {
@@ -60,11 +53,7 @@ export interface StripeGateway extends GatewayV1 {
   close(): Promise<void>;
 }
 
-interface CallOptions {
-  operation: string;
-  idempotencyKey?: string;
-  signal?: AbortSignal;
-}
+type CallOptions = StripeCall;
 
 /**
  * Creates the Stripe gateway (id `stripe`).
@@ -72,59 +61,10 @@ interface CallOptions {
  * const stripe = createStripeGateway({ secretKey: process.env.STRIPE_SECRET_KEY!, webhookSecret: process.env.STRIPE_WEBHOOK_SECRET });
  */
 export function createStripeGateway(options: StripeGatewayOptions): StripeGateway {
-  if (typeof options.secretKey !== 'string' || options.secretKey.trim() === '') {
-    throw core.invalidRequest('invalid_configuration', 'Stripe secretKey is required', 'secretKey');
-  }
-  const base = `${(options.baseUrl ?? STRIPE_DEFAULT_BASE_URL).replace(/\/+$/, '')}/v1/`;
-  const ownsTransport = options.transport === undefined;
-  const transport = options.transport ?? defaultTransport(options.timeoutMs);
+  const requester = createStripeRequester(options);
+  const send = requester.send;
   const secrets = options.webhookSecret === undefined ? [] : typeof options.webhookSecret === 'string' ? [options.webhookSecret] : [...options.webhookSecret];
   const tolerance = options.webhookToleranceSeconds ?? STRIPE_DEFAULT_TOLERANCE_SECONDS;
-  // Built once: every request shares these, so per-call work is only the body and the key.
-  const baseHeaders: Record<string, string> = Object.freeze({
-    authorization: `Bearer ${options.secretKey}`,
-    'stripe-version': options.apiVersion ?? STRIPE_API_VERSION,
-    accept: 'application/json',
-  }) as Record<string, string>;
-  const shouldRetry = (response: HttpResponse): boolean | undefined => {
-    const hint = response.headers['stripe-should-retry'];
-    return hint === 'true' ? true : hint === 'false' ? false : undefined;
-  };
-
-  async function send(method: 'GET' | 'POST', path: string, params: Record<string, FormValue> | undefined, call: CallOptions): Promise<{ status: number; headers: Record<string, string>; json: unknown }> {
-    const headers: Record<string, string> = { ...baseHeaders };
-    let body: string | undefined;
-    let url = base + path;
-    if (method === 'POST') {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = params ? encodeForm(params) : '';
-      if (call.idempotencyKey) headers['idempotency-key'] = stripeIdempotencyKey(call.idempotencyKey);
-    } else if (params) {
-      const query = encodeForm(params);
-      if (query) url += `?${query}`;
-    }
-    const response = await transport.request({
-      method,
-      url,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      // GETs and keyed POSTs are safe to repeat: Stripe replays a keyed POST instead of acting twice.
-      idempotent: method === 'GET' || call.idempotencyKey !== undefined,
-      shouldRetry,
-      operation: call.operation,
-      ...(call.signal ? { signal: call.signal } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    });
-    let json: unknown;
-    try {
-      json = response.json();
-    } catch {
-      // A proxy's HTML error page is still an HTTP answer: map it by status below. A 2xx must be JSON.
-      if (response.status < 300) throw unusableAnswer(call.operation, ['the body is not JSON'], method === 'POST');
-      json = undefined;
-    }
-    return { status: response.status, headers: response.headers, json };
-  }
 
   /** A 2xx answer's JSON, or the TenderError for Stripe's error answer. */
   async function ok(method: 'GET' | 'POST', path: string, params: Record<string, FormValue> | undefined, call: CallOptions): Promise<unknown> {
@@ -197,8 +137,8 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       maxAmountMinor: stripeMaxAmountMinor(),
     },
     // The transport's own figures (an injected transport's too).
-    worstCaseCallMs: transport.worstCaseMs,
-    canSend: () => transport.circuitState !== 'open',
+    worstCaseCallMs: requester.transport.worstCaseMs,
+    canSend: () => requester.transport.circuitState !== 'open',
 
     validateCreate(input: GatewayCreatePaymentInput): void {
       createParams(input);
@@ -324,11 +264,11 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       if (!options.publishableKey) {
         throw new TenderError({ type: 'invalid_request_error', code: 'client_config_unavailable', message: 'Stripe publishableKey is not configured' });
       }
-      return { gateway: 'stripe', params: { publishableKey: options.publishableKey, apiVersion: baseHeaders['stripe-version'] } };
+      return { gateway: 'stripe', params: { publishableKey: options.publishableKey, apiVersion: requester.apiVersion } };
     },
 
     async close(): Promise<void> {
-      if (ownsTransport) await transport.close();
+      await requester.close();
     },
   };
   return gateway;
@@ -377,12 +317,3 @@ function createParams(input: GatewayCreatePaymentInput): Record<string, FormValu
   return params;
 }
 
-/** Tender's derived key as a Stripe `Idempotency-Key` (hashed only when longer than Stripe allows). */
-export function stripeIdempotencyKey(key: string): string {
-  return key.length <= MAX_IDEMPOTENCY_KEY ? key : `tender-${createHash('sha256').update(key).digest('hex')}`;
-}
-
-function defaultTransport(timeoutMs: number | undefined): HttpTransport {
-  // Stripe's own client waits up to 80 s; Tender's default is shorter and the reconciler covers the rest.
-  return core.createHttpTransport({ gateway: 'stripe', ...(timeoutMs ? { timeoutMs } : {}), headers: { 'user-agent': 'tender-stripe/0.1' } });
-}
