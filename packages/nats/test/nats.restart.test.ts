@@ -64,7 +64,9 @@ describe.skipIf(!haveNats)('NATS server restart (real server)', () => {
     await waitFor(() => publisher.publish(during).then(() => true), 'a publish to succeed after the restart', 30_000, 200);
     const after = message({ key: 'pay_1' });
     await publisher.publish(after);
-    const stored = await readStream(nc, stream);
+    // The test's own connection reconnects on its own schedule, which may trail the publisher's: a
+    // JetStream request sent before it is back times out, so read once it answers.
+    const stored = await waitFor(() => readStream(nc, stream), "the test's connection to read the stream after the restart", 30_000, 200);
     expect(stored.map((m) => m.header.get('Nats-Msg-Id'))).toEqual([before.id, during.id, after.id]);
   });
 
