@@ -23,7 +23,8 @@ describe.skipIf(!haveNats)('NATS server restart (real server)', () => {
     // Whatever happened above, NATS is running again for whatever runs next.
     await startNatsServer();
     for (const close of closers) await close().catch(() => undefined);
-    await deleteStreams(nc, ...streams);
+    // This connection may still be reconnecting after the last restart.
+    await waitFor(() => deleteStreams(nc, ...streams).then(() => true), 'the test streams to be deleted', 30_000, 200);
     await nc.close();
   }, 90_000);
 
