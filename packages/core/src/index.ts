@@ -8,6 +8,7 @@ export * from './errors';
 export * from './currencies';
 export * from './money';
 export * from './payment';
+export * from './billing';
 export * from './state-machine';
 export * from './clock';
 export * from './logger';

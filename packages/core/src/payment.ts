@@ -80,6 +80,13 @@ export interface Payment {
   merchantId: string;
   /** The merchant's own order reference (Fiuu `orderid`). Unique per merchant when given. */
   orderId: string | null;
+  /**
+   * The merchant's user the payment belongs to (`user_id`), when given: the payer of a saved method
+   * or an invoice. Absent (or null) on payments made without one.
+   */
+  userId?: string | null;
+  /** The saved payment method charged (Tender's `spm_...` id), when one was. */
+  savedPaymentMethodId?: string | null;
   status: PaymentStatus;
   /** Major units, e.g. `"100.50"`. */
   amount: string;

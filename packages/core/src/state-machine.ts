@@ -5,6 +5,7 @@
  * @module
  */
 import { stateConflict } from './errors';
+import type { InvoiceStatus, SubscriptionStatus } from './billing';
 import type { PaymentStatus, RefundStatus } from './payment';
 
 /**
@@ -95,4 +96,45 @@ export function isStalePaymentReport(current: PaymentStatus, reported: PaymentSt
   // news about the authorisation, not an old report about the attempt before it: nothing is held.
   if (current === 'AUTHORIZED' && reported === 'EXPIRED') return false;
   return PAYMENT_RANK[reported] < PAYMENT_RANK[current];
+}
+
+/**
+ * Allowed subscription transitions, as Stripe Billing moves them
+ * (https://docs.stripe.com/billing/subscriptions/overview#subscription-statuses). Tender mirrors the
+ * gateway's state and may see only some of the steps (a requery reads the newest state), so every
+ * move the gateway can make in one or more steps is here: a trial can be added to an active
+ * subscription (`active -> trialing`), a paused one resumes, `canceled` and `incomplete_expired` end it.
+ */
+export const SUBSCRIPTION_TRANSITIONS: Readonly<Record<SubscriptionStatus, readonly SubscriptionStatus[]>> = {
+  incomplete: ['active', 'trialing', 'past_due', 'incomplete_expired', 'canceled', 'unpaid', 'paused'],
+  incomplete_expired: [],
+  trialing: ['active', 'past_due', 'canceled', 'unpaid', 'paused', 'incomplete'],
+  active: ['past_due', 'canceled', 'unpaid', 'paused', 'trialing', 'incomplete'],
+  past_due: ['active', 'canceled', 'unpaid', 'paused', 'trialing'],
+  unpaid: ['active', 'canceled', 'past_due', 'paused', 'trialing'],
+  paused: ['active', 'trialing', 'canceled', 'past_due'],
+  canceled: [],
+};
+
+/**
+ * Allowed invoice transitions (https://docs.stripe.com/invoicing/overview#invoice-statuses): a draft
+ * is finalized (`open`) or, for a zero amount, paid at once; an open invoice is paid, voided or
+ * marked uncollectible, which can still be paid or voided. `paid` and `void` are final.
+ */
+export const INVOICE_TRANSITIONS: Readonly<Record<InvoiceStatus, readonly InvoiceStatus[]>> = {
+  draft: ['open', 'paid', 'void', 'uncollectible'],
+  open: ['paid', 'void', 'uncollectible'],
+  uncollectible: ['paid', 'void', 'open'],
+  paid: [],
+  void: [],
+};
+
+/** True when the subscription table allows `from -> to`. */
+export function canTransitionSubscription(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
+  return SUBSCRIPTION_TRANSITIONS[from].includes(to);
+}
+
+/** True when the invoice table allows `from -> to`. */
+export function canTransitionInvoice(from: InvoiceStatus, to: InvoiceStatus): boolean {
+  return INVOICE_TRANSITIONS[from].includes(to);
 }

@@ -26,6 +26,22 @@ export interface CreatePaymentInput {
   returnUrl?: string | null;
   notifyUrl?: string | null;
   metadata?: Record<string, string>;
+  /**
+   * The merchant's user paying (`user_id`): the payment is listed under the user, and a saved method
+   * given as `paymentMethod` must be this user's.
+   */
+  userId?: string | null;
+  /**
+   * With a saved method (`paymentMethod: "spm_..."`, or a token saved for `userId`): whether the
+   * customer is absent, a merchant-initiated charge (Stripe `off_session`). Default true. A card that
+   * needs the customer's authentication then fails with the gateway's `authentication_required`.
+   */
+  offSession?: boolean;
+  /**
+   * `false` stores the payment `PENDING` without calling the gateway; `tender.payments.authorize`
+   * starts it later (two-step authorize). Default true.
+   */
+  confirm?: boolean;
 }
 
 /** Input of `tender.payments.capture`. Without `amount`, the whole authorised amount is captured. */

@@ -18,6 +18,7 @@ import { REFUNDABLE_PAYMENT_STATUSES } from '../state-machine';
 import type { GatewayPaymentResult, WebhookAcknowledgement, WebhookEvent, WebhookRequest } from '../spec/gateway/v1/index';
 import type { StoreTx } from '../spec/store/v1/index';
 import { gatewayOf, type EngineContext } from './context';
+import { handleBillingEvent } from './billing/webhooks';
 import { requeryPayment } from './requery';
 import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
 
@@ -41,7 +42,7 @@ export interface WebhookHandled extends WebhookAcknowledgement {
   outcomes: Array<{ eventId: string; outcome: WebhookOutcome }>;
 }
 
-type PaymentEvent = Exclude<WebhookEvent, { kind: 'ignored' }>;
+type PaymentEvent = Exclude<WebhookEvent, { kind: 'ignored' | 'subscription' | 'invoice' }>;
 
 /** Statuses of a payment still waiting for its outcome, preferred when several share an order id. */
 const OPEN = new Set(['PENDING', 'REQUIRES_ACTION', 'PROCESSING']);
@@ -146,7 +147,12 @@ export async function handleWebhook(ctx: EngineContext, gatewayId: string, reque
   const parsed = await gateway.parseWebhook(request);
   const outcomes: WebhookHandled['outcomes'] = [];
 
-  for (const event of parsed.events) {
+  for (const received of parsed.events) {
+    if (received.kind === 'subscription' || received.kind === 'invoice') {
+      outcomes.push({ eventId: received.eventId, outcome: await handleBillingEvent(ctx, gatewayId, received) });
+      continue;
+    }
+    const event: PaymentEvent | Extract<WebhookEvent, { kind: 'ignored' }> = received;
     const cause = { actor: 'webhook' as const, reason: `${gatewayId} webhook ${event.eventId}` };
     let outcome: WebhookOutcome;
     let after: Payment | null = null;

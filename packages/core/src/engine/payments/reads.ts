@@ -20,6 +20,8 @@ export interface ListPaymentsOptions {
   startingAfter?: string;
   orderId?: string;
   status?: PaymentStatus;
+  /** Only payments of this user ({@link Payment.userId}). */
+  userId?: string;
 }
 
 /** A page of results. */

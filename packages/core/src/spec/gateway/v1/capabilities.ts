@@ -28,4 +28,10 @@ export interface GatewayCapabilities {
    * refused with a 400 before anything is stored. Absent: only Tender's own limit (2^53 - 1 minor units).
    */
   maxAmountMinor?: number | Readonly<Record<string, number>>;
+  /** Creates customer objects for the merchant's users (`GatewayV1.customers`). */
+  customers?: boolean;
+  /** Saves payment methods on customers and charges them later (`GatewayV1.savedMethods`); needs `customers`. */
+  savedMethods?: boolean;
+  /** Runs subscriptions and their invoices (`GatewayV1.subscriptions`); needs `customers`. */
+  subscriptions?: boolean;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Money } from '../../../money';
+import type { GatewayCustomersV1, GatewaySavedMethodsV1, GatewaySubscriptionsV1 } from './billing';
 import type { GatewayCapabilities } from './capabilities';
 import type {
   GatewayCallContext,
@@ -75,6 +76,12 @@ export interface GatewayV1 {
   parseWebhook(request: WebhookRequest): Promise<ParsedWebhook> | ParsedWebhook;
   /** Parameters a browser needs for in-page checkout (e.g. Fiuu seamless), computed server-side. */
   clientConfig?(input: { paymentMethod?: string; currency?: string }): Promise<ClientConfig> | ClientConfig;
+  /** The gateway's customer objects; present when `capabilities.customers`. */
+  readonly customers?: GatewayCustomersV1;
+  /** Saved payment methods; present when `capabilities.savedMethods`. */
+  readonly savedMethods?: GatewaySavedMethodsV1;
+  /** Subscriptions and invoices; present when `capabilities.subscriptions`. */
+  readonly subscriptions?: GatewaySubscriptionsV1;
 }
 
 /** Alias for the current gateway spec version. */

@@ -27,4 +27,5 @@ export * from './errors';
 export * from './capabilities';
 export * from './operations';
 export * from './webhooks';
+export * from './billing';
 export * from './gateway';

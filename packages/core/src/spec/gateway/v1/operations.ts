@@ -34,6 +34,12 @@ export interface GatewayCreatePaymentInput {
   returnUrl: string | null;
   notifyUrl: string | null;
   metadata: Record<string, string>;
+  /**
+   * Set when the payment charges a saved payment method (`paymentMethod` is then its token): the
+   * gateway's customer it is saved on, and whether the customer is absent (a merchant-initiated
+   * charge, Stripe `off_session=true`). Only for gateways that declare `savedMethods`.
+   */
+  savedMethod?: { gatewayCustomerId: string; offSession: boolean } | null;
 }
 
 /** A provider's view of a payment, normalised. */

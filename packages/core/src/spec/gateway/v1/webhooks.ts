@@ -80,6 +80,26 @@ export type WebhookEvent =
       reason: string;
     })
   | {
+      /**
+       * A subscription or invoice changed at the gateway (Stripe `customer.subscription.*`,
+       * `invoice.*`). The engine requeries the object by `gatewayReference` over the gateway's API
+       * and mirrors what it answers, so duplicated and shuffled deliveries end in the same state.
+       */
+      kind: 'subscription';
+      eventId: string;
+      gatewayReference: string;
+      /** The gateway's event type, for the audit trail (`customer.subscription.updated`). */
+      type: string;
+    }
+  | {
+      /** An invoice changed at the gateway (Stripe `invoice.*`): requeried and mirrored like a subscription. */
+      kind: 'invoice';
+      eventId: string;
+      gatewayReference: string;
+      /** The gateway's event type (`invoice.paid`). */
+      type: string;
+    }
+  | {
       /** Verified but not about a payment (Fiuu DuitNow account enquiry, unknown event type). */
       kind: 'ignored';
       eventId: string;

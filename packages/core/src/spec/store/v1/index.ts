@@ -16,4 +16,5 @@
  * @module
  */
 export * from './records';
+export * from './billing';
 export * from './store';

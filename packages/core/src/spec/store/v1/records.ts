@@ -96,6 +96,8 @@ export interface ListPaymentsQuery {
   startingAfter?: string;
   orderId?: string;
   status?: PaymentStatus;
+  /** Only payments of this user of the merchant ({@link Payment.userId}). */
+  userId?: string;
 }
 
 /** Options of {@link StoreReader.listPaymentsToReconcile}. */

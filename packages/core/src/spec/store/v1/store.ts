@@ -4,6 +4,7 @@
  * @module
  */
 import type { Payment, Refund, Transition } from '../../../payment';
+import type { BillingReader, BillingTx } from './billing';
 import type {
   AnonymizeResult,
   IdempotencyRecord,
@@ -19,7 +20,7 @@ import type {
 } from './records';
 
 /** Reads available both on the store and inside a transaction. */
-export interface StoreReader {
+export interface StoreReader extends BillingReader {
   /** A payment by id; with `merchantId`, only if it belongs to that merchant. */
   getPayment(id: string, merchantId?: string): Promise<Payment | null>;
   findPaymentByGatewayReference(gateway: string, gatewayReference: string): Promise<Payment | null>;
@@ -47,7 +48,7 @@ export interface StoreReader {
 }
 
 /** Writes; only available inside {@link Store.transaction}. */
-export interface StoreTx extends StoreReader {
+export interface StoreTx extends StoreReader, BillingTx {
   /** Reads the payment and holds it exclusively until the transaction ends. */
   lockPayment(id: string): Promise<Payment | null>;
   /** @throws `duplicate_payment` when the id exists; `duplicate_gateway_reference` when (gateway, gatewayReference) exists. */
