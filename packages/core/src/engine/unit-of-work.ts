@@ -77,7 +77,7 @@ export class UnitOfWork {
     }
   }
 
-  private async emit(type: string, merchantId: string, paymentId: string, refundId: string | null, data: object): Promise<void> {
+  private async emit(type: string, merchantId: string, paymentId: string | null, refundId: string | null, data: object): Promise<void> {
     const event: OutboxEvent = {
       id: newId('evt'),
       merchantId,
@@ -99,6 +99,37 @@ export class UnitOfWork {
     }
     await this.tx.enqueueOutbox(event);
     this.events.push(event);
+  }
+
+  /**
+   * Enqueues an event about something that is not a payment or refund (`subscription.*`,
+   * `invoice.*`, `payment_method.*`): its outbox row has no payment id. Published after commit with
+   * the unit's other events.
+   */
+  async emitEvent(type: string, merchantId: string, data: object): Promise<void> {
+    await this.emit(type, merchantId, null, null, data);
+  }
+
+  /**
+   * Inserts a payment that the gateway settled before Tender heard of it (an invoice the gateway's
+   * billing charged): its first status is the gateway's (`null -> CAPTURED` on the trail), published
+   * as `payment.<status>` rather than `payment.created`.
+   */
+  async insertSettledPayment(payment: Payment, cause: ChangeCause): Promise<void> {
+    await this.tx.insertPayment(payment);
+    this.#written.set(payment.id, payment);
+    await this.tx.appendTransition({
+      id: newId('tr'),
+      merchantId: payment.merchantId,
+      paymentId: payment.id,
+      refundId: null,
+      from: null,
+      to: payment.status,
+      reason: cause.reason,
+      actor: cause.actor,
+      at: this.now,
+    });
+    await this.emit(`payment.${payment.status.toLowerCase()}`, payment.merchantId, payment.id, null, payment);
   }
 
   /** Inserts a new payment in its first status and records it. */
