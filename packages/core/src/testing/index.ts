@@ -10,6 +10,7 @@ export { SandboxFaultQueue, type SandboxFaultMatch } from './sandbox-faults';
 export { FakeClock } from './fake-clock';
 export { createTestGateway, type TestGateway, type TestGatewayOptions, type TestFault, type TestCharge } from './test-gateway';
 export { runStoreConformance, samplePayment, type StoreUnderTest } from './store-conformance';
+export { sampleCustomer, sampleSavedMethod, sampleSubscription, sampleInvoice } from './billing-store-conformance';
 export { runWebhookEndpointStoreConformance, type WebhookEndpointStoreUnderTest } from './webhook-endpoint-conformance';
 export { runGatewayConformance, type GatewayUnderTest, type GatewayConformanceOptions } from './gateway-conformance';
 export { SandboxWebhookSender, type SandboxWebhookEndpoint, type SandboxWebhookFaults, type SandboxDeliveryRecord, type SandboxWebhookRequest, type SandboxWebhookOptions } from './sandbox-webhooks';

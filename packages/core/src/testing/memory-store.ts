@@ -5,13 +5,18 @@
  *
  * @module
  */
+import type { BillingTransition, GatewayCustomer, Invoice, SavedPaymentMethod, Subscription } from '../billing';
 import { cloneData } from '../clone';
 import { TenderError, stateConflict } from '../errors';
 import type { Payment, Refund, Transition } from '../payment';
 import { anonymizePersonalData } from '../store/personal-data';
 import type {
   AnonymizeResult,
+  BillingListQuery,
   IdempotencyRecord,
+  ListInvoicesQuery,
+  ListSavedPaymentMethodsQuery,
+  ListSubscriptionsQuery,
   RewriteRecordsOptions,
   RewriteRecordsPage,
   StoredRecordKind,
@@ -41,6 +46,19 @@ interface Data {
   idempotency: Map<string, IdempotencyRecord>;
   inbox: Set<string>;
   outbox: Map<string, OutboxRow>;
+  /** (merchant, user, gateway) -> the user's customer at that gateway. */
+  customers: Map<string, GatewayCustomer>;
+  savedMethods: Map<string, SavedPaymentMethod>;
+  /** (merchant, gateway, token) -> saved method id. */
+  methodTokens: Map<string, string>;
+  subscriptions: Map<string, Subscription>;
+  /** (gateway, reference) -> subscription id. */
+  subscriptionRefs: Map<string, string>;
+  invoices: Map<string, Invoice>;
+  /** (gateway, reference) -> invoice id. */
+  invoiceRefs: Map<string, string>;
+  /** subscription or invoice id -> its audit trail. */
+  billingTransitions: Map<string, BillingTransition[]>;
 }
 
 const clone = cloneData;
@@ -51,6 +69,8 @@ const copyPayment = (p: Payment): Payment => ({
   id: p.id,
   merchantId: p.merchantId,
   orderId: p.orderId,
+  userId: p.userId ?? null,
+  savedPaymentMethodId: p.savedPaymentMethodId ?? null,
   status: p.status,
   amount: p.amount,
   currency: p.currency,
@@ -78,9 +98,15 @@ const copyIdempotency = (r: IdempotencyRecord): IdempotencyRecord => ({
 });
 const copyRefund = (r: Refund): Refund => ({ ...r, metadata: { ...r.metadata }, failure: r.failure === null ? null : { ...r.failure } });
 
+const copyMethod = (m: SavedPaymentMethod): SavedPaymentMethod => ({ ...m, card: m.card === null ? null : { ...m.card } });
+const copySubscription = (s: Subscription): Subscription => ({ ...s, metadata: { ...s.metadata } });
+const copyInvoice = (i: Invoice): Invoice => ({ ...i });
+
 const refKey = (gateway: string, reference: string) => `${gateway}\u0000${reference}`;
+const customerKey = (merchantId: string, userId: string, gateway: string) => `${merchantId}\u0000${userId}\u0000${gateway}`;
+const tokenKey = (merchantId: string, gateway: string, token: string) => `${merchantId}\u0000${gateway}\u0000${token}`;
 const idemKey = (merchantId: string, key: string) => `${merchantId}\u0000${key}`;
-const byNewest = (a: Payment, b: Payment) =>
+const byNewest = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }) =>
   a.createdAt === b.createdAt ? (a.id === b.id ? 0 : a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
 
 class Reader implements StoreReader {
@@ -115,6 +141,7 @@ class Reader implements StoreReader {
       .filter((p) => p.merchantId === query.merchantId)
       .filter((p) => query.orderId === undefined || p.orderId === query.orderId)
       .filter((p) => query.status === undefined || p.status === query.status)
+      .filter((p) => query.userId === undefined || p.userId === query.userId)
       .sort(byNewest);
     if (query.startingAfter !== undefined) {
       const cursor = this.data().payments.get(query.startingAfter);
@@ -166,6 +193,68 @@ class Reader implements StoreReader {
     const r = this.data().outbox.get(id);
     return r ? clone(r) : null;
   }
+
+  async getGatewayCustomer(merchantId: string, userId: string, gateway: string): Promise<GatewayCustomer | null> {
+    const c = this.data().customers.get(customerKey(merchantId, userId, gateway));
+    return c ? { ...c } : null;
+  }
+
+  async getSavedPaymentMethod(id: string, merchantId?: string): Promise<SavedPaymentMethod | null> {
+    const m = this.data().savedMethods.get(id);
+    return m && (merchantId === undefined || m.merchantId === merchantId) ? copyMethod(m) : null;
+  }
+
+  async findSavedPaymentMethodByToken(merchantId: string, gateway: string, token: string): Promise<SavedPaymentMethod | null> {
+    const id = this.data().methodTokens.get(tokenKey(merchantId, gateway, token));
+    return id ? copyMethod(this.data().savedMethods.get(id)!) : null;
+  }
+
+  async listSavedPaymentMethods(query: ListSavedPaymentMethodsQuery): Promise<SavedPaymentMethod[]> {
+    return page(this.data().savedMethods, query, (m) => m.deletedAt === null).map(copyMethod);
+  }
+
+  async getSubscription(id: string, merchantId?: string): Promise<Subscription | null> {
+    const s = this.data().subscriptions.get(id);
+    return s && (merchantId === undefined || s.merchantId === merchantId) ? copySubscription(s) : null;
+  }
+
+  async findSubscriptionByGatewayReference(gateway: string, gatewayReference: string): Promise<Subscription | null> {
+    const id = this.data().subscriptionRefs.get(refKey(gateway, gatewayReference));
+    return id ? copySubscription(this.data().subscriptions.get(id)!) : null;
+  }
+
+  async listSubscriptions(query: ListSubscriptionsQuery): Promise<Subscription[]> {
+    return page(this.data().subscriptions, query, (s) => query.status === undefined || s.status === query.status).map(copySubscription);
+  }
+
+  async getInvoice(id: string, merchantId?: string): Promise<Invoice | null> {
+    const i = this.data().invoices.get(id);
+    return i && (merchantId === undefined || i.merchantId === merchantId) ? copyInvoice(i) : null;
+  }
+
+  async findInvoiceByGatewayReference(gateway: string, gatewayReference: string): Promise<Invoice | null> {
+    const id = this.data().invoiceRefs.get(refKey(gateway, gatewayReference));
+    return id ? copyInvoice(this.data().invoices.get(id)!) : null;
+  }
+
+  async listInvoices(query: ListInvoicesQuery): Promise<Invoice[]> {
+    return page(this.data().invoices, query, (i) => query.subscriptionId === undefined || i.subscriptionId === query.subscriptionId).map(copyInvoice);
+  }
+
+  async listBillingTransitions(resourceId: string): Promise<BillingTransition[]> {
+    return (this.data().billingTransitions.get(resourceId) ?? []).map((t) => ({ ...t }));
+  }
+}
+
+/** One page of a merchant's billing records, newest first: {@link BillingListQuery} and `keep`. */
+function page<R extends { id: string; merchantId: string; userId: string; createdAt: string }>(records: Map<string, R>, query: BillingListQuery, keep: (record: R) => boolean): R[] {
+  let rows = [...records.values()].filter((r) => r.merchantId === query.merchantId && (query.userId === undefined || r.userId === query.userId) && keep(r)).sort(byNewest);
+  if (query.startingAfter !== undefined) {
+    const cursor = records.get(query.startingAfter);
+    if (!cursor) return [];
+    rows = rows.filter((r) => byNewest(cursor, r) < 0);
+  }
+  return rows.slice(0, query.limit);
 }
 
 type Undo = () => void;
@@ -326,6 +415,103 @@ class Tx extends Reader implements StoreTx {
     this.undo.push(() => outbox.delete(event.id));
   }
 
+  async insertGatewayCustomer(customer: GatewayCustomer): Promise<{ created: boolean; customer: GatewayCustomer }> {
+    const k = customerKey(customer.merchantId, customer.userId, customer.gateway);
+    const existing = this.working.customers.get(k);
+    if (existing) return { created: false, customer: { ...existing } };
+    this.setIn(this.working.customers, k, { ...customer });
+    return { created: true, customer: { ...customer } };
+  }
+
+  async insertSavedPaymentMethod(method: SavedPaymentMethod): Promise<void> {
+    const k = tokenKey(method.merchantId, method.gateway, method.token);
+    if (this.working.methodTokens.has(k)) throw duplicate('duplicate_saved_payment_method', 'This payment method is already saved');
+    if (this.working.savedMethods.has(method.id)) throw duplicate('duplicate_saved_payment_method', `Saved payment method ${method.id} exists`);
+    const isDefault = method.isDefault && method.deletedAt === null;
+    if (isDefault) this.clearDefault(method.merchantId, method.userId, method.id, null);
+    this.setIn(this.working.savedMethods, method.id, copyMethod({ ...method, isDefault }));
+    this.setIn(this.working.methodTokens, k, method.id);
+  }
+
+  /** Every other method of the user stops being the default (`updatedAt` = `now` when given). */
+  private clearDefault(merchantId: string, userId: string, keepId: string, now: string | null): void {
+    for (const m of this.working.savedMethods.values()) {
+      if (m.isDefault && m.id !== keepId && m.merchantId === merchantId && m.userId === userId) {
+        this.setIn(this.working.savedMethods, m.id, { ...copyMethod(m), isDefault: false, updatedAt: now ?? m.updatedAt });
+      }
+    }
+  }
+
+  async setDefaultSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null> {
+    const m = this.working.savedMethods.get(id);
+    if (!m || m.merchantId !== merchantId || m.deletedAt !== null) return null;
+    this.clearDefault(merchantId, m.userId, id, now);
+    if (!m.isDefault) this.setIn(this.working.savedMethods, id, { ...copyMethod(m), isDefault: true, updatedAt: now });
+    return copyMethod(this.working.savedMethods.get(id)!);
+  }
+
+  async removeSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null> {
+    const m = this.working.savedMethods.get(id);
+    if (!m || m.merchantId !== merchantId) return null;
+    if (m.deletedAt === null) this.setIn(this.working.savedMethods, id, { ...copyMethod(m), isDefault: false, deletedAt: now, updatedAt: now });
+    return copyMethod(this.working.savedMethods.get(id)!);
+  }
+
+  async lockSubscription(id: string): Promise<Subscription | null> {
+    // The whole transaction is exclusive, so reading is locking.
+    return this.getSubscription(id);
+  }
+
+  async insertSubscription(subscription: Subscription): Promise<void> {
+    if (this.working.subscriptions.has(subscription.id)) throw duplicate('duplicate_subscription', `Subscription ${subscription.id} exists`);
+    const ref = refKey(subscription.gateway, subscription.gatewayReference);
+    if (this.working.subscriptionRefs.has(ref)) throw duplicate('duplicate_gateway_reference', `Gateway reference ${subscription.gatewayReference} is already used`);
+    this.setIn(this.working.subscriptions, subscription.id, copySubscription(subscription));
+    this.setIn(this.working.subscriptionRefs, ref, subscription.id);
+  }
+
+  async updateSubscription(subscription: Subscription): Promise<void> {
+    const current = this.working.subscriptions.get(subscription.id);
+    if (!current) throw new TenderError({ type: 'not_found_error', code: 'resource_missing', message: `No such subscription: ${subscription.id}` });
+    if (current.version !== subscription.version - 1) throw stateConflict('version_conflict', `Subscription ${subscription.id} was changed concurrently`);
+    this.reindex(this.working.subscriptionRefs, current, subscription);
+    this.setIn(this.working.subscriptions, subscription.id, copySubscription(subscription));
+  }
+
+  async lockInvoice(id: string): Promise<Invoice | null> {
+    return this.getInvoice(id);
+  }
+
+  async insertInvoice(invoice: Invoice): Promise<void> {
+    if (this.working.invoices.has(invoice.id)) throw duplicate('duplicate_invoice', `Invoice ${invoice.id} exists`);
+    const ref = refKey(invoice.gateway, invoice.gatewayReference);
+    if (this.working.invoiceRefs.has(ref)) throw duplicate('duplicate_gateway_reference', `Gateway reference ${invoice.gatewayReference} is already used`);
+    this.setIn(this.working.invoices, invoice.id, copyInvoice(invoice));
+    this.setIn(this.working.invoiceRefs, ref, invoice.id);
+  }
+
+  async updateInvoice(invoice: Invoice): Promise<void> {
+    const current = this.working.invoices.get(invoice.id);
+    if (!current) throw new TenderError({ type: 'not_found_error', code: 'resource_missing', message: `No such invoice: ${invoice.id}` });
+    if (current.version !== invoice.version - 1) throw stateConflict('version_conflict', `Invoice ${invoice.id} was changed concurrently`);
+    this.reindex(this.working.invoiceRefs, current, invoice);
+    this.setIn(this.working.invoices, invoice.id, copyInvoice(invoice));
+  }
+
+  /** Moves a record's (gateway, reference) entry when an update changes it, keeping it unique. */
+  private reindex(refs: Map<string, string>, current: { id: string; gateway: string; gatewayReference: string }, next: { gateway: string; gatewayReference: string }): void {
+    const from = refKey(current.gateway, current.gatewayReference);
+    const to = refKey(next.gateway, next.gatewayReference);
+    if (from === to) return;
+    const owner = refs.get(to);
+    if (owner !== undefined && owner !== current.id) throw duplicate('duplicate_gateway_reference', `Gateway reference ${next.gatewayReference} is already used`);
+    this.deleteIn(refs, from);
+    this.setIn(refs, to, current.id);
+  }
+
+  async appendBillingTransition(transition: BillingTransition): Promise<void> {
+    this.pushIn(this.working.billingTransitions, transition.resourceId, { ...transition });
+  }
 }
 
 function duplicate(code: string, message: string): TenderError {
@@ -346,6 +532,17 @@ const READS = [
   'listTransitions',
   'getIdempotencyRecord',
   'getOutboxEvent',
+  'getGatewayCustomer',
+  'getSavedPaymentMethod',
+  'findSavedPaymentMethodByToken',
+  'listSavedPaymentMethods',
+  'getSubscription',
+  'findSubscriptionByGatewayReference',
+  'listSubscriptions',
+  'getInvoice',
+  'findInvoiceByGatewayReference',
+  'listInvoices',
+  'listBillingTransitions',
 ] as const satisfies ReadonlyArray<keyof StoreReader>;
 
 export interface MemoryStore extends StoreReader {}
@@ -361,6 +558,14 @@ export class MemoryStore implements Store, WebhookEndpointStore {
     idempotency: new Map(),
     inbox: new Set(),
     outbox: new Map(),
+    customers: new Map(),
+    savedMethods: new Map(),
+    methodTokens: new Map(),
+    subscriptions: new Map(),
+    subscriptionRefs: new Map(),
+    invoices: new Map(),
+    invoiceRefs: new Map(),
+    billingTransitions: new Map(),
   };
   private queue: Promise<unknown> = Promise.resolve();
   private readonly endpoints = new Map<string, WebhookEndpoint>();

@@ -17,6 +17,7 @@ import { Money } from '../money';
 import { refundAmount, type Payment, type Refund } from '../payment';
 import type { IdempotencyRecord, OutboxEvent, RewriteRecordsPage, Store, StoredRecordKind, StoredRecords } from '../spec/store/v1/index';
 import { ANONYMIZED } from '../store/personal-data';
+import { runBillingStoreConformance } from './billing-store-conformance';
 
 /** What the factory passed to {@link runStoreConformance} returns. */
 export interface StoreUnderTest {
@@ -35,6 +36,8 @@ export function samplePayment(overrides: Partial<Payment> = {}): Payment {
     id: newId('pay'),
     merchantId: 'm_1',
     orderId: null,
+    userId: null,
+    savedPaymentMethodId: null,
     status: 'PENDING',
     amount: Money.of('100.50', 'MYR').toString(),
     currency,
@@ -598,5 +601,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       const due = await store.listPaymentsToReconcile({ statuses: ['PENDING', 'PROCESSING'], updatedBefore: at(30_000), limit: 10 });
       expect(due.map((p) => p.id)).toEqual([older.id, old.id]);
     });
+
+    runBillingStoreConformance(() => store);
   });
 }

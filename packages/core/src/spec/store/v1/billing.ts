@@ -72,7 +72,7 @@ export interface BillingTx extends BillingReader {
    */
   setDefaultSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null>;
   /**
-   * Removes (soft-deletes) the method: `deletedAt` = `now`, no longer the default. Returns it as
+   * Removes (soft-deletes) the method: `deletedAt` and `updatedAt` = `now`, no longer the default. Returns it as
    * removed, or null when unknown or another merchant's; removing twice returns the first removal.
    */
   removeSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null>;
