@@ -80,6 +80,10 @@ export interface ValidCreate {
   returnUrl: string | null;
   notifyUrl: string | null;
   metadata: Record<string, string>;
+  userId: string | null;
+  /** As given; null when absent (a saved-method charge then defaults to off-session). */
+  offSession: boolean | null;
+  confirm: boolean;
 }
 
 function optionalString(value: unknown, param: string, max: number): string | null {
@@ -103,6 +107,25 @@ function optionalUrl(value: unknown, param: string): string | null {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidRequest('invalid_url', `${param} must be an absolute http(s) URL`, param);
   return text;
+}
+
+/**
+ * Validates the merchant's id for a user (`user_id`): 1–255 characters, not only spaces, no control
+ * characters. Kept exactly as given (not trimmed): it is the merchant's key for the user.
+ * @throws TenderError 400 `invalid_user_id` naming `param`.
+ */
+export function validateUserId(value: unknown, param = 'user_id'): string {
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > 255 || /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+    throw invalidRequest('invalid_user_id', `${param} must be 1-255 printable characters`, param);
+  }
+  return value;
+}
+
+/** `value` when it is a boolean, null when absent; a 400 naming `param` otherwise. */
+function optionalBoolean(value: unknown, param: string): boolean | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'boolean') throw invalidRequest('invalid_boolean', `${param} must be true or false`, param);
+  return value;
 }
 
 /** Validates merchant metadata: at most 50 string pairs, keys ≤ 40 and values ≤ 500 characters. */
@@ -158,7 +181,9 @@ export function validateCreate(input: CreatePaymentInput): ValidCreate {
   } catch {
     throw invalidRequest('amount_too_large', `amount is larger than any gateway takes (at most ${Number.MAX_SAFE_INTEGER} minor units of ${currency})`, input.amountMinor != null ? 'amount_minor' : 'amount');
   }
-  const captureMethod = input.captureMethod ?? 'automatic';
+  const confirm = optionalBoolean(input.confirm, 'confirm') ?? true;
+  // A payment authorised later is captured later too (seed 004: create, authorize, capture).
+  const captureMethod = input.captureMethod ?? (confirm ? 'automatic' : 'manual');
   if (captureMethod !== 'automatic' && captureMethod !== 'manual') {
     throw invalidRequest('invalid_capture_method', "capture_method must be 'automatic' or 'manual'", 'capture_method');
   }
@@ -173,6 +198,9 @@ export function validateCreate(input: CreatePaymentInput): ValidCreate {
     returnUrl: optionalUrl(input.returnUrl, 'return_url'),
     notifyUrl: optionalUrl(input.notifyUrl, 'notify_url'),
     metadata: validateMetadata(input.metadata),
+    userId: input.userId === undefined || input.userId === null ? null : validateUserId(input.userId),
+    offSession: optionalBoolean(input.offSession, 'off_session'),
+    confirm,
   };
 }
 

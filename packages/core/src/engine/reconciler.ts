@@ -1,7 +1,9 @@
 /**
  * The reconciler: finds payments whose truth is unknown here (`PENDING` or `PROCESSING` after a crash
  * or an ambiguous gateway answer, `REQUIRES_ACTION` left by the customer, `PENDING` refunds) and asks
- * the gateway (`retrieve`, Fiuu's requery) what really happened. Safe to run from several processes:
+ * the gateway (`retrieve`, Fiuu's requery) what really happened. Payments created with `confirm: false`
+ * and not authorised are `PENDING` too, but no gateway has heard of them: they are left alone, and an
+ * authorised one's age counts from its authorize. Safe to run from several processes:
  * each update happens under the payment's row lock and through the transition table.
  *
  * @module
@@ -11,6 +13,7 @@ import { TenderError } from '../errors';
 import { refundAmount, type Payment } from '../payment';
 import { GATEWAY_PAYMENT_NOT_FOUND, type GatewayPaymentResult } from '../spec/gateway/v1/index';
 import { type EngineContext } from './context';
+import { isUnconfirmed, startedAt } from './payments/unconfirmed';
 import { requeryPayment } from './requery';
 import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
 
@@ -86,8 +89,8 @@ export async function reconcile(ctx: EngineContext, backoff: ReconcileBackoff, o
   // Payments backing off still come first from the store (oldest first): ask for enough to fill a batch.
   const fetch = batchSize + Math.min(backoff.size, 10 * batchSize);
   const due = (rows: Payment[]): Payment[] => {
-    const ready = rows.filter((p) => !backoff.active(p.id, now.getTime()));
-    report.backedOff += rows.length - ready.length;
+    const ready = rows.filter((p) => !isUnconfirmed(p) && !backoff.active(p.id, now.getTime()));
+    report.backedOff += rows.filter((p) => !isUnconfirmed(p)).length - ready.length;
     return ready.slice(0, batchSize);
   };
 
@@ -182,11 +185,11 @@ async function reconcilePayment(
     if (!TenderError.isInstance(error) || error.code !== GATEWAY_PAYMENT_NOT_FOUND) throw error;
     missing = true;
   }
-  const expired = new Date(payment.createdAt).getTime() <= now.getTime() - ttlMs || deadlinePassed(payment, now);
+  const expired = new Date(startedAt(payment)).getTime() <= now.getTime() - ttlMs || deadlinePassed(payment, now);
   const outcome = await UnitOfWork.run(ctx, async (unit) => {
     const current = await unit.tx.lockPayment(payment.id);
     // Someone else (a webhook, another reconciler) got there first.
-    if (!current || current.version !== payment.version) return { changed: 'skipped' as const, next: current };
+    if (!current || current.version !== payment.version || isUnconfirmed(current)) return { changed: 'skipped' as const, next: current };
     let next: Payment = current;
     if (result) next = await unit.applyGatewayResult(current, result, cause);
     const pendingOperation = MARKERS.some((m) => m in next.gatewayData);

@@ -1,6 +1,6 @@
 /**
  * Cancel: voids an authorisation at the gateway (phase 3 shared with capture: `finishPending`),
- * cancels locally what the gateway never held, and records a cancel asked while the create is still
+ * cancels locally what the gateway never held (an unconfirmed payment, a hosted step never completed), and records a cancel asked while the create is still
  * at the gateway, which the create (or the reconciler) settles once the gateway has answered.
  *
  * @module
@@ -13,6 +13,7 @@ import { gatewayOf } from '../context';
 import type { RequestOptions } from '../inputs';
 import { CANCEL_REQUESTED, UnitOfWork } from '../unit-of-work';
 import { causeOf, checkKey, claimOrReplay, complete, ensureCanSend, finishPending, fingerprintOf, knownPayment, markRecovery, merchantOf, replay, withoutCancelRequest, type Phase1, type PaymentsHost } from './steps';
+import { isUnconfirmed, withoutUnconfirmed } from './unconfirmed';
 
 /** Cancels (voids) a payment that has not been captured. */
 export async function cancelPayment(ops: PaymentsHost, id: string, options: RequestOptions = {}): Promise<Payment> {
@@ -36,6 +37,16 @@ export async function cancelPayment(ops: PaymentsHost, id: string, options: Requ
     const canCallGateway = gateway.capabilities.cancel && gateway.cancel !== undefined;
     if (!canCallGateway && payment.status === 'AUTHORIZED') {
       throw invalidRequest('cancel_not_supported', `Gateway '${gateway.id}' cannot void an authorisation`, 'id');
+    }
+    if (isUnconfirmed(payment)) {
+      // Created with confirm=false and never sent: no gateway holds anything.
+      payment = await unit.writePayment(
+        payment,
+        { ...payment, status: 'CANCELLED', gatewayData: withoutUnconfirmed(withoutCancelRequest(payment.gatewayData)) },
+        causeOf(options, 'cancelled before it was authorised'),
+      );
+      await complete(unit, record, { status: 200, body: payment }, { type: 'payment', id: payment.id });
+      return { kind: 'go', record, payment, previous: 'PENDING', gateway: null, local: true };
     }
     if (payment.status === 'PENDING') {
       // The create's gateway call may be running (here or in another process) or may have crashed:

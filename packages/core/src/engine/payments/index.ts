@@ -7,8 +7,9 @@
  * `PENDING` for the reconciler, or for a retry that takes the key over after its lease.
  *
  *
- * One module per operation (`create`, `capture`, `cancel`, `refund`, `reads`) over the shared steps
- * in `steps.ts` (claim or replay the key, mark its recovery point, complete it with the response).
+ * One module per operation (`create`, `authorize`, `capture`, `cancel`, `refund`, `reads`) over the
+ * shared steps in `steps.ts` (claim or replay the key, mark its recovery point, complete it with the
+ * response) and `start.ts` (the gateway call that starts a payment, for create and authorize).
  *
  * @module
  */
@@ -16,12 +17,14 @@ import type { Payment, Refund } from '../../payment';
 import type { EngineContext } from '../context';
 import type { CaptureInput, CreatePaymentInput, RefundInput, RequestOptions } from '../inputs';
 import type { RoutingRule } from '../routing';
+import { authorizePayment } from './authorize';
 import { cancelPayment, settleRequestedCancel } from './cancel';
 import { capturePayment } from './capture';
 import { createPayment } from './create';
 import { getPayment, listPayments, requeryAndApply, type ListPaymentsOptions, type Page } from './reads';
 import { refundPayment } from './refund';
 import type { PaymentsHost } from './steps';
+import { isUnconfirmed } from './unconfirmed';
 
 export type { ListPaymentsOptions, Page } from './reads';
 
@@ -50,9 +53,29 @@ export class PaymentOperations {
     };
   }
 
-  /** Creates a payment and starts it at a gateway. */
+  /**
+   * Creates a payment and starts it at a gateway. With `confirm: false` the payment is stored
+   * `PENDING` and no gateway is called until {@link PaymentOperations.authorize}. A `paymentMethod`
+   * naming a saved method (`spm_...`, or its token with `userId`) charges it on its gateway, off
+   * session unless `offSession: false`.
+   * @throws TenderError 400 for bad input (nothing is stored); 404 (param `payment_method`) for a saved
+   * method that is unknown, removed or another merchant's; 400 `saved_method_user_mismatch`,
+   * `saved_method_gateway_mismatch`, `saved_methods_not_supported`.
+   */
   create(raw: CreatePaymentInput, options: RequestOptions = {}): Promise<Payment> {
     return createPayment(this.host, raw, options);
+  }
+
+  /**
+   * Starts at its gateway a payment created with `confirm: false` (two-step authorize) and answers it
+   * as the gateway left it: `AUTHORIZED` for manual capture (the default of such a payment), then
+   * {@link PaymentOperations.capture}. Crash-safe and idempotent as create: with an idempotency key a
+   * repeat answers the same payment, and the gateway is called with the payment's own key.
+   * @throws TenderError 404 for another merchant's payment; 409 `state_error` `payment_already_confirmed`
+   * for a payment that is not unconfirmed and `PENDING`.
+   */
+  authorize(id: string, options: RequestOptions = {}): Promise<Payment> {
+    return authorizePayment(this.host, id, options);
   }
 
   /**
@@ -84,6 +107,8 @@ export class PaymentOperations {
   async sync(id: string, options: { merchantId?: string; minIntervalMs?: number } = {}): Promise<Payment> {
     const payment = await this.get(id, options);
     if (payment.status !== 'PENDING' && payment.status !== 'PROCESSING' && payment.status !== 'REQUIRES_ACTION') return payment;
+    // Never sent to a gateway: nothing to ask.
+    if (isUnconfirmed(payment)) return payment;
     // A create still at the gateway in this process answers for itself in a moment.
     if (this.inFlight.has(id)) return payment;
     const running = this.syncing.get(id);
@@ -99,7 +124,7 @@ export class PaymentOperations {
     return work;
   }
 
-  /** Payments of a merchant, newest first, with cursor pagination. */
+  /** Payments of a merchant (or of one of its users, `userId`), newest first, with cursor pagination. */
   list(options: ListPaymentsOptions = {}): Promise<Page<Payment>> {
     return listPayments(this.ctx, options);
   }

@@ -1,5 +1,6 @@
 /**
- * Reads: a payment by id, a page of a merchant's payments, and the requery that `sync` applies.
+ * Reads: a payment by id, a page of a merchant's payments (or of one of its users), and the requery
+ * that `sync` applies (never for an unconfirmed payment: no gateway has heard of it).
  *
  * @module
  */
@@ -9,7 +10,9 @@ import { GATEWAY_PAYMENT_NOT_FOUND, type GatewayPaymentResult } from '../../spec
 import type { EngineContext } from '../context';
 import { requeryPayment } from '../requery';
 import { CANCEL_REQUESTED, UnitOfWork } from '../unit-of-work';
+import { validateUserId } from '../inputs';
 import { merchantOf } from './steps';
+import { isUnconfirmed } from './unconfirmed';
 
 /** Options of `tender.payments.list`. */
 export interface ListPaymentsOptions {
@@ -49,6 +52,7 @@ export async function listPayments(ctx: EngineContext, options: ListPaymentsOpti
     ...(options.startingAfter ? { startingAfter: options.startingAfter } : {}),
     ...(options.orderId ? { orderId: options.orderId } : {}),
     ...(options.status ? { status: options.status } : {}),
+    ...(options.userId !== undefined ? { userId: validateUserId(options.userId) } : {}),
   });
   const data = rows.slice(0, limit);
   const hasMore = rows.length > limit;
@@ -57,6 +61,7 @@ export async function listPayments(ctx: EngineContext, options: ListPaymentsOpti
 
 /** Requeries the payment at its gateway and applies the answer (a failed requery answers the payment as stored). */
 export async function requeryAndApply(ctx: EngineContext, payment: Payment): Promise<Payment> {
+  if (isUnconfirmed(payment)) return payment;
   const gateway = ctx.gateways.get(payment.gateway);
   if (!gateway) return payment;
   let result: GatewayPaymentResult;
