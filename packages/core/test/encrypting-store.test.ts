@@ -17,7 +17,7 @@ import {
   type Payment,
   type Store,
 } from '@tender/core';
-import { MemoryStore, createTestGateway, runStoreConformance, runWebhookEndpointStoreConformance, samplePayment } from '@tender/core/testing';
+import { MemoryStore, createTestGateway, runStoreConformance, runWebhookEndpointStoreConformance, samplePayment, sampleSavedMethod } from '@tender/core/testing';
 
 const key = (id?: string): EncryptionKey => parseEncryptionKey(`${id ? `${id}:` : ''}${randomBytes(32).toString('base64')}`);
 
@@ -179,6 +179,40 @@ describe('EncryptingStore', () => {
     const plainInner = new MemoryStore();
     const plain = await setup(plainInner).payments.create(createBody, { idempotencyKey: 'enc-1' });
     expect((await storedStrings(plainInner, plain, 'enc-1')).join('\n')).toContain(EMAIL);
+  });
+
+  it("keeps a saved wallet's e-mail only as ciphertext in the wrapped store, card display data in the clear, and reads it back decrypted", async () => {
+    const inner = new MemoryStore();
+    const k = key('k1');
+    const store = createEncryptingStore(inner, { keys: [k], activeKeyId: 'k1' });
+    const wallet = sampleSavedMethod({ type: 'paypal', card: null, walletEmail: EMAIL, token: 'B-7YX12345' });
+    const card = sampleSavedMethod({ isDefault: true });
+    await store.transaction(async (tx) => {
+      await tx.insertSavedPaymentMethod(wallet);
+      await tx.insertSavedPaymentMethod(card);
+      expect(await tx.getSavedPaymentMethod(wallet.id)).toEqual(wallet);
+    });
+
+    const raw = (await inner.getSavedPaymentMethod(wallet.id))!;
+    expect(raw.walletEmail).toMatch(/^enc:v1:k1:/);
+    expect(raw).toEqual({ ...wallet, walletEmail: raw.walletEmail });
+    expect(JSON.stringify(await inner.listSavedPaymentMethods({ merchantId: 'm_1', limit: 10 }))).not.toContain('distinctive.person');
+    expect(await inner.getSavedPaymentMethod(card.id)).toEqual(card);
+
+    // Every read and every write that returns the method decrypts it.
+    expect(await store.getSavedPaymentMethod(wallet.id)).toEqual(wallet);
+    expect(await store.findSavedPaymentMethodByToken('m_1', 'test', wallet.token)).toEqual(wallet);
+    expect((await store.listSavedPaymentMethods({ merchantId: 'm_1', userId: 'user_1', limit: 10 })).map((m) => m.walletEmail).sort()).toEqual([EMAIL, null]);
+    const made = await store.transaction((tx) => tx.setDefaultSavedPaymentMethod('m_1', wallet.id, '2026-03-02T00:00:00.000Z'));
+    expect(made).toMatchObject({ walletEmail: EMAIL, isDefault: true });
+    const removed = await store.transaction((tx) => tx.removeSavedPaymentMethod('m_1', wallet.id, '2026-03-03T00:00:00.000Z'));
+    expect(removed).toMatchObject({ walletEmail: EMAIL, deletedAt: '2026-03-03T00:00:00.000Z' });
+    expect((await inner.getSavedPaymentMethod(wallet.id))!.walletEmail).toBe(raw.walletEmail);
+
+    // The ciphertext is bound to its method: moved to another one, it does not decrypt.
+    const other = sampleSavedMethod();
+    await inner.transaction((tx) => tx.insertSavedPaymentMethod({ ...other, walletEmail: raw.walletEmail }));
+    await expect(store.getSavedPaymentMethod(other.id)).rejects.toMatchObject({ code: 'decryption_failed' });
   });
 
   it('fails loudly, with a typed error and no plaintext, on an altered or moved ciphertext or an unknown key', async () => {

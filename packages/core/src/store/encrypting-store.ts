@@ -10,7 +10,15 @@
  * - refunds (metadata),
  * - outbox rows: `data` (the engine's snapshot) and `payload` (the published document, e.g. the
  *   server's `bill_name` / `bill_email` / `bill_mobile`),
- * - idempotency records: the stored `response` replayed on a retry.
+ * - idempotency records: the stored `response` replayed on a retry,
+ * - saved payment methods: the wallet's account e-mail (`walletEmail`). A card's brand, last 4
+ *   digits and expiry stay in the clear: they are the display data the gateway itself returns
+ *   (https://docs.stripe.com/api/payment_methods/object#payment_method_object-card), no PAN is stored
+ *   beside them, and PCI DSS v4.0 (requirement 3.4.1) allows showing the last four digits. The
+ *   gateway token is what lookups use.
+ *
+ * Subscriptions, invoices, gateway customers and the billing audit trail hold gateway ids, amounts,
+ * statuses and dates, and pass through unchanged.
  *
  * Each value becomes `enc:v1:<key id>:<base64url>` (AES-256-GCM, see `field-encryption.ts`), bound
  * to its record and field. Ids, amounts, statuses, references, timestamps and the audit trail stay in
@@ -20,12 +28,16 @@
  *
  * @module
  */
+import type { BillingTransition, GatewayCustomer, Invoice, SavedPaymentMethod, Subscription } from '../billing';
 import { TenderError } from '../errors';
 import type { Payment, Refund, Transition } from '../payment';
 import type {
   AnonymizeResult,
   IdempotencyRecord,
+  ListInvoicesQuery,
   ListPaymentsQuery,
+  ListSavedPaymentMethodsQuery,
+  ListSubscriptionsQuery,
   OutboxCompletion,
   OutboxEvent,
   OutboxRow,
@@ -155,6 +167,10 @@ class RecordCodec {
   }
 
   openRowOrNull = (r: OutboxRow | null): OutboxRow | null => (r === null ? null : this.openEvent(r));
+
+  sealMethod = (m: SavedPaymentMethod): SavedPaymentMethod => this.seal(m, ['saved_payment_method', m.id]);
+  openMethod = (m: SavedPaymentMethod): SavedPaymentMethod => this.open(m, ['saved_payment_method', m.id]);
+  openMethodOrNull = (m: SavedPaymentMethod | null): SavedPaymentMethod | null => (m === null ? null : this.openMethod(m));
 
   sealKey(r: IdempotencyRecord): IdempotencyRecord {
     if (r.response === null) return r;
@@ -293,6 +309,72 @@ class EncryptingTx implements StoreTx {
   enqueueOutbox(event: OutboxEvent): Promise<void> {
     return this.tx.enqueueOutbox(this.c.sealEvent(event));
   }
+  getGatewayCustomer(merchantId: string, userId: string, gateway: string): Promise<GatewayCustomer | null> {
+    return this.tx.getGatewayCustomer(merchantId, userId, gateway);
+  }
+  async getSavedPaymentMethod(id: string, merchantId?: string): Promise<SavedPaymentMethod | null> {
+    return this.c.openMethodOrNull(await this.tx.getSavedPaymentMethod(id, merchantId));
+  }
+  async findSavedPaymentMethodByToken(merchantId: string, gateway: string, token: string): Promise<SavedPaymentMethod | null> {
+    return this.c.openMethodOrNull(await this.tx.findSavedPaymentMethodByToken(merchantId, gateway, token));
+  }
+  async listSavedPaymentMethods(query: ListSavedPaymentMethodsQuery): Promise<SavedPaymentMethod[]> {
+    return (await this.tx.listSavedPaymentMethods(query)).map(this.c.openMethod);
+  }
+  getSubscription(id: string, merchantId?: string): Promise<Subscription | null> {
+    return this.tx.getSubscription(id, merchantId);
+  }
+  findSubscriptionByGatewayReference(gateway: string, gatewayReference: string): Promise<Subscription | null> {
+    return this.tx.findSubscriptionByGatewayReference(gateway, gatewayReference);
+  }
+  listSubscriptions(query: ListSubscriptionsQuery): Promise<Subscription[]> {
+    return this.tx.listSubscriptions(query);
+  }
+  getInvoice(id: string, merchantId?: string): Promise<Invoice | null> {
+    return this.tx.getInvoice(id, merchantId);
+  }
+  findInvoiceByGatewayReference(gateway: string, gatewayReference: string): Promise<Invoice | null> {
+    return this.tx.findInvoiceByGatewayReference(gateway, gatewayReference);
+  }
+  listInvoices(query: ListInvoicesQuery): Promise<Invoice[]> {
+    return this.tx.listInvoices(query);
+  }
+  listBillingTransitions(resourceId: string): Promise<BillingTransition[]> {
+    return this.tx.listBillingTransitions(resourceId);
+  }
+  insertGatewayCustomer(customer: GatewayCustomer): Promise<{ created: boolean; customer: GatewayCustomer }> {
+    return this.tx.insertGatewayCustomer(customer);
+  }
+  insertSavedPaymentMethod(method: SavedPaymentMethod): Promise<void> {
+    return this.tx.insertSavedPaymentMethod(this.c.sealMethod(method));
+  }
+  async setDefaultSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null> {
+    return this.c.openMethodOrNull(await this.tx.setDefaultSavedPaymentMethod(merchantId, id, now));
+  }
+  async removeSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null> {
+    return this.c.openMethodOrNull(await this.tx.removeSavedPaymentMethod(merchantId, id, now));
+  }
+  lockSubscription(id: string): Promise<Subscription | null> {
+    return this.tx.lockSubscription(id);
+  }
+  insertSubscription(subscription: Subscription): Promise<void> {
+    return this.tx.insertSubscription(subscription);
+  }
+  updateSubscription(subscription: Subscription): Promise<void> {
+    return this.tx.updateSubscription(subscription);
+  }
+  lockInvoice(id: string): Promise<Invoice | null> {
+    return this.tx.lockInvoice(id);
+  }
+  insertInvoice(invoice: Invoice): Promise<void> {
+    return this.tx.insertInvoice(invoice);
+  }
+  updateInvoice(invoice: Invoice): Promise<void> {
+    return this.tx.updateInvoice(invoice);
+  }
+  appendBillingTransition(transition: BillingTransition): Promise<void> {
+    return this.tx.appendBillingTransition(transition);
+  }
 }
 
 class EncryptingStoreImpl implements EncryptingStore {
@@ -346,6 +428,39 @@ class EncryptingStoreImpl implements EncryptingStore {
   }
   async getOutboxEvent(id: string): Promise<OutboxRow | null> {
     return this.#c.openRowOrNull(await this.inner.getOutboxEvent(id));
+  }
+  getGatewayCustomer(merchantId: string, userId: string, gateway: string): Promise<GatewayCustomer | null> {
+    return this.inner.getGatewayCustomer(merchantId, userId, gateway);
+  }
+  async getSavedPaymentMethod(id: string, merchantId?: string): Promise<SavedPaymentMethod | null> {
+    return this.#c.openMethodOrNull(await this.inner.getSavedPaymentMethod(id, merchantId));
+  }
+  async findSavedPaymentMethodByToken(merchantId: string, gateway: string, token: string): Promise<SavedPaymentMethod | null> {
+    return this.#c.openMethodOrNull(await this.inner.findSavedPaymentMethodByToken(merchantId, gateway, token));
+  }
+  async listSavedPaymentMethods(query: ListSavedPaymentMethodsQuery): Promise<SavedPaymentMethod[]> {
+    return (await this.inner.listSavedPaymentMethods(query)).map(this.#c.openMethod);
+  }
+  getSubscription(id: string, merchantId?: string): Promise<Subscription | null> {
+    return this.inner.getSubscription(id, merchantId);
+  }
+  findSubscriptionByGatewayReference(gateway: string, gatewayReference: string): Promise<Subscription | null> {
+    return this.inner.findSubscriptionByGatewayReference(gateway, gatewayReference);
+  }
+  listSubscriptions(query: ListSubscriptionsQuery): Promise<Subscription[]> {
+    return this.inner.listSubscriptions(query);
+  }
+  getInvoice(id: string, merchantId?: string): Promise<Invoice | null> {
+    return this.inner.getInvoice(id, merchantId);
+  }
+  findInvoiceByGatewayReference(gateway: string, gatewayReference: string): Promise<Invoice | null> {
+    return this.inner.findInvoiceByGatewayReference(gateway, gatewayReference);
+  }
+  listInvoices(query: ListInvoicesQuery): Promise<Invoice[]> {
+    return this.inner.listInvoices(query);
+  }
+  listBillingTransitions(resourceId: string): Promise<BillingTransition[]> {
+    return this.inner.listBillingTransitions(resourceId);
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
