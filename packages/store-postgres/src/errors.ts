@@ -23,6 +23,16 @@ const UNIQUE_CODES: Record<string, string> = {
   idempotency_keys_pkey: 'duplicate_idempotency_key',
   inbox_events_pkey: 'duplicate_inbound_event',
   outbox_events_pkey: 'duplicate_outbox_event',
+  // Billing (migration 10).
+  gateway_customers_pkey: 'duplicate_gateway_customer',
+  saved_payment_methods_pkey: 'duplicate_saved_payment_method',
+  saved_payment_methods_token_key: 'duplicate_saved_payment_method',
+  saved_payment_methods_default_key: 'duplicate_default_payment_method',
+  subscriptions_pkey: 'duplicate_subscription',
+  subscriptions_gateway_reference_key: 'duplicate_gateway_reference',
+  invoices_pkey: 'duplicate_invoice',
+  invoices_gateway_reference_key: 'duplicate_gateway_reference',
+  billing_transitions_pkey: 'duplicate_transition_id',
 };
 
 /** Check constraint name -> a code that says which rule the write broke. */

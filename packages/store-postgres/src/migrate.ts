@@ -24,6 +24,7 @@ import { outboxRelay } from './migrations/0006-outbox-relay';
 import { retention } from './migrations/0007-retention';
 import { hotUpdates } from './migrations/0008-hot-updates';
 import { outboxSnapshotOnce } from './migrations/0009-outbox-snapshot-once';
+import { billing } from './migrations/0010-billing';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'retention', sql: retention },
   { version: 8, name: 'hot_updates', sql: hotUpdates },
   { version: 9, name: 'outbox_snapshot_once', sql: outboxSnapshotOnce },
+  { version: 10, name: 'billing', sql: billing },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

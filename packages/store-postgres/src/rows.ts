@@ -66,11 +66,11 @@ function obj<T>(value: unknown, fallback: T): T {
 export const PAYMENT_COLUMNS =
   'id, merchant_id, order_id, status, amount, currency, amount_captured, amount_refunded, capture_method, gateway, ' +
   'gateway_reference, payment_method, description, customer, return_url, notify_url, metadata, next_action, failure, ' +
-  'gateway_data, created_at, updated_at, version';
+  'gateway_data, created_at, updated_at, version, user_id, saved_payment_method_id';
 
 export function toPayment(r: Row): Payment {
   const currency = String(r.currency);
-  return {
+  const payment: Payment = {
     id: String(r.id),
     merchantId: String(r.merchant_id),
     orderId: str(r.order_id),
@@ -95,9 +95,13 @@ export function toPayment(r: Row): Payment {
     updatedAt: iso(r.updated_at),
     version: Number(r.version),
   };
+  // Optional on the record: a payment made without a user reads back as it was written, without the keys.
+  if (r.user_id !== null && r.user_id !== undefined) payment.userId = String(r.user_id);
+  if (r.saved_payment_method_id !== null && r.saved_payment_method_id !== undefined) payment.savedPaymentMethodId = String(r.saved_payment_method_id);
+  return payment;
 }
 
-/** Parameters $1..$23 in {@link PAYMENT_COLUMNS} order. */
+/** Parameters $1..$25 in {@link PAYMENT_COLUMNS} order. */
 export function paymentParams(p: Payment): unknown[] {
   return [
     p.id,
@@ -123,6 +127,8 @@ export function paymentParams(p: Payment): unknown[] {
     p.createdAt,
     p.updatedAt,
     p.version,
+    p.userId ?? null,
+    p.savedPaymentMethodId ?? null,
   ];
 }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { buildBillingStatements } from './billing-statements';
 import { IDEMPOTENCY_COLUMNS, OUTBOX_COLUMNS, PAYMENT_COLUMNS, REFUND_COLUMNS, TRANSITION_COLUMNS, WEBHOOK_ENDPOINT_COLUMNS } from './rows';
 import { quoteIdent } from './schema';
 
@@ -63,7 +64,7 @@ export function buildStatements(schema: string) {
   const flushCache = new Map<string, string>();
 
   const paymentValues =
-    '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, $17::jsonb, $18::jsonb, $19::jsonb, $20::jsonb, $21, $22, $23';
+    '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, $17::jsonb, $18::jsonb, $19::jsonb, $20::jsonb, $21, $22, $23, $24, $25';
 
   const insertPayment = `INSERT INTO ${payments} (${PAYMENT_COLUMNS}) VALUES (${paymentValues}) ON CONFLICT DO NOTHING`;
   // Found by primary key alone. Any other indexable condition (merchant_id) lets a plan made without
@@ -74,10 +75,13 @@ export function buildStatements(schema: string) {
         order_id = $2, status = $3, amount = $4, currency = $5, amount_captured = $6, amount_refunded = $7,
         capture_method = $8, gateway = $9, gateway_reference = $10, payment_method = $11, description = $12,
         customer = $13::jsonb, return_url = $14, notify_url = $15, metadata = $16::jsonb, next_action = $17::jsonb,
-        failure = $18::jsonb, gateway_data = $19::jsonb, updated_at = $20, version = $21
+        failure = $18::jsonb, gateway_data = $19::jsonb, updated_at = $20, version = $21, user_id = $22,
+        saved_payment_method_id = $23
       WHERE id = $1 AND version = $21 - 1
         AND ($10::text IS NULL OR NOT EXISTS (SELECT 1 FROM ${payments} g WHERE g.gateway = $9 AND g.gateway_reference = $10 AND g.id <> $1))`;
   return {
+    /** Customers, saved methods, subscriptions, invoices and their trail (migration 10). */
+    billing: buildBillingStatements(schema),
     countOutboxBacklog: `SELECT count(*)::int AS n FROM ${outbox} WHERE status = 'pending'`,
     insertWebhookEndpoint: `INSERT INTO ${endpoints} (${WEBHOOK_ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) ON CONFLICT DO NOTHING`,
     listWebhookEndpoints: `SELECT ${WEBHOOK_ENDPOINT_COLUMNS} FROM ${endpoints} WHERE merchant_id = $1 ORDER BY created_at, id`,
@@ -95,9 +99,11 @@ export function buildStatements(schema: string) {
     findByOrderId: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE merchant_id = $1 AND order_id = $2
       ORDER BY created_at DESC, id DESC LIMIT 1`,
     /** Builds the list query for the filters present, so each shape gets its own (index-using) plan. */
-    listPayments(filters: { orderId: boolean; status: boolean; startingAfter: boolean }): { sql: string; next: number } {
+    listPayments(filters: { userId: boolean; orderId: boolean; status: boolean; startingAfter: boolean }): { sql: string; next: number } {
       const where = ['merchant_id = $1'];
       let n = 2;
+      // Strict equality implies \`user_id IS NOT NULL\`, so the partial index of migration 10 applies.
+      if (filters.userId) where.push(`user_id = $${n++}`);
       if (filters.orderId) where.push(`order_id = $${n++}`);
       if (filters.status) where.push(`status = $${n++}`);
       if (filters.startingAfter) {
@@ -129,7 +135,7 @@ export function buildStatements(schema: string) {
     paymentConflicts: `SELECT
         EXISTS (SELECT 1 FROM ${payments} WHERE gateway = $2 AND gateway_reference = $3 AND id <> $1) AS reference_taken,
         (SELECT version FROM ${payments} WHERE id = $1) AS version`,
-    /** Parameters: the insert's list without `merchant_id` and `created_at` (they never change), so $20 updated_at, $21 version. */
+    /** Parameters: the insert's list without `merchant_id` and `created_at` (they never change), so $20 updated_at, $21 version, $22 user, $23 saved method. */
     // The version check makes the write conditional (optimistic concurrency); the NOT EXISTS guards turn
     // a unique collision into "no row updated" instead of an error that would abort the transaction.
     updatePayment,
@@ -208,11 +214,11 @@ export function buildStatements(schema: string) {
         };
       };
       if (shape.payment) {
-        // Parameters: the single-row insert's 23 or the update's 21, first.
+        // Parameters: the single-row insert's 25 or the update's 23, first.
         ctes.push(`pw AS (${shape.payment === 'insert' ? insertPayment : updatePayment} RETURNING id)`);
         counts.push('(SELECT count(*) FROM pw)::int AS payment');
         mismatches.push('c.payment <> 1');
-        n += shape.payment === 'insert' ? 23 : 21;
+        n += shape.payment === 'insert' ? 25 : 23;
       }
       if (shape.transitions) {
         // No existence guard: a transition of an unknown payment fails the foreign key (reported as

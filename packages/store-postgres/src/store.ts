@@ -20,6 +20,14 @@ import {
   stateConflict,
   TenderError,
   type AnonymizeResult,
+  type BillingTransition,
+  type GatewayCustomer,
+  type Invoice,
+  type ListInvoicesQuery,
+  type ListSavedPaymentMethodsQuery,
+  type ListSubscriptionsQuery,
+  type SavedPaymentMethod,
+  type Subscription,
   type IdempotencyRecord,
   type RewriteRecordsOptions,
   type RewriteRecordsPage,
@@ -40,6 +48,19 @@ import {
   type WebhookEndpointStore,
 } from '@tender/core';
 import type { Driver, PoolStats, Queryable, Row, TxQueryable } from './driver';
+import {
+  billingTransitionParams,
+  gatewayCustomerParams,
+  invoiceParams,
+  savedPaymentMethodParams,
+  subscriptionParams,
+  toBillingTransition,
+  toGatewayCustomer,
+  toInvoice,
+  toSavedPaymentMethod,
+  toSubscription,
+} from './billing-rows';
+import type { BillingListShape } from './billing-statements';
 import { observedDriver, type ObservedDriver, type QueryListener } from './drivers/observed';
 import { isSerializationFailure, toStoreError } from './errors';
 import { GroupCommitter, type GroupCommitOptions, type GroupCommitStats } from './group-commit';
@@ -82,6 +103,25 @@ async function many<T>(q: Queryable, sql: string, params: readonly unknown[], ma
   return rows.map(map);
 }
 
+/** The record, or null when it is another merchant's (`merchantId` given). */
+function ofMerchant<T extends { merchantId: string }>(record: T | null, merchantId: string | undefined): T | null {
+  return record !== null && merchantId !== undefined && record.merchantId !== merchantId ? null : record;
+}
+
+/** A billing list's statement shape and parameters, in the order `billingStatements` numbers them. */
+function listQuery(
+  query: { merchantId: string; userId?: string; limit: number; startingAfter?: string },
+  extra: string | undefined,
+): { shape: BillingListShape; params: unknown[] } {
+  const shape = { userId: query.userId !== undefined, extra: extra !== undefined, startingAfter: query.startingAfter !== undefined };
+  const params: unknown[] = [query.merchantId];
+  if (shape.userId) params.push(query.userId);
+  if (shape.extra) params.push(extra);
+  if (shape.startingAfter) params.push(query.startingAfter);
+  params.push(Math.max(0, Math.floor(query.limit)));
+  return { shape, params };
+}
+
 /** Reads, shared by the store (autocommit, pool) and transactions (one connection). */
 class Reader implements StoreReader {
   constructor(
@@ -118,12 +158,14 @@ class Reader implements StoreReader {
   async listPayments(query: ListPaymentsQuery): Promise<Payment[]> {
     await this.ready();
     const filters = {
+      userId: query.userId !== undefined,
       orderId: query.orderId !== undefined,
       status: query.status !== undefined,
       startingAfter: query.startingAfter !== undefined,
     };
     const { sql } = this.st.listPayments(filters);
     const params: unknown[] = [query.merchantId];
+    if (filters.userId) params.push(query.userId);
     if (filters.orderId) params.push(query.orderId);
     if (filters.status) params.push(query.status);
     if (filters.startingAfter) params.push(query.startingAfter);
@@ -167,6 +209,66 @@ class Reader implements StoreReader {
   async getOutboxEvent(id: string): Promise<OutboxRow | null> {
     await this.ready();
     return one(this.q, this.st.getOutbox, [id], toOutboxRow);
+  }
+
+  // Billing (migration 10). Reads by primary key check the merchant here, as getPayment does.
+
+  async getGatewayCustomer(merchantId: string, userId: string, gateway: string): Promise<GatewayCustomer | null> {
+    await this.ready();
+    return one(this.q, this.st.billing.getCustomer, [merchantId, userId, gateway], toGatewayCustomer);
+  }
+
+  async getSavedPaymentMethod(id: string, merchantId?: string): Promise<SavedPaymentMethod | null> {
+    await this.ready();
+    return ofMerchant(await one(this.q, this.st.billing.getMethod, [id], toSavedPaymentMethod), merchantId);
+  }
+
+  async findSavedPaymentMethodByToken(merchantId: string, gateway: string, token: string): Promise<SavedPaymentMethod | null> {
+    await this.ready();
+    return one(this.q, this.st.billing.findMethodByToken, [merchantId, gateway, token], toSavedPaymentMethod);
+  }
+
+  async listSavedPaymentMethods(query: ListSavedPaymentMethodsQuery): Promise<SavedPaymentMethod[]> {
+    await this.ready();
+    const { shape, params } = listQuery(query, undefined);
+    return many(this.q, this.st.billing.listMethods(shape), params, toSavedPaymentMethod);
+  }
+
+  async getSubscription(id: string, merchantId?: string): Promise<Subscription | null> {
+    await this.ready();
+    return ofMerchant(await one(this.q, this.st.billing.getSubscription, [id], toSubscription), merchantId);
+  }
+
+  async findSubscriptionByGatewayReference(gateway: string, gatewayReference: string): Promise<Subscription | null> {
+    await this.ready();
+    return one(this.q, this.st.billing.findSubscriptionByReference, [gateway, gatewayReference], toSubscription);
+  }
+
+  async listSubscriptions(query: ListSubscriptionsQuery): Promise<Subscription[]> {
+    await this.ready();
+    const { shape, params } = listQuery(query, query.status);
+    return many(this.q, this.st.billing.listSubscriptions(shape), params, toSubscription);
+  }
+
+  async getInvoice(id: string, merchantId?: string): Promise<Invoice | null> {
+    await this.ready();
+    return ofMerchant(await one(this.q, this.st.billing.getInvoice, [id], toInvoice), merchantId);
+  }
+
+  async findInvoiceByGatewayReference(gateway: string, gatewayReference: string): Promise<Invoice | null> {
+    await this.ready();
+    return one(this.q, this.st.billing.findInvoiceByReference, [gateway, gatewayReference], toInvoice);
+  }
+
+  async listInvoices(query: ListInvoicesQuery): Promise<Invoice[]> {
+    await this.ready();
+    const { shape, params } = listQuery(query, query.subscriptionId);
+    return many(this.q, this.st.billing.listInvoices(shape), params, toInvoice);
+  }
+
+  async listBillingTransitions(resourceId: string): Promise<BillingTransition[]> {
+    await this.ready();
+    return many(this.q, this.st.billing.listTransitions, [resourceId], toBillingTransition);
   }
 }
 
@@ -438,6 +540,140 @@ class Tx extends Reader implements StoreTx {
     await this.ready();
     const { rowCount } = await run(this.q, this.st.recordInbound, [gateway, eventId, receivedAt]);
     return rowCount === 1;
+  }
+
+  // Billing writes (migration 10): sent at once, after the queued writes, since each answers something
+  // (a row, or whether it was written) the caller or the next step needs.
+
+  async insertGatewayCustomer(customer: GatewayCustomer): Promise<{ created: boolean; customer: GatewayCustomer }> {
+    await this.ready();
+    // Usually one pass: ON CONFLICT waits for a concurrent inserter, whose row the next statement sees.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await one(this.q, this.st.billing.insertCustomer, gatewayCustomerParams(customer), toGatewayCustomer);
+      if (inserted) return { created: true, customer: inserted };
+      const existing = await one(this.q, this.st.billing.getCustomer, [customer.merchantId, customer.userId, customer.gateway], toGatewayCustomer);
+      if (existing) return { created: false, customer: existing };
+    }
+    throw new TenderError({
+      type: 'storage_error',
+      code: 'storage_conflict',
+      message: `The gateway customer of user '${customer.userId}' kept changing while being created`,
+      retryable: true,
+    });
+  }
+
+  async insertSavedPaymentMethod(method: SavedPaymentMethod): Promise<void> {
+    await this.ready();
+    const params = savedPaymentMethodParams(method);
+    if (method.isDefault && method.deletedAt === null) {
+      await run(this.q, this.st.billing.lockUserDefault, [method.merchantId, method.userId]);
+      await run(this.q, this.st.billing.clearOtherDefaults, [method.merchantId, method.userId, method.id, method.updatedAt]);
+    }
+    const { rowCount } = await run(this.q, this.st.billing.insertMethod, params);
+    if (rowCount === 1) return;
+    const { rows } = await run(this.q, this.st.billing.methodIdTaken, [method.id]);
+    throw rows[0]?.taken === true
+      ? duplicate('duplicate_saved_payment_method', `Saved payment method ${method.id} already exists`)
+      : duplicate('duplicate_saved_payment_method', `This ${method.gateway} payment method is already saved`);
+  }
+
+  async setDefaultSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null> {
+    await this.ready();
+    const found = await this.getSavedPaymentMethod(id, merchantId);
+    if (found === null || found.deletedAt !== null) return null;
+    // The user's lock first, then the method's row (a removal waits for this transaction), read again
+    // from the snapshot taken after the lock: it may have been removed or made default meanwhile.
+    await run(this.q, this.st.billing.lockUserDefault, [merchantId, found.userId]);
+    const method = await one(this.q, this.st.billing.lockMethod, [id, merchantId], toSavedPaymentMethod);
+    if (method === null || method.deletedAt !== null) return null;
+    await run(this.q, this.st.billing.clearOtherDefaults, [merchantId, method.userId, id, now]);
+    if (method.isDefault) return method;
+    await run(this.q, this.st.billing.setDefault, [id, merchantId, now]);
+    return one(this.q, this.st.billing.getMethod, [id], toSavedPaymentMethod);
+  }
+
+  async removeSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null> {
+    await this.ready();
+    // Clearing a default never breaks the one-default index, so no user lock is needed.
+    const removed = await one(this.q, this.st.billing.removeMethod, [id, merchantId, now], toSavedPaymentMethod);
+    return removed ?? (await this.getSavedPaymentMethod(id, merchantId));
+  }
+
+  async lockSubscription(id: string): Promise<Subscription | null> {
+    await this.ready();
+    return one(this.q, this.st.billing.lockSubscription, [id], toSubscription);
+  }
+
+  async insertSubscription(subscription: Subscription): Promise<void> {
+    await this.ready();
+    const { rowCount } = await run(this.q, this.st.billing.insertSubscription, subscriptionParams(subscription));
+    if (rowCount === 1) return;
+    const conflict = await this.billingConflict('subscription', subscription);
+    throw conflict.version !== null
+      ? duplicate('duplicate_subscription', `Subscription ${subscription.id} already exists`)
+      : duplicate('duplicate_gateway_reference', `A ${subscription.gateway} subscription with reference '${subscription.gatewayReference}' already exists`);
+  }
+
+  async updateSubscription(subscription: Subscription): Promise<void> {
+    await this.ready();
+    const params = subscriptionParams(subscription);
+    // merchant_id and created_at never change.
+    params.splice(23, 1);
+    params.splice(1, 1);
+    const { rowCount } = await run(this.q, this.st.billing.updateSubscription, params);
+    if (rowCount === 0) throw await this.updateConflict('subscription', subscription);
+  }
+
+  async lockInvoice(id: string): Promise<Invoice | null> {
+    await this.ready();
+    return one(this.q, this.st.billing.lockInvoice, [id], toInvoice);
+  }
+
+  async insertInvoice(invoice: Invoice): Promise<void> {
+    await this.ready();
+    const { rowCount } = await run(this.q, this.st.billing.insertInvoice, invoiceParams(invoice));
+    if (rowCount === 1) return;
+    const conflict = await this.billingConflict('invoice', invoice);
+    throw conflict.version !== null
+      ? duplicate('duplicate_invoice', `Invoice ${invoice.id} already exists`)
+      : duplicate('duplicate_gateway_reference', `A ${invoice.gateway} invoice with reference '${invoice.gatewayReference}' already exists`);
+  }
+
+  async updateInvoice(invoice: Invoice): Promise<void> {
+    await this.ready();
+    const params = invoiceParams(invoice);
+    params.splice(20, 1);
+    params.splice(1, 1);
+    const { rowCount } = await run(this.q, this.st.billing.updateInvoice, params);
+    if (rowCount === 0) throw await this.updateConflict('invoice', invoice);
+  }
+
+  async appendBillingTransition(transition: BillingTransition): Promise<void> {
+    await this.ready();
+    const { rowCount } = await run(this.q, this.st.billing.insertTransition, billingTransitionParams(transition));
+    if (rowCount === 0) throw duplicate('duplicate_transition', `A transition id was already used (${transition.id})`);
+  }
+
+  /** The stored version of the record's id (null when none) and whether its gateway reference is another's. */
+  private async billingConflict(kind: 'subscription' | 'invoice', record: Subscription | Invoice): Promise<{ version: number | null; referenceTaken: boolean }> {
+    const sql = kind === 'subscription' ? this.st.billing.subscriptionConflicts : this.st.billing.invoiceConflicts;
+    const { rows } = await run(this.q, sql, [record.id, record.gateway, record.gatewayReference]);
+    const version = rows[0]?.version;
+    return { version: version === null || version === undefined ? null : Number(version), referenceTaken: rows[0]?.reference_taken === true };
+  }
+
+  /** Why a conditional update of a subscription or invoice wrote nothing. */
+  private async updateConflict(kind: 'subscription' | 'invoice', record: Subscription | Invoice): Promise<TenderError> {
+    const conflict = await this.billingConflict(kind, record);
+    if (conflict.version === null) return notFound(kind, record.id);
+    if (conflict.version === record.version - 1 && conflict.referenceTaken) {
+      return duplicate('duplicate_gateway_reference', `A ${record.gateway} ${kind} with reference '${record.gatewayReference}' already exists`);
+    }
+    return stateConflict(
+      'version_conflict',
+      `${kind === 'subscription' ? 'Subscription' : 'Invoice'} ${record.id} was changed concurrently (stored version ${conflict.version}, this write expected ${record.version - 1})`,
+      { [`${kind}Id`]: record.id },
+    );
   }
 
   async enqueueOutbox(event: OutboxEvent): Promise<void> {

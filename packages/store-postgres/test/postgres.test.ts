@@ -70,12 +70,17 @@ describe('migrations', () => {
     expect(first).toEqual({ schema, applied: MIGRATIONS.map((m) => m.version), current: MIGRATIONS.length });
     const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'billing_transitions',
+      'gateway_customers',
       'idempotency_keys',
       'inbox_events',
+      'invoices',
       'outbox_events',
       'payments',
       'refunds',
+      'saved_payment_methods',
       'schema_migrations',
+      'subscriptions',
       'transitions',
       'webhook_deliveries',
       'webhook_endpoints',
@@ -212,6 +217,17 @@ describe('constraints and indexes live in the database', () => {
         [`SELECT id FROM ${s}.outbox_events WHERE status = 'delivered' AND delivered_at < now() LIMIT 100`, 'outbox_events_delivered_idx'],
         [`SELECT endpoint_id FROM ${s}.webhook_deliveries WHERE event_id = 'e' ORDER BY delivered_at, endpoint_id`, 'webhook_deliveries_pkey'],
         [`SELECT 1 FROM ${s}.webhook_deliveries WHERE endpoint_id = 'we'`, 'webhook_deliveries_endpoint_idx'],
+        // Billing (migration 10).
+        [`SELECT * FROM ${s}.payments WHERE merchant_id = 'm' AND user_id = 'u' ORDER BY created_at DESC, id DESC LIMIT 10`, 'payments_merchant_user_idx'],
+        [`SELECT * FROM ${s}.gateway_customers WHERE merchant_id = 'm' AND user_id = 'u' AND gateway = 'g'`, 'gateway_customers_pkey'],
+        [`SELECT * FROM ${s}.saved_payment_methods WHERE merchant_id = 'm' AND gateway = 'g' AND token = 't'`, 'saved_payment_methods_token_key'],
+        [`SELECT * FROM ${s}.saved_payment_methods WHERE merchant_id = 'm' AND user_id = 'u' AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 10`, 'saved_payment_methods_merchant_user_idx'],
+        [`SELECT * FROM ${s}.subscriptions WHERE gateway = 'g' AND gateway_reference = 'r'`, 'subscriptions_gateway_reference_key'],
+        [`SELECT * FROM ${s}.subscriptions WHERE merchant_id = 'm' AND user_id = 'u' ORDER BY created_at DESC, id DESC LIMIT 10`, 'subscriptions_merchant_user_idx'],
+        [`SELECT * FROM ${s}.invoices WHERE gateway = 'g' AND gateway_reference = 'r'`, 'invoices_gateway_reference_key'],
+        [`SELECT * FROM ${s}.invoices WHERE merchant_id = 'm' AND user_id = 'u' ORDER BY created_at DESC, id DESC LIMIT 10`, 'invoices_merchant_user_idx'],
+        [`SELECT * FROM ${s}.invoices WHERE merchant_id = 'm' AND subscription_id = 's' ORDER BY created_at DESC, id DESC LIMIT 10`, 'invoices_subscription_idx'],
+        [`SELECT * FROM ${s}.billing_transitions WHERE resource_id = 'r' ORDER BY seq`, 'billing_transitions_resource_idx'],
       ];
       for (const [sql, index] of queries) {
         const plan = (await client.query(`EXPLAIN ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
