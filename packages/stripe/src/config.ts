@@ -9,13 +9,15 @@ import type { HttpTransport } from '@tender/core';
 export const STRIPE_DEFAULT_BASE_URL = 'https://api.stripe.com';
 
 /**
- * The `Stripe-Version` every request pins. Response and webhook shapes follow this version, so
- * create webhook endpoints in the Stripe dashboard with the same pin. It is the version the gateway's
- * request fields (`payment_method_types`) and response schemas were written against; the `stripe`
- * npm client 23 pins a later one (2026-10-28.endive), where that request field is named
- * `allowed_payment_method_types`.
+ * The `Stripe-Version` every request pins: the version the installed official `stripe` npm client
+ * (major 23) pins, so Tender and that client read and write the same shapes. Response and webhook
+ * shapes follow this version, so create webhook endpoints in the Stripe dashboard with the same pin.
+ * Request fields follow it too: a PaymentIntent's or SetupIntent's card-only restriction is sent as
+ * `allowed_payment_method_types` (the `payment_method_types` of earlier versions), a subscription's
+ * period is read from its items, an invoice's PaymentIntents from its `payments`
+ * (https://docs.stripe.com/upgrades, https://docs.stripe.com/changelog).
  */
-export const STRIPE_API_VERSION = '2025-08-27.basil';
+export const STRIPE_API_VERSION = '2026-10-28.endive';
 
 /** Stripe's default webhook timestamp tolerance in seconds (stripe-node `DEFAULT_TOLERANCE`). */
 export const STRIPE_DEFAULT_TOLERANCE_SECONDS = 300;
@@ -26,6 +28,12 @@ export const METADATA_PAYMENT_ID = 'tender_payment_id';
 export const METADATA_REFUND_ID = 'tender_refund_id';
 /** Metadata key carrying the merchant's order id. */
 export const METADATA_ORDER_ID = 'tender_order_id';
+/** Metadata key carrying Tender's merchant id on Customers and Subscriptions. */
+export const METADATA_MERCHANT_ID = 'tender_merchant_id';
+/** Metadata key carrying the merchant's user id on Customers and Subscriptions. */
+export const METADATA_USER_ID = 'tender_user_id';
+/** Metadata key carrying Tender's subscription id on Subscriptions, so one reported early still binds. */
+export const METADATA_SUBSCRIPTION_ID = 'tender_subscription_id';
 
 /** Options of {@link createStripeGateway}. */
 export interface StripeGatewayOptions {
@@ -48,4 +56,11 @@ export interface StripeGatewayOptions {
   timeoutMs?: number;
   /** Publishable key (`pk_...`) handed to browsers by `clientConfig` for Stripe.js; not a secret. */
   publishableKey?: string;
+  /**
+   * Test mode only: a test clock id (`clock_...`). Every customer the gateway creates
+   * (`customers.create`) is attached to it (`test_clock`), so its subscriptions and invoices run on the
+   * clock's time and a test advances them by advancing the clock
+   * (https://docs.stripe.com/billing/testing/test-clocks). Stripe refuses it with a live key.
+   */
+  testClock?: string;
 }

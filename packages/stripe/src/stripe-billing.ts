@@ -31,7 +31,7 @@ import {
   type StripeBillingSetupIntent,
   type StripeBillingSubscription,
 } from './stripe-billing-schemas';
-import { createStripeRequester, type StripeMethod } from './stripe-requests';
+import { createStripeRequester, type StripeMethod, type StripeRequester } from './stripe-requests';
 import type { StripeErrorObject, StripePaymentIntent } from './stripe-types';
 import { stripeErrorToTenderError } from './transformers';
 import type { z } from 'zod';
@@ -137,7 +137,9 @@ export interface StripeBilling {
     cancel(id: string, call?: StripeBillingCallOptions): Promise<StripeBillingSubscription>;
   };
   readonly invoices: {
+    /** `GET /v1/invoices/:id` with `payments` included (`expand[]=payments`), so a paid invoice names its PaymentIntent. */
     retrieve(id: string, call?: StripeBillingCallOptions): Promise<StripeBillingInvoice>;
+    /** `GET /v1/invoices`, newest first, each with its `payments` (`expand[]=data.payments`). */
     list(input?: StripeBillingListOptions & { customer?: string; subscription?: string; status?: NonNullable<StripeBillingInvoice['status']> }, call?: StripeBillingCallOptions): Promise<StripeBillingPage<StripeBillingInvoice>>;
     /** `POST /v1/invoices/:id/pay`, with `paymentMethod` or the default; a decline is a `TenderError` like a payment's. */
     pay(id: string, input?: { paymentMethod?: string }, call?: StripeBillingCallOptions): Promise<StripeBillingInvoice>;
@@ -157,7 +159,15 @@ type Params = Record<string, FormValue>;
  * const setup = await billing.setupIntents.create({ customer: customer.id, paymentMethod: 'pm_card_visa', confirm: true });
  */
 export function createStripeBilling(options: StripeBillingOptions): StripeBilling {
-  const requester = createStripeRequester(options);
+  return stripeBillingOver(createStripeRequester(options));
+}
+
+/**
+ * The Billing calls over an existing requester: the gateway's customers, saved methods and
+ * subscriptions use them through its own requester (one transport, one circuit), and
+ * {@link createStripeBilling} over a requester of its own. `close` closes the requester.
+ */
+export function stripeBillingOver(requester: StripeRequester): StripeBilling {
 
   async function call(method: Method, path: string, params: Params | undefined, operation: string, callOptions: StripeBillingCallOptions = {}): Promise<unknown> {
     const response = await requester.send(method, path, params, { operation, ...callOptions });
@@ -228,7 +238,7 @@ export function createStripeBilling(options: StripeBillingOptions): StripeBillin
             usage: input.usage,
             return_url: input.returnUrl,
             metadata: input.metadata,
-            payment_method_types: ['card'],
+            allowed_payment_method_types: ['card'],
           },
           'create_setup_intent',
           options,
@@ -254,7 +264,7 @@ export function createStripeBilling(options: StripeBillingOptions): StripeBillin
             currency: input.amount.currency.toLowerCase(),
             customer: input.customer,
             payment_method: input.paymentMethod,
-            payment_method_types: ['card'],
+            allowed_payment_method_types: ['card'],
             off_session: true,
             confirm: true,
             description: input.description,
@@ -327,9 +337,17 @@ export function createStripeBilling(options: StripeBillingOptions): StripeBillin
       cancel: (id, options) => object(StripeSubscriptionSchema, 'DELETE', `subscriptions/${segment(id)}`, undefined, 'cancel_subscription', options),
     },
     invoices: {
-      retrieve: (id, options) => object(StripeInvoiceSchema, 'GET', `invoices/${segment(id)}`, undefined, 'retrieve_invoice', options),
+      // `payments` (the InvoicePayments naming each PaymentIntent) is includable, not sent by default:
+      // https://docs.stripe.com/api/invoices/object#invoice_object-payments, https://docs.stripe.com/api/expanding_objects.
+      retrieve: (id, options) => object(StripeInvoiceSchema, 'GET', `invoices/${segment(id)}`, { expand: ['payments'] }, 'retrieve_invoice', options),
       list: (input = {}, options) =>
-        page(StripeInvoiceSchema, 'invoices', { ...cursor(input), customer: input.customer, subscription: input.subscription, status: input.status }, 'list_invoices', options),
+        page(
+          StripeInvoiceSchema,
+          'invoices',
+          { ...cursor(input), customer: input.customer, subscription: input.subscription, status: input.status, expand: ['data.payments'] },
+          'list_invoices',
+          options,
+        ),
       pay: (id, input = {}, options) => object(StripeInvoiceSchema, 'POST', `invoices/${segment(id)}/pay`, { payment_method: input.paymentMethod }, 'pay_invoice', options),
     },
     async close() {

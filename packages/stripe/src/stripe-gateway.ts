@@ -33,6 +33,8 @@ import type { FormValue } from './form-encoding';
 import { ListSchema, read, readPaymentIntent, readRefund, unusableAnswer } from './schemas';
 import { verifyStripeSignature } from './signature';
 import type { StripeErrorObject, StripeEvent, StripePaymentIntent, StripeRefund } from './stripe-types';
+import { stripeBillingOver } from './stripe-billing';
+import { stripeGatewayBilling } from './stripe-gateway-billing';
 import { createStripeRequester, type StripeCall } from './stripe-requests';
 import { eventToWebhookEvents, paymentIntentToResult, refundToResult, stripeErrorToTenderError } from './transformers';
 
@@ -42,6 +44,12 @@ const STRIPE_REFUND_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_
 /** The Stripe gateway object: Gateway spec v1 plus Stripe-specific helpers. */
 export interface StripeGateway extends GatewayV1 {
   readonly id: 'stripe';
+  /** Stripe Customers (`POST /v1/customers`). */
+  customers: NonNullable<GatewayV1['customers']>;
+  /** Cards saved on Customers through SetupIntents, detached, made the invoice default. */
+  savedMethods: NonNullable<GatewayV1['savedMethods']>;
+  /** Stripe Billing subscriptions and their invoices. */
+  subscriptions: NonNullable<GatewayV1['subscriptions']>;
   /** Throws the `invalid_request_error` `createPayment` would throw before sending; no I/O. */
   validateCreate(input: GatewayCreatePaymentInput): void;
   /** Synchronous here: verification needs no I/O. */
@@ -63,6 +71,8 @@ type CallOptions = StripeCall;
 export function createStripeGateway(options: StripeGatewayOptions): StripeGateway {
   const requester = createStripeRequester(options);
   const send = requester.send;
+  // The Billing client's calls over this gateway's requester: one transport, one circuit.
+  const billing = stripeGatewayBilling(stripeBillingOver(requester), options.testClock ? { testClock: options.testClock } : {});
   const secrets = options.webhookSecret === undefined ? [] : typeof options.webhookSecret === 'string' ? [options.webhookSecret] : [...options.webhookSecret];
   const tolerance = options.webhookToleranceSeconds ?? STRIPE_DEFAULT_TOLERANCE_SECONDS;
 
@@ -135,7 +145,13 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       cancel: true,
       retrieve: true,
       maxAmountMinor: stripeMaxAmountMinor(),
+      customers: true,
+      savedMethods: true,
+      subscriptions: true,
     },
+    customers: billing.customers,
+    savedMethods: billing.savedMethods,
+    subscriptions: billing.subscriptions,
     // The transport's own figures (an injected transport's too).
     worstCaseCallMs: requester.transport.worstCaseMs,
     canSend: () => requester.transport.circuitState !== 'open',
@@ -305,14 +321,26 @@ function createParams(input: GatewayCreatePaymentInput): Record<string, FormValu
       ...(input.orderId ? { [METADATA_ORDER_ID]: input.orderId } : {}),
     },
   };
-  if (confirm) {
+  // Stripe's name for the card-only restriction since API 2026-10-28 (`payment_method_types` before).
+  if (input.savedMethod) {
+    if (!confirm) throw core.invalidRequest('payment_method_not_supported', 'A saved Stripe payment method is a PaymentMethod id (pm_...)', 'payment_method');
+    // A saved card charged on its Customer; without the customer present it is a merchant-initiated
+    // charge (`off_session=true`), which Stripe declines with `authentication_required` when the
+    // bank insists on 3-D Secure (https://docs.stripe.com/payments/save-and-reuse#charge-saved-payment-method).
+    params.customer = input.savedMethod.gatewayCustomerId;
+    params.payment_method = pm;
+    params.confirm = true;
+    params.allowed_payment_method_types = ['card'];
+    if (input.savedMethod.offSession) params.off_session = true;
+    else if (input.returnUrl) params.return_url = input.returnUrl;
+  } else if (confirm) {
     params.payment_method = pm;
     params.confirm = true;
     // Cards only, so a 3-D Secure challenge can come back to return_url when one is given.
-    params.payment_method_types = ['card'];
+    params.allowed_payment_method_types = ['card'];
     if (input.returnUrl) params.return_url = input.returnUrl;
   } else if (card) {
-    params.payment_method_types = ['card'];
+    params.allowed_payment_method_types = ['card'];
   }
   return params;
 }

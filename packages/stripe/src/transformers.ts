@@ -1,6 +1,6 @@
 /**
  * Stripe JSON <-> Tender's normalised shapes: PaymentIntent -> payment result, Refund -> refund result,
- * error JSON -> TenderError, Event -> webhook events.
+ * error JSON -> TenderError, Event -> webhook events (payments, refunds, disputes, subscriptions, invoices).
  *
  * @module
  */
@@ -192,7 +192,8 @@ function tenderParam(stripeParam: string): string {
   return stripeParam;
 }
 
-function iso(unixSeconds: number | undefined): string | undefined {
+/** Stripe's unix seconds as an ISO 8601 string (undefined for anything that is not a time). */
+export function iso(unixSeconds: number | null | undefined): string | undefined {
   if (typeof unixSeconds !== 'number' || !Number.isFinite(unixSeconds)) return undefined;
   const date = new Date(unixSeconds * 1000);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
@@ -210,6 +211,42 @@ const PAYMENT_INTENT_EVENTS: ReadonlySet<string> = new Set([
 
 /** Refund event types mapped to refund results. */
 export const REFUND_EVENTS: ReadonlySet<string> = new Set(['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated']);
+
+/**
+ * Subscription event types (https://docs.stripe.com/api/events/types#event_types-customer.subscription.created):
+ * each becomes a `subscription` event the engine requeries by the subscription's id.
+ */
+export const SUBSCRIPTION_EVENTS: ReadonlySet<string> = new Set([
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.trial_will_end',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.subscription.pending_update_applied',
+  'customer.subscription.pending_update_expired',
+]);
+
+/**
+ * Invoice event types (https://docs.stripe.com/api/events/types#event_types-invoice.created): each
+ * becomes an `invoice` event the engine requeries by the invoice's id.
+ */
+export const INVOICE_EVENTS: ReadonlySet<string> = new Set([
+  'invoice.created',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'invoice.payment_failed',
+  'invoice.payment_action_required',
+  'invoice.voided',
+  'invoice.marked_uncollectible',
+  'invoice.updated',
+]);
+
+/** A Stripe object id: its prefix, `_`, then letters and digits (`sub_1MowQVLkdIwHu7ix`). */
+function stripeObjectId(value: unknown, prefix: 'sub' | 'in'): string | null {
+  return typeof value === 'string' && value.length <= 255 && new RegExp(`^${prefix}_[A-Za-z0-9]+$`).test(value) ? value : null;
+}
 
 /** What binds an event to a payment. All of it is signed: Stripe signs the whole Event body. */
 interface Binding {
@@ -253,6 +290,9 @@ function unusable(event: { id: string; type: string }, binding: Binding, problem
  * with the rest of the Event (Stripe-Signature covers the whole body) and only Tender's secret key
  * can set metadata, so they may bind. A dispute's own metadata is not Tender's: a dispute binds by its
  * `payment_intent` only. Objects of charges made without a PaymentIntent (never Tender's) are ignored.
+ * `customer.subscription.*` and `invoice.*` events ({@link SUBSCRIPTION_EVENTS}, {@link INVOICE_EVENTS})
+ * become `subscription` / `invoice` events carrying only the object's id (checked to be a `sub_` /
+ * `in_` id, else a 400): the engine requeries the object, so no other payload field decides.
  * @throws TenderError 400 `invalid_webhook_payload` for an Event envelope that is not usable.
  */
 export function eventToWebhookEvents(event: StripeEvent): WebhookEvent[] {
@@ -262,6 +302,17 @@ export function eventToWebhookEvents(event: StripeEvent): WebhookEvent[] {
   const object = envelope.value.data.object;
   const occurredAt = iso(envelope.value.created);
   const at = occurredAt ? { occurredAt } : {};
+
+  // A subscription or invoice event binds by its object's id only: the engine requeries the object
+  // over Stripe's API and mirrors what that answers, so nothing else in the payload decides.
+  if (SUBSCRIPTION_EVENTS.has(type) || INVOICE_EVENTS.has(type)) {
+    const kind = SUBSCRIPTION_EVENTS.has(type) ? 'subscription' : 'invoice';
+    const gatewayReference = stripeObjectId(object.id, kind === 'subscription' ? 'sub' : 'in');
+    if (!gatewayReference) {
+      throw invalidRequest('invalid_webhook_payload', `Stripe ${type} event ${eventId} names no ${kind === 'subscription' ? 'Subscription (sub_...)' : 'Invoice (in_...)'}`, 'data.object.id');
+    }
+    return [{ kind, eventId, gatewayReference, type }];
+  }
 
   if (PAYMENT_INTENT_EVENTS.has(type)) {
     const binding = bindingOf(object, 'id');

@@ -112,7 +112,7 @@ describe('request shaping', () => {
     });
     expect(req!.body).toBe(
       'amount=10050&currency=usd&capture_method=automatic&description=Two%20mugs&metadata[cart]=c%201&metadata[tender_payment_id]=pay_01' +
-        '&metadata[tender_order_id]=ORD-1&payment_method=pm_card_visa&confirm=true&payment_method_types[0]=card&return_url=https%3A%2F%2Fshop.example%2Fr%3Fa%3D1%26b%3D2',
+        '&metadata[tender_order_id]=ORD-1&payment_method=pm_card_visa&confirm=true&allowed_payment_method_types[0]=card&return_url=https%3A%2F%2Fshop.example%2Fr%3Fa%3D1%26b%3D2',
     );
     expect(req!.body).not.toContain('a%40example.com');
   });

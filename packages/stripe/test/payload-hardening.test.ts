@@ -15,7 +15,7 @@ import { completeCustomerAction, startStripeSandbox } from '@tender/stripe/sandb
 const offline = createStripeGateway({ secretKey: 'sk_test_x', webhookSecret: 'whsec_x', transport: {} as never });
 
 function body(type: string, object: Record<string, unknown>, envelope: Record<string, unknown> = {}): string {
-  return JSON.stringify({ id: `evt_${type}`, object: 'event', api_version: '2025-08-27.basil', created: 1700000001, data: { object }, livemode: false, pending_webhooks: 1, request: null, type, ...envelope });
+  return JSON.stringify({ id: `evt_${type}`, object: 'event', api_version: '2026-10-28.endive', created: 1700000001, data: { object }, livemode: false, pending_webhooks: 1, request: null, type, ...envelope });
 }
 function parse(raw: string): WebhookEvent[] {
   const rawBody = new TextEncoder().encode(raw);

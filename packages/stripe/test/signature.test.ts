@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { TenderError } from '@tender/core';
-import { createStripeGateway, signStripePayload, verifyStripeSignature } from '@tender/stripe';
+import { createStripeGateway, signStripePayload, STRIPE_API_VERSION, verifyStripeSignature } from '@tender/stripe';
 
 const secret = 'whsec_test_secret';
 const compact = '{"id":"evt_test_webhook","object":"event"}';
@@ -91,7 +91,8 @@ describe('Stripe-Signature (computed vectors)', () => {
 describe('clientConfig', () => {
   it('hands Stripe.js the publishable key and pinned version, and only when configured', () => {
     const withKey = createStripeGateway({ secretKey: 'sk_test_x', publishableKey: 'pk_test_x', transport: {} as never });
-    expect(withKey.clientConfig!({})).toEqual({ gateway: 'stripe', params: { publishableKey: 'pk_test_x', apiVersion: '2025-08-27.basil' } });
+    expect(withKey.clientConfig!({})).toEqual({ gateway: 'stripe', params: { publishableKey: 'pk_test_x', apiVersion: STRIPE_API_VERSION } });
+    expect(STRIPE_API_VERSION).toBe(Stripe.API_VERSION);
     expect(JSON.stringify(withKey.clientConfig!({}))).not.toContain('sk_test_x');
     const without = createStripeGateway({ secretKey: 'sk_test_x', transport: {} as never });
     expect(() => without.clientConfig!({})).toThrow(TenderError);

@@ -36,7 +36,7 @@ const refundObject = (status: string, metadata: Record<string, string> = {}) => 
 });
 
 function parse(type: string, object: Record<string, unknown>) {
-  const body = JSON.stringify({ id: `evt_${type}`, object: 'event', api_version: '2025-08-27.basil', created: 1700000001, data: { object }, livemode: false, pending_webhooks: 1, request: null, type }, null, 2);
+  const body = JSON.stringify({ id: `evt_${type}`, object: 'event', api_version: '2026-10-28.endive', created: 1700000001, data: { object }, livemode: false, pending_webhooks: 1, request: null, type }, null, 2);
   const rawBody = new TextEncoder().encode(body);
   const headers = { 'stripe-signature': signStripePayload({ payload: body, secret: 'whsec_x' }) };
   gateway.verifyWebhook({ headers, rawBody }, new Date());

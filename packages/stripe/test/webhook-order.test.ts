@@ -511,7 +511,7 @@ describe('refund.failed before its refund.created', () => {
       await takeRecorded();
       const stored = sandbox.account.refunds.get(refund.id)!;
       const craft = (type: string, object: Record<string, unknown>) => {
-        const body = JSON.stringify({ id: `evt_crafted_${type.replace('.', '_')}_${refund.id}`, object: 'event', api_version: '2025-08-27.basil', created: Math.floor(Date.now() / 1000), data: { object }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type });
+        const body = JSON.stringify({ id: `evt_crafted_${type.replace('.', '_')}_${refund.id}`, object: 'event', api_version: '2026-10-28.endive', created: Math.floor(Date.now() / 1000), data: { object }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type });
         return { headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload({ payload: body, secret: webhookSecret }) }, rawBody: new TextEncoder().encode(body) };
       };
       // refund.failed reaches us while the engine still thinks the payment is only AUTHORIZED.
