@@ -104,6 +104,10 @@ export interface EncryptingStore extends Store, WebhookEndpointStore {
    * before encryption was turned on) with the active key, then checks in a read-only pass that none
    * is left. Safe while servers run on the same database, any number of them: each page locks only
    * its own rows, briefly, and a record written meanwhile was written with the active key anyway.
+   *
+   * It pages through the kinds {@link Store.rewriteRecords} knows (payments, refunds, outbox,
+   * idempotency records); a saved payment method's `walletEmail` is not among them yet, so keep every
+   * key that encrypted one configured.
    */
   rotateKeys(options?: KeyRotationOptions): Promise<KeyRotationReport>;
   /** The wrapped store's readiness probe, when it has one. */
