@@ -82,37 +82,33 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
   const fingerprint = fingerprintOf(options, 'payments.create', null, raw);
 
   // One id for both paths below: the first attempt's unit rolled back whole when it falls through.
-  const build = (now: string): Payment => {
-    const payment: Payment = {
-      id: paymentId,
-      merchantId,
-      orderId: input.orderId,
-      status: 'PENDING',
-      amount: input.amount.toString(),
-      currency: input.amount.currency,
-      amountCaptured: Money.zero(input.amount.currency).toString(),
-      amountRefunded: Money.zero(input.amount.currency).toString(),
-      captureMethod: input.captureMethod,
-      gateway: candidates[0]!.id,
-      gatewayReference: null,
-      paymentMethod,
-      description: input.description,
-      customer: input.customer,
-      returnUrl: input.returnUrl,
-      notifyUrl: input.notifyUrl,
-      metadata: input.metadata,
-      nextAction: null,
-      failure: null,
-      gatewayData: mark ? { [UNCONFIRMED]: mark } : {},
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
-    // Set only when there is one, so payments without stay as they were stored before.
-    if (userId !== null) payment.userId = userId;
-    if (saved) payment.savedPaymentMethodId = saved.method.id;
-    return payment;
-  };
+  const build = (now: string): Payment => ({
+    id: paymentId,
+    merchantId,
+    orderId: input.orderId,
+    userId,
+    savedPaymentMethodId: saved ? saved.method.id : null,
+    status: 'PENDING',
+    amount: input.amount.toString(),
+    currency: input.amount.currency,
+    amountCaptured: Money.zero(input.amount.currency).toString(),
+    amountRefunded: Money.zero(input.amount.currency).toString(),
+    captureMethod: input.captureMethod,
+    gateway: candidates[0]!.id,
+    gatewayReference: null,
+    paymentMethod,
+    description: input.description,
+    customer: input.customer,
+    returnUrl: input.returnUrl,
+    notifyUrl: input.notifyUrl,
+    metadata: input.metadata,
+    nextAction: null,
+    failure: null,
+    gatewayData: mark ? { [UNCONFIRMED]: mark } : {},
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  });
   const created = causeOf(options, 'payment created');
 
   // A new key (the usual case) is inserted with the payment, so phase 1 is all writes (one statement
