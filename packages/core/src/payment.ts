@@ -82,10 +82,10 @@ export interface Payment {
   orderId: string | null;
   /**
    * The merchant's user the payment belongs to (`user_id`), when given: the payer of a saved method
-   * or an invoice. Absent (or null) on payments made without one.
+   * or an invoice. Absent (or null) on payments made without one; a store reads it back as null then.
    */
   userId?: string | null;
-  /** The saved payment method charged (Tender's `spm_...` id), when one was. */
+  /** The saved payment method charged (Tender's `spm_...` id), when one was; as `userId`, null from a store when not. */
   savedPaymentMethodId?: string | null;
   status: PaymentStatus;
   /** Major units, e.g. `"100.50"`. */
