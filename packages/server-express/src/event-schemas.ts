@@ -1,6 +1,7 @@
 /**
- * The published events' schemas (version 1), from the same zod schemas as the API's payment and
- * refund objects, so an event's `data` is exactly what `GET /api/v1/payments/:id` returns. Emitted as
+ * The published events' schemas (version 1), from the same zod schemas as the API's objects, so an
+ * event's `data` is exactly what `GET /api/v1/payments/:id` (or the refund, subscription, invoice or
+ * payment method route) returns. Emitted as
  * JSON Schema (draft 2020-12) per event type, in the docs and by {@link eventJsonSchemas}. Objects
  * allow properties beyond those listed (input-mode JSON Schema of non-strict zod objects): version 1
  * only ever gains fields.
@@ -9,6 +10,7 @@
  */
 import { EVENT_VERSION, PAYMENT_STATUSES, REFUND_STATUSES, SEED_EVENT_TYPES } from '@tender/core';
 import { z } from 'zod';
+import { InvoiceSchema, PaymentMethodSchema, SubscriptionSchema } from './billing-schemas';
 import { PaymentSchema, RefundSchema, apiSchemas } from './schemas';
 
 /** A note on a payment that does not change its status: the payment, and what was noted. */
@@ -49,13 +51,40 @@ const RelayState = z.object({
 });
 
 /** `GET /api/v1/events/:id`: the published document plus its merchant webhook and broker relay delivery state. */
-export const EventResourceSchema = envelope(null, z.union([PaymentSchema, RefundSchema, PaymentNoteData]), 'An event as published, with its delivery state')
+export const EventResourceSchema = envelope(null, z.union([PaymentSchema, RefundSchema, PaymentNoteData, SubscriptionSchema, InvoiceSchema, PaymentMethodSchema]), 'An event as published, with its delivery state')
   .extend({
-    type: z.string().describe('payment.<status or note> or refund.<status>'),
+    type: z.string().describe('payment.<status or note>, refund.<status>, subscription.*, invoice.* or payment_method.*'),
     delivery: DeliveryState.describe('Merchant webhook delivery'),
     relay: RelayState.describe('Broker relay (EVENT_BROKER_URL)'),
   })
   .register(apiSchemas, { id: 'Event' });
+
+/**
+ * The billing events: what changed on a subscription, an invoice or a saved payment method, with the
+ * record after the change as `data` (their `payment_id` and `refund_id` are null). Subscription and
+ * invoice events follow what the gateway's billing reported (Stripe `customer.subscription.*`,
+ * `invoice.*`: https://docs.stripe.com/billing/subscriptions/webhooks).
+ */
+export const BILLING_EVENT_TYPES = {
+  'subscription.created': 'A subscription was started at the gateway',
+  'subscription.updated': 'A subscription changed (status, period, cancel_at_period_end...)',
+  'subscription.canceled': 'A subscription ended (status canceled)',
+  'invoice.created': "The gateway's billing made an invoice",
+  'invoice.finalized': 'An invoice was finalized (status open): it is due',
+  'invoice.paid': 'An invoice was paid (payment_id names the Tender payment of the money)',
+  'invoice.payment_failed': 'A payment attempt of an invoice failed (the gateway retries on its schedule)',
+  'invoice.voided': 'An invoice was voided',
+  'invoice.updated': 'An invoice changed otherwise (amounts, attempts, next attempt)',
+  'payment_method.saved': 'A payment method was saved for a user',
+  'payment_method.removed': 'A saved payment method was removed (deleted: true)',
+  'payment_method.default_changed': "A saved payment method became the user's default",
+} as const;
+
+function billingData(type: string): z.ZodType {
+  if (type.startsWith('subscription.')) return SubscriptionSchema;
+  if (type.startsWith('invoice.')) return InvoiceSchema;
+  return PaymentMethodSchema;
+}
 
 /** Notes the engine itself writes (gateways add their own, e.g. disputes: see `payment.note`). */
 const ENGINE_NOTES = ['cancel_requested', 'stale_report_ignored', 'report_not_applied', 'amount_mismatch', 'reference_mismatch', 'reference_conflict'] as const;
@@ -76,6 +105,9 @@ export function tenderEventSchemas(): Record<string, z.ZodType> {
   for (const status of REFUND_STATUSES) {
     const type = `refund.${status.toLowerCase()}`;
     out[type] = envelope(type, RefundSchema.extend({ status: z.literal(status) }), `A refund ${status === 'PENDING' ? 'was created' : `moved to ${status}`}; data is the refund`);
+  }
+  for (const [type, description] of Object.entries(BILLING_EVENT_TYPES)) {
+    out[type] = envelope(type, billingData(type), `${description}; data is the ${type.slice(0, type.indexOf('.')).replace('_', ' ')} after the change`);
   }
   return out;
 }

@@ -40,6 +40,8 @@ export const SAMPLE_PAYMENT: Json = {
   failure: null,
   cancellation_requested_at: null,
   metadata: { cart: 'c-8812' },
+  user_id: null,
+  saved_payment_method_id: null,
   created_at: CREATED,
   updated_at: UPDATED,
   payment_id: PAYMENT_ID,
@@ -104,6 +106,120 @@ export const SAMPLE_EVENT: Json = {
   relay: { status: 'published', attempts: 1, next_attempt_at: UPDATED, last_error: null, published_at: '2026-03-14T09:27:41.233Z' },
 };
 
+const USER_ID = 'user_123';
+const METHOD_ID = 'spm_4NbW8rT1xK6qZ2mH';
+const SUBSCRIPTION_ID = 'subs_8JpQ3vL5nR7wX0cE';
+const INVOICE_ID = 'inv_2GhT6yM9kS1dF4bA';
+const TRIAL_END = '2026-03-28T09:26:53.000Z';
+
+/** A Visa card a user saved through Stripe Elements (the `PaymentMethod` schema). */
+export const SAMPLE_PAYMENT_METHOD: Json = {
+  id: METHOD_ID,
+  object: 'payment_method',
+  user_id: USER_ID,
+  gateway: 'stripe',
+  gateway_token: 'pm_1OaXbQ2eZvKYlo2C5dF8gH3j',
+  type: 'card',
+  card: { brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2030, funding: 'credit', country: 'US' },
+  wallet_email: null,
+  is_default: true,
+  deleted: false,
+  created_at: CREATED,
+  updated_at: CREATED,
+};
+
+/** A USD card payment charged off session to {@link SAMPLE_PAYMENT_METHOD}. */
+export const SAMPLE_SAVED_METHOD_PAYMENT: Json = {
+  ...SAMPLE_PAYMENT,
+  id: 'pay_5LcR1nW8tY3qK6vD',
+  payment_id: 'pay_5LcR1nW8tY3qK6vD',
+  amount: '10.00',
+  amount_minor: 1000,
+  currency: 'USD',
+  gateway: 'stripe',
+  gateway_reference: 'pi_3OaXcR2eZvKYlo2C1kLm4nPq',
+  order_id: 'ORD-2001',
+  payment_method: METHOD_ID,
+  amount_captured: '10.00',
+  description: 'Product purchase',
+  bill_name: null,
+  bill_email: null,
+  return_url: null,
+  metadata: { user_id: USER_ID },
+  user_id: USER_ID,
+  saved_payment_method_id: METHOD_ID,
+};
+
+/** A monthly subscription in its 14-day trial (the `Subscription` schema). */
+export const SAMPLE_SUBSCRIPTION: Json = {
+  id: SUBSCRIPTION_ID,
+  object: 'subscription',
+  user_id: USER_ID,
+  gateway: 'stripe',
+  gateway_reference: 'sub_1OaXdS2eZvKYlo2CqRs5tUvW',
+  status: 'trialing',
+  price_id: 'price_1OaXaP2eZvKYlo2CmNo7pQrS',
+  quantity: 1,
+  amount: '10.00',
+  amount_minor: 1000,
+  currency: 'USD',
+  interval: 'month',
+  interval_count: 1,
+  payment_method_id: METHOD_ID,
+  trial_start: CREATED,
+  trial_end: TRIAL_END,
+  current_period_start: CREATED,
+  current_period_end: TRIAL_END,
+  cancel_at_period_end: false,
+  canceled_at: null,
+  ended_at: null,
+  latest_invoice: 'in_1OaXdS2eZvKYlo2CxYz0aBcD',
+  metadata: { plan: 'pro' },
+  created_at: CREATED,
+  updated_at: CREATED,
+};
+
+/** The invoice that ended the trial, paid (the `Invoice` schema). */
+export const SAMPLE_INVOICE: Json = {
+  id: INVOICE_ID,
+  object: 'invoice',
+  user_id: USER_ID,
+  subscription_id: SUBSCRIPTION_ID,
+  gateway: 'stripe',
+  gateway_reference: 'in_1OgYeT2eZvKYlo2CeFg1hIjK',
+  status: 'paid',
+  currency: 'USD',
+  amount_due: '10.00',
+  amount_due_minor: 1000,
+  amount_paid: '10.00',
+  amount_paid_minor: 1000,
+  amount_remaining: '0.00',
+  amount_remaining_minor: 0,
+  billing_reason: 'subscription_cycle',
+  number: 'A1B2C3D4-0002',
+  hosted_invoice_url: 'https://invoice.stripe.com/i/acct_1OaXaP2eZvKYlo2C/test_YWNjdF8x',
+  period_start: CREATED,
+  period_end: TRIAL_END,
+  attempt_count: 1,
+  next_payment_attempt: null,
+  payment_id: 'pay_9WeR4tY7uI0oP3aS',
+  paid_at: '2026-03-28T10:27:01.000Z',
+  created_at: '2026-03-28T09:26:53.000Z',
+  updated_at: '2026-03-28T10:27:01.000Z',
+};
+
+/** A subscription's audit trail (`BillingTransition`s, oldest first). */
+export const SAMPLE_SUBSCRIPTION_TRANSITIONS: Json[] = [
+  { id: 'btr_01JPA6V0S9', resource_type: 'subscription', resource_id: SUBSCRIPTION_ID, from: null, to: 'trialing', reason: 'created', actor: 'api', at: CREATED },
+  { id: 'btr_01JQF2K7M3', resource_type: 'subscription', resource_id: SUBSCRIPTION_ID, from: 'trialing', to: 'active', reason: 'stripe webhook evt_1OgYeT2eZvKYlo2C', actor: 'webhook', at: '2026-03-28T10:27:02.000Z' },
+];
+
+/** An invoice's audit trail. */
+export const SAMPLE_INVOICE_TRANSITIONS: Json[] = [
+  { id: 'btr_01JQF2A1B2', resource_type: 'invoice', resource_id: INVOICE_ID, from: null, to: 'open', reason: 'stripe webhook evt_1OgYdR2eZvKYlo2C', actor: 'webhook', at: '2026-03-28T09:27:00.000Z' },
+  { id: 'btr_01JQF2K7M2', resource_type: 'invoice', resource_id: INVOICE_ID, from: 'open', to: 'paid', reason: 'stripe webhook evt_1OgYeT2eZvKYlo2C', actor: 'webhook', at: '2026-03-28T10:27:01.000Z' },
+];
+
 const list = (data: unknown[], nextCursor: string | null = null): Json => ({ object: 'list', data, has_more: nextCursor !== null, next_cursor: nextCursor });
 const one = (summary: string, value: unknown): Examples => ({ example: { summary, value } });
 
@@ -118,6 +234,37 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Examples>> = {
   refundPayment: { '201': one('A partial refund', SAMPLE_REFUND) },
   listPaymentRefunds: { '200': one("The payment's refunds", list([SAMPLE_REFUND])) },
   getRefund: { '200': one('A refund', SAMPLE_REFUND) },
+  createRefund: { '201': one('A partial refund', SAMPLE_REFUND) },
+  listUserPayments: { '200': one("A user's payments", list([SAMPLE_SAVED_METHOD_PAYMENT])) },
+  authorizePayment: {
+    '200': one('Sent to the gateway: authorised, to capture later', {
+      ...SAMPLE_SAVED_METHOD_PAYMENT,
+      status: 'AUTHORIZED',
+      capture_method: 'manual',
+      amount_captured: '0.00',
+      payment_method: 'pm_1OaXbQ2eZvKYlo2C5dF8gH3j',
+      saved_payment_method_id: null,
+    }),
+  },
+  savePaymentMethod: { '201': one("A card saved as the user's default", SAMPLE_PAYMENT_METHOD) },
+  tokenizePaymentMethod: { '201': one("A card saved as the user's default", SAMPLE_PAYMENT_METHOD) },
+  listPaymentMethods: { '200': one('One saved card', list([SAMPLE_PAYMENT_METHOD])) },
+  listUserPaymentMethods: { '200': one("The user's saved card", list([SAMPLE_PAYMENT_METHOD])) },
+  getPaymentMethod: { '200': one('A saved card', SAMPLE_PAYMENT_METHOD) },
+  setDefaultPaymentMethod: { '200': one("The user's default now", SAMPLE_PAYMENT_METHOD) },
+  deletePaymentMethod: { '200': one('Removed', { ...SAMPLE_PAYMENT_METHOD, is_default: false, deleted: true, updated_at: UPDATED }) },
+  createSubscription: { '201': one('A 14-day trial of a monthly price', SAMPLE_SUBSCRIPTION) },
+  getSubscription: { '200': one('A subscription in its trial', SAMPLE_SUBSCRIPTION) },
+  listUserSubscriptions: { '200': one("The user's subscriptions", list([SAMPLE_SUBSCRIPTION])) },
+  cancelSubscription: {
+    '200': one('Cancelled at the end of the period (`at_period_end=true`)', { ...SAMPLE_SUBSCRIPTION, cancel_at_period_end: true, updated_at: UPDATED }),
+  },
+  listSubscriptionTransitions: { '200': one('Trial, then paid', list(SAMPLE_SUBSCRIPTION_TRANSITIONS)) },
+  listSubscriptionInvoices: { '200': one("The subscription's invoices", list([SAMPLE_INVOICE])) },
+  getInvoice: { '200': one('A paid invoice', SAMPLE_INVOICE) },
+  listUserInvoices: { '200': one("The user's invoices", list([SAMPLE_INVOICE])) },
+  listInvoiceTransitions: { '200': one('Finalized, then paid', list(SAMPLE_INVOICE_TRANSITIONS)) },
+  createWebhook: { '201': one('The endpoint with its signing secret (shown this once)', { ...SAMPLE_WEBHOOK_ENDPOINT, secret: 'whsec_4c1f0e9b7a2d48e6b3f5a9c0d7e2b1f8' }) },
   listPaymentTransitions: { '200': one('Created, sent to Fiuu, paid', list(SAMPLE_TRANSITIONS)) },
   createWebhookEndpoint: { '201': one('The endpoint with its signing secret (shown this once)', { ...SAMPLE_WEBHOOK_ENDPOINT, secret: 'whsec_4c1f0e9b7a2d48e6b3f5a9c0d7e2b1f8' }) },
   listWebhookEndpoints: { '200': one('One endpoint (no secret)', list([SAMPLE_WEBHOOK_ENDPOINT])) },
@@ -175,17 +322,46 @@ export const REQUEST_EXAMPLES: Record<string, Examples> = {
     manualCapture: { summary: 'A card payment to capture later', value: { order_id: 'ORD-1002', amount: '120.00', currency: 'MYR', gateway: 'stripe', payment_method: 'card', capture_method: 'manual' } },
     minorUnits: { summary: 'The amount in minor units (2500 sen = 25.00 MYR)', value: { order_id: 'ORD-1004', amount_minor: 2500, currency: 'MYR', payment_method: 'FPX' } },
     upiCollect: { summary: 'A UPI collect request in paise', value: { order_id: 'ORD-1003', amount_paisa: 49900, currency: 'INR', gateway: 'upi', payment_details: { vpa: 'payer@bank' } } },
+    savedMethod: {
+      summary: "Seed 003's payment for a user, charging a saved card off session ($10.00: amount_minor, since amount is major units)",
+      value: { user_id: 'user_123', amount_minor: 1000, currency: 'USD', description: 'Product purchase', payment_method: METHOD_ID },
+    },
+    twoStep: { summary: 'Create without sending it to the gateway, to authorize later', value: { order_id: 'ORD-2002', amount: '120.00', currency: 'USD', gateway: 'stripe', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: false } },
+  },
+  createRefund: {
+    seed: { summary: "Seed 003's refund: $5.00 of a payment (amount_minor; amount is major units)", value: { transaction_id: 'pay_5LcR1nW8tY3qK6vD', amount_minor: 500, reason: 'requested_by_customer' } },
+    full: { summary: 'Refund everything not yet refunded', value: { payment_id: 'pay_5LcR1nW8tY3qK6vD' } },
+  },
+  authorizePayment: { send: { summary: 'Send it to the gateway (the body takes no fields)', value: {} } },
+  savePaymentMethod: {
+    card: { summary: "A card token from Stripe Elements, the user's default", value: { user_id: 'user_123', payment_method: 'pm_card_visa', gateway: 'stripe', set_default: true } },
+  },
+  tokenizePaymentMethod: {
+    token: { summary: 'A gateway token (card data is refused)', value: { user_id: 'user_123', payment_method: 'pm_card_visa' } },
+  },
+  setDefaultPaymentMethod: { default: { summary: 'The body takes no fields', value: {} } },
+  createSubscription: {
+    trial: { summary: "Seed 003's subscription: a 14-day trial, then the price monthly", value: { user_id: 'user_123', price_id: 'price_1OaXaP2eZvKYlo2CmNo7pQrS', payment_method: 'pm_card_visa', trial_days: 14 } },
+    savedMethod: { summary: 'Charging a saved method, two seats', value: { user_id: 'user_123', price_id: 'price_1OaXaP2eZvKYlo2CmNo7pQrS', payment_method: METHOD_ID, quantity: 2, metadata: { plan: 'pro' } } },
+  },
+  cancelSubscription: {
+    now: { summary: 'Cancel now', value: {} },
+    atPeriodEnd: { summary: 'At the end of the current period', value: { at_period_end: true } },
+  },
+  createWebhook: {
+    seed: { summary: "Seed 001's endpoint with its own secret", value: { url: 'https://merchant.com/webhook', events: ['payment.success', 'payment.failed', 'refund.processed'], secret: 'webhook_secret_key' } },
   },
   capturePayment: {
     full: { summary: 'Capture the whole authorised amount', value: {} },
     partial: { summary: 'Capture part of it', value: { amount: '80.00' } },
-    minorUnits: { summary: 'Capture part of it, in minor units (8000 = 80.00)', value: { amount_paisa: 8000 } },
+    minorUnits: { summary: 'Capture part of it, in minor units (8000 = 80.00)', value: { amount_minor: 8000 } },
   },
   cancelPayment: { void: { summary: 'Void the authorisation (the body takes no fields)', value: {} } },
   refundPayment: {
     full: { summary: 'Refund everything not yet refunded', value: {} },
     partial: { summary: 'A partial refund with a reason', value: { amount: '5.00', reason: 'One item returned', metadata: { rma: 'RMA-77' } } },
-    minorUnits: { summary: 'A partial refund in minor units (500 = 5.00)', value: { amount_paisa: 500, reason: 'One item returned' } },
+    minorUnits: { summary: 'A partial refund in minor units (500 = 5.00)', value: { amount_minor: 500, reason: 'One item returned' } },
+    paise: { summary: 'The same in the UPI seed\'s name (amount_paisa)', value: { amount_paisa: 500, reason: 'One item returned' } },
   },
   createWebhookEndpoint: {
     payments: { summary: 'Payment and refund events, secret generated', value: { url: 'https://shop.example.com/hooks/tender', events: ['payment.*', 'refund.succeeded'], description: 'Order service' } },

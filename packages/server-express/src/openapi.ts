@@ -15,6 +15,7 @@ import {
   TransitionSchema,
   WebhookEndpointSchema,
 } from './schemas';
+import { BillingTransitionSchema, CancelSubscriptionQuery, InvoiceSchema, ListPaymentMethodsQuery, ListSubscriptionsQuery, PaymentMethodSchema, SubscriptionSchema, USER_ID_PATTERN } from './billing-schemas';
 import { ERROR_CODES, errorExample, type ErrorCode } from './error-codes';
 import { EventResourceSchema } from './event-schemas';
 import { REQUEST_EXAMPLES, RESPONSE_EXAMPLES, type Examples } from './openapi-examples';
@@ -54,6 +55,13 @@ function queryParameters(schema: z.ZodObject): Json[] {
 }
 
 const idParam = (name = 'id') => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } });
+const userIdParam = {
+  name: 'user_id',
+  in: 'path',
+  required: true,
+  description: "Your id for the user (the `user_id` given at creation); a user without records has empty lists",
+  schema: { type: 'string', pattern: USER_ID_PATTERN.source },
+};
 const idempotencyHeader = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -150,12 +158,16 @@ const IDEMPOTENCY: ErrorCode[] = ['idempotency_key_in_use', 'idempotency_key_reu
 const GATEWAY: ErrorCode[] = ['gateway_server_error', 'gateway_invalid_response', 'circuit_open'];
 const AMOUNT: ErrorCode[] = ['invalid_amount', 'amount_too_precise', 'amount_negative', 'amount_too_small', 'amount_too_large', 'ambiguous_amount'];
 const CREATE: ErrorCode[] = [...AMOUNT, 'ambiguous_parameter', 'invalid_currency', 'invalid_email', 'invalid_vpa', 'invalid_metadata', 'invalid_capture_method', 'unknown_gateway', 'parameter_unsupported', 'raw_card_data_not_allowed'];
+// A payment for a user, charging a saved method (`user_id`, `payment_method: "spm_..."`, `off_session`, `confirm`).
+const CREATE_FOR_USER: ErrorCode[] = ['invalid_user_id', 'invalid_boolean', 'resource_missing', 'saved_method_user_mismatch', 'saved_method_gateway_mismatch', 'saved_methods_not_supported'];
 const LIVE: ErrorCode[] = [...AUTH, 'invalid_last_event_id', 'resource_missing', 'too_many_live_connections', 'shutting_down'];
 const READ: ErrorCode[] = [...AUTH, 'resource_missing'];
+const USER_LIST: ErrorCode[] = [...AUTH, ...PAGE, 'invalid_user_id'];
+const SAVE_METHOD: ErrorCode[] = [...AUTH, ...BODY, 'raw_card_data_not_allowed', 'unknown_gateway', 'customers_not_supported', 'saved_methods_not_supported', ...GATEWAY];
 
 /** Error codes by operationId. */
 export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
-  createPayment: [...AUTH, ...BODY, ...CREATE, 'merchant_mismatch', ...IDEMPOTENCY, ...GATEWAY],
+  createPayment: [...AUTH, ...BODY, ...CREATE, ...CREATE_FOR_USER, 'merchant_mismatch', ...IDEMPOTENCY, ...GATEWAY],
   listPayments: [...AUTH, ...PAGE],
   getSeamlessConfig: [...AUTH, 'parameter_missing', ...CREATE, 'order_already_paid', 'payment_in_progress', ...IDEMPOTENCY, ...GATEWAY],
   getPayment: READ,
@@ -168,6 +180,25 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   streamPaymentEvents: LIVE,
   streamPaymentEventsWebSocket: [...LIVE, 'upgrade_required'],
   getRefund: READ,
+  createRefund: [...AUTH, ...BODY, 'resource_missing', 'ambiguous_parameter', ...AMOUNT, 'invalid_metadata', 'partial_refund_not_supported', 'payment_not_refundable', 'charge_already_refunded', 'illegal_transition', ...IDEMPOTENCY, ...GATEWAY],
+  listUserPayments: USER_LIST,
+  authorizePayment: [...READ, ...BODY, 'payment_already_confirmed', 'saved_methods_not_supported', 'illegal_transition', ...IDEMPOTENCY, ...GATEWAY],
+  savePaymentMethod: SAVE_METHOD,
+  tokenizePaymentMethod: SAVE_METHOD,
+  listPaymentMethods: USER_LIST,
+  listUserPaymentMethods: USER_LIST,
+  getPaymentMethod: READ,
+  setDefaultPaymentMethod: [...READ, ...BODY, 'saved_methods_not_supported', ...GATEWAY],
+  deletePaymentMethod: [...READ, 'saved_methods_not_supported', ...GATEWAY],
+  createSubscription: [...AUTH, ...BODY, 'resource_missing', 'unknown_gateway', 'invalid_metadata', 'customers_not_supported', 'saved_methods_not_supported', 'subscriptions_not_supported', ...GATEWAY],
+  getSubscription: READ,
+  listUserSubscriptions: USER_LIST,
+  cancelSubscription: [...READ, ...BODY, 'ambiguous_parameter', 'subscriptions_not_supported', ...GATEWAY],
+  listSubscriptionTransitions: READ,
+  listSubscriptionInvoices: [...READ, ...PAGE],
+  getInvoice: READ,
+  listUserInvoices: USER_LIST,
+  listInvoiceTransitions: READ,
   receiveGatewayWebhook: [
     'signature_mismatch', 'missing_signature_header', 'malformed_signature_header', 'timestamp_outside_tolerance', 'missing_header', 'stale_timestamp', 'cert_untrusted',
     'invalid_signature', 'missing_field', 'unknown_merchant', 'invalid_webhook_payload', 'invalid_webhook_body', 'resource_missing', 'unknown_payment', 'body_too_large', 'webhook_deferred',
@@ -175,6 +206,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   handleFiuuReturn: ['resource_missing', 'body_too_large'],
   createStaticUpiLink: [...AUTH, ...BODY, 'static_links_not_configured'],
   createWebhookEndpoint: [...AUTH, ...BODY, 'invalid_url', 'private_webhook_url'],
+  createWebhook: [...AUTH, ...BODY, 'invalid_url', 'private_webhook_url'],
   listWebhookEndpoints: [...AUTH, ...PAGE],
   getWebhookEndpoint: READ,
   deleteWebhookEndpoint: READ,
@@ -245,6 +277,31 @@ const FIUU_RETURN_EXAMPLES: Examples = {
     value: { tranID: '30918472', orderid: 'pay_7QmZ2xV9kR4tN1sA', status: '00', domain: 'tender_demo', amount: '25.00', currency: 'MYR', appcode: '', paydate: '2026-03-14 17:27:40', channel: 'fpx', skey: '9b1f2c7a4e6d8b0c3a5f7e9d1c2b4a68' },
   },
 };
+
+/** The first page of the REST reference (Redoc shows `info.description` first). */
+export const API_DESCRIPTION = [
+  'Payments REST API of the Tender reference server: payments, refunds, saved payment methods, subscriptions and invoices of your users, merchant webhooks.',
+  '',
+  '## Amounts: major units',
+  '',
+  'Every `amount` is in **major units** of its currency: `"amount": "100.50"` (or the JSON number `100.50`, read from its text, never through floating point) is 100.50.',
+  'So `"amount": 1000` with `"currency": "USD"` is **1000.00 dollars** here, not the $10.00 it is in Stripe\'s own API, which counts cents.',
+  'To give minor units, send `"amount_minor": 1000` instead (that is $10.00); `amount_paisa` is the same field under the UPI seed\'s name (paise for INR).',
+  'Every money field takes either form: creating a payment, capturing it, refunding it (`POST /api/v1/payments/{id}/refund` and `POST /api/v1/refunds`). Two of them together are refused with 400 `ambiguous_amount`.',
+  'Answers carry both: `amount` as a decimal string and `amount_minor` as an integer.',
+  '',
+  '## Authentication',
+  '',
+  '`Authorization: Bearer <JWT>`: `sub` is your merchant id, `scope` among `payments:read`, `payments:write` and `refunds:write`. A record of another merchant is answered 404, as an unknown one is.',
+  '',
+  '## Errors and retries',
+  '',
+  'Every failure is `{ "error": { "type", "code", "message", "param"? } }`; each operation lists its codes. `Idempotency-Key` on the POSTs that create or move money makes a retry safe.',
+  '',
+  '## Cards',
+  '',
+  'Card numbers never reach this server: collect them with the gateway\'s hosted fields (Stripe Elements, Fiuu seamless) and send the token they give (`payment_method: "pm_..."`). A body carrying card data is refused with 400 `raw_card_data_not_allowed`.',
+].join('\n');
 
 function op(operationId: string, summary: string, scope: string | null, extra: Json): Json {
   return { operationId, summary, ...(scope ? { security: [{ bearer: [scope] }] } : { security: [] }), ...extra };
@@ -351,6 +408,121 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
         },
       }),
     },
+    '/api/v1/users/{user_id}/payments': {
+      get: op('listUserPayments', "A user's payments (the query and pages of GET /api/v1/payments, of the payments made with this user_id)", 'payments:read', {
+        parameters: [userIdParam, ...queryParameters(ListPaymentsQuery)],
+        responses: { '200': { description: 'A page', content: json(inline(listOf(PaymentSchema))) }, ...ERRORS },
+      }),
+    },
+    '/api/v1/payments/{id}/authorize': {
+      post: op('authorizePayment', 'Send a payment created with `confirm: false` to its gateway (two-step authorize)', 'payments:write', {
+        description:
+          'A payment created with `"confirm": false` is stored PENDING without reaching the gateway. This sends it, as the create would have: the answer is the payment after the gateway\'s answer (AUTHORIZED for `capture_method: manual`, CAPTURED, REQUIRES_ACTION with `next_action`, or FAILED). With an `Idempotency-Key`, a retry sends it once.',
+        parameters: [idParam(), idempotencyHeader],
+        requestBody: body('AuthorizePayment', false),
+        responses: { '200': { description: 'The payment', ...paymentOut }, ...ERRORS, '404': errorResponse('No such payment'), '409': errorResponse('Not PENDING, or key in flight'), '422': errorResponse('Idempotency key reused with another request') },
+      }),
+    },
+    '/api/v1/refunds': {
+      post: op('createRefund', 'Refund a captured payment named in the body (`transaction_id`)', 'refunds:write', {
+        description: 'The same refund as `POST /api/v1/payments/{id}/refund`, with the payment named by `transaction_id` (or `payment_id`): the same body otherwise, the same answer and status.',
+        parameters: [idempotencyHeader],
+        requestBody: body('CreateRefund', true),
+        responses: { '201': { description: 'The refund', ...refundOut }, ...ERRORS, '404': errorResponse('No such payment'), '409': errorResponse('Not refundable'), '422': errorResponse('Idempotency key reused with another request') },
+      }),
+    },
+    '/api/v1/payment-methods': {
+      post: op('savePaymentMethod', "Save a gateway token (Stripe `pm_...`) for a user's later payments and subscriptions", 'payments:write', {
+        description:
+          "Attaches the token the browser got from the gateway's hosted fields to the user's customer at the gateway (created on first use) for later, merchant-initiated charges. Saving a token already saved answers the saved method. The user's first method is their default. Card data in the body is refused (400 `raw_card_data_not_allowed`).",
+        parameters: [idempotencyHeader],
+        requestBody: body('SavePaymentMethod', true),
+        responses: { '201': { description: 'The saved method', content: json(ref('PaymentMethod')) }, ...ERRORS, '502': errorResponse('Gateway error') },
+      }),
+      get: op('listPaymentMethods', "Your users' saved payment methods (newest first; `user_id` narrows to one user)", 'payments:read', {
+        parameters: queryParameters(ListPaymentMethodsQuery),
+        responses: { '200': { description: 'A page', content: json(inline(listOf(PaymentMethodSchema))) }, ...ERRORS },
+      }),
+    },
+    '/api/v1/payment-methods/tokenize': {
+      post: op('tokenizePaymentMethod', 'Seed 001\'s name for saving a payment method: takes a gateway token, never card data', 'payments:write', {
+        description:
+          "Card numbers are never accepted: a body carrying card data (`details.card_number`, `cvv`, `expiry_month`... anywhere in it, or a value shaped like a card number) is refused with 400 `raw_card_data_not_allowed`, without echoing any of it, and nothing is logged or stored. Collect the card with the gateway's hosted fields (Stripe Elements, Fiuu seamless) and send the token they give: the body and answer are then those of `POST /api/v1/payment-methods`.",
+        parameters: [idempotencyHeader],
+        requestBody: body('SavePaymentMethod', true),
+        responses: { '201': { description: 'The saved method', content: json(ref('PaymentMethod')) }, ...ERRORS, '502': errorResponse('Gateway error') },
+      }),
+    },
+    '/api/v1/payment-methods/{id}': {
+      get: op('getPaymentMethod', 'Retrieve a saved payment method', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The method', content: json(ref('PaymentMethod')) }, ...ERRORS, '404': errorResponse('No such payment method (removed ones included)') } }),
+      delete: op('deletePaymentMethod', 'Remove a saved payment method (detached at the gateway; it can no longer be charged)', 'payments:write', {
+        parameters: [idParam()],
+        responses: { '200': { description: 'The removed method (`deleted: true`)', content: json(ref('PaymentMethod')) }, ...ERRORS, '404': errorResponse('No such payment method') },
+      }),
+    },
+    '/api/v1/payment-methods/{id}/default': {
+      post: op('setDefaultPaymentMethod', "Make a saved method its user's default (here and at the gateway)", 'payments:write', {
+        parameters: [idParam()],
+        requestBody: body('NoFields', false),
+        responses: { '200': { description: 'The method, now the default', content: json(ref('PaymentMethod')) }, ...ERRORS, '404': errorResponse('No such payment method') },
+      }),
+    },
+    '/api/v1/users/{user_id}/payment-methods': {
+      get: op('listUserPaymentMethods', "A user's saved payment methods (newest first)", 'payments:read', {
+        parameters: [userIdParam, ...queryParameters(PageQuery)],
+        responses: { '200': { description: 'A page', content: json(inline(listOf(PaymentMethodSchema))) }, ...ERRORS },
+      }),
+    },
+    '/api/v1/subscriptions': {
+      post: op('createSubscription', "Start a subscription to a gateway price for a user (Stripe Billing runs it)", 'payments:write', {
+        description:
+          "The gateway's billing engine bills it: the price's amount, currency and interval, `trial_days` free days first. `payment_method` is a saved method (`spm_...`) or a gateway token (saved first); absent, the user's default saved method. Tender mirrors the subscription and its invoices from the gateway's webhooks (`subscription.*`, `invoice.*` events).",
+        parameters: [idempotencyHeader],
+        requestBody: body('CreateSubscription', true),
+        responses: { '201': { description: 'The subscription (trialing, active, or incomplete when the first payment needs the customer)', content: json(ref('Subscription')) }, ...ERRORS, '404': errorResponse('No such saved payment method'), '502': errorResponse('Gateway error') },
+      }),
+    },
+    '/api/v1/subscriptions/{id}': {
+      get: op('getSubscription', 'Retrieve a subscription', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The subscription', content: json(ref('Subscription')) }, ...ERRORS, '404': errorResponse('No such subscription') } }),
+      delete: op('cancelSubscription', 'Cancel a subscription now, or at the end of its current period (`at_period_end=true`)', 'payments:write', {
+        parameters: [idParam(), ...queryParameters(CancelSubscriptionQuery)],
+        requestBody: body('CancelSubscription', false),
+        responses: { '200': { description: 'The subscription after the cancel (canceled, or cancel_at_period_end: true)', content: json(ref('Subscription')) }, ...ERRORS, '404': errorResponse('No such subscription') },
+      }),
+    },
+    '/api/v1/subscriptions/{id}/transitions': {
+      get: op('listSubscriptionTransitions', "A subscription's audit trail (its statuses as the gateway reported them)", 'payments:read', {
+        parameters: [idParam()],
+        responses: { '200': { description: 'Transitions, oldest first', content: json(inline(listOf(BillingTransitionSchema))) }, ...ERRORS, '404': errorResponse('No such subscription') },
+      }),
+    },
+    '/api/v1/subscriptions/{id}/invoices': {
+      get: op('listSubscriptionInvoices', "A subscription's invoices (newest first)", 'payments:read', {
+        parameters: [idParam(), ...queryParameters(PageQuery)],
+        responses: { '200': { description: 'A page', content: json(inline(listOf(InvoiceSchema))) }, ...ERRORS, '404': errorResponse('No such subscription') },
+      }),
+    },
+    '/api/v1/users/{user_id}/subscriptions': {
+      get: op('listUserSubscriptions', "A user's subscriptions (newest first; `status` narrows)", 'payments:read', {
+        parameters: [userIdParam, ...queryParameters(ListSubscriptionsQuery)],
+        responses: { '200': { description: 'A page', content: json(inline(listOf(SubscriptionSchema))) }, ...ERRORS },
+      }),
+    },
+    '/api/v1/invoices/{id}': {
+      get: op('getInvoice', 'Retrieve an invoice', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The invoice', content: json(ref('Invoice')) }, ...ERRORS, '404': errorResponse('No such invoice') } }),
+    },
+    '/api/v1/invoices/{id}/transitions': {
+      get: op('listInvoiceTransitions', "An invoice's audit trail", 'payments:read', {
+        parameters: [idParam()],
+        responses: { '200': { description: 'Transitions, oldest first', content: json(inline(listOf(BillingTransitionSchema))) }, ...ERRORS, '404': errorResponse('No such invoice') },
+      }),
+    },
+    '/api/v1/users/{user_id}/invoices': {
+      get: op('listUserInvoices', "A user's invoices (newest first)", 'payments:read', {
+        parameters: [userIdParam, ...queryParameters(PageQuery)],
+        responses: { '200': { description: 'A page', content: json(inline(listOf(InvoiceSchema))) }, ...ERRORS },
+      }),
+    },
     '/api/v1/refunds/{id}': {
       get: op('getRefund', 'Retrieve a refund', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The refund', ...refundOut }, ...ERRORS, '404': errorResponse('No such refund') } }),
     },
@@ -384,6 +556,12 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     '/api/v1/webhook-endpoints': {
       post: op('createWebhookEndpoint', 'Register a merchant webhook endpoint', 'payments:write', { requestBody: body('CreateWebhookEndpoint', true), responses: { '201': { description: 'The endpoint, with its secret', content: json(ref('WebhookEndpoint')) }, ...ERRORS } }),
       get: op('listWebhookEndpoints', 'List webhook endpoints', 'payments:read', { parameters: queryParameters(PageQuery), responses: { '200': { description: 'A page', content: json(inline(listOf(WebhookEndpointSchema))) }, ...ERRORS } }),
+    },
+    '/api/v1/webhooks': {
+      post: op('createWebhook', 'Register a merchant webhook endpoint (seed 001\'s name for `POST /api/v1/webhook-endpoints`)', 'payments:write', {
+        requestBody: body('CreateWebhookEndpoint', true),
+        responses: { '201': { description: 'The endpoint, with its secret', content: json(ref('WebhookEndpoint')) }, ...ERRORS },
+      }),
     },
     '/api/v1/webhook-endpoints/{id}': {
       get: op('getWebhookEndpoint', 'Retrieve a webhook endpoint', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The endpoint', content: json(ref('WebhookEndpoint')) }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
@@ -425,7 +603,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
 
   return {
     openapi: '3.1.0',
-    info: { title: info.title ?? 'Tender API', version: info.version ?? '1.0.0', description: 'Payments REST API of the Tender reference server.', license: { name: 'MIT', identifier: 'MIT' } },
+    info: { title: info.title ?? 'Tender API', version: info.version ?? '1.0.0', description: API_DESCRIPTION, license: { name: 'MIT', identifier: 'MIT' } },
     // Relative to where the document is served when the public URL is not known.
     servers: info.servers ?? [{ url: '/', description: 'The server serving this document' }],
     security: [{ bearer: [] }],

@@ -3,13 +3,20 @@
  *
  * @module
  */
-import { eventEnvelope, type EventPayloadEncoder, type OutboxRow, type Payment, type Refund } from '@tender/core';
+import { eventEnvelope, type EventPayloadEncoder, type Invoice, type OutboxRow, type Payment, type Refund, type SavedPaymentMethod, type Subscription } from '@tender/core';
+import { invoiceJson, paymentMethodJson, subscriptionJson } from './serialize-billing';
 import { paymentJson, refundJson } from './serialize';
 
-/** Event data as merchants receive it: a payment or refund in its API shape. */
+/**
+ * Event data as merchants receive it: the record the event is about (payment, refund, subscription,
+ * invoice, saved payment method) in its API shape.
+ */
 export function presentEvent(row: Pick<OutboxRow, 'type' | 'data'>): Record<string, unknown> {
   try {
     if (row.type.startsWith('refund.')) return refundJson(row.data as unknown as Refund);
+    if (row.type.startsWith('subscription.')) return subscriptionJson(row.data as unknown as Subscription);
+    if (row.type.startsWith('invoice.')) return invoiceJson(row.data as unknown as Invoice);
+    if (row.type.startsWith('payment_method.')) return paymentMethodJson(row.data as unknown as SavedPaymentMethod);
     if ('payment' in row.data && typeof row.data.payment === 'object') {
       const { payment, ...rest } = row.data as { payment: Payment } & Record<string, unknown>;
       return { payment: paymentJson(payment), ...rest };

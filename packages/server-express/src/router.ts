@@ -21,10 +21,13 @@ import type { ReadinessReport } from './readiness';
 import { eventRoutes } from './routes/events';
 import { fiuuReturnRoute, seamlessConfigRoute } from './routes/fiuu-checkout';
 import { gatewayWebhookRoutes } from './routes/gateway-webhooks';
+import { invoiceRoutes } from './routes/invoices';
 import { operationsRoutes } from './routes/operations';
+import { paymentMethodRoutes } from './routes/payment-methods';
 import { paymentRoutes } from './routes/payments';
 import { refundRoutes } from './routes/refunds';
 import { authApi, notFoundId, routeContext } from './routes/shared';
+import { subscriptionRoutes } from './routes/subscriptions';
 import { upiStaticLinkRoutes } from './routes/upi-static-links';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 
@@ -158,6 +161,9 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   seamlessConfigRoute(api, context);
   paymentRoutes(api, context);
   refundRoutes(api, context);
+  paymentMethodRoutes(api, context);
+  subscriptionRoutes(api, context);
+  invoiceRoutes(api, context);
   upiStaticLinkRoutes(api, context);
   webhookEndpointRoutes(api, context);
   eventRoutes(api, context);

@@ -42,7 +42,7 @@ export const CreatePaymentBody = z
     amount_paisa: MinorAmountSchema.nullish().describe('Minor units (paise for INR) instead of `amount`'),
     amount_minor: MinorAmountSchema.nullish().describe('Minor units instead of `amount`'),
     currency: z.string().regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code').describe('ISO 4217 code, e.g. MYR'),
-    payment_method: text(64).nullish().describe('FPX, GRABPAY, card, upi... or a Stripe pm_... id'),
+    payment_method: text(64).nullish().describe('FPX, GRABPAY, card, upi..., a Stripe pm_... id, or a saved method of the user (spm_...)'),
     gateway: text(32).nullish().describe('fiuu, stripe, paypal, upi; routing rules pick when absent'),
     capture_method: z.enum(['automatic', 'manual']).nullish(),
     bill_name: text(128).nullish(),
@@ -56,9 +56,17 @@ export const CreatePaymentBody = z
     callback_url: text(2048)
       .nullish()
       .describe('Another name for `notify_url`: where the payment result is sent (give one of them, or both alike)'),
-    user_id: text(64)
+    user_id: text(255)
       .nullish()
-      .describe("The customer's id in the merchant's system; kept as `metadata.user_id` (a different `metadata.user_id` is refused)"),
+      .describe("The customer's id in the merchant's system: the payment is listed under the user (`GET /api/v1/users/{user_id}/payments`) and a saved method charged must be the user's; also kept as `metadata.user_id` (a different `metadata.user_id` is refused)"),
+    off_session: z
+      .boolean()
+      .nullish()
+      .describe('With a saved method (`payment_method: "spm_..."`): the customer is absent, a merchant-initiated charge (default true); `false` for a charge the customer is present for (it may answer REQUIRES_ACTION for authentication)'),
+    confirm: z
+      .boolean()
+      .nullish()
+      .describe('`false` stores the payment PENDING without sending it to the gateway; `POST /api/v1/payments/{id}/authorize` sends it (two-step authorize). Default true'),
     merchant_id: text(64)
       .nullish()
       .describe("Must be the token's merchant (`sub`); another merchant is refused with 403 `merchant_mismatch`"),
@@ -75,22 +83,36 @@ export const CaptureBody = z
   .strictObject({
     amount: AmountSchema.nullish().describe('Defaults to the whole authorised amount'),
     amount_paisa: MinorAmountSchema.nullish().describe('Minor units instead of `amount`; both together are refused (400 ambiguous_amount)'),
+    amount_minor: MinorAmountSchema.nullish().describe('Minor units instead of `amount` (the same as `amount_paisa`); two amounts together are refused (400 ambiguous_amount)'),
   })
   .register(apiSchemas, { id: 'CapturePayment' });
 
 /** `POST /api/v1/payments/:id/cancel` takes no fields. */
 export const CancelBody = z.strictObject({}).register(apiSchemas, { id: 'CancelPayment' });
 
+const refundFields = {
+  amount: AmountSchema.nullish().describe('Defaults to everything not yet refunded'),
+  amount_paisa: MinorAmountSchema.nullish().describe('Minor units instead of `amount`; both together are refused (400 ambiguous_amount)'),
+  amount_minor: MinorAmountSchema.nullish().describe('Minor units instead of `amount` (the same as `amount_paisa`); two amounts together are refused (400 ambiguous_amount)'),
+  reason: text(500).nullish(),
+  refund_reason: text(500).nullish(),
+  metadata: MetadataSchema.nullish(),
+};
+
 /** `POST /api/v1/payments/:id/refund` (`refund_reason` is Fiuu's name for `reason`). */
-export const RefundBody = z
+export const RefundBody = z.strictObject(refundFields).register(apiSchemas, { id: 'RefundPayment' });
+
+/**
+ * `POST /api/v1/refunds`: the same refund with the payment named in the body, as `transaction_id`
+ * (the Stripe seed's name) or `payment_id`.
+ */
+export const CreateRefundBody = z
   .strictObject({
-    amount: AmountSchema.nullish().describe('Defaults to everything not yet refunded'),
-    amount_paisa: MinorAmountSchema.nullish().describe('Minor units instead of `amount`; both together are refused (400 ambiguous_amount)'),
-    reason: text(500).nullish(),
-    refund_reason: text(500).nullish(),
-    metadata: MetadataSchema.nullish(),
+    transaction_id: text(64).nullish().describe('The payment to refund (its Tender id, `pay_...`)'),
+    payment_id: text(64).nullish().describe('Another name for `transaction_id` (give one of them, or both alike)'),
+    ...refundFields,
   })
-  .register(apiSchemas, { id: 'RefundPayment' });
+  .register(apiSchemas, { id: 'CreateRefund' });
 
 /** `POST /api/v1/upi/static-links`. */
 export const StaticUpiLinkBody = z
@@ -218,6 +240,8 @@ export const PaymentSchema = z
       .nullable()
       .describe('Set when a cancel arrived while the create was still at the gateway: the payment stays PENDING until Tender has voided the authorisation or refunded the capture'),
     metadata: z.record(z.string(), z.string()),
+    user_id: z.string().nullable().describe("The merchant's user the payment belongs to (`user_id` at creation, or the invoice's user)"),
+    saved_payment_method_id: z.string().nullable().describe('The saved payment method charged (`spm_...`), when one was'),
     created_at: z.string(),
     updated_at: z.string(),
     payment_id: z.string().describe('The same as `id` (for clients that read `payment_id`)'),

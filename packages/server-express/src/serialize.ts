@@ -62,6 +62,8 @@ export function paymentJson(p: Payment): Record<string, unknown> {
     // until the authorisation is voided or the capture refunded).
     cancellation_requested_at: typeof p.gatewayData[CANCEL_REQUESTED] === 'string' ? p.gatewayData[CANCEL_REQUESTED] : null,
     metadata: p.metadata,
+    user_id: p.userId ?? null,
+    saved_payment_method_id: p.savedPaymentMethodId ?? null,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
     ...upiSeedFields(p),

@@ -1,15 +1,17 @@
 /**
- * Payments: create, list, read, the status check, capture, cancel, the audit trail
- * (`/transitions`) and live status (`/events` as SSE, `/ws` as WebSocket).
+ * Payments: create, list (all, or one user's), read, the status check, authorize (a payment created
+ * with `confirm: false`), capture, cancel, the audit trail (`/transitions`) and live status (`/events`
+ * as SSE, `/ws` as WebSocket).
  *
  * @module
  */
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
+import { AuthorizeBody } from '../billing-schemas';
 import { createLiveStatus } from '../live';
 import { CancelBody, CaptureBody, CreatePaymentBody, ListPaymentsQuery, validate } from '../schemas';
 import { listJson, paymentJson, transitionJson } from '../serialize';
 import { assertOwnMerchant, captureInputFromBody, createInputFromBody } from './inputs';
-import { pathId, stringQuery, type RouteContext } from './shared';
+import { pageOptions, pathId, pathUserId, stringQuery, type RouteContext } from './shared';
 
 /** Adds the payment routes to the authenticated API router. */
 export function paymentRoutes(api: Router, { tender, options, logger, metrics, need, merchantOf, requestOptions, timed }: RouteContext): void {
@@ -26,16 +28,23 @@ export function paymentRoutes(api: Router, { tender, options, logger, metrics, n
     res.status(201).json(paymentJson(payment));
   });
 
-  api.get('/payments', need('payments:read'), async (req, res) => {
+  const list = async (req: Request, userId?: string) => {
     const q = validate(ListPaymentsQuery, stringQuery(req));
     const page = await tender.payments.list({
       merchantId: merchantOf(req),
-      ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
-      ...(q.starting_after ? { startingAfter: q.starting_after } : {}),
+      ...pageOptions(q),
       ...(q.order_id ? { orderId: q.order_id } : {}),
       ...(q.status ? { status: q.status } : {}),
+      ...(userId !== undefined ? { userId } : {}),
     });
-    res.json(listJson(page.data, page.hasMore, page.nextCursor, paymentJson));
+    return listJson(page.data, page.hasMore, page.nextCursor, paymentJson);
+  };
+  api.get('/payments', need('payments:read'), async (req, res) => {
+    res.json(await list(req));
+  });
+  // The same query and pages as GET /payments, of the payments made with this user_id.
+  api.get('/users/:user_id/payments', need('payments:read'), async (req, res) => {
+    res.json(await list(req, pathUserId(req)));
   });
 
   api.get('/payments/:id', need('payments:read'), async (req, res) => {
@@ -48,6 +57,15 @@ export function paymentRoutes(api: Router, { tender, options, logger, metrics, n
   // without waiting for the webhook. Only the gateway's answer can change the payment.
   api.get('/payments/:id/status', need('payments:read'), async (req, res) => {
     const payment = await tender.payments.sync(pathId(req, 'payment'), { merchantId: merchantOf(req) });
+    res.json(paymentJson(payment));
+  });
+
+  // Two-step authorize: a payment created with `confirm: false` is PENDING, not yet at the gateway;
+  // this sends it (as the create would have), answering what the gateway says.
+  api.post('/payments/:id/authorize', need('payments:write'), async (req, res) => {
+    const id = pathId(req, 'payment');
+    validate(AuthorizeBody, req.body);
+    const payment = await timed('authorize', () => 'n/a', () => tender.payments.authorize(id, requestOptions(req, res)));
     res.json(paymentJson(payment));
   });
 

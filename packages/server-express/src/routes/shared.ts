@@ -9,6 +9,7 @@ import { TenderError, type Logger, type Tender, type WebhookRequest } from '@ten
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { principalOf, requireScope, type Scope } from '../auth';
 import { timeOperation, type TenderMetrics } from '../metrics';
+import { USER_ID_PATTERN } from '../billing-schemas';
 import type { TenderRouterOptions } from '../router';
 
 /** What every route module is given by `createTenderRouter`. */
@@ -29,6 +30,8 @@ export interface RouteContext {
   requestOptions(req: Request, res: Response): { merchantId: string; idempotencyKey?: string; onReplay: () => void };
   /** Runs an engine operation under the operation metrics (`gateway` is read when it ends). */
   timed<T>(operation: string, gateway: () => string, fn: () => Promise<T>): Promise<T>;
+  /** The options of a billing call (`tender.paymentMethods`, `subscriptions`...): the caller's merchant and its `Idempotency-Key`. */
+  billingOptions(req: Request): { merchantId: string; idempotencyKey?: string };
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -69,6 +72,10 @@ export function routeContext(tender: Tender, options: TenderRouterOptions, logge
       };
     },
     timed: (operation, gateway, fn) => timeOperation(metrics, operation, gateway, fn),
+    billingOptions: (req) => {
+      const key = idempotencyKey(req);
+      return { merchantId: merchantOf(req), ...(key !== undefined ? { idempotencyKey: key } : {}) };
+    },
   };
 }
 
@@ -92,6 +99,25 @@ function idempotencyKey(req: Request): string | undefined {
   const key = req.headers['idempotency-key'];
   if (key === undefined) return undefined;
   return Array.isArray(key) ? key.join(',') : key;
+}
+
+/**
+ * The merchant's user id in path parameter `user_id` (`/users/{user_id}/...`). A user is the
+ * merchant's own concept, not a Tender resource: one without records has empty lists, and an id that
+ * cannot be one is a 400.
+ * @throws TenderError 400 `invalid_user_id`, as the engine answers for a bad `user_id` in a body.
+ */
+export function pathUserId(req: Request): string {
+  const id = req.params.user_id;
+  if (typeof id !== 'string' || !USER_ID_PATTERN.test(id)) {
+    throw new TenderError({ type: 'invalid_request_error', code: 'invalid_user_id', message: 'user_id must be 1-255 printable characters', param: 'user_id' });
+  }
+  return id;
+}
+
+/** The page options of an engine list from a validated `limit` / `starting_after` query. */
+export function pageOptions(q: { limit?: string | undefined; starting_after?: string | undefined }): { limit?: number; startingAfter?: string } {
+  return { ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}), ...(q.starting_after ? { startingAfter: q.starting_after } : {}) };
 }
 
 /** The query string as plain values; a parameter given twice (or as `a[b]=`) is a 400 naming it. */

@@ -1,5 +1,6 @@
 /**
- * The merchant's webhook endpoints (where Tender delivers its events): create, list, read, delete.
+ * The merchant's webhook endpoints (where Tender delivers its events): create (also as seed 001's
+ * `POST /webhooks`), list, read, delete.
  * Deliveries themselves are the workers' (`../webhook-endpoints`).
  *
  * @module
@@ -19,7 +20,9 @@ function endpointJson(e: WebhookEndpoint, withSecret = false): Record<string, un
 
 /** Adds the webhook endpoint routes to the authenticated API router. */
 export function webhookEndpointRoutes(api: Router, { tender, options, need, merchantOf }: RouteContext): void {
-  api.post('/webhook-endpoints', need('payments:write'), async (req, res) => {
+  // `POST /webhooks` is seed 001's name for the same creation (the gateways' own notifications go to
+  // `POST /webhooks/{gateway}`, outside the authenticated API).
+  api.post(['/webhook-endpoints', '/webhooks'], need('payments:write'), async (req, res) => {
     const body = validate(CreateWebhookEndpointBody, req.body);
     if (!/^https?:$/.test(new URL(body.url).protocol)) {
       throw new TenderError({ type: 'invalid_request_error', code: 'invalid_url', message: 'url must be an http(s) URL', param: 'url' });
