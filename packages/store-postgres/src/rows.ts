@@ -70,7 +70,7 @@ export const PAYMENT_COLUMNS =
 
 export function toPayment(r: Row): Payment {
   const currency = String(r.currency);
-  const payment: Payment = {
+  return {
     id: String(r.id),
     merchantId: String(r.merchant_id),
     orderId: str(r.order_id),
@@ -94,11 +94,9 @@ export function toPayment(r: Row): Payment {
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
     version: Number(r.version),
+    userId: str(r.user_id),
+    savedPaymentMethodId: str(r.saved_payment_method_id),
   };
-  // Optional on the record: a payment made without a user reads back as it was written, without the keys.
-  if (r.user_id !== null && r.user_id !== undefined) payment.userId = String(r.user_id);
-  if (r.saved_payment_method_id !== null && r.saved_payment_method_id !== undefined) payment.savedPaymentMethodId = String(r.saved_payment_method_id);
-  return payment;
 }
 
 /** Parameters $1..$25 in {@link PAYMENT_COLUMNS} order. */
