@@ -10,6 +10,8 @@ import { silentLogger, type Logger } from '../logger';
 import type { Refund, Transition } from '../payment';
 import type { ClientConfig, GatewayV1, WebhookRequest } from '../spec/gateway/v1/index';
 import type { OutboxEvent, Store } from '../spec/store/v1/index';
+import { createBillingOperations } from './billing/index';
+import type { CustomerOperations, InvoiceOperations, PaymentMethodOperations, SubscriptionOperations } from './billing/types';
 import { gatewayOf, type EngineContext } from './context';
 import { DEFAULT_LEASE_MS, DEFAULT_RETENTION_MS, type IdempotencyOptions } from './idempotency';
 import { PaymentOperations } from './payments/index';
@@ -60,6 +62,14 @@ export interface Tender<S extends Store = Store> {
     /** Refunds of a payment, oldest first. */
     list(paymentId: string, options?: { merchantId?: string }): Promise<Refund[]>;
   };
+  /** The merchant's users as gateway customers (created on first use). */
+  readonly customers: CustomerOperations;
+  /** Payment methods saved on the users' gateway customers, one default per user. */
+  readonly paymentMethods: PaymentMethodOperations;
+  /** Subscriptions run by a gateway's billing engine, mirrored here. */
+  readonly subscriptions: SubscriptionOperations;
+  /** The subscriptions' invoices, mirrored here. */
+  readonly invoices: InvoiceOperations;
   readonly webhooks: {
     /** Verifies and applies an inbound webhook; returns the acknowledgement the gateway expects. */
     handle(gateway: string, request: WebhookRequest): Promise<WebhookHandled>;
@@ -126,9 +136,11 @@ export function createTender<S extends Store = Store>(options: TenderOptions<S>)
   const merchant = (o?: { merchantId?: string }) => o?.merchantId ?? ctx.defaultMerchantId;
   const payments = new PaymentOperations(ctx, options.routing ?? []);
   const backoff = new ReconcileBackoff();
+  const billing = createBillingOperations(ctx);
 
   return {
     payments,
+    ...billing,
     refunds: {
       async get(id, o) {
         const refund = await ctx.store.getRefund(id, merchant(o));

@@ -6,6 +6,16 @@ export type { ListPaymentsOptions, Page, PaymentOperations } from './payments/in
 export type { RoutingRule } from './routing';
 export type { ReconcileOptions, ReconcileReport } from './reconciler';
 export type { WebhookHandled, WebhookOutcome } from './webhooks';
+export type {
+  BillingCallOptions,
+  BillingListOptions,
+  CustomerOperations,
+  SavePaymentMethodInput,
+  PaymentMethodOperations,
+  CreateSubscriptionInput,
+  SubscriptionOperations,
+  InvoiceOperations,
+} from './billing/types';
 export { canonicalJson, requestFingerprint, type IdempotencyOptions } from './idempotency';
 export { createOutboxDispatcher, backoffDelay, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox-dispatcher';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayOutcome } from './outbox-relay';
