@@ -19,7 +19,17 @@ export {
   type VerifyStripeSignatureOptions,
   type SignStripePayloadOptions,
 } from './signature';
-export { paymentIntentToResult, refundToResult, stripeErrorToTenderError, eventToWebhookEvents, failureFromStripeError } from './transformers';
+export {
+  paymentIntentToResult,
+  refundToResult,
+  stripeErrorToTenderError,
+  eventToWebhookEvents,
+  failureFromStripeError,
+  SUBSCRIPTION_EVENTS,
+  INVOICE_EVENTS,
+} from './transformers';
+export { paymentMethodToSaved, subscriptionToResult, invoiceToResult } from './billing-transformers';
+export { stripeMetadata, STRIPE_METADATA_MAX_KEYS, STRIPE_METADATA_MAX_KEY_LENGTH, STRIPE_METADATA_MAX_VALUE_LENGTH } from './metadata';
 export type * from './stripe-types';
 export {
   createStripeBilling,
