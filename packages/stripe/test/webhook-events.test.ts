@@ -102,6 +102,18 @@ describe('Stripe events -> Tender events', () => {
     });
   });
 
+  it('subscription and invoice events carry the object id and type only, for the engine to requery', () => {
+    const subscription = { id: 'sub_1Q0abc', object: 'subscription', status: 'active', customer: 'cus_1', metadata: { tender_subscription_id: 'subs_1' } };
+    const invoice = { id: 'in_1Q0abc', object: 'invoice', status: 'paid', customer: 'cus_1', amount_paid: 999, currency: 'usd' };
+    for (const type of ['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted', 'customer.subscription.trial_will_end']) {
+      expect(parse(type, subscription).events).toEqual([{ kind: 'subscription', eventId: `evt_${type}`, gatewayReference: 'sub_1Q0abc', type }]);
+    }
+    for (const type of ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_failed', 'invoice.voided']) {
+      expect(parse(type, invoice).events).toEqual([{ kind: 'invoice', eventId: `evt_${type}`, gatewayReference: 'in_1Q0abc', type }]);
+    }
+    expect(() => parse('invoice.paid', { ...invoice, id: 'pi_1' })).toThrow(expect.objectContaining({ code: 'invalid_webhook_payload', param: 'data.object.id' }));
+  });
+
   it('other event types are verified but ignored; a non-event body is rejected', () => {
     expect(parse('customer.created', { id: 'cus_1', object: 'customer' }).events[0]).toMatchObject({ kind: 'ignored' });
     const rawBody = new TextEncoder().encode('{"hello":1}');
