@@ -78,14 +78,16 @@ export function subscriptionToResult(subscription: StripeBillingSubscription, op
 
 /**
  * Maps an Invoice. `paymentReference` is the PaymentIntent of its paid InvoicePayment (the current
- * API has no `invoice.payment_intent`): the invoice must have been read with `payments` included.
+ * API has no `invoice.payment_intent`): the invoice must have been read with `payments` included;
+ * with that PaymentIntent expanded, `paymentMethod` is the PaymentMethod it charged.
  * A `status` of null (Stripe: a draft being deleted) reads as `draft`.
  * @throws TenderError `invalid_gateway_response` for an invoice without a customer.
  */
 export function invoiceToResult(invoice: StripeBillingInvoice, operation: string): GatewayInvoiceResult {
   if (!invoice.customer) throw unusableAnswer(operation, ['customer is missing'], false);
   const money = (minor: number) => fromStripeAmount(minor, invoice.currency);
-  const paid = invoice.payments?.data.find((p) => p.status === 'paid' && p.payment.payment_intent);
+  const paid = invoice.payments?.data.find((p) => p.status === 'paid' && p.payment.payment_intent)?.payment.payment_intent;
+  const paymentIntent = typeof paid === 'string' ? { id: paid, payment_method: null } : (paid ?? null);
   return {
     gatewayReference: invoice.id,
     gatewayCustomerId: invoice.customer,
@@ -102,8 +104,9 @@ export function invoiceToResult(invoice: StripeBillingInvoice, operation: string
     attemptCount: invoice.attempt_count,
     nextPaymentAttempt: isoOrNull(invoice.next_payment_attempt),
     paidAt: isoOrNull(invoice.status_transitions?.paid_at),
-    paymentReference: paid?.payment.payment_intent ?? null,
-    paymentMethod: invoice.default_payment_method ?? null,
+    paymentReference: paymentIntent?.id ?? null,
+    // The PaymentMethod the paying PaymentIntent charged (expanded), else the invoice's own default.
+    paymentMethod: paymentIntent?.payment_method ?? invoice.default_payment_method ?? null,
     createdAt: isoOrNull(invoice.created) ?? new Date(0).toISOString(),
   };
 }

@@ -137,7 +137,18 @@ export const StripeInvoiceSchema = z.looseObject({
   default_payment_method: nullableRef.optional(),
   status_transitions: z.looseObject({ paid_at: seconds.nullish() }).optional(),
   parent: z.looseObject({ subscription_details: z.looseObject({ subscription: nullableRef }).nullish() }).nullable(),
-  payments: z.looseObject({ data: z.array(z.looseObject({ status: text, payment: z.looseObject({ payment_intent: nullableRef.optional() }) })) }).optional(),
+  // Each InvoicePayment's PaymentIntent: its id, or the PaymentIntent when expanded
+  // (`payments.data.payment.payment_intent`), which names the PaymentMethod charged.
+  payments: z
+    .looseObject({
+      data: z.array(
+        z.looseObject({
+          status: text,
+          payment: z.looseObject({ payment_intent: z.union([id, z.looseObject({ id, payment_method: nullableRef.optional() })]).nullish() }),
+        }),
+      ),
+    })
+    .optional(),
 });
 
 /** A Stripe Customer as Tender reads it. */

@@ -137,9 +137,12 @@ export interface StripeBilling {
     cancel(id: string, call?: StripeBillingCallOptions): Promise<StripeBillingSubscription>;
   };
   readonly invoices: {
-    /** `GET /v1/invoices/:id` with `payments` included (`expand[]=payments`), so a paid invoice names its PaymentIntent. */
+    /**
+     * `GET /v1/invoices/:id` with `payments` included and each one's PaymentIntent expanded, so a paid
+     * invoice names the PaymentIntent that paid it and the PaymentMethod charged.
+     */
     retrieve(id: string, call?: StripeBillingCallOptions): Promise<StripeBillingInvoice>;
-    /** `GET /v1/invoices`, newest first, each with its `payments` (`expand[]=data.payments`). */
+    /** `GET /v1/invoices`, newest first, each with its `payments` and their PaymentIntents, as `retrieve`. */
     list(input?: StripeBillingListOptions & { customer?: string; subscription?: string; status?: NonNullable<StripeBillingInvoice['status']> }, call?: StripeBillingCallOptions): Promise<StripeBillingPage<StripeBillingInvoice>>;
     /** `POST /v1/invoices/:id/pay`, with `paymentMethod` or the default; a decline is a `TenderError` like a payment's. */
     pay(id: string, input?: { paymentMethod?: string }, call?: StripeBillingCallOptions): Promise<StripeBillingInvoice>;
@@ -337,14 +340,16 @@ export function stripeBillingOver(requester: StripeRequester): StripeBilling {
       cancel: (id, options) => object(StripeSubscriptionSchema, 'DELETE', `subscriptions/${segment(id)}`, undefined, 'cancel_subscription', options),
     },
     invoices: {
-      // `payments` (the InvoicePayments naming each PaymentIntent) is includable, not sent by default:
+      // `payments` (the InvoicePayments naming each PaymentIntent) is includable, not sent by default,
+      // and each PaymentIntent is expanded for the PaymentMethod it charged (3 levels of Stripe's 4):
       // https://docs.stripe.com/api/invoices/object#invoice_object-payments, https://docs.stripe.com/api/expanding_objects.
-      retrieve: (id, options) => object(StripeInvoiceSchema, 'GET', `invoices/${segment(id)}`, { expand: ['payments'] }, 'retrieve_invoice', options),
+      retrieve: (id, options) =>
+        object(StripeInvoiceSchema, 'GET', `invoices/${segment(id)}`, { expand: ['payments', 'payments.data.payment.payment_intent'] }, 'retrieve_invoice', options),
       list: (input = {}, options) =>
         page(
           StripeInvoiceSchema,
           'invoices',
-          { ...cursor(input), customer: input.customer, subscription: input.subscription, status: input.status, expand: ['data.payments'] },
+          { ...cursor(input), customer: input.customer, subscription: input.subscription, status: input.status, expand: ['data.payments', 'data.payments.data.payment.payment_intent'] },
           'list_invoices',
           options,
         ),

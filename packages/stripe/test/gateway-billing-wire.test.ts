@@ -116,8 +116,8 @@ describe('billing requests', () => {
     await gateway.subscriptions.retrieveInvoice({ gatewayReference: sub.latestInvoiceReference! }, ctx('unused'));
     await gateway.subscriptions.listInvoices({ subscriptionReference: sub.gatewayReference, limit: 5 }, ctx('unused'));
     expect(seen.map((r) => `${r.method} ${decodeURIComponent(r.url)}`)).toEqual([
-      `GET /v1/invoices/${sub.latestInvoiceReference}?expand[0]=payments`,
-      `GET /v1/invoices?limit=5&subscription=${sub.gatewayReference}&expand[0]=data.payments`,
+      `GET /v1/invoices/${sub.latestInvoiceReference}?expand[0]=payments&expand[1]=payments.data.payment.payment_intent`,
+      `GET /v1/invoices?limit=5&subscription=${sub.gatewayReference}&expand[0]=data.payments&expand[1]=data.payments.data.payment.payment_intent`,
     ]);
 
     seen.length = 0;

@@ -270,7 +270,7 @@ describe('subscriptions', () => {
     const invoices = await gateway.subscriptions.listInvoices({ subscriptionReference: reference, limit: 10 }, ctx());
     expect(invoices.map((i) => i.billingReason)).toEqual(['subscription_cycle', 'subscription_create']);
     const [renewal] = invoices;
-    expect(renewal).toMatchObject({ status: 'paid', subscriptionReference: reference, gatewayCustomerId: customer, attemptCount: 1, paymentReference: expect.stringMatching(/^pi_/) });
+    expect(renewal).toMatchObject({ status: 'paid', subscriptionReference: reference, gatewayCustomerId: customer, attemptCount: 1, paymentReference: expect.stringMatching(/^pi_/), paymentMethod: token });
     expect(renewal!.amountPaid.toString()).toBe('9.99');
     expect(renewal!.amountRemaining.toString()).toBe('0.00');
     expect(renewal!.paidAt).not.toBeNull();

@@ -101,7 +101,7 @@ describe('createStripeBilling', () => {
     expect(active.status).toBe('active');
     const paid = await billing.invoices.retrieve(active.latest_invoice!);
     expect(paid).toMatchObject({ status: 'paid', amount_paid: 1900, billing_reason: 'subscription_cycle', parent: { subscription_details: { subscription: sub.id } } });
-    expect(paid.payments?.data[0]).toMatchObject({ status: 'paid', payment: { payment_intent: expect.stringMatching(/^pi_/) } });
+    expect(paid.payments?.data[0]).toMatchObject({ status: 'paid', payment: { payment_intent: { id: expect.stringMatching(/^pi_/), payment_method: card.payment_method } } });
 
     // The card on file starts declining: the next renewal fails and the subscription is past due.
     const failing = await billing.paymentMethods.attach('pm_card_chargeCustomerFail', customer.id);
