@@ -96,6 +96,19 @@ describe('engine: two-step authorize (confirm=false, then authorize)', () => {
     expect((await tender.payments.authorize(p.id)).status).toBe('AUTHORIZED');
   });
 
+  it('older unconfirmed payments do not keep a stuck payment out of a reconciliation batch', async () => {
+    const { tender, gateway, clock } = setup();
+    for (let i = 0; i < 12; i++) await tender.payments.create({ ...body, orderId: `ORD-W${i}` });
+    clock.advance(60_000);
+    gateway.inject('lost_response');
+    const stuck = await tender.payments.create({ ...body, orderId: 'ORD-STUCK', confirm: true });
+    expect(stuck.status).toBe('PROCESSING');
+    clock.advance(31_000);
+    expect(await tender.reconcile({ batchSize: 2 })).toMatchObject({ checked: 1, updated: 1 });
+    expect((await tender.payments.get(stuck.id)).status).toBe('CAPTURED');
+    expect((await tender.payments.list({ status: 'PENDING' })).data).toHaveLength(12);
+  });
+
   it('an authorize whose outcome is unknown is reconciled, its age counted from the authorize, not the create', async () => {
     const { tender, gateway, clock } = setup();
     const p = await tender.payments.create(body);

@@ -12,6 +12,7 @@ import { setBounded } from '../bounded';
 import { TenderError } from '../errors';
 import { refundAmount, type Payment } from '../payment';
 import { GATEWAY_PAYMENT_NOT_FOUND, type GatewayPaymentResult } from '../spec/gateway/v1/index';
+import type { ReconcileQuery } from '../spec/store/v1/index';
 import { type EngineContext } from './context';
 import { isUnconfirmed, startedAt } from './payments/unconfirmed';
 import { requeryPayment } from './requery';
@@ -89,12 +90,12 @@ export async function reconcile(ctx: EngineContext, backoff: ReconcileBackoff, o
   // Payments backing off still come first from the store (oldest first): ask for enough to fill a batch.
   const fetch = batchSize + Math.min(backoff.size, 10 * batchSize);
   const due = (rows: Payment[]): Payment[] => {
-    const ready = rows.filter((p) => !isUnconfirmed(p) && !backoff.active(p.id, now.getTime()));
-    report.backedOff += rows.filter((p) => !isUnconfirmed(p)).length - ready.length;
+    const ready = rows.filter((p) => !backoff.active(p.id, now.getTime()));
+    report.backedOff += rows.length - ready.length;
     return ready.slice(0, batchSize);
   };
 
-  const stuck = await ctx.store.listPaymentsToReconcile({
+  const stuck = await startedPayments(ctx, {
     statuses: ['PENDING', 'PROCESSING'],
     updatedBefore: new Date(now.getTime() - processingAfterMs + 1).toISOString(),
     limit: fetch,
@@ -156,6 +157,24 @@ export async function reconcile(ctx: EngineContext, backoff: ReconcileBackoff, o
     }
   }
   return report;
+}
+
+/** How many rows one run reads at most, as a multiple of its page, to see past unconfirmed payments. */
+const UNCONFIRMED_SCAN_FACTOR = 20;
+
+/**
+ * The payments `query` selects, without unconfirmed ones (created with `confirm: false`, never sent:
+ * nothing to ask a gateway). They are `PENDING` and never updated while they wait, so the oldest
+ * rows may all be theirs: the read grows (up to {@link UNCONFIRMED_SCAN_FACTOR} pages) until it has a
+ * page of others or has seen every row.
+ */
+async function startedPayments(ctx: EngineContext, query: ReconcileQuery): Promise<Payment[]> {
+  const most = query.limit * UNCONFIRMED_SCAN_FACTOR;
+  for (let limit = query.limit; ; limit = Math.min(limit * 4, most)) {
+    const rows = await ctx.store.listPaymentsToReconcile({ ...query, limit });
+    const started = rows.filter((p) => !isUnconfirmed(p));
+    if (started.length >= query.limit || rows.length < limit || limit >= most) return started.slice(0, query.limit);
+  }
 }
 
 /** True when the payment's next action has a deadline (`expiresAt`) and it is past. */
