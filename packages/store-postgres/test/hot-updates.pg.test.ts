@@ -15,7 +15,7 @@ import { createPostgresStore, type PostgresStore } from '@tender/store-postgres'
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_URL, dropSchema, testPool, uniqueSchema } from './helpers';
+import { dropSchema, genericPlan, recordingPool, testPool, uniqueSchema, type SentStatement } from './helpers';
 
 const PAYMENTS = 120;
 
@@ -43,17 +43,6 @@ async function tableStats(): Promise<Record<string, TableStats>> {
     [schema],
   );
   return Object.fromEntries(rows.map((r) => [r.relname, { n_tup_upd: Number(r.n_tup_upd), n_tup_hot_upd: Number(r.n_tup_hot_upd) }]));
-}
-
-/** A parameter value as the text of a Postgres literal (arrays as array literals). */
-function literal(value: unknown): string {
-  if (Array.isArray(value)) {
-    const item = (v: unknown) => (v === null || v === undefined ? 'NULL' : `"${literal(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
-    return `{${value.map(item).join(',')}}`;
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
-  return String(value);
 }
 
 /** The sum of a counter column over a table's rows. */
@@ -107,18 +96,8 @@ describe('HOT updates (real Postgres)', () => {
   it('plans every statement of create, capture, dispatch and reconcile without a sequential scan on large tables', async () => {
     const big = uniqueSchema('plan');
     // Every statement the store sends, recorded on the way to Postgres.
-    const sent: Array<{ text: string; values: unknown[] }> = [];
-    const recording = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-    recording.on('error', () => {});
-    recording.on('connect', (client) => {
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-        const [first, second] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
-        if (typeof first === 'string') sent.push({ text: first, values: second ?? [] });
-        else if (first && typeof first.text === 'string') sent.push({ text: first.text, values: first.values ?? [] });
-        return query(...args);
-      };
-    });
+    const sent: SentStatement[] = [];
+    const recording = recordingPool(sent);
     const planned = await createPostgresStore({ pool: recording, schema: big });
     try {
       const s = `"${big}"`;
@@ -158,21 +137,8 @@ describe('HOT updates (real Postgres)', () => {
       const client = await pool.connect();
       try {
         for (const [text, values] of statements) {
-          await client.query('BEGIN');
-          try {
-            await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
-            await client.query(`PREPARE hot_statement AS ${text}`);
-            // EXECUTE takes its arguments as literals (no $n in a utility statement); each is coerced to
-            // the type Postgres inferred for the parameter.
-            const args = values.map((v) => (v === null || v === undefined ? 'NULL' : client.escapeLiteral(literal(v)))).join(', ');
-            const { rows } = await client.query(`EXPLAIN EXECUTE hot_statement${args ? `(${args})` : ''}`);
-            const plan = rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
-            if (/Seq Scan on (payments|transitions|idempotency_keys|outbox_events|refunds)\b/.test(plan)) scans.push(`${text}\n${plan}`);
-          } finally {
-            await client.query('ROLLBACK');
-            // Prepared statements outlive the transaction.
-            await client.query('DEALLOCATE ALL');
-          }
+          const plan = await genericPlan(client, { text, values });
+          if (/Seq Scan on (payments|transitions|idempotency_keys|outbox_events|refunds)\b/.test(plan)) scans.push(`${text}\n${plan}`);
         }
       } finally {
         client.release();
