@@ -184,8 +184,18 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
   const issue = result.error.issues[0]!;
   const param = issue.path.map(String).join('.') || undefined;
   const message = param ? `${param}: ${issue.message}` : issue.message;
-  const code = issue.code === 'invalid_type' && issue.input === undefined ? 'parameter_missing' : 'parameter_invalid';
+  // zod 4 issues do not carry the input: whether the field was absent is read from the value itself.
+  const code = issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined ? 'parameter_missing' : 'parameter_invalid';
   throw badRequest(code, message, param);
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
 }
 
 // ---- Responses (documentation only; the serialisers in serialize.ts produce these shapes) ----

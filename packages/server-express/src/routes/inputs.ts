@@ -55,14 +55,14 @@ function looksLikePan(value: string): boolean {
 /**
  * Refuses raw card data anywhere in `value` (nested objects and arrays included): a key of card data
  * (`card_number`, `cvv`, `expiry_month`...), or with `values`, a string shaped like a card number.
- * The error names where it was found (`param`), never what: no value is echoed, so the number reaches
+ * The error names `param` (or, when it is empty, the path where it was found), never what: no value is echoed, so the number reaches
  * neither the answer nor a log line, and the request stops before the engine stores anything.
  * @throws TenderError 400 `raw_card_data_not_allowed`.
  */
 export function assertNoCardData(value: unknown, param: string, options: { values?: boolean } = {}): void {
   const found = cardDataPath(value, param, options.values === true, 0);
   if (found !== null) {
-    throw new TenderError({ type: 'invalid_request_error', code: 'raw_card_data_not_allowed', message: RAW_CARD_DATA_MESSAGE, param: found.slice(0, 100) });
+    throw new TenderError({ type: 'invalid_request_error', code: 'raw_card_data_not_allowed', message: RAW_CARD_DATA_MESSAGE, param: (param || found).slice(0, 100) });
   }
 }
 

@@ -115,9 +115,16 @@ export function pathUserId(req: Request): string {
   return id;
 }
 
-/** The page options of an engine list from a validated `limit` / `starting_after` query. */
+/**
+ * The page options of an engine list from a validated `limit` / `starting_after` query.
+ * @throws TenderError 400 `invalid_limit` for a limit outside 1-100, as every list answers it.
+ */
 export function pageOptions(q: { limit?: string | undefined; starting_after?: string | undefined }): { limit?: number; startingAfter?: string } {
-  return { ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}), ...(q.starting_after ? { startingAfter: q.starting_after } : {}) };
+  const limit = q.limit === undefined ? undefined : Number(q.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100)) {
+    throw new TenderError({ type: 'invalid_request_error', code: 'invalid_limit', message: 'limit must be an integer from 1 to 100', param: 'limit' });
+  }
+  return { ...(limit !== undefined ? { limit } : {}), ...(q.starting_after ? { startingAfter: q.starting_after } : {}) };
 }
 
 /** The query string as plain values; a parameter given twice (or as `a[b]=`) is a 400 naming it. */
