@@ -4,7 +4,8 @@ import { Money, PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, TenderError, createTend
 import { FakeClock, MemoryStore, createTestGateway, type TestFault } from '@tender/core/testing';
 
 type Op =
-  | { kind: 'create'; manual: boolean; amount: number; fault: TestFault | null }
+  | { kind: 'create'; manual: boolean; amount: number; fault: TestFault | null; unconfirmed: boolean }
+  | { kind: 'authorize'; index: number; fault: TestFault | null }
   | { kind: 'capture'; index: number; part: number; fault: TestFault | null }
   | { kind: 'cancel'; index: number }
   | { kind: 'refund'; index: number; part: number; fault: TestFault | null }
@@ -14,7 +15,9 @@ type Op =
 
 const fault = fc.constantFrom<TestFault | null>(null, null, null, 'decline', 'timeout', 'lost_response', 'server_error', 'unavailable');
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('create' as const), manual: fc.boolean(), amount: fc.integer({ min: 1, max: 100_000 }), fault }),
+  // One create in four is two-step (confirm=false, then authorize).
+  fc.record({ kind: fc.constant('create' as const), manual: fc.boolean(), amount: fc.integer({ min: 1, max: 100_000 }), fault, unconfirmed: fc.constantFrom(false, false, false, true) }),
+  fc.record({ kind: fc.constant('authorize' as const), index: fc.nat(), fault }),
   fc.record({ kind: fc.constant('capture' as const), index: fc.nat(), part: fc.integer({ min: 1, max: 100 }), fault }),
   fc.record({ kind: fc.constant('cancel' as const), index: fc.nat() }),
   fc.record({ kind: fc.constant('refund' as const), index: fc.nat(), part: fc.integer({ min: 1, max: 200 }), fault }),
@@ -30,6 +33,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 describe('engine properties (random operation sequences with faults)', () => {
   it('never reaches an illegal state, never refunds more than captured, audits every transition', async () => {
     const seen = new Set<string>();
+    let authorized = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
         const clock = new FakeClock();
@@ -44,8 +48,12 @@ describe('engine properties (random operation sequences with faults)', () => {
           try {
             if (o.kind === 'create') {
               if (o.fault) gateway.inject(o.fault);
-              const p = await tender.payments.create({ amount: Money.fromMinor(o.amount, 'MYR').toString(), currency: 'MYR', captureMethod: o.manual ? 'manual' : 'automatic' });
+              const p = await tender.payments.create({ amount: Money.fromMinor(o.amount, 'MYR').toString(), currency: 'MYR', captureMethod: o.manual ? 'manual' : 'automatic', confirm: !o.unconfirmed });
               ids.push(p.id);
+            } else if (o.kind === 'authorize' && pick(o.index)) {
+              if (o.fault) gateway.inject(o.fault);
+              await tender.payments.authorize(pick(o.index)!);
+              authorized++;
             } else if (o.kind === 'capture' && pick(o.index)) {
               const p = await tender.payments.get(pick(o.index)!);
               if (o.fault) gateway.inject(o.fault);
@@ -120,6 +128,8 @@ describe('engine properties (random operation sequences with faults)', () => {
           // Exactly one charge per payment at the gateway, whatever faults happened.
           const charge = gateway.chargeOf(id);
           if (charge) expect(charge.createCount).toBe(1);
+          // A payment still waiting for its authorize was never sent.
+          if (p.status === 'PENDING' && 'unconfirmed' in p.gatewayData) expect(charge).toBeUndefined();
         }
       }),
       // Enough runs that every state below is reached with overwhelming probability (REFUNDED, the
@@ -128,5 +138,6 @@ describe('engine properties (random operation sequences with faults)', () => {
     );
     // The generator really reaches the interesting states.
     for (const s of ['CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'AUTHORIZED', 'FAILED', 'CANCELLED', 'PROCESSING']) expect(seen).toContain(s);
+    expect(authorized).toBeGreaterThan(0);
   });
 });
