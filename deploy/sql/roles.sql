@@ -28,6 +28,9 @@
 --     idempotency_keys.response  stored API responses: whole payments, with all of the above
 --     outbox_events.data         event snapshots: whole payments, with all of the above
 --     outbox_events.payload      the published event documents, likewise
+--     saved_payment_methods.token         the gateway's reusable token a saved method is charged with
+--     saved_payment_methods.wallet_email  a wallet's account e-mail (PII)
+--     invoices.hosted_invoice_url         the gateway's page where anyone holding the link sees and pays the invoice
 --   A migration that adds a column holding a secret or personal data adds it to this default.
 --
 -- The analytics role's grants are per column and never default privileges: a table or column a
@@ -52,7 +55,7 @@
 \endif
 \if :{?analytics_hidden_columns}
 \else
-  \set analytics_hidden_columns 'webhook_endpoints.secret,webhook_endpoints.url,payments.customer,payments.next_action,payments.gateway_data,idempotency_keys.response,outbox_events.data,outbox_events.payload'
+  \set analytics_hidden_columns 'webhook_endpoints.secret,webhook_endpoints.url,payments.customer,payments.next_action,payments.gateway_data,idempotency_keys.response,outbox_events.data,outbox_events.payload,saved_payment_methods.token,saved_payment_methods.wallet_email,invoices.hosted_invoice_url'
 \endif
 
 -- Tender keeps its tables in a schema of its own (revoking PUBLIC's rights on `public` would reach

@@ -35,6 +35,9 @@ const HIDDEN = [
   'idempotency_keys.response',
   'outbox_events.data',
   'outbox_events.payload',
+  'saved_payment_methods.token',
+  'saved_payment_methods.wallet_email',
+  'invoices.hosted_invoice_url',
 ];
 const INSUFFICIENT_PRIVILEGE = '42501';
 const READ_ONLY_TRANSACTION = '25006';
@@ -233,6 +236,17 @@ describe('deploy/sql/roles.sql', () => {
     expect((await ro.query(`SELECT count(*)::int AS n FROM ${s}.transitions`)).rows[0].n).toBeGreaterThan(5);
     expect((await ro.query(`SELECT id, merchant_id, events FROM ${s}.webhook_endpoints`)).rows).toHaveLength(1);
     expect((await ro.query(`SELECT id, type, aggregateid, seq, status FROM ${s}.outbox_events`)).rows.length).toBeGreaterThanOrEqual(5);
+    // Billing tables (migration 10) are readable but for their hidden columns.
+    for (const sql of [
+      `SELECT merchant_id, user_id, gateway, gateway_customer_id FROM ${s}.gateway_customers`,
+      `SELECT id, user_id, gateway, type, card, is_default, deleted_at FROM ${s}.saved_payment_methods`,
+      `SELECT id, user_id, status, price_id, amount, currency, current_period_end FROM ${s}.subscriptions`,
+      `SELECT id, subscription_id, status, amount_due, amount_paid, paid_at FROM ${s}.invoices`,
+      `SELECT resource_type, resource_id, from_status, to_status FROM ${s}.billing_transitions`,
+      `SELECT id, user_id, saved_payment_method_id FROM ${s}.payments`,
+    ]) {
+      expect(await sqlstateOf(ro, sql), sql).toBeNull();
+    }
 
     for (const column of HIDDEN) {
       const [table, name] = column.split('.');
