@@ -137,6 +137,48 @@ describe('engine: two-step authorize (confirm=false, then authorize)', () => {
     expect(gateway.chargeOf(p.id)!.createCount).toBe(1);
   });
 
+  it('an authorize that crashed at the gateway is taken over with its key after the lease, without a second charge', async () => {
+    const { tender, gateway, store, clock } = setup();
+    const p = await tender.payments.create(body);
+    // The first process dies while the gateway call is out: the provider charged, no answer is applied.
+    const createPayment = gateway.createPayment.bind(gateway);
+    let crash = true;
+    gateway.createPayment = async (input, ctx) => {
+      const result = await createPayment(input, ctx);
+      if (crash) {
+        crash = false;
+        await new Promise(() => undefined);
+      }
+      return result;
+    };
+    void tender.payments.authorize(p.id, { idempotencyKey: 'auth-crash' });
+    await waitFor(() => gateway.chargeOf(p.id), 'the provider to authorise');
+    const restarted = createTender({ gateways: [gateway], store, clock });
+    await expect(restarted.payments.authorize(p.id, { idempotencyKey: 'auth-crash' })).rejects.toMatchObject({ status: 409, code: 'idempotency_key_in_use' });
+    await expect(restarted.payments.authorize(p.id)).rejects.toMatchObject({ status: 409, code: 'payment_already_confirmed' });
+    clock.advance(61_000);
+    const done = await restarted.payments.authorize(p.id, { idempotencyKey: 'auth-crash' });
+    expect(done).toMatchObject({ status: 'AUTHORIZED', gatewayReference: gateway.chargeOf(p.id)!.reference });
+    expect(gateway.chargeOf(p.id)!.createCount).toBe(1);
+    expect(await restarted.payments.authorize(p.id, { idempotencyKey: 'auth-crash' })).toEqual(done);
+  });
+
+  it('the reconciler resolves an authorize that crashed at the gateway', async () => {
+    const { tender, gateway, store, clock } = setup();
+    const p = await tender.payments.create(body);
+    const createPayment = gateway.createPayment.bind(gateway);
+    gateway.createPayment = async (input, ctx) => {
+      await createPayment(input, ctx);
+      return new Promise(() => undefined);
+    };
+    void tender.payments.authorize(p.id);
+    await waitFor(() => gateway.chargeOf(p.id), 'the provider to authorise');
+    const restarted = createTender({ gateways: [gateway], store, clock });
+    clock.advance(31_000);
+    expect(await restarted.reconcile()).toMatchObject({ checked: 1, updated: 1 });
+    expect((await restarted.payments.get(p.id)).status).toBe('AUTHORIZED');
+  });
+
   it('an authorize that never left leaves the payment unconfirmed, so it can be retried', async () => {
     const { tender, gateway } = setup();
     const p = await tender.payments.create(body);
