@@ -98,7 +98,7 @@ describe("create and refund body fields (aliases, merchant_id, payment_details) 
     const p = await h.call('POST', '/api/v1/payments', { body: { amount: '5.00', currency: 'MYR', capture_method: 'manual' }, token });
     expect(p.status).toBe(201);
     for (const [path, body] of [
-      [`/api/v1/payments/${p.body.id}/capture`, { amount: '1.00', amount_minor: 100 }],
+      [`/api/v1/payments/${p.body.id}/capture`, { amount: '1.00', capture_amount: '1.00' }],
       [`/api/v1/payments/${p.body.id}/cancel`, { reason: 'x' }],
       [`/api/v1/payments/${p.body.id}/refund`, { amount: '1.00', refund_amount: '1.00' }],
       ['/api/v1/webhook-endpoints', { url: 'https://m.example/hook', enabled: true }],
