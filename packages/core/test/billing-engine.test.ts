@@ -245,8 +245,8 @@ describe('billing: validation before any I/O', () => {
     ["metadata with Tender's own key", (t) => t.subscriptions.create({ userId: 'u', priceId: 'p', metadata: { tender_user_id: 'x' } }), 'metadata[tender_user_id]', 'invalid_metadata'],
     ['payment_method a card number', (t) => t.subscriptions.create({ userId: 'u', priceId: 'p', paymentMethod: '4000056655665556' }), 'payment_method', 'raw_card_data_not_allowed'],
     ['at_period_end not a boolean', (t) => t.subscriptions.cancel('subs_x', { atPeriodEnd: 1 as unknown as boolean }), 'at_period_end', 'invalid_boolean'],
-    ['limit 0', (t) => t.paymentMethods.list({ limit: 0 }), 'limit', 'invalid_integer'],
-    ['limit 101', (t) => t.invoices.list({ limit: 101 }), 'limit', 'invalid_integer'],
+    ['limit 0', (t) => t.paymentMethods.list({ limit: 0 }), 'limit', 'invalid_limit'],
+    ['limit 101', (t) => t.invoices.list({ limit: 101 }), 'limit', 'invalid_limit'],
     ['unknown status', (t) => t.subscriptions.list({ status: 'gone' as 'active' }), 'status', 'invalid_status'],
   ];
   for (const [name, call, param, code] of cases) {

@@ -82,9 +82,11 @@ export function gatewayToken(value: unknown, param: string): string {
   return token;
 }
 
-/** A page size: 1–100, default 20. */
+/** A page size: 1–100, default 20 (`invalid_limit` otherwise, as `tender.payments.list` answers). */
 export function pageLimit(value: unknown): number {
-  return optionalInteger(value, 'limit', 1, 100) ?? 20;
+  if (value === undefined || value === null) return 20;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100) throw invalidRequest('invalid_limit', 'limit must be an integer from 1 to 100', 'limit');
+  return value;
 }
 
 /** The input object itself (a REST body that is not an object is a 400). */
