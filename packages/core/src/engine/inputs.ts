@@ -7,6 +7,7 @@
 import { invalidRequest } from '../errors';
 import { Money, normaliseCurrency, type AmountInput } from '../money';
 import { UPI_VPA, type Actor, type CaptureMethod, type Customer } from '../payment';
+import { optionalBoolean } from './billing/inputs';
 
 /** Input of `tender.payments.create`. Give exactly one of `amount` (major units) or `amountMinor`. */
 export interface CreatePaymentInput {
@@ -121,13 +122,6 @@ export function validateUserId(value: unknown, param = 'user_id'): string {
   return value;
 }
 
-/** `value` when it is a boolean, null when absent; a 400 naming `param` otherwise. */
-function optionalBoolean(value: unknown, param: string): boolean | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'boolean') throw invalidRequest('invalid_boolean', `${param} must be true or false`, param);
-  return value;
-}
-
 /** Validates merchant metadata: at most 50 string pairs, keys ≤ 40 and values ≤ 500 characters. */
 export function validateMetadata(value: unknown, param = 'metadata'): Record<string, string> {
   if (value === undefined || value === null) return {};
@@ -181,7 +175,7 @@ export function validateCreate(input: CreatePaymentInput): ValidCreate {
   } catch {
     throw invalidRequest('amount_too_large', `amount is larger than any gateway takes (at most ${Number.MAX_SAFE_INTEGER} minor units of ${currency})`, input.amountMinor != null ? 'amount_minor' : 'amount');
   }
-  const confirm = optionalBoolean(input.confirm, 'confirm') ?? true;
+  const confirm = optionalBoolean(input.confirm, 'confirm', true);
   // A payment authorised later is captured later too (seed 004: create, authorize, capture).
   const captureMethod = input.captureMethod ?? (confirm ? 'automatic' : 'manual');
   if (captureMethod !== 'automatic' && captureMethod !== 'manual') {
@@ -199,7 +193,7 @@ export function validateCreate(input: CreatePaymentInput): ValidCreate {
     notifyUrl: optionalUrl(input.notifyUrl, 'notify_url'),
     metadata: validateMetadata(input.metadata),
     userId: input.userId === undefined || input.userId === null ? null : validateUserId(input.userId),
-    offSession: optionalBoolean(input.offSession, 'off_session'),
+    offSession: input.offSession === undefined || input.offSession === null ? null : optionalBoolean(input.offSession, 'off_session', true),
     confirm,
   };
 }
