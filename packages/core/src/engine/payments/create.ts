@@ -20,7 +20,7 @@ import { newKeyRecord } from '../idempotency';
 import { validateCreate, type CreatePaymentInput, type RequestOptions } from '../inputs';
 import { selectGateways } from '../routing';
 import { UnitOfWork } from '../unit-of-work';
-import { savedMethodById, savedMethodByToken } from './saved-method';
+import { isSavedMethodId, savedMethodById, savedMethodByToken } from './saved-method';
 import { startAtGateway } from './start';
 import { causeOf, checkKey, claimOrReplay, complete, fingerprintOf, markRecovery, merchantOf, replay, unavailable, type Phase1, type PaymentsHost } from './steps';
 import { UNCONFIRMED, isUnconfirmed, type UnconfirmedMark } from './unconfirmed';
@@ -31,15 +31,16 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
   checkKey(options);
   const input = validateCreate(raw);
   // A saved method named by its id decides the gateway and the token; one named by its token (with
-  // the user) is found on the routed gateways. Either is read and checked before anything is stored.
-  const byId = await savedMethodById(ops.ctx, merchantId, input);
+  // the user) is found on the routed gateways. Either is read and checked before anything is stored;
+  // a payment naming neither awaits nothing here (the common path stays as short as it was).
+  const byId = isSavedMethodId(input.paymentMethod) ? await savedMethodById(ops.ctx, merchantId, input) : null;
   const routed = selectGateways(ops.ctx.gateways, ops.routing, {
     gateway: byId ? byId.method.gateway : input.gateway,
     amount: input.amount,
     paymentMethod: byId ? byId.method.token : input.paymentMethod,
     captureMethod: input.captureMethod,
   });
-  const saved = byId ?? (await savedMethodByToken(ops.ctx, merchantId, input, routed));
+  const saved = byId ?? (input.userId !== null ? await savedMethodByToken(ops.ctx, merchantId, input, routed) : null);
   // A saved method is charged on its own gateway only: its token means nothing to another.
   const eligible = saved ? routed.filter((g) => g.id === saved.method.gateway) : routed;
   const userId = saved ? saved.method.userId : input.userId;
