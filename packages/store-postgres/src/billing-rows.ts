@@ -46,7 +46,8 @@ export function toSavedPaymentMethod(r: Row): SavedPaymentMethod {
     gateway: String(r.gateway),
     token: String(r.token),
     type: String(r.type),
-    card: r.card === null || r.card === undefined ? null : ({ ...(r.card as SavedCardDetails) }),
+    // As the driver parsed it (a new object on every read), whatever JSON value was written.
+    card: r.card === null || r.card === undefined ? null : (r.card as SavedCardDetails),
     walletEmail: str(r.wallet_email),
     isDefault: r.is_default === true,
     createdAt: iso(r.created_at),
@@ -55,8 +56,11 @@ export function toSavedPaymentMethod(r: Row): SavedPaymentMethod {
   };
 }
 
-/** Parameters $1..$12 in {@link SAVED_METHOD_COLUMNS} order. */
-export function savedPaymentMethodParams(m: SavedPaymentMethod): unknown[] {
+/**
+ * Parameters $1..$12 in {@link SAVED_METHOD_COLUMNS} order. `isDefault` is written as given; the store
+ * inserts a default as not the default first and makes it the default once the insert succeeded.
+ */
+export function savedPaymentMethodParams(m: SavedPaymentMethod, isDefault = m.isDefault): unknown[] {
   return [
     m.id,
     m.merchantId,
@@ -66,7 +70,7 @@ export function savedPaymentMethodParams(m: SavedPaymentMethod): unknown[] {
     m.type,
     json(m.card),
     m.walletEmail,
-    m.isDefault,
+    isDefault,
     m.createdAt,
     m.updatedAt,
     m.deletedAt,
@@ -103,7 +107,7 @@ export function toSubscription(r: Row): Subscription {
     canceledAt: isoOrNull(r.canceled_at),
     endedAt: isoOrNull(r.ended_at),
     latestInvoiceReference: str(r.latest_invoice_reference),
-    metadata: { ...((r.metadata ?? {}) as Record<string, string>) },
+    metadata: (r.metadata ?? {}) as Record<string, string>,
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
     syncedAt: iso(r.synced_at),

@@ -564,17 +564,20 @@ class Tx extends Reader implements StoreTx {
 
   async insertSavedPaymentMethod(method: SavedPaymentMethod): Promise<void> {
     await this.ready();
-    const params = savedPaymentMethodParams(method);
-    if (method.isDefault && method.deletedAt === null) {
-      await run(this.q, this.st.billing.lockUserDefault, [method.merchantId, method.userId]);
-      await run(this.q, this.st.billing.clearOtherDefaults, [method.merchantId, method.userId, method.id, method.updatedAt]);
+    // A live default is inserted as not the default, then made it: a duplicate fails before the
+    // user's other default is touched, so a refused insert changes nothing.
+    const makeDefault = method.isDefault && method.deletedAt === null;
+    if (makeDefault) await run(this.q, this.st.billing.lockUserDefault, [method.merchantId, method.userId]);
+    const { rowCount } = await run(this.q, this.st.billing.insertMethod, savedPaymentMethodParams(method, makeDefault ? false : method.isDefault));
+    if (rowCount === 0) {
+      const { rows } = await run(this.q, this.st.billing.methodIdTaken, [method.id]);
+      throw rows[0]?.taken === true
+        ? duplicate('duplicate_saved_payment_method', `Saved payment method ${method.id} already exists`)
+        : duplicate('duplicate_saved_payment_method', `This ${method.gateway} payment method is already saved`);
     }
-    const { rowCount } = await run(this.q, this.st.billing.insertMethod, params);
-    if (rowCount === 1) return;
-    const { rows } = await run(this.q, this.st.billing.methodIdTaken, [method.id]);
-    throw rows[0]?.taken === true
-      ? duplicate('duplicate_saved_payment_method', `Saved payment method ${method.id} already exists`)
-      : duplicate('duplicate_saved_payment_method', `This ${method.gateway} payment method is already saved`);
+    if (!makeDefault) return;
+    await run(this.q, this.st.billing.clearOtherDefaults, [method.merchantId, method.userId, method.id, method.updatedAt]);
+    await run(this.q, this.st.billing.setDefault, [method.id, method.merchantId, method.updatedAt]);
   }
 
   async setDefaultSavedPaymentMethod(merchantId: string, id: string, now: string): Promise<SavedPaymentMethod | null> {

@@ -158,6 +158,28 @@ describe('billing rules live in the database', () => {
   });
 });
 
+describe('saved payment methods through the store', () => {
+  it('refuses a default insert of a token already saved without touching the current default, and the transaction goes on', async () => {
+    const store = await instance(uniqueSchema('bdup'));
+    const first = sampleSavedMethod({ userId: 'user_dup', isDefault: true });
+    await store.transaction((tx) => tx.insertSavedPaymentMethod(first));
+    const again = sampleSavedMethod({ userId: 'user_dup', token: first.token, isDefault: true });
+    const other = sampleSavedMethod({ userId: 'user_dup' });
+    const code = await store.transaction(async (tx) => {
+      const refused = await tx.insertSavedPaymentMethod(again).then(() => null, (e: unknown) => e);
+      // The transaction stays usable after the refusal.
+      await tx.insertSavedPaymentMethod(other);
+      return TenderError.isInstance(refused) ? `${refused.type}/${refused.code}` : String(refused);
+    });
+    expect(code).toBe('state_error/duplicate_saved_payment_method');
+    expect(await store.getSavedPaymentMethod(first.id)).toEqual(first);
+    expect(await store.getSavedPaymentMethod(again.id)).toBeNull();
+    expect((await store.listSavedPaymentMethods({ merchantId: 'm_1', userId: 'user_dup', limit: 10 })).map((m) => [m.id, m.isDefault]).sort()).toEqual(
+      [[first.id, true], [other.id, false]].sort(),
+    );
+  });
+});
+
 describe('"set default" across instances', () => {
   it('ends with exactly one default when two instances race set-default and default inserts for one user', async () => {
     const schema = uniqueSchema('bdef');
