@@ -10,7 +10,9 @@
  * - `updatePayment` is a conditional update on `version` (optimistic concurrency);
  * - idempotency keys are claimed with `INSERT ... ON CONFLICT DO NOTHING` then `SELECT ... FOR UPDATE`,
  *   so concurrent claimers of one key queue on the row;
- * - the outbox is claimed with `FOR UPDATE SKIP LOCKED` plus a lease, so dispatchers never share a row.
+ * - the outbox is claimed with `FOR UPDATE SKIP LOCKED` plus a lease, so dispatchers never share a row;
+ * - a user's default saved method changes under a transaction-scoped advisory lock per (merchant,
+ *   user), cleared before it is set, behind the partial unique index that allows one live default.
  *
  * @module
  */
