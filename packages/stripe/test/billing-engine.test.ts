@@ -253,7 +253,9 @@ describe('subscriptions', () => {
     // No method named: renewals charge the user's default, which Tender keeps at Stripe.
     const subscription = await tender.subscriptions.create({ userId, priceId: price, trialDays: 7 });
     made.push(subscription);
-    expect(subscription).toMatchObject({ status: 'trialing', paymentMethodId: null });
+    expect(subscription).toMatchObject({ status: 'trialing', paymentMethodId: failing.id });
+    // The default is not pinned on the Stripe subscription: it charges the customer's default.
+    expect((await stripe.subscriptions.retrieve(subscription.gatewayReference)).default_payment_method).toBeNull();
 
     await advance(7 * DAY + 2 * HOUR);
     expect((await tender.subscriptions.get(subscription.id)).status).toBe('past_due');
@@ -267,7 +269,7 @@ describe('subscriptions', () => {
     expect((await tender.paymentMethods.get(failing.id)).isDefault).toBe(false);
     await advance(3 * DAY + HOUR);
     const recovered = await tender.subscriptions.get(subscription.id);
-    expect(recovered.status).toBe('active');
+    expect(recovered).toMatchObject({ status: 'active', paymentMethodId: visa.id });
     const paid = await tender.invoices.get(renewal.id);
     expect(paid).toMatchObject({ status: 'paid', amountPaid: '20.00', attemptCount: 2 });
     expect(await tender.payments.get(paid.paymentId!)).toMatchObject({ status: 'CAPTURED', amount: '20.00', userId, savedPaymentMethodId: visa.id });
@@ -303,12 +305,16 @@ describe('subscriptions', () => {
     expect((await tender.subscriptions.cancel(subscription.id)).status).toBe('canceled');
   });
 
-  it('sync requeries Stripe and stores what it answers; an unknown saved method or another user\'s is a 404', async () => {
+  it('a method other than the default is pinned on the subscription; sync requeries Stripe; an unknown saved method or another user\'s is a 404', async () => {
     const { tender } = await scenario('sync');
     const userId = user('hal');
     const price = await monthlyPrice(500);
-    const subscription = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' });
+    await tender.paymentMethods.save({ userId, token: 'pm_card_visa' });
+    const second = await tender.paymentMethods.save({ userId, token: 'pm_card_mastercard' });
+    const subscription = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: second.id });
     made.push(subscription);
+    expect(subscription.paymentMethodId).toBe(second.id);
+    expect((await stripe.subscriptions.retrieve(subscription.gatewayReference)).default_payment_method).toBe(second.token);
     await stripe.subscriptions.update(subscription.gatewayReference, { cancel_at_period_end: true });
     await sandbox.webhooks.idle();
     expect((await tender.subscriptions.sync(subscription.id)).cancelAtPeriodEnd).toBe(true);

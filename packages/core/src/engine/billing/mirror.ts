@@ -31,6 +31,7 @@ import type { GatewayInvoiceResult, GatewaySubscriptionResult } from '../../spec
 import { canTransitionInvoice, canTransitionSubscription } from '../../state-machine';
 import type { EngineContext } from '../context';
 import { UnitOfWork, type ChangeCause } from '../unit-of-work';
+import { defaultMethodOf } from './payment-methods';
 
 /** Where a report comes from. */
 export interface ReportSource {
@@ -87,6 +88,16 @@ async function savedMethodId(unit: UnitOfWork, merchantId: string, userId: strin
   if (!token) return null;
   const method = await unit.tx.findSavedPaymentMethodByToken(merchantId, gateway, token);
   return method && method.userId === userId ? method.id : null;
+}
+
+/**
+ * The saved method a subscription's renewals charge: the one the gateway's subscription names, else
+ * (it charges the customer's default) the user's default here at this gateway, as of this apply.
+ */
+async function renewalMethodId(unit: UnitOfWork, merchantId: string, userId: string, gateway: string, token: string | null): Promise<string | null> {
+  if (token) return savedMethodId(unit, merchantId, userId, gateway, token);
+  const fallback = await defaultMethodOf(unit.tx, merchantId, userId);
+  return fallback && fallback.gateway === gateway ? fallback.id : null;
 }
 
 async function auditBilling(unit: UnitOfWork, record: { id: string; merchantId: string }, type: 'subscription' | 'invoice', from: string | null, to: string, cause: ChangeCause): Promise<void> {
@@ -157,7 +168,7 @@ export async function applySubscription(unit: UnitOfWork, result: GatewaySubscri
       userId: bound.userId,
       gateway: source.gateway,
       ...subscriptionFields(result),
-      paymentMethodId: await savedMethodId(unit, bound.merchantId, bound.userId, source.gateway, result.defaultPaymentMethod),
+      paymentMethodId: await renewalMethodId(unit, bound.merchantId, bound.userId, source.gateway, result.defaultPaymentMethod),
       createdAt: unit.now,
       updatedAt: unit.now,
       syncedAt: source.readAt,
@@ -185,7 +196,7 @@ export async function applySubscription(unit: UnitOfWork, result: GatewaySubscri
   const next: Subscription = {
     ...stored,
     ...subscriptionFields(result),
-    paymentMethodId: await savedMethodId(unit, stored.merchantId, stored.userId, stored.gateway, result.defaultPaymentMethod),
+    paymentMethodId: await renewalMethodId(unit, stored.merchantId, stored.userId, stored.gateway, result.defaultPaymentMethod),
     syncedAt: source.readAt,
   };
   const changed = !sameContent(stored, next, SUBSCRIPTION_BOOKKEEPING);

@@ -59,8 +59,7 @@ function validateCreateSubscription(raw: CreateSubscriptionInput, options: Billi
 /**
  * The saved method a create names: a Tender id (the user's live method at this gateway, else 404),
  * or a gateway token, saved for the user first. Absent: null, and the gateway charges the
- * customer's default, which `tender.paymentMethods` keeps equal to the user's default here; so a
- * new default card is what the next renewal or retry charges.
+ * customer's default, which `tender.paymentMethods` keeps equal to the user's default here.
  */
 async function methodFor(host: BillingHost, input: ValidCreate, merchantId: string, gateway: BillingGateway<'subscriptions'>, options: BillingCallOptions): Promise<SavedPaymentMethod | null> {
   if (input.paymentMethod === null) return null;
@@ -94,7 +93,11 @@ export async function createSubscription(host: BillingHost, raw: CreateSubscript
       gatewayCustomerId: customer.gatewayCustomerId,
       priceId: input.priceId,
       quantity: input.quantity,
-      paymentMethod: method?.token ?? null,
+      // The user's default is not pinned on the subscription: renewals then charge the customer's
+      // default at the gateway, so a new default card is what the next renewal or retry charges.
+      // Another method is pinned (Stripe `default_payment_method` wins over the customer's,
+      // https://docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method).
+      paymentMethod: method && !method.isDefault ? method.token : null,
       trialDays: input.trialDays,
       metadata: input.metadata,
     },
