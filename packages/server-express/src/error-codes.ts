@@ -92,6 +92,10 @@ export const ERROR_CODES = {
   unknown_payment: e(404, 'not_found_error', 'the notification is about a payment this server does not know (yet): the gateway retries', 'The webhook refers to a payment this server does not know (yet); retry later'),
   static_links_not_configured: e(404, 'invalid_request_error', 'UPI_MERCHANT_VPA and UPI_MERCHANT_NAME are not set', 'Static UPI links are off: set UPI_MERCHANT_VPA and UPI_MERCHANT_NAME'),
   // State and idempotency (the engine).
+  payment_method_in_use: e(409, 'state_error', 'the gateway token is saved for another user of the merchant', 'This payment method is saved for another user of the merchant'),
+  payment_method_removed: e(409, 'state_error', 'the token was saved and removed: collect the card again', "This payment method was removed and cannot be saved again; collect the card again with the gateway's hosted fields"),
+  customer_missing: e(409, 'state_error', 'the customer record the method is saved on is not stored (an inconsistent store)', 'The customer this payment method is saved on is not stored'),
+  subscription_binding_conflict: e(409, 'state_error', "the gateway's subscription names another request than this one (its tender_* metadata)", "The gateway's subscription does not belong to this request; see the logs"),
   payment_already_confirmed: e(409, 'state_error', 'only a payment created with `confirm: false`, not yet authorised, can be authorised', 'Only a payment created with confirm=false and not authorised yet can be authorised; this one is CAPTURED'),
   payment_not_capturable: e(409, 'state_error', 'only an AUTHORIZED payment can be captured', 'Only an AUTHORIZED payment can be captured; this one is CAPTURED'),
   payment_not_cancellable: e(409, 'state_error', 'the payment is past cancelling (captured, failed, cancelled...)', 'A CAPTURED payment cannot be cancelled'),
@@ -104,6 +108,8 @@ export const ERROR_CODES = {
   idempotency_key_reused: e(422, 'idempotency_error', 'this Idempotency-Key was used with a different request', 'This Idempotency-Key was already used with a different request', 'Idempotency-Key'),
   upgrade_required: e(426, 'invalid_request_error', 'the request is not a WebSocket handshake', 'This route speaks WebSocket (RFC 6455): send Upgrade: websocket, or read GET /api/v1/payments/{id}/events as Server-Sent Events'),
   // The gateway and the server.
+  card_declined: e(402, 'gateway_error', "the gateway declined the card (Stripe's own code is sent: card_declined, expired_card, incorrect_cvc...; `decline_code` in the gateway's message)", 'Stripe create_setup_intent failed: Your card was declined.'),
+  authentication_required: e(402, 'gateway_error', 'the card needs the customer to authenticate (3-D Secure): save or charge it with the customer present', 'Stripe could not save the card: it needs the customer to authenticate (3-D Secure), and the card was confirmed server-side'),
   gateway_server_error: e(502, 'gateway_error', 'the gateway answered with an error', 'stripe answered 500'),
   gateway_invalid_response: e(502, 'gateway_error', 'the gateway\'s answer could not be read', 'stripe answered with a body that is not JSON'),
   circuit_open: e(503, 'gateway_unavailable', 'the gateway is failing and calls to it are paused; see Retry-After', 'stripe is unavailable (circuit open); retry after 30s'),

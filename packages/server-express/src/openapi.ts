@@ -163,7 +163,9 @@ const CREATE_FOR_USER: ErrorCode[] = ['invalid_user_id', 'invalid_boolean', 'res
 const LIVE: ErrorCode[] = [...AUTH, 'invalid_last_event_id', 'resource_missing', 'too_many_live_connections', 'shutting_down'];
 const READ: ErrorCode[] = [...AUTH, 'resource_missing'];
 const USER_LIST: ErrorCode[] = [...AUTH, ...PAGE, 'invalid_user_id'];
-const SAVE_METHOD: ErrorCode[] = [...AUTH, ...BODY, 'raw_card_data_not_allowed', 'unknown_gateway', 'customers_not_supported', 'saved_methods_not_supported', ...GATEWAY];
+// An unknown `gateway` is a 404 (resource_missing); a card the gateway refuses to save is a 402 with the gateway's code.
+const CARD: ErrorCode[] = ['card_declined', 'authentication_required'];
+const SAVE_METHOD: ErrorCode[] = [...AUTH, ...BODY, 'raw_card_data_not_allowed', 'resource_missing', 'customers_not_supported', 'saved_methods_not_supported', 'payment_method_in_use', 'payment_method_removed', ...CARD, ...GATEWAY];
 
 /** Error codes by operationId. */
 export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
@@ -188,9 +190,12 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   listPaymentMethods: USER_LIST,
   listUserPaymentMethods: USER_LIST,
   getPaymentMethod: READ,
-  setDefaultPaymentMethod: [...READ, ...BODY, 'saved_methods_not_supported', ...GATEWAY],
-  deletePaymentMethod: [...READ, 'saved_methods_not_supported', ...GATEWAY],
-  createSubscription: [...AUTH, ...BODY, 'resource_missing', 'unknown_gateway', 'invalid_metadata', 'customers_not_supported', 'saved_methods_not_supported', 'subscriptions_not_supported', ...GATEWAY],
+  setDefaultPaymentMethod: [...READ, ...BODY, 'saved_methods_not_supported', 'customer_missing', ...GATEWAY],
+  deletePaymentMethod: [...READ, 'saved_methods_not_supported', 'customer_missing', ...GATEWAY],
+  createSubscription: [
+    ...AUTH, ...BODY, 'resource_missing', 'invalid_metadata', 'customers_not_supported', 'saved_methods_not_supported', 'subscriptions_not_supported',
+    'payment_method_in_use', 'payment_method_removed', 'subscription_binding_conflict', ...CARD, ...GATEWAY,
+  ],
   getSubscription: READ,
   listUserSubscriptions: USER_LIST,
   cancelSubscription: [...READ, ...BODY, 'ambiguous_parameter', 'subscriptions_not_supported', ...GATEWAY],
@@ -218,6 +223,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
 const STATUS_TITLES: Record<string, string> = {
   '400': 'Invalid request',
   '401': 'Missing or invalid token',
+  '402': 'The gateway refused the card',
   '403': 'Not allowed',
   '404': 'Not found',
   '409': 'Conflict',
@@ -479,7 +485,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
           "The gateway's billing engine bills it: the price's amount, currency and interval, `trial_days` free days first. `payment_method` is a saved method (`spm_...`) or a gateway token (saved first); absent, the user's default saved method. Tender mirrors the subscription and its invoices from the gateway's webhooks (`subscription.*`, `invoice.*` events).",
         parameters: [idempotencyHeader],
         requestBody: body('CreateSubscription', true),
-        responses: { '201': { description: 'The subscription (trialing, active, or incomplete when the first payment needs the customer)', content: json(ref('Subscription')) }, ...ERRORS, '404': errorResponse('No such saved payment method'), '502': errorResponse('Gateway error') },
+        responses: { '201': { description: 'The subscription (trialing, active, or incomplete when the first payment needs the customer)', content: json(ref('Subscription')) }, ...ERRORS, '404': errorResponse('No such saved payment method or gateway'), '409': errorResponse('The method is another user\'s or was removed'), '502': errorResponse('Gateway error') },
       }),
     },
     '/api/v1/subscriptions/{id}': {

@@ -4,7 +4,10 @@
  * Stripe sandbox (customers on a test clock). Each route's success and error answers: validation
  * 400s, another merchant's record as a 404, the scopes, and a gateway without the capability as a 400.
  */
+import Ajv2020 from 'ajv/dist/2020';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@tender/core/testing';
+import { eventJsonSchemas } from '../src/event-schemas';
 import { createRecurringPrice, startBillingServer, waitForBody, type BillingServer } from './billing-helpers';
 import { startHarness, type Harness } from './helpers';
 
@@ -138,6 +141,48 @@ describe('saved payment methods', () => {
     expect((await h.call('GET', `/api/v1/payment-methods/${mine.body.id}`)).body).toMatchObject({ is_default: true, deleted: false });
   });
 
+  it("the gateway's and the engine's refusals: a declined card 402, an unknown gateway 404, another user's token 409", async () => {
+    const declined = await save('user_pm_refused', 'pm_card_chargeDeclined');
+    expect(declined.status).toBe(402);
+    expect(declined.body.error).toMatchObject({ type: 'gateway_error', code: 'card_declined' });
+    const sca = await save('user_pm_refused', 'pm_card_authenticationRequiredOnSetup');
+    expect(sca.status).toBe(402);
+    expect(sca.body.error.code).toBe('authentication_required');
+    const unknown = await save('user_pm_refused', 'pm_card_visa', { gateway: 'nope' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('resource_missing');
+    expect((await h.call('GET', '/api/v1/users/user_pm_refused/payment-methods')).body.data).toEqual([]);
+
+    const mine = await save('user_pm_owner', 'pm_card_visa');
+    const theirs = await save('user_pm_thief', mine.body.gateway_token);
+    expect(theirs.status).toBe(409);
+    expect(theirs.body.error.code).toBe('payment_method_in_use');
+  });
+
+  it('publishes payment_method.* events in the API shape, valid against their schema (GET /events/:id)', async () => {
+    const seen: Array<{ id: string; type: string; of: unknown }> = [];
+    const off = h.tender.events.on((event) => seen.push({ id: event.id, type: event.type, of: (event.data as { id?: unknown }).id }));
+    try {
+      const method = (await save('user_pm_events', 'pm_card_visa')).body;
+      await h.call('DELETE', `/api/v1/payment-methods/${method.id}`);
+      const ajv = new Ajv2020({ strict: false, allErrors: true });
+      const schemas = eventJsonSchemas().tender;
+      for (const type of ['payment_method.saved', 'payment_method.default_changed', 'payment_method.removed']) {
+        const event = seen.find((e) => e.type === type && e.of === method.id);
+        expect(event, type).toBeDefined();
+        const served = await h.call('GET', `/api/v1/events/${event!.id}`);
+        expect(served.status).toBe(200);
+        expect(served.body).toMatchObject({ type, payment_id: null, refund_id: null, data: { id: method.id, object: 'payment_method', user_id: 'user_pm_events' } });
+        const validate = ajv.compile(schemas[type] as object);
+        expect(validate({ ...served.body, delivery: undefined, relay: undefined }), ajv.errorsText(validate.errors)).toBe(true);
+        expect((await h.call('GET', `/api/v1/events/${event!.id}`, { token: other })).status).toBe(404);
+      }
+      expect((await h.call('GET', `/api/v1/events/${seen.find((e) => e.type === 'payment_method.removed' && e.of === method.id)!.id}`)).body.data.deleted).toBe(true);
+    } finally {
+      off();
+    }
+  });
+
   it('403 without the scope', async () => {
     const reader = await h.token('m1', ['payments:read']);
     const writer = await h.token('m1', ['payments:write']);
@@ -239,13 +284,34 @@ describe('subscriptions and invoices', () => {
     expect(res.body.cancel_at_period_end).toBe(true);
   });
 
-  it('charges a saved method given by its id, quantity and all', async () => {
-    const method = (await save('user_sub_spm', 'pm_card_visa')).body;
-    const res = await h.call('POST', '/api/v1/subscriptions', { body: { user_id: 'user_sub_spm', price_id: priceId, payment_method: method.id, quantity: 2 } });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body).toMatchObject({ status: 'active', quantity: 2, payment_method_id: method.id });
-    const paid = await waitForBody(h, `/api/v1/subscriptions/${res.body.id}/invoices`, (b) => b.data.some((i: any) => i.status === 'paid'), 'the first invoice paid');
-    expect(paid.data.find((i: any) => i.status === 'paid')).toMatchObject({ amount_paid: '20.00', amount_paid_minor: 2000 });
+  it('charges a saved method given by its id, quantity and all; subscription.* and invoice.* events in the API shape', async () => {
+    const seen: Array<{ id: string; type: string; of: unknown }> = [];
+    const off = h.tender.events.on((event) => seen.push({ id: event.id, type: event.type, of: (event.data as { id?: unknown }).id }));
+    try {
+      const method = (await save('user_sub_spm', 'pm_card_visa')).body;
+      const res = await h.call('POST', '/api/v1/subscriptions', { body: { user_id: 'user_sub_spm', price_id: priceId, payment_method: method.id, quantity: 2 } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body).toMatchObject({ status: 'active', quantity: 2, payment_method_id: method.id });
+      const paid = await waitForBody(h, `/api/v1/subscriptions/${res.body.id}/invoices`, (b) => b.data.some((i: any) => i.status === 'paid'), 'the first invoice paid');
+      const invoice = paid.data.find((i: any) => i.status === 'paid');
+      expect(invoice).toMatchObject({ amount_paid: '20.00', amount_paid_minor: 2000, amount_remaining_minor: 0 });
+      // The money is a Tender payment of the user.
+      expect(invoice.payment_id).toEqual(expect.any(String));
+      expect((await h.call('GET', `/api/v1/payments/${invoice.payment_id}`)).body).toMatchObject({ status: 'CAPTURED', amount: '20.00', user_id: 'user_sub_spm' });
+
+      const ajv = new Ajv2020({ strict: false, allErrors: true });
+      const schemas = eventJsonSchemas().tender;
+      await waitFor(() => seen.some((e) => e.type === 'invoice.paid' && e.of === invoice.id), 'the invoice.paid event');
+      for (const [type, id] of [['subscription.created', res.body.id], ['invoice.paid', invoice.id]] as const) {
+        const event = seen.find((e) => e.type === type && e.of === id)!;
+        const served = (await h.call('GET', `/api/v1/events/${event.id}`)).body;
+        expect(served).toMatchObject({ type, data: { id } });
+        const validate = ajv.compile(schemas[type] as object);
+        expect(validate({ ...served, delivery: undefined, relay: undefined }), `${type}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      }
+    } finally {
+      off();
+    }
   });
 
   it('400 for a body that is not a subscription, naming the field', async () => {
