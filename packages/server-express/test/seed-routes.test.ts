@@ -193,12 +193,38 @@ describe("seed 001's tokenize", () => {
     expect(logs).not.toContain('4111 1111 1111 1111');
   });
 
+  it('a numeric user id is not taken for a card number', async () => {
+    // 18 digits passing the Luhn check, as a snowflake id can.
+    const res = await h.call('POST', '/api/v1/payment-methods/tokenize', { body: { user_id: '123456789012345671', payment_method: 'pm_card_visa' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  });
+
   it('a gateway token is saved as POST /payment-methods saves it', async () => {
     const tokenized = await h.call('POST', '/api/v1/payment-methods/tokenize', { body: { user_id: 'user_tok2', payment_method: 'pm_card_mastercard', set_default: true } });
     expect(tokenized.status, JSON.stringify(tokenized.body)).toBe(201);
     expect(tokenized.body).toMatchObject({ object: 'payment_method', user_id: 'user_tok2', card: { brand: 'mastercard', last4: '4444' }, is_default: true });
     const listed = await h.call('GET', '/api/v1/users/user_tok2/payment-methods');
     expect(listed.body.data).toEqual([tokenized.body]);
+  });
+});
+
+describe('the REST reference', () => {
+  it("states the amount rule with seed 003's example on its first page, and documents every route", async () => {
+    const doc = (await h.call('GET', '/openapi.json', { token: null })).body;
+    expect(doc.info.description).toContain('"amount": 1000');
+    expect(doc.info.description).toContain('1000.00 dollars');
+    expect(doc.info.description).toContain('"amount_minor": 1000');
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+    for (const route of [
+      'GET /api/v1/users/{user_id}/payments', 'POST /api/v1/payments/{id}/authorize', 'GET /api/v1/payments/{id}/status', 'POST /api/v1/refunds',
+      'POST /api/v1/payment-methods', 'GET /api/v1/payment-methods', 'POST /api/v1/payment-methods/tokenize', 'GET /api/v1/payment-methods/{id}',
+      'DELETE /api/v1/payment-methods/{id}', 'POST /api/v1/payment-methods/{id}/default', 'GET /api/v1/users/{user_id}/payment-methods',
+      'POST /api/v1/subscriptions', 'GET /api/v1/subscriptions/{id}', 'DELETE /api/v1/subscriptions/{id}', 'GET /api/v1/subscriptions/{id}/invoices',
+      'GET /api/v1/subscriptions/{id}/transitions', 'GET /api/v1/users/{user_id}/subscriptions', 'GET /api/v1/invoices/{id}', 'GET /api/v1/invoices/{id}/transitions',
+      'GET /api/v1/users/{user_id}/invoices', 'POST /api/v1/webhooks',
+    ]) {
+      expect(routes, route).toContain(route);
+    }
   });
 });
 

@@ -21,8 +21,11 @@ import { pageOptions, pathId, pathUserId, stringQuery, type RouteContext } from 
 export function paymentMethodRoutes(api: Router, { tender, need, merchantOf, billingOptions }: RouteContext): void {
   const save = async (req: Request, res: Response) => {
     // Before validation: an unknown field holding a card number must be refused as card data, not
-    // named as an unknown parameter; and no value of it is ever echoed.
-    assertNoCardData(req.body, '', { values: true });
+    // named as an unknown parameter; and no value of it is ever echoed. Values shaped like a card
+    // number are refused too, but for user_id: numeric user ids (snowflakes) pass the Luhn check.
+    assertNoCardData(req.body, '');
+    const { user_id: _userId, ...rest } = (req.body ?? {}) as Record<string, unknown>;
+    assertNoCardData(rest, '', { values: true });
     const body = validate(SavePaymentMethodBody, req.body);
     const method = await tender.paymentMethods.save(
       { userId: body.user_id, token: body.payment_method, ...(body.gateway ? { gateway: body.gateway } : {}), ...(body.set_default != null ? { setDefault: body.set_default } : {}) },
