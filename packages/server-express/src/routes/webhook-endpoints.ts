@@ -6,7 +6,7 @@
  * @module
  */
 import { TenderError, webhookEndpointsOf, type WebhookEndpoint } from '@tender/core';
-import type { Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { assertPublicUrl } from '../public-network';
 import { CreateWebhookEndpointBody, PageQuery, validate } from '../schemas';
 import { listJson } from '../serialize';
@@ -20,9 +20,7 @@ function endpointJson(e: WebhookEndpoint, withSecret = false): Record<string, un
 
 /** Adds the webhook endpoint routes to the authenticated API router. */
 export function webhookEndpointRoutes(api: Router, { tender, options, need, merchantOf }: RouteContext): void {
-  // `POST /webhooks` is seed 001's name for the same creation (the gateways' own notifications go to
-  // `POST /webhooks/{gateway}`, outside the authenticated API).
-  api.post(['/webhook-endpoints', '/webhooks'], need('payments:write'), async (req, res) => {
+  const create = async (req: Request, res: Response) => {
     const body = validate(CreateWebhookEndpointBody, req.body);
     if (!/^https?:$/.test(new URL(body.url).protocol)) {
       throw new TenderError({ type: 'invalid_request_error', code: 'invalid_url', message: 'url must be an http(s) URL', param: 'url' });
@@ -31,7 +29,12 @@ export function webhookEndpointRoutes(api: Router, { tender, options, need, merc
     const endpoint = newWebhookEndpoint(merchantOf(req), { url: body.url, events: body.events ?? null, secret: body.secret ?? null, description: body.description ?? null }, new Date());
     await webhookEndpointsOf(tender.store).createWebhookEndpoint(endpoint);
     res.status(201).json(endpointJson(endpoint, true));
-  });
+  };
+  api.post('/webhook-endpoints', need('payments:write'), create);
+  // Seed 001's name for the same creation (the gateways' own notifications go to
+  // `POST /webhooks/{gateway}`, outside the authenticated API). A route of its own, so the metrics'
+  // route label names the path called.
+  api.post('/webhooks', need('payments:write'), create);
   api.get('/webhook-endpoints', need('payments:read'), async (req, res) => {
     const q = validate(PageQuery, stringQuery(req));
     const page = pageOf(await webhookEndpointsOf(tender.store).listWebhookEndpoints(merchantOf(req)), q);
