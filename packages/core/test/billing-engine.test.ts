@@ -312,6 +312,20 @@ describe('billing: the mirror', () => {
     expect(events.length).toBe(before);
   });
 
+  it('a create retried under its key answers the record as it is now, without asking the gateway again', async () => {
+    const { tender, billing, clock } = setup();
+    const first = await tender.subscriptions.create({ userId: 'u1', priceId: 'price_1' }, { idempotencyKey: 'k-1' });
+    billing.subscriptions.set(first.gatewayReference, { ...billing.subscriptions.get(first.gatewayReference)!, status: 'past_due' });
+    clock.advance(1000);
+    await tender.subscriptions.sync(first.id);
+    const again = await tender.subscriptions.create({ userId: 'u1', priceId: 'price_1' }, { idempotencyKey: 'k-1' });
+    expect(again).toMatchObject({ id: first.id, status: 'past_due' });
+    expect(billing.calls.filter((c) => c === 'subscriptions.create')).toHaveLength(1);
+    // Another merchant's same key is another subscription.
+    const theirs = await tender.subscriptions.create({ userId: 'u1', priceId: 'price_1' }, { idempotencyKey: 'k-1', merchantId: 'm2' });
+    expect(theirs.id).not.toBe(first.id);
+  });
+
   it('a paid invoice becomes one CAPTURED payment of the user, linked, once however often it is reported', async () => {
     const { tender, billing, clock, events } = setup();
     const method = await tender.paymentMethods.save({ userId: 'u1', token: 'pm_1' });

@@ -78,12 +78,18 @@ export async function createSubscription(host: BillingHost, raw: CreateSubscript
   const input = validateCreateSubscription(raw, options);
   const gateway = billingGateway(ctx, 'subscriptions', input.gateway);
   const merchantId = merchantOf(host, options);
-  const method = await methodFor(host, input, merchantId, gateway, options);
-  const customer = await customerFor(host, { merchantId, userId: input.userId, gateway: gateway.id, email: null, name: null });
   // Under a caller's key the id is derived from it: a retry sends the gateway the same request
   // (metadata included), which a gateway's idempotency requires, and names the same record.
   const key = options.idempotencyKey;
   const id = key === undefined ? newId('subs') : keyedId('subs', merchantId, key);
+  if (key !== undefined) {
+    // A retry of a create that got its answer stored: that record, as it is now. Asking again would
+    // replay the gateway's first answer, which is older news than what webhooks stored since.
+    const made = await ctx.store.getSubscription(id, merchantId);
+    if (made) return made;
+  }
+  const method = await methodFor(host, input, merchantId, gateway, options);
+  const customer = await customerFor(host, { merchantId, userId: input.userId, gateway: gateway.id, email: null, name: null });
   const readAt = ctx.clock.now();
   const result = await gateway.subscriptions.create(
     {
@@ -169,11 +175,12 @@ export async function cancelSubscription(host: BillingHost, id: string, input: {
   if (ENDED.has(subscription.status) || (atPeriodEnd && subscription.cancelAtPeriodEnd)) return subscription;
   const gateway = billingGateway(ctx, 'subscriptions', subscription.gateway);
   const readAt = ctx.clock.now();
-  const key = options.idempotencyKey;
   const result = await gateway.subscriptions.cancel(
     { gatewayReference: subscription.gatewayReference, atPeriodEnd },
-    // Without a caller's key each call gets its own: a replayed older answer would be old news.
-    { idempotencyKey: key === undefined ? `cancel_subscription:${newId('idk')}` : derivedKey('cancel_subscription', subscription.merchantId, key), now: readAt },
+    // Each call gets a key of its own, even under a caller's key: canceling again is harmless (the
+    // gateway answers the subscription as canceled), while a replayed first answer would be older
+    // news than what webhooks stored since.
+    { idempotencyKey: `cancel_subscription:${newId('idk')}`, now: readAt },
   );
   const source: ReportSource = { gateway: gateway.id, readAt: readAt.toISOString(), cause: apiCause(options, atPeriodEnd ? 'cancel at period end requested' : 'cancel requested') };
   return (await runMirror(ctx, (unit) => applySubscription(unit, result, source, null))) ?? subscription;
