@@ -34,4 +34,6 @@ export interface GatewayCapabilities {
   savedMethods?: boolean;
   /** Runs subscriptions and their invoices (`GatewayV1.subscriptions`); needs `customers`. */
   subscriptions?: boolean;
+  /** Serves its settlement / transaction report for reconciliation (`GatewayV1.settlements`). */
+  settlements?: boolean;
 }

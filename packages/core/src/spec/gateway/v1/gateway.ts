@@ -6,6 +6,7 @@
 import type { Money } from '../../../money';
 import type { GatewayCustomersV1, GatewaySavedMethodsV1, GatewaySubscriptionsV1 } from './billing';
 import type { GatewayCapabilities } from './capabilities';
+import type { GatewaySettlementsV1 } from './settlements';
 import type {
   GatewayCallContext,
   GatewayCancelInput,
@@ -82,6 +83,8 @@ export interface GatewayV1 {
   readonly savedMethods?: GatewaySavedMethodsV1;
   /** Subscriptions and invoices; present when `capabilities.subscriptions`. */
   readonly subscriptions?: GatewaySubscriptionsV1;
+  /** The settlement report; present when `capabilities.settlements`. */
+  readonly settlements?: GatewaySettlementsV1;
 }
 
 /** Alias for the current gateway spec version. */

@@ -28,4 +28,5 @@ export * from './capabilities';
 export * from './operations';
 export * from './webhooks';
 export * from './billing';
+export * from './settlements';
 export * from './gateway';
