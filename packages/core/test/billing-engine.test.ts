@@ -378,6 +378,37 @@ describe('billing: webhooks', () => {
     expect((await tender.webhooks.handle('bill', webhook({ kind: 'subscription', eventId: 'evt_a', gatewayReference: 'sub_bound', type: 'customer.subscription.created' }))).outcomes).toEqual([{ eventId: 'evt_a', outcome: 'duplicate' }]);
   });
 
+  it('an object the gateway says does not exist is ignored and recorded, not retried', async () => {
+    const { tender } = setup();
+    const gone = webhook({ kind: 'subscription', eventId: 'evt_gone', gatewayReference: 'sub_missing', type: 'customer.subscription.updated' });
+    expect((await tender.webhooks.handle('bill', gone)).outcomes).toEqual([{ eventId: 'evt_gone', outcome: 'ignored' }]);
+    expect((await tender.webhooks.handle('bill', gone)).outcomes).toEqual([{ eventId: 'evt_gone', outcome: 'duplicate' }]);
+  });
+
+  it('an open invoice voided at the gateway is void, with invoice.voided and no payment', async () => {
+    const { tender, billing, clock, events } = setup();
+    const created = await tender.subscriptions.create({ userId: 'u3', priceId: 'price_1' });
+    const remote = billing.subscriptions.get(created.gatewayReference)!;
+    billing.invoices.set('in_v', invoiceResult('in_v', remote, 'open'));
+    await tender.webhooks.handle('bill', webhook({ kind: 'invoice', eventId: 'evt_v1', gatewayReference: 'in_v', type: 'invoice.finalized' }));
+    billing.invoices.set('in_v', invoiceResult('in_v', remote, 'void'));
+    clock.advance(1000);
+    await tender.webhooks.handle('bill', webhook({ kind: 'invoice', eventId: 'evt_v2', gatewayReference: 'in_v', type: 'invoice.voided' }));
+    const [invoice] = (await tender.invoices.list({ userId: 'u3' })).data;
+    expect(invoice).toMatchObject({ status: 'void', paymentId: null });
+    expect(events.filter((e) => e.type.startsWith('invoice.')).map((e) => [e.type, e.paymentId])).toEqual([
+      ['invoice.created', null],
+      ['invoice.finalized', null],
+      ['invoice.voided', null],
+    ]);
+    // A later report that it is paid: void is final, so it is logged and not applied.
+    billing.invoices.set('in_v', invoiceResult('in_v', remote, 'paid'));
+    clock.advance(1000);
+    await tender.webhooks.handle('bill', webhook({ kind: 'invoice', eventId: 'evt_v3', gatewayReference: 'in_v', type: 'invoice.paid' }));
+    expect(await tender.invoices.get(invoice!.id)).toMatchObject({ status: 'void', paymentId: null });
+    expect((await tender.payments.list({ userId: 'u3' })).data).toEqual([]);
+  });
+
   it("an invoice of a subscription not stored yet mirrors the subscription first; a failed requery is a retryable 503 that records nothing", async () => {
     const { tender, billing } = setup();
     const customer = await tender.customers.ensure({ userId: 'u7' });

@@ -12,7 +12,8 @@
  * - An invoice whose subscription is not stored yet has the subscription requeried and mirrored
  *   first, in the same transaction; an invoice of no Tender subscription is `ignored`.
  * - A requery that fails leaves the event `deferred` (not recorded), which the webhook handler turns
- *   into a retryable 503 so the gateway delivers it again.
+ *   into a retryable 503 so the gateway delivers it again; one the gateway answers with "no such
+ *   object" is `ignored` (recorded), as no redelivery could find it.
  *
  * The inbox is checked when the event is recorded (after the requery): the store has no read of the
  * inbox alone, so a redelivery costs one requery and changes nothing.
@@ -20,6 +21,7 @@
  * @module
  */
 import type { Subscription } from '../../billing';
+import { TenderError } from '../../errors';
 import type { GatewayInvoiceResult, GatewaySubscriptionResult, WebhookEvent } from '../../spec/gateway/v1/index';
 import type { EngineContext } from '../context';
 import type { UnitOfWork } from '../unit-of-work';
@@ -40,6 +42,11 @@ async function timed<T>(ctx: EngineContext, call: (now: Date) => Promise<T>): Pr
   return { result: await call(now), readAt: now.toISOString() };
 }
 
+/** True for a gateway's answer that the object does not exist (Stripe `resource_missing`). */
+function gone(error: unknown): boolean {
+  return TenderError.isInstance(error) && (error.type === 'not_found_error' || error.code === 'resource_missing');
+}
+
 /** @internal Applies one subscription or invoice event (see the module comment). */
 export async function handleBillingEvent(ctx: EngineContext, gatewayId: string, event: BillingEvent): Promise<WebhookOutcome> {
   const record = (unit: UnitOfWork) => unit.tx.recordInboundEvent(gatewayId, event.eventId, unit.now);
@@ -53,7 +60,13 @@ export async function handleBillingEvent(ctx: EngineContext, gatewayId: string, 
   }
   const cause = { actor: 'webhook' as const, reason: `${gatewayId} webhook ${event.eventId} (${event.type})` };
   const source = (readAt: string): ReportSource => ({ gateway: gatewayId, readAt, cause });
-  const defer = (error: unknown): WebhookOutcome => {
+  const defer = async (error: unknown): Promise<WebhookOutcome> => {
+    if (gone(error)) {
+      // The gateway's API says the object does not exist (a test clock deleted with its customers):
+      // nothing will ever be there to mirror, so the event is done rather than retried for days.
+      ctx.logger.info({ gateway: gatewayId, eventId: event.eventId, type: event.type }, 'billing webhook of an object the gateway no longer has; ignored');
+      return (await ctx.store.transaction((tx) => tx.recordInboundEvent(gatewayId, event.eventId, ctx.clock.now().toISOString()))) ? 'ignored' : 'duplicate';
+    }
     ctx.logger.warn({ gateway: gatewayId, eventId: event.eventId, type: event.type, error: String(error) }, 'billing webhook deferred: the requery failed');
     return 'deferred';
   };
