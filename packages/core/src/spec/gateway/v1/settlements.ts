@@ -28,11 +28,19 @@ export interface SettlementLine {
   refundReference?: string | null;
   /** The merchant reference the gateway echoes (Fiuu `orderid`), when it does. */
   orderId?: string | null;
-  /** Gross amount of the line, positive for money in, negative for money out (refunds, fees, payouts). */
+  /**
+   * Gross amount of the line as a magnitude ({@link Money} is never negative); {@link SettlementLine.direction}
+   * says which way it moved. A Stripe balance transaction of `amount: -1000` is `amount` 10.00, `direction` `out`.
+   */
   amount: Money;
+  /**
+   * Which way the gross amount moved on the merchant's balance: `in` (payments, a won dispute's
+   * reversal, a credit adjustment) or `out` (refunds, disputes' withdrawals, fees, payouts, a debit adjustment).
+   */
+  direction: 'in' | 'out';
   /** The gateway's fee on the line, positive, when it reports one. */
   fee: Money | null;
-  /** Net amount (amount - fee), when the gateway reports it. */
+  /** Net amount (the magnitude of amount - fee, in the line's direction), when the gateway reports it. */
   net: Money | null;
   /** When the transaction happened (ISO-8601). */
   occurredAt: string;
