@@ -234,6 +234,12 @@ describe('subscriptions', () => {
     ]);
     expect(published.some((e) => e.type === 'payment.captured' && e.paymentId === payment.id)).toBe(true);
     expect(published.some((e) => e.type === 'invoice.paid' && (e.data as { id?: string }).id === renewal.id && e.paymentId === null)).toBe(true);
+    // It is a payment like any other: refunding it refunds the invoice's PaymentIntent at Stripe.
+    const refund = await tender.payments.refund(payment.id, { amount: '5.00' });
+    expect(refund.status).toBe('SUCCEEDED');
+    expect((await stripe.refunds.list({ payment_intent: payment.gatewayReference! })).data.map((r) => r.amount)).toEqual([500]);
+    await sandbox.webhooks.idle();
+    expect(await tender.payments.get(payment.id)).toMatchObject({ status: 'PARTIALLY_REFUNDED', amountRefunded: '5.00' });
 
     // Another merchant's subscription, invoices and trail are 404s.
     await expect(tender.subscriptions.get(subscription.id, { merchantId: 'm_other' })).rejects.toMatchObject({ status: 404 });
