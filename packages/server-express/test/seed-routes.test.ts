@@ -5,7 +5,13 @@
  * (seed 003), minor units on capture and refund, seed 001's tokenize refusing raw card data without
  * keeping it anywhere, and seed 001's `POST /webhooks`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logging';
+import { startTenderServer } from '../src/server';
 import { startBillingServer, type BillingServer } from './billing-helpers';
 import type { Harness } from './helpers';
 
@@ -239,5 +245,34 @@ describe("seed 001's POST /webhooks", () => {
     expect((await h.call('POST', '/api/v1/webhooks', { body: { url: 'ftp://merchant.example.com/x' } })).status).toBe(400);
     expect((await h.call('POST', '/api/v1/webhooks', { body: { url: 'https://merchant.example.com/x' }, token: await h.token('m1', ['payments:read']) })).status).toBe(403);
     expect((await h.call('GET', `/api/v1/webhook-endpoints/${res.body.id}`, { token: other })).status).toBe(404);
+  });
+});
+
+describe('simulation mode', () => {
+  it("the simulated Stripe gateway saves payment methods: the server's own wiring serves the billing routes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tender-sim-billing-'));
+    const quiet = new Writable({ write(_c, _e, cb) { cb(); } });
+    const server = await startTenderServer({ env: { PORT: '0', TENDER_DATA_DIR: dir, RECONCILE_INTERVAL: '0' }, logger: createLogger({ destination: quiet }) });
+    try {
+      expect(server.simulation).not.toBeNull();
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${server.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${server.devToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      const saved = await call('POST', '/api/v1/payment-methods', { user_id: 'sim_user', payment_method: 'pm_card_visa' });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+      expect(saved.body).toMatchObject({ gateway: 'stripe', card: { last4: '4242' }, is_default: true });
+      const charged = await call('POST', '/api/v1/payments', { user_id: 'sim_user', amount: '4.00', currency: 'USD', payment_method: saved.body.id });
+      expect(charged.status, JSON.stringify(charged.body)).toBe(201);
+      expect(charged.body).toMatchObject({ status: 'CAPTURED', gateway: 'stripe', saved_payment_method_id: saved.body.id });
+      expect((await call('GET', '/api/v1/users/sim_user/payments')).body.data.map((p: any) => p.id)).toEqual([charged.body.id]);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
