@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { BillingTransition, SavedPaymentMethod, Subscription } from '../../billing';
+import { SUBSCRIPTION_STATUSES, type BillingTransition, type SavedPaymentMethod, type Subscription, type SubscriptionStatus } from '../../billing';
 import { invalidRequest, notFound, stateConflict } from '../../errors';
 import { newId } from '../../ids';
 import type { GatewaySubscriptionResult } from '../../spec/gateway/v1/index';
@@ -20,7 +20,6 @@ import { gatewayToken, optionalBoolean, optionalId, optionalInteger, pageLimit, 
 import { applyInvoice, applySubscription, runMirror, TENDER_METADATA_PREFIX, type ReportSource } from './mirror';
 import { liveMethod, saveToken } from './payment-methods';
 import { billingGateway, type BillingGateway } from './select-gateway';
-import { SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../../billing';
 import type { BillingCallOptions, BillingListOptions, CreateSubscriptionInput } from './types';
 
 /** Statuses after which nothing more happens to a subscription. */
