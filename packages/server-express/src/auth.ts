@@ -9,10 +9,21 @@ import type { Request } from 'express';
 import { TenderError, setBounded } from '@tender/core';
 import { unauthenticated } from './errors';
 
-/** Scopes the API knows. */
+/** The merchant API's scopes: what a token signed without a scope list (`signToken`, `tender-server token`) holds. */
 export const SCOPES = ['payments:read', 'payments:write', 'refunds:write'] as const;
-/** One of {@link SCOPES}. */
-export type Scope = (typeof SCOPES)[number];
+/**
+ * The admin API's scopes (`/api/v1/admin/...`), never given by default: `admin:read` reads the
+ * merchant's reports (analytics, settlements, disputes, the review queue), `admin:write` acts on them
+ * (approve or decline a review, re-run a reconciliation), and `platform:admin` lets an admin token
+ * name any merchant (`merchant_id`), or none for all of them, instead of its own `sub`
+ * (see {@link adminMerchantScope}). `platform:admin` grants no action by itself: the route's
+ * `admin:read` / `admin:write` is still asked for.
+ */
+export const ADMIN_SCOPES = ['admin:read', 'admin:write', 'platform:admin'] as const;
+/** Every scope the API knows: {@link SCOPES} and {@link ADMIN_SCOPES}. */
+export const KNOWN_SCOPES = [...SCOPES, ...ADMIN_SCOPES] as const;
+/** One of {@link KNOWN_SCOPES}. */
+export type Scope = (typeof KNOWN_SCOPES)[number];
 
 /** Who is calling. */
 export interface Principal {
@@ -149,6 +160,31 @@ export function requireScope(principal: Principal, scope: Scope): void {
   if (!principal.scopes.has(scope)) {
     throw new TenderError({ type: 'permission_error', code: 'insufficient_scope', message: `This token lacks the '${scope}' scope` });
   }
+}
+
+/** Whether the principal is a platform admin (holds `platform:admin`): it may see every merchant. */
+export function isPlatformAdmin(principal: Principal): boolean {
+  return principal.scopes.has('platform:admin');
+}
+
+/**
+ * The merchant an admin query covers, from the caller and the `merchant_id` it sent: a platform admin
+ * gets the merchant it named, or `undefined` (every merchant) when it named none; any other caller gets
+ * its own merchant (`sub`), and naming another one is a 403 rather than a silently narrowed answer.
+ * Check the route's scope (`admin:read` / `admin:write`) first: this only decides whose records.
+ * @throws TenderError 400 `parameter_invalid` (param `merchant_id`) for an id no token could carry;
+ * 403 `merchant_mismatch` when a merchant admin names a merchant other than its own (as a body's
+ * `merchant_id` is refused on the merchant API).
+ */
+export function adminMerchantScope(principal: Principal, requested: string | undefined): string | undefined {
+  if (requested !== undefined && !MERCHANT_ID.test(requested)) {
+    throw new TenderError({ type: 'invalid_request_error', code: 'parameter_invalid', message: 'merchant_id must be 1-64 characters of A-Z a-z 0-9 _ . : @ -', param: 'merchant_id' });
+  }
+  if (isPlatformAdmin(principal)) return requested;
+  if (requested !== undefined && requested !== principal.merchantId) {
+    throw new TenderError({ type: 'permission_error', code: 'merchant_mismatch', message: "merchant_id is not the merchant of this token (the token's sub); only a platform admin token (scope 'platform:admin') may name another", param: 'merchant_id' });
+  }
+  return principal.merchantId;
 }
 
 /**

@@ -18,7 +18,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, SCOPES, signToken } from './auth';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, KNOWN_SCOPES, SCOPES, signToken } from './auth';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging';
 import { purgeCommand, rotateKeysCommand } from './encryption';
@@ -108,8 +108,8 @@ async function tokenCommand(args: string[]): Promise<void> {
   const secret = process.env.JWT_SECRET;
   if (!secret || secret.length < 32) fail('JWT_SECRET (at least 32 characters) must be set to sign a token');
   const scopes = values.scope ? values.scope.split(/[\s,]+/).filter(Boolean) : [...SCOPES];
-  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (unknown.length > 0) fail(`unknown scope(s): ${unknown.join(', ')}; known: ${SCOPES.join(' ')}`);
+  const unknown = scopes.filter((s) => !(KNOWN_SCOPES as readonly string[]).includes(s));
+  if (unknown.length > 0) fail(`unknown scope(s): ${unknown.join(', ')}; known: ${KNOWN_SCOPES.join(' ')}`);
   const maxText = process.env.JWT_MAX_LIFETIME_SECONDS?.trim();
   const maxLifetime = maxText ? Number(maxText) : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   if (!Number.isInteger(maxLifetime) || maxLifetime <= 0) fail('JWT_MAX_LIFETIME_SECONDS must be a positive whole number of seconds');

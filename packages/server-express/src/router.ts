@@ -110,7 +110,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   const fixedMerchant = options.merchantId ?? 'default';
   const authenticate =
     options.auth === false
-      ? async (): Promise<Principal> => ({ merchantId: fixedMerchant, scopes: new Set(['payments:read', 'payments:write', 'refunds:write']) })
+      ? async (): Promise<Principal> => ({ merchantId: fixedMerchant, scopes: new Set(['payments:read', 'payments:write', 'refunds:write', 'admin:read', 'admin:write']) })
       : createAuthenticator(options.auth);
   const context = routeContext(tender, options, logger);
 

@@ -17,7 +17,7 @@ import { storeReadiness } from './router';
 import { createApp } from './app';
 import { serverEventPayload } from './present';
 import { createSharedRateLimit } from './shared-rate-limit';
-import { signToken, type TokenAuthOptions } from './auth';
+import { SCOPES, signToken, type TokenAuthOptions } from './auth';
 import { isSimulation, loadConfig, type ServerConfig } from './config';
 import { createDemoRouter, DEMO_MERCHANT } from './demo';
 import { gatewaysFromConfig, simulatedGateways, type GatewaySetup } from './gateways';
@@ -211,7 +211,8 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       const secret = randomBytes(32).toString('base64url');
       auth = { secret, ...claims, ...lifetime };
       // The secret is new on every start, so the token only ever lives as long as this process anyway.
-      devToken = await signToken({ secret, merchantId: DEMO_MERCHANT, expiresIn: config.JWT_MAX_LIFETIME_SECONDS, ...claims });
+      // The demo merchant's admin too (its own reports, the dashboard), but not a platform admin.
+      devToken = await signToken({ secret, merchantId: DEMO_MERCHANT, scopes: [...SCOPES, 'admin:read', 'admin:write'], expiresIn: config.JWT_MAX_LIFETIME_SECONDS, ...claims });
     } else {
       throw new Error('JWT_SECRET or JWT_JWKS_URL is required outside simulation mode');
     }
