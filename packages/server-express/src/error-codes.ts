@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   invalid_boolean: e(400, 'invalid_request_error', 'a flag (off_session, confirm) is not true or false', 'off_session must be true or false', 'off_session'),
   saved_method_user_mismatch: e(400, 'invalid_request_error', 'the saved method charged is another user\'s than user_id', 'The saved payment method belongs to another user than user_id', 'payment_method'),
   saved_method_gateway_mismatch: e(400, 'invalid_request_error', 'the saved method is saved at another gateway than the one named', "The saved payment method is saved at 'stripe', not 'paypal'", 'gateway'),
+  gateway_not_supported: e(400, 'invalid_request_error', 'the gateway named (or every gateway routing allows) takes neither this currency nor this payment method', "Gateway 'stripe' does not support INR with upi", 'gateway'),
   customers_not_supported: e(400, 'invalid_request_error', 'the gateway keeps no customers (no gateway configured declares the capability)', "Gateway 'fiuu' does not keep customers", 'gateway'),
   saved_methods_not_supported: e(400, 'invalid_request_error', 'the gateway cannot save payment methods for later', "Gateway 'fiuu' cannot save payment methods", 'gateway'),
   subscriptions_not_supported: e(400, 'invalid_request_error', 'the gateway runs no subscriptions', "Gateway 'fiuu' cannot run subscriptions", 'gateway'),

@@ -157,7 +157,7 @@ const PAGE: ErrorCode[] = ['parameter_invalid', 'invalid_limit', 'invalid_cursor
 const IDEMPOTENCY: ErrorCode[] = ['idempotency_key_in_use', 'idempotency_key_reused'];
 const GATEWAY: ErrorCode[] = ['gateway_server_error', 'gateway_invalid_response', 'circuit_open'];
 const AMOUNT: ErrorCode[] = ['invalid_amount', 'amount_too_precise', 'amount_negative', 'amount_too_small', 'amount_too_large', 'ambiguous_amount'];
-const CREATE: ErrorCode[] = [...AMOUNT, 'ambiguous_parameter', 'invalid_currency', 'invalid_email', 'invalid_vpa', 'invalid_metadata', 'invalid_capture_method', 'unknown_gateway', 'parameter_unsupported', 'raw_card_data_not_allowed'];
+const CREATE: ErrorCode[] = [...AMOUNT, 'ambiguous_parameter', 'invalid_currency', 'invalid_email', 'invalid_vpa', 'invalid_metadata', 'invalid_capture_method', 'unknown_gateway', 'gateway_not_supported', 'parameter_unsupported', 'raw_card_data_not_allowed'];
 // A payment for a user, charging a saved method (`user_id`, `payment_method: "spm_..."`, `off_session`, `confirm`).
 const CREATE_FOR_USER: ErrorCode[] = ['invalid_user_id', 'invalid_boolean', 'resource_missing', 'saved_method_user_mismatch', 'saved_method_gateway_mismatch', 'saved_methods_not_supported'];
 const LIVE: ErrorCode[] = [...AUTH, 'invalid_last_event_id', 'resource_missing', 'too_many_live_connections', 'shutting_down'];

@@ -199,6 +199,21 @@ describe("seed 001's tokenize", () => {
     expect(logs).not.toContain('4111 1111 1111 1111');
   });
 
+  it('a card number given as a payment\'s or subscription\'s payment_method is refused, and echoed nowhere', async () => {
+    for (const [path, body] of [
+      ['/api/v1/payments', { amount: '1.00', currency: 'USD', gateway: 'stripe', payment_method: PAN }],
+      ['/api/v1/payments', { amount: '1.00', currency: 'USD', user_id: 'user_tok', payment_method: '4111-1111-1111-1111' }],
+      ['/api/v1/subscriptions', { user_id: 'user_tok', price_id: 'price_x', payment_method: PAN }],
+    ] as const) {
+      const res = await h.call('POST', path, { body });
+      expect(res.status, path).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'raw_card_data_not_allowed', param: 'payment_method' });
+      expect(JSON.stringify(res.body)).not.toMatch(/4111.?1111.?1111.?1111/);
+    }
+    expect((await h.call('GET', '/api/v1/users/user_tok/payments')).body.data).toEqual([]);
+    expect(h.logs.join('\n')).not.toContain(PAN);
+  });
+
   it('a numeric user id is not taken for a card number', async () => {
     // 18 digits passing the Luhn check, as a snowflake id can.
     const res = await h.call('POST', '/api/v1/payment-methods/tokenize', { body: { user_id: '123456789012345671', payment_method: 'pm_card_visa' } });

@@ -110,9 +110,11 @@ function paymentDetails(value: unknown): { vpa?: string } {
  * `userId` and is also kept as `metadata.user_id`, `payment_details.vpa` is the payer's UPI address (a collect request).
  * `merchant_id` is checked against the caller by the router, not here.
  * @throws TenderError 400 for two different values under two names of one field, or payment_details
- * other than a vpa (raw card data: `raw_card_data_not_allowed`).
+ * other than a vpa (raw card data there, or a card number as `payment_method`: `raw_card_data_not_allowed`).
  */
 export function createInputFromBody(body: ReturnType<typeof CreatePaymentBody.parse>): CreatePaymentInput {
+  // A card number typed where a method or token goes would be sent on and echoed by error messages.
+  assertNoCardData({ payment_method: body.payment_method }, '', { values: true });
   const { vpa } = paymentDetails(body.payment_details);
   const customer = compact({ name: body.bill_name ?? undefined, email: body.bill_email ?? undefined, phone: body.bill_mobile ?? undefined, vpa });
   let metadata = body.metadata ? { ...body.metadata } : undefined;
