@@ -9,6 +9,7 @@ export * from './currencies';
 export * from './money';
 export * from './payment';
 export * from './billing';
+export * from './dispute';
 export * from './state-machine';
 export * from './clock';
 export * from './logger';

@@ -6,6 +6,7 @@
  */
 import { stateConflict } from './errors';
 import type { InvoiceStatus, SubscriptionStatus } from './billing';
+import type { DisputeStatus } from './dispute';
 import type { PaymentStatus, RefundStatus } from './payment';
 
 /**
@@ -137,4 +138,55 @@ export function canTransitionSubscription(from: SubscriptionStatus, to: Subscrip
 /** True when the invoice table allows `from -> to`. */
 export function canTransitionInvoice(from: InvoiceStatus, to: InvoiceStatus): boolean {
   return INVOICE_TRANSITIONS[from].includes(to);
+}
+
+/**
+ * Allowed dispute transitions (statuses in `dispute.ts`). Tender sees some steps only (a webhook may
+ * be lost and the next one says more), so every move a gateway can make in one or more steps is here:
+ * an inquiry can be escalated to a chargeback (Stripe: "If the inquiry escalates to a chargeback, the
+ * status changes to needs_response", https://docs.stripe.com/disputes/how-disputes-work#inquiries),
+ * a dispute under review can ask for more evidence again (PayPal `UNDER_REVIEW` back to
+ * `WAITING_FOR_SELLER_RESPONSE`, https://developer.paypal.com/docs/api/customer-disputes/v1/), and a
+ * closed status (`won`, `lost`, `accepted`, `closed`, `warning_closed`) is final.
+ */
+export const DISPUTE_TRANSITIONS: Readonly<Record<DisputeStatus, readonly DisputeStatus[]>> = {
+  warning_needs_response: ['warning_under_review', 'warning_closed', 'needs_response', 'under_review', 'won', 'lost', 'accepted', 'closed'],
+  warning_under_review: ['warning_needs_response', 'warning_closed', 'needs_response', 'under_review', 'won', 'lost', 'accepted', 'closed'],
+  needs_response: ['under_review', 'won', 'lost', 'accepted', 'closed'],
+  under_review: ['needs_response', 'won', 'lost', 'accepted', 'closed'],
+  warning_closed: [],
+  won: [],
+  lost: [],
+  accepted: [],
+  closed: [],
+};
+
+/** How far along a dispute is: breaks the tie between two reports the gateway made in the same second. */
+const DISPUTE_RANK: Readonly<Record<DisputeStatus, number>> = {
+  warning_needs_response: 0,
+  warning_under_review: 1,
+  needs_response: 2,
+  under_review: 3,
+  warning_closed: 4,
+  won: 4,
+  lost: 4,
+  accepted: 4,
+  closed: 4,
+};
+
+/** True when the dispute table allows `from -> to`. */
+export function canTransitionDispute(from: DisputeStatus, to: DisputeStatus): boolean {
+  return DISPUTE_TRANSITIONS[from].includes(to);
+}
+
+/**
+ * True when a dispute report is older news than the stored state: the gateway made it before the
+ * report stored (`reportedAt < syncedAt`), or in the same instant with a status less far along.
+ * Gateways do not deliver webhooks in order, so a `won` followed by a late `under_review` keeps `won`.
+ */
+export function isStaleDisputeReport(stored: { status: DisputeStatus; syncedAt: string }, reported: { status: DisputeStatus; reportedAt: string }): boolean {
+  const a = Date.parse(reported.reportedAt);
+  const b = Date.parse(stored.syncedAt);
+  if (a !== b) return a < b;
+  return DISPUTE_RANK[reported.status] < DISPUTE_RANK[stored.status];
 }
