@@ -325,6 +325,14 @@ export function eventToWebhookEvents(event: StripeEvent): WebhookEvent[] {
       result.failure = pi.last_payment_error ? failureFromStripeError(pi.last_payment_error) : { code: 'payment_failed', message: 'The payment failed' };
       result.nextAction = null;
     }
+    // Every PaymentIntent Tender creates carries its payment id in metadata. One without it that took
+    // no money (an invoice's failed or pending attempt, made by Stripe Billing) is no payment Tender
+    // will ever know: answering "unknown, retry later" would have Stripe retry it for days
+    // (https://docs.stripe.com/webhooks#automatic-retries). The invoice's own events carry its attempts.
+    // A succeeded one still binds by its id: it is an invoice's payment once the invoice is mirrored.
+    if (binding.paymentId === null && result.status !== 'CAPTURED' && result.status !== 'AUTHORIZED') {
+      return [{ kind: 'ignored', eventId, reason: `Stripe ${type}: a PaymentIntent Tender did not create (no ${METADATA_PAYMENT_ID} metadata) that took no money` }];
+    }
     return [{ kind: 'payment', eventId, ...binding, result, ...at }];
   }
 
