@@ -150,6 +150,8 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       expect(payments.status).toBe(200);
       expect(payments.body.data.map((p: any) => p.id)).toContain(charged.body.id);
       expect(payments.body.data.every((p: any) => p.user_id === 'user_123')).toBe(true);
+      // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
+      expect(await s.unacknowledged()).toEqual([]);
     });
 
     it('a 14-day trial converts once the clock passes it: active, the invoice paid, its CAPTURED payment under the user', async () => {
@@ -179,6 +181,8 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       const atStripe = await stripeApi(s.sandbox, 'GET', `/v1/invoices/${paid.gateway_reference}`);
       expect(atStripe).toMatchObject({ status: 'paid', amount_paid: PRICE_MINOR });
       expect((await h.call('GET', `/api/v1/users/user_trial/invoices`)).body.data.map((i: any) => i.id)).toContain(paid.id);
+      // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
+      expect(await s.unacknowledged()).toEqual([]);
     });
 
     it('a renewal whose charge fails goes past_due with the invoice open after one attempt, and recovers on the retry once a good card is the default', async () => {
@@ -216,6 +220,8 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       // The retry charged the new default card at Stripe.
       const pi = await stripeApi(s.sandbox, 'GET', `/v1/payment_intents/${payment.gateway_reference}`);
       expect(pi).toMatchObject({ status: 'succeeded', payment_method: good.body.gateway_token });
+      // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
+      expect(await s.unacknowledged()).toEqual([]);
     });
 
     it('cancel at period end: still active with cancel_at_period_end, then canceled once the clock passes the period end, with no further invoice', async () => {
@@ -238,6 +244,8 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       expect(invoices.map((i: any) => [i.billing_reason, i.status])).toEqual([['subscription_create', 'paid']]);
       const payments = (await h.call('GET', '/api/v1/users/user_cancel/payments')).body.data;
       expect(payments.map((p: any) => [p.status, p.amount_minor])).toEqual([['CAPTURED', PRICE_MINOR]]);
+      // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
+      expect(await s.unacknowledged()).toEqual([]);
     });
 
     it("another merchant's token: 404 for the customer's method, subscription and invoice, empty lists for the user, and no charge on the method", async () => {
@@ -274,6 +282,8 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       expect((await h.call('GET', `/api/v1/subscriptions/${created.body.id}`)).body.status).toBe('active');
       expect((await h.call('GET', '/api/v1/users/user_iso/payments')).body.data).toHaveLength(1);
       expect((await h.call('GET', `/api/v1/payment-methods/${method.id}`)).body).toMatchObject({ is_default: true, deleted: false });
+      // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
+      expect(await s.unacknowledged()).toEqual([]);
     });
 
     it('the same life with its signed webhooks delivered again duplicated and shuffled (seeds 1, 2, 3) to a fresh server and store ends in the same subscription, invoices and payments', { timeout: 180_000 }, async () => {
@@ -289,6 +299,8 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       ]);
       expect(expected.invoices[1]).toMatchObject({ amount_paid_minor: PRICE_MINOR, attempt_count: 2, payment: { status: 'CAPTURED', amount_minor: PRICE_MINOR } });
       expect(expected.payments.map((p) => [p.status, p.amount_minor])).toEqual([['CAPTURED', PRICE_MINOR]]);
+      // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
+      expect(await live.unacknowledged()).toEqual([]);
 
       for (const seed of [1, 2, 3]) {
         // The same calls on a fresh server and store, its webhooks recorded instead of delivered ...
@@ -299,6 +311,11 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
         const { subscriptionId } = await subscriptionLife(run, price, 'user_shuffle', false);
         const recorded = run.recorder!.deliveries;
         expect(recorded.some((d) => d.type === 'invoice.payment_failed') && recorded.some((d) => d.type === 'customer.subscription.deleted')).toBe(true);
+        // Before the replay the fresh server knows only what its calls answered: not the renewal, not the end.
+        const before = await billingSnapshot(run.harness, subscriptionId, 'user_shuffle');
+        expect(before.subscription).toMatchObject({ status: 'active', cancel_at_period_end: true });
+        expect(before.invoices.map((i) => i.billing_reason)).not.toContain('subscription_cycle');
+        expect(before.payments).toEqual([]);
         // ... then each delivered two or three times, in the seed's order, as the sandbox signed it.
         const replay = await replayDeliveries(run.webhookUrl, duplicateAndShuffle(recorded, seed));
         expect(replay.refused, `seed ${seed}`).toEqual([]);

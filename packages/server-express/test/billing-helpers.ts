@@ -186,6 +186,11 @@ export interface BillingServer {
   advanceTo(time: number): Promise<void>;
   /** {@link advanceTo} `seconds` past the clock's current time. */
   advanceBy(seconds: number): Promise<void>;
+  /**
+   * The events whose last delivery attempt the endpoint did not answer with a 2xx, once the sandbox
+   * has delivered everything: Stripe would retry those for days and flag the endpoint as failing.
+   */
+  unacknowledged(): Promise<Array<{ eventId: string; type: string; status: number | null }>>;
   close(): Promise<void>;
 }
 
@@ -224,6 +229,12 @@ export async function startBillingServer(options: BillingServerOptions = {}): Pr
     now,
     advanceTo,
     advanceBy: async (seconds) => advanceTo((await now()) + seconds),
+    async unacknowledged() {
+      await sandbox.webhooks.idle();
+      const last = new Map<string, { eventId: string; type: string; status: number | null }>();
+      for (const d of sandbox.webhooks.deliveries) last.set(d.eventId, { eventId: d.eventId, type: d.type, status: d.status });
+      return [...last.values()].filter((d) => d.status === null || d.status < 200 || d.status > 299);
+    },
     async close() {
       await harness.close();
       await recorder?.close();
@@ -277,7 +288,7 @@ export async function billingSnapshot(harness: Harness, subscriptionId: string, 
         // The payment the invoice names, as the user's payment list shows it.
         payment: inv.payment_id ? pick(paymentById.get(inv.payment_id) ?? { missing: inv.payment_id }, ['status', 'amount_minor', 'currency', 'missing']) : null,
       }))
-      .sort((a, b) => String(a.period_start).localeCompare(String(b.period_start)) || String(a.billing_reason).localeCompare(String(b.billing_reason))),
+      .sort((a, b) => String(a.period_end).localeCompare(String(b.period_end)) || String(a.billing_reason).localeCompare(String(b.billing_reason))),
     payments: payments
       .map((p) => pick(p, ['status', 'amount', 'amount_minor', 'currency', 'gateway', 'user_id']))
       .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
