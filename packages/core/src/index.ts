@@ -27,6 +27,7 @@ export * from './store/encrypting-store';
 export * from './store/retention';
 export * from './bounded';
 export * from './engine/index';
+export * from './risk/index';
 export * from './events/envelope';
 export * from './events/seed-events';
 export * from './events/broker-messages';

@@ -9,6 +9,11 @@ import { Money } from './money';
 /** Payment statuses (upper case, as order services commonly use them). The transition table lives in `state-machine.ts`. */
 export const PAYMENT_STATUSES = [
   'PENDING',
+  /**
+   * Held by the risk engine before any gateway call, until an admin approves it (it goes on to the
+   * gateway as its create would have) or declines it (`FAILED`, `risk_declined`). Nothing was sent.
+   */
+  'REQUIRES_REVIEW',
   'REQUIRES_ACTION',
   'PROCESSING',
   'AUTHORIZED',

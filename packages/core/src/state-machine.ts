@@ -16,9 +16,12 @@ import type { PaymentStatus, RefundStatus } from './payment';
  * - Refund states move both ways between `CAPTURED`, `PARTIALLY_REFUNDED` and `REFUNDED` because a refund
  *   can fail after it was requested (Stripe `refund.failed`), giving the amount back to the payment.
  * - `CANCELLED -> CAPTURED` only records a customer who paid a hosted page after it was cancelled here.
+ * - `REQUIRES_REVIEW` is a hold before any gateway call (the risk engine's review band): an approval
+ *   sends it back to `PENDING` and on to the gateway, a decline fails it, a cancel cancels it.
  */
 export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
-  PENDING: ['REQUIRES_ACTION', 'PROCESSING', 'AUTHORIZED', 'CAPTURED', 'FAILED', 'CANCELLED', 'EXPIRED'],
+  PENDING: ['REQUIRES_REVIEW', 'REQUIRES_ACTION', 'PROCESSING', 'AUTHORIZED', 'CAPTURED', 'FAILED', 'CANCELLED', 'EXPIRED'],
+  REQUIRES_REVIEW: ['PENDING', 'FAILED', 'CANCELLED'],
   REQUIRES_ACTION: ['PROCESSING', 'AUTHORIZED', 'CAPTURED', 'FAILED', 'CANCELLED', 'EXPIRED'],
   PROCESSING: ['REQUIRES_ACTION', 'AUTHORIZED', 'CAPTURED', 'FAILED', 'CANCELLED', 'EXPIRED'],
   // PROCESSING while a capture or void is in flight, so a crash mid-call leaves it for the reconciler.
@@ -44,6 +47,7 @@ export const REFUND_TRANSITIONS: Readonly<Record<RefundStatus, readonly RefundSt
  */
 const PAYMENT_RANK: Readonly<Record<PaymentStatus, number>> = {
   PENDING: 0,
+  REQUIRES_REVIEW: 0,
   REQUIRES_ACTION: 1,
   PROCESSING: 2,
   FAILED: 3,

@@ -12,6 +12,7 @@ import type { OutboxEvent, Store } from '../spec/store/v1/index';
 import type { Payment } from '../payment';
 import type { EventPayloadEncoder } from '../events/envelope';
 import type { RecentPayments } from './recent-payments';
+import type { RiskEngine } from '../risk/types';
 
 /** @internal */
 export interface EngineContext {
@@ -33,6 +34,8 @@ export interface EngineContext {
    * `createTender`); webhook handling and the reconciler call it after their change committed.
    */
   settleRequestedCancel(payment: Payment): Promise<unknown>;
+  /** The risk engine every create goes through (`createTender({ risk })`), if any. */
+  risk?: RiskEngine;
 }
 
 /** @internal */

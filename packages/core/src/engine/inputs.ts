@@ -8,6 +8,7 @@ import { invalidRequest } from '../errors';
 import { Money, normaliseCurrency, type AmountInput } from '../money';
 import { UPI_VPA, type Actor, type CaptureMethod, type Customer } from '../payment';
 import { optionalBoolean } from './billing/inputs';
+import type { RiskSignals } from '../risk/types';
 
 /** Input of `tender.payments.create`. Give exactly one of `amount` (major units) or `amountMinor`. */
 export interface CreatePaymentInput {
@@ -43,6 +44,20 @@ export interface CreatePaymentInput {
    * starts it later (two-step authorize). Default true.
    */
   confirm?: boolean;
+  /**
+   * Signals for the risk engine (`createTender({ risk })`): the client's IP and device, a card
+   * fingerprint, the payer's country. Personal data: hashed for velocity counts, never stored on the
+   * payment or logged. Ignored when the engine has no risk engine.
+   */
+  risk?: RiskSignals;
+}
+
+/** Input of `tender.payments.review`: an admin's decision on a payment held `REQUIRES_REVIEW`. */
+export interface ReviewInput {
+  /** `approve` sends the payment on to its gateway as its create would have; `decline` fails it (`risk_declined`). */
+  decision: 'approve' | 'decline';
+  /** Why, recorded on the audit trail (at most 500 characters). */
+  reason?: string | null;
 }
 
 /** Input of `tender.payments.capture`. Without `amount`, the whole authorised amount is captured. */

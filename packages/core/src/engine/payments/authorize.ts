@@ -11,16 +11,30 @@
 import { stateConflict } from '../../errors';
 import { paymentAmount, type Payment } from '../../payment';
 import type { GatewayCreatePaymentInput } from '../../spec/gateway/v1/index';
-import { gatewayOf } from '../context';
+import { gatewayOf, type EngineContext } from '../context';
 import type { RequestOptions } from '../inputs';
 import { UnitOfWork } from '../unit-of-work';
 import { savedMethodOfPayment, type SavedCharge } from './saved-method';
+import { stepUpOf } from './risk';
 import { startAtGateway } from './start';
 import { causeOf, checkKey, claimOrReplay, complete, ensureCanSend, fingerprintOf, knownPayment, markRecovery, merchantOf, replay, type Phase1, type PaymentsHost } from './steps';
 import { CONFIRMED, confirmedMark, isUnconfirmed, unconfirmedMark, withoutUnconfirmed, type UnconfirmedMark } from './unconfirmed';
 
-/** Recovery point of a key whose authorize has dropped the mark and may have called the gateway. */
-const AUTHORIZE_STARTED = 'authorize_started';
+/**
+ * Recovery point of a key whose authorize (or review approval) has dropped the mark and may have
+ * called the gateway.
+ */
+export const AUTHORIZE_STARTED = 'authorize_started';
+
+/**
+ * What a crashed authorize (or approval) resends: the same request again (a gateway refuses a key
+ * reused with other parameters), with the method as stored even if removed since, since the
+ * gateway decides what it did.
+ */
+export async function resumeCrashed(unit: UnitOfWork, ctx: EngineContext, payment: Payment): Promise<{ saved: SavedCharge | null; mark: UnconfirmedMark }> {
+  const saved = payment.status === 'PENDING' ? await savedMethodOfPayment(unit.tx, ctx, payment, { includeRemoved: true }) : null;
+  return { saved, mark: { offSession: confirmedMark(payment)?.offSession ?? null } };
+}
 
 /**
  * Starts at its gateway a payment created with `confirm: false` and answers it as the gateway left
@@ -42,10 +56,8 @@ export async function authorizePayment(ops: PaymentsHost, id: string, options: R
     let payment = stored;
     if (takeover && record?.recoveryPoint === AUTHORIZE_STARTED && !isUnconfirmed(payment)) {
       // A crashed authorize: its call may have reached the gateway, whose key answers it again.
-      // The same request again (a gateway refuses a key reused with other parameters), with the
-      // method as stored even if removed since: the gateway decides what it did.
-      const saved = payment.status === 'PENDING' ? await savedMethodOfPayment(unit.tx, ops.ctx, payment, { includeRemoved: true }) : null;
-      return { kind: 'go', record, payment, resumed: true, saved, mark: { offSession: confirmedMark(payment)?.offSession ?? null } };
+      const { saved, mark } = await resumeCrashed(unit, ops.ctx, payment);
+      return { kind: 'go', record, payment, resumed: true, saved, mark };
     }
     if (!isUnconfirmed(payment)) {
       throw stateConflict('payment_already_confirmed', `Only a payment created with confirm=false and not authorised yet can be authorised; this one is ${payment.status}`, { status: payment.status });
@@ -75,8 +87,11 @@ export async function authorizePayment(ops: PaymentsHost, id: string, options: R
   return startAtGateway(ops, first, payment, [gateway], requestOf(payment, saved, mark), options, { status: 200, unsent: { kind: 'unconfirm', mark } });
 }
 
-/** The gateway request of a stored payment: as its create would have sent it. */
-function requestOf(payment: Payment, saved: SavedCharge | null, mark: UnconfirmedMark): GatewayCreatePaymentInput {
+/**
+ * The gateway request of a stored payment: as its create would have sent it, with 3-D Secure asked
+ * for when its risk decision was a step-up.
+ */
+export function requestOf(payment: Payment, saved: SavedCharge | null, mark: UnconfirmedMark): GatewayCreatePaymentInput {
   const request: GatewayCreatePaymentInput = {
     paymentId: payment.id,
     merchantId: payment.merchantId,
@@ -91,5 +106,6 @@ function requestOf(payment: Payment, saved: SavedCharge | null, mark: Unconfirme
     metadata: payment.metadata,
   };
   if (saved) request.savedMethod = { gatewayCustomerId: saved.gatewayCustomerId, offSession: mark.offSession ?? true };
+  if (stepUpOf(payment)) request.threeDSecure = 'required';
   return request;
 }

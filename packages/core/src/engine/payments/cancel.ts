@@ -13,6 +13,7 @@ import { gatewayOf } from '../context';
 import type { RequestOptions } from '../inputs';
 import { CANCEL_REQUESTED, UnitOfWork } from '../unit-of-work';
 import { causeOf, checkKey, claimOrReplay, complete, ensureCanSend, finishPending, fingerprintOf, knownPayment, markRecovery, merchantOf, replay, withoutCancelRequest, type Phase1, type PaymentsHost } from './steps';
+import { REVIEW_HOLD } from './risk';
 import { isUnconfirmed, withoutUnconfirmed } from './unconfirmed';
 
 /** Cancels (voids) a payment that has not been captured. */
@@ -30,7 +31,7 @@ export async function cancelPayment(ops: PaymentsHost, id: string, options: Requ
     if (takeover && payment.status === 'PROCESSING' && pendingFrom) {
       return { kind: 'go', record, payment, previous: pendingFrom, gateway, local: false };
     }
-    const cancellable: PaymentStatus[] = ['PENDING', 'REQUIRES_ACTION', 'AUTHORIZED'];
+    const cancellable: PaymentStatus[] = ['PENDING', 'REQUIRES_REVIEW', 'REQUIRES_ACTION', 'AUTHORIZED'];
     if (!cancellable.includes(payment.status)) {
       throw stateConflict('payment_not_cancellable', `A ${payment.status} payment cannot be cancelled`, { status: payment.status });
     }
@@ -38,12 +39,14 @@ export async function cancelPayment(ops: PaymentsHost, id: string, options: Requ
     if (!canCallGateway && payment.status === 'AUTHORIZED') {
       throw invalidRequest('cancel_not_supported', `Gateway '${gateway.id}' cannot void an authorisation`, 'id');
     }
-    if (isUnconfirmed(payment)) {
-      // Created with confirm=false and never sent: no gateway holds anything.
+    if (isUnconfirmed(payment) || payment.status === 'REQUIRES_REVIEW') {
+      // Created with confirm=false, or held for review, and never sent: no gateway holds anything.
+      const gatewayData = withoutUnconfirmed(withoutCancelRequest(payment.gatewayData));
+      delete gatewayData[REVIEW_HOLD];
       payment = await unit.writePayment(
         payment,
-        { ...payment, status: 'CANCELLED', gatewayData: withoutUnconfirmed(withoutCancelRequest(payment.gatewayData)) },
-        causeOf(options, 'cancelled before it was authorised'),
+        { ...payment, status: 'CANCELLED', gatewayData },
+        causeOf(options, payment.status === 'REQUIRES_REVIEW' ? 'cancelled while held for review' : 'cancelled before it was authorised'),
       );
       await complete(unit, record, { status: 200, body: payment }, { type: 'payment', id: payment.id });
       return { kind: 'go', record, payment, previous: 'PENDING', gateway: null, local: true };

@@ -20,6 +20,7 @@ import { newKeyRecord } from '../idempotency';
 import { validateCreate, type CreatePaymentInput, type RequestOptions } from '../inputs';
 import { selectGateways } from '../routing';
 import { UnitOfWork } from '../unit-of-work';
+import { applyStop, assessCreate, describe, stopsCreate, withRisk, type ReviewHold } from './risk';
 import { isSavedMethodId, savedMethodById, savedMethodByToken } from './saved-method';
 import { startAtGateway } from './start';
 import { causeOf, checkKey, claimOrReplay, complete, fingerprintOf, markRecovery, merchantOf, replay, unavailable, type Phase1, type PaymentsHost } from './steps';
@@ -81,6 +82,11 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
   if (candidates.length === 0) throw unavailable(acceptable[0]!);
   const mark: UnconfirmedMark | null = input.confirm ? null : { offSession: input.offSession };
   const fingerprint = fingerprintOf(options, 'payments.create', null, raw);
+  // The risk stage: after validation and routing, before anything is stored or sent (`risk.ts`).
+  const assessment = await assessCreate(ops.ctx.risk, merchantId, input, raw.risk, draft, candidates[0]!.id, userId, options);
+  const stop = stopsCreate(assessment) ? assessment : null;
+  const hold: ReviewHold = { confirm: input.confirm, offSession: input.offSession };
+  if (assessment?.action === 'step_up') draft.threeDSecure = 'required';
 
   // One id for both paths below: the first attempt's unit rolled back whole when it falls through.
   const build = (now: string): Payment => ({
@@ -105,12 +111,12 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
     metadata: input.metadata,
     nextAction: null,
     failure: null,
-    gatewayData: mark ? { [UNCONFIRMED]: mark } : {},
+    gatewayData: withRisk(mark ? { [UNCONFIRMED]: mark } : {}, assessment),
     createdAt: now,
     updatedAt: now,
     version: 1,
   });
-  const created = causeOf(options, 'payment created');
+  const created = causeOf(options, assessment && !stop ? `payment created; ${describe(assessment)}` : 'payment created');
 
   // A new key (the usual case) is inserted with the payment, so phase 1 is all writes (one statement
   // for a SQL store); only a key that exists goes through the claim below (replay, 409, 422, takeover).
@@ -121,9 +127,15 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
       const payment = build(unit.now);
       const fresh = options.idempotencyKey === undefined ? null : newKeyRecord(ops.ctx, merchantId, options.idempotencyKey, fingerprint, new Date(unit.now), payment.id);
       // An unconfirmed payment is done once stored: its key is completed in the same write.
-      const record = fresh && mark ? completedRecord(fresh, payment) : fresh;
+      const record = fresh && mark && !stop ? completedRecord(fresh, payment) : fresh;
       if (record) await unit.tx.insertIdempotencyRecord(record);
       await unit.insertPayment(payment, created);
+      if (stop) {
+        // Blocked or held: done without a gateway call, the key completed with the answer.
+        const stopped = await applyStop(unit, payment, stop, hold, created);
+        await complete(unit, record, { status: 201, body: stopped }, { type: 'payment', id: stopped.id });
+        return { kind: 'go' as const, record, payment: stopped, resumed: false };
+      }
       return { kind: 'go' as const, record, payment, resumed: false };
     });
   } catch (error) {
@@ -136,6 +148,11 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
     }
     const payment = build(unit.now);
     await unit.insertPayment(payment, created);
+    if (stop) {
+      const stopped = await applyStop(unit, payment, stop, hold, created);
+      await complete(unit, record, { status: 201, body: stopped }, { type: 'payment', id: stopped.id });
+      return { kind: 'go', record, payment: stopped, resumed: false };
+    }
     if (mark) {
       await complete(unit, record, { status: 201, body: payment }, { type: 'payment', id: payment.id });
       return { kind: 'go', record, payment, resumed: false };
@@ -147,7 +164,7 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
 
   const { record } = first;
   const payment = first.payment;
-  if (mark && !first.resumed) return payment;
+  if ((mark || stop) && !first.resumed) return payment;
   if (first.resumed && (payment.status !== 'PENDING' || isUnconfirmed(payment))) {
     // The crashed attempt got past the gateway call; what we have is the answer.
     return UnitOfWork.run(ops.ctx, async (unit) => {

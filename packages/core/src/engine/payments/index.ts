@@ -15,7 +15,7 @@
  */
 import type { Payment, Refund } from '../../payment';
 import type { EngineContext } from '../context';
-import type { CaptureInput, CreatePaymentInput, RefundInput, RequestOptions } from '../inputs';
+import type { CaptureInput, CreatePaymentInput, RefundInput, RequestOptions, ReviewInput } from '../inputs';
 import type { RoutingRule } from '../routing';
 import { authorizePayment } from './authorize';
 import { cancelPayment, settleRequestedCancel } from './cancel';
@@ -23,6 +23,7 @@ import { capturePayment } from './capture';
 import { createPayment } from './create';
 import { getPayment, listPayments, requeryAndApply, type ListPaymentsOptions, type Page } from './reads';
 import { refundPayment } from './refund';
+import { reviewPayment } from './risk';
 import type { PaymentsHost } from './steps';
 import { isUnconfirmed } from './unconfirmed';
 
@@ -76,6 +77,18 @@ export class PaymentOperations {
    */
   authorize(id: string, options: RequestOptions = {}): Promise<Payment> {
     return authorizePayment(this.host, id, options);
+  }
+
+  /**
+   * Decides a payment the risk engine held `REQUIRES_REVIEW`: `approve` continues as its create would
+   * have (to its gateway, or for a `confirm: false` payment back to unconfirmed `PENDING`), `decline`
+   * fails it (`risk_declined`). The decision, its reason and the actor (`options.actor`) are on the
+   * audit trail. Idempotent with a key; an approval is crash-safe as authorize.
+   * @throws TenderError 400 `invalid_decision`; 404 for another merchant's payment; 409 `state_error`
+   * `payment_not_in_review` for a payment not held for review.
+   */
+  review(id: string, input: ReviewInput, options: RequestOptions = {}): Promise<Payment> {
+    return reviewPayment(this.host, id, input, options);
   }
 
   /**

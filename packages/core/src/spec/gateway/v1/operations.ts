@@ -40,6 +40,14 @@ export interface GatewayCreatePaymentInput {
    * charge, Stripe `off_session=true`). Only for gateways that declare `savedMethods`.
    */
   savedMethod?: { gatewayCustomerId: string; offSession: boolean } | null;
+  /**
+   * `required` when the risk engine asks for a step-up: the gateway requests 3-D Secure
+   * authentication where it can (Stripe `payment_method_options[card][request_three_d_secure]=any`,
+   * https://docs.stripe.com/api/payment_intents/create#create_payment_intent-payment_method_options-card-request_three_d_secure),
+   * so a card that would otherwise succeed answers `REQUIRES_ACTION`. A gateway without 3-D Secure
+   * (or a method it does not apply to: FPX, UPI) ignores it.
+   */
+  threeDSecure?: 'required' | null;
 }
 
 /** A provider's view of a payment, normalised. */
