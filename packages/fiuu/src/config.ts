@@ -213,5 +213,6 @@ export function endpoints(config: ResolvedFiuuConfig) {
     refund: `${api}/API/refundAPI/index.php`,
     refundByRefId: `${api}/API/refundAPI/q_by_refID.php`,
     refundByTxn: `${api}/API/refundAPI/q_by_txn.php`,
+    settlementReport: `${api}/API/settlement/report.php`,
   };
 }

@@ -25,6 +25,7 @@ import type { FiuuChannel } from './channels';
 import { endpoints, resolveFiuuConfig } from './config';
 import type { FiuuConfig, ResolvedFiuuConfig } from './config';
 import { RequeryPacer } from './rate-limit';
+import { fiuuSettlements } from './settlements';
 import { renderReturnPage, returnMessage } from './return-page';
 import type { FiuuReturnMessage, ReturnPageOptions } from './return-page';
 import {
@@ -350,8 +351,10 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
       partialRefund: true,
       cancel: true,
       retrieve: true,
+      settlements: true,
       maxAmountMinor: maxAmount,
     },
+    settlements: fiuuSettlements({ merchantId: mid, verifyKey: config.verifyKey, url: urls.settlementReport, transport }),
     // The transport's own figures (an injected transport's too). Requery pacing waits happen before a
     // request is sent and are not counted.
     worstCaseCallMs: transport.worstCaseMs,

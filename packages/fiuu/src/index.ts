@@ -11,6 +11,8 @@ export * from './config';
 export { fiuuConfigFromEnv } from './env';
 export * from './channels';
 export * from './signatures';
+export { fiuuSettlements, fiuuSettlementLine, FIUU_SETTLEMENT_REPORT_VERSION } from './settlements';
+export type { FiuuSettlementsDeps } from './settlements';
 export { formatAmount, parseAmount, paymentStatusFromCode, paymentStatusFromRequery, refundStatusFromFiuu, PAYMENT_ERROR_CODES, FIUU_MAX_AMOUNT, fiuuMaxAmountMinor } from './transformers';
 export { CALLBACK_ACK, decodeResult, verifyResult, interpretResult, eventsFor, eventFor, channelCanPreAuth, paydateToIso, METADATA_PAYMENT_ID, METADATA_CAPTURE } from './webhooks';
 export type { FiuuResult, FiuuResultBody, FiuuResultHint, FiuuResultKind } from './webhooks';

@@ -110,3 +110,12 @@ export function refundInquiryByRefIdSignature(input: { refID: string; merchantId
 export function channelStatusSkey(input: { datetime: string; merchantId: string; verifyKey: string }): string {
   return hmacSha256(input.verifyKey, input.datetime + input.merchantId);
 }
+
+/**
+ * Settlement report (`API/settlement/report.php`, and `report_refund.php`) `token`:
+ * `md5(merchant_id + verify_key + date)`, `date` exactly as sent (`YYYY-MM-DD`). The key was the secret key
+ * before the spec's v13.47 correction (Fiuu API Spec v13.86, settlement report section).
+ */
+export function settlementReportToken(input: { merchantId: string; verifyKey: string; date: string }): string {
+  return md5(input.merchantId + input.verifyKey + input.date);
+}

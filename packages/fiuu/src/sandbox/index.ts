@@ -10,5 +10,6 @@ export type { SandboxMerchant, SandboxTransaction, SandboxRefund, SandboxStatus 
 export type { SandboxDelivery } from './delivery';
 export type { SandboxIpnEcho } from './api';
 export type { SandboxFaults, SandboxOperation } from './faults';
+export type { SandboxForeignLine, SandboxSettlementControls, SandboxSettlementOptions } from './settlement-report';
 export { completeHostedPayment } from './customer';
 export type { HostedForm, CustomerOutcome } from './customer';

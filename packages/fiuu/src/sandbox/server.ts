@@ -21,6 +21,7 @@ import { API_OPERATIONS, MerchantApi, type SandboxIpnEcho } from './api';
 import { ResultDelivery, type SandboxDelivery } from './delivery';
 import { SandboxFaultQueues, type SandboxFaults, type SandboxOperation } from './faults';
 import { HostedPaymentPages } from './payment-page';
+import { SettlementReports, type SandboxSettlementControls, type SandboxSettlementOptions } from './settlement-report';
 import { SandboxLedger, type SandboxMerchant, type SandboxTransaction } from './state';
 
 /** Options of {@link startFiuuSandbox}. */
@@ -39,6 +40,8 @@ export interface FiuuSandboxOptions {
    * IPN echoes.
    */
   retention?: { transactions?: number; history?: number };
+  /** How settlement reports (`API/settlement/report.php`) are built: page size, commission. */
+  settlement?: SandboxSettlementOptions;
 }
 
 /** One merchant-API request the sandbox received (answered, failed or stalled by a fault alike). */
@@ -57,6 +60,8 @@ export interface FiuuSandbox {
   paymentHost: string;
   apiHost: string;
   faults: SandboxFaults;
+  /** Changes to the settlement reports, to plant mismatches. */
+  settlements: SandboxSettlementControls;
   /** Emits `delivery` ({@link SandboxDelivery}) and `ipn` ({@link SandboxIpnEcho}). */
   events: EventEmitter;
   deliveries: SandboxDelivery[];
@@ -96,6 +101,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
   const delivery = new ResultDelivery(ledger, faults, events);
   const pages = new HostedPaymentPages(ledger, delivery);
   const api = new MerchantApi(ledger, options, events);
+  const reports = new SettlementReports(ledger, options.settlement);
   const apiCalls: SandboxApiCall[] = [];
   let closed = false;
 
@@ -117,6 +123,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     const pay = /^pay\/([^/]+)\/?(?:([^/]+)\.php)?$/.exec(path);
     if (pay) return pages.pay(res, prefix, decodeURIComponent(pay[1]!), pay[2] && pay[2] !== 'index' ? pay[2] : null, f);
     if (path === 'sandbox/act.php') return pages.act(res, f);
+    if (path === 'API/settlement/report.php') return reports.handle(res, f);
     if (!api.handle(path, res, f)) res.writeHead(404).end('Not found');
   }
 
@@ -137,6 +144,7 @@ export async function startFiuuSandbox(options: FiuuSandboxOptions): Promise<Fiu
     paymentHost: url,
     apiHost: url,
     faults: faults.controls,
+    settlements: reports.controls,
     events,
     deliveries: delivery.deliveries,
     ipnEchoes: api.ipnEchoes,
