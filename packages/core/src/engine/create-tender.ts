@@ -20,6 +20,7 @@ import type { RoutingRule } from './routing';
 import { handleWebhook, type WebhookHandled } from './webhooks';
 import { defaultEventPayload, type EventPayloadEncoder } from '../events/envelope';
 import { RecentPayments } from './recent-payments';
+import type { RiskEngine } from '../risk/types';
 
 /** Time a lease keeps beyond the slowest gateway call: the engine's own work around the call. */
 const LEASE_MARGIN_MS = 10_000;
@@ -47,6 +48,14 @@ export interface TenderOptions<S extends Store = Store> {
    * engine's snapshot. Must be pure and fast: it runs inside the state change's transaction.
    */
   eventPayload?: EventPayloadEncoder;
+  /**
+   * Risk checks before money moves (`createRiskEngine`): every create (a `confirm: false` one too)
+   * is evaluated after validation and before any gateway call. `block` stores it `FAILED`
+   * (`risk_blocked`) and calls no gateway; `review` holds it `REQUIRES_REVIEW` for
+   * `tender.payments.review`; `step_up` asks the gateway for 3-D Secure. The decision is kept on the
+   * payment (`gatewayData.risk`, see `riskOf`) and on its audit trail.
+   */
+  risk?: RiskEngine;
 }
 
 /** Listener for committed state-change events. */
@@ -120,6 +129,7 @@ export function createTender<S extends Store = Store>(options: TenderOptions<S>)
     defaultMerchantId: options.defaultMerchantId ?? 'default',
     eventPayload: options.eventPayload ?? defaultEventPayload,
     recent: new RecentPayments(),
+    risk: options.risk,
     settleRequestedCancel: (payment) => payments.settleRequestedCancel(payment),
     publish(events) {
       for (const event of events) {

@@ -15,4 +15,5 @@ export { runWebhookEndpointStoreConformance, type WebhookEndpointStoreUnderTest 
 export { runGatewayConformance, type GatewayUnderTest, type GatewayConformanceOptions } from './gateway-conformance';
 export { SandboxWebhookSender, type SandboxWebhookEndpoint, type SandboxWebhookFaults, type SandboxDeliveryRecord, type SandboxWebhookRequest, type SandboxWebhookOptions } from './sandbox-webhooks';
 export { waitFor } from './wait-for';
+export { runVelocityStoreConformance, type VelocityStoreUnderTest } from './velocity-conformance';
 export { tcpPortOpen, sampleBrokerMessage } from './brokers';
