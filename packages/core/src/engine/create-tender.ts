@@ -11,6 +11,7 @@ import type { Refund, Transition } from '../payment';
 import type { ClientConfig, GatewayV1, WebhookRequest } from '../spec/gateway/v1/index';
 import type { OutboxEvent, Store } from '../spec/store/v1/index';
 import { createBillingOperations } from './billing/index';
+import { createDisputeOperations, type DisputeOperations } from './disputes/index';
 import type { CustomerOperations, InvoiceOperations, PaymentMethodOperations, SubscriptionOperations } from './billing/types';
 import { gatewayOf, type EngineContext } from './context';
 import { DEFAULT_LEASE_MS, DEFAULT_RETENTION_MS, type IdempotencyOptions } from './idempotency';
@@ -79,6 +80,8 @@ export interface Tender<S extends Store = Store> {
   readonly subscriptions: SubscriptionOperations;
   /** The subscriptions' invoices, mirrored here. */
   readonly invoices: InvoiceOperations;
+  /** Disputes (chargebacks, inquiries) of the merchant's payments, recorded from the gateways' webhooks. */
+  readonly disputes: DisputeOperations;
   readonly webhooks: {
     /** Verifies and applies an inbound webhook; returns the acknowledgement the gateway expects. */
     handle(gateway: string, request: WebhookRequest): Promise<WebhookHandled>;
@@ -151,6 +154,7 @@ export function createTender<S extends Store = Store>(options: TenderOptions<S>)
   return {
     payments,
     ...billing,
+    disputes: createDisputeOperations(ctx),
     refunds: {
       async get(id, o) {
         const refund = await ctx.store.getRefund(id, merchant(o));

@@ -18,4 +18,5 @@ export type {
 } from './billing/types';
 export { canonicalJson, requestFingerprint, type IdempotencyOptions } from './idempotency';
 export { createOutboxDispatcher, backoffDelay, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox-dispatcher';
+export type { DisputeOperations, ListDisputesInput } from './disputes/index';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayOutcome } from './outbox-relay';

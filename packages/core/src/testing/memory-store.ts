@@ -7,6 +7,7 @@
  */
 import type { BillingTransition, GatewayCustomer, Invoice, SavedPaymentMethod, Subscription } from '../billing';
 import { cloneData } from '../clone';
+import type { Dispute, DisputeTransition } from '../dispute';
 import { TenderError, stateConflict } from '../errors';
 import type { Payment, Refund, Transition } from '../payment';
 import { anonymizePersonalData } from '../store/personal-data';
@@ -14,6 +15,7 @@ import type {
   AnonymizeResult,
   BillingListQuery,
   IdempotencyRecord,
+  ListDisputesQuery,
   ListInvoicesQuery,
   ListSavedPaymentMethodsQuery,
   ListSubscriptionsQuery,
@@ -63,6 +65,11 @@ interface Data {
 
 const clone = cloneData;
 // Shape-aware copies of the hot records, spelled out field by field: one object shape, and no generic
+  disputes: Map<string, Dispute>;
+  /** (gateway, reference) -> dispute id. */
+  disputeRefs: Map<string, string>;
+  /** dispute id -> its audit trail. */
+  disputeTransitions: Map<string, DisputeTransition[]>;
 // deep copy (a spread plus overrides is several times slower on this path). TypeScript flags a field
 // added to Payment and missing here.
 const copyPayment = (p: Payment): Payment => ({
@@ -248,6 +255,36 @@ class Reader implements StoreReader {
 
 /** One page of a merchant's billing records, newest first: {@link BillingListQuery} and `keep`. */
 function page<R extends { id: string; merchantId: string; userId: string; createdAt: string }>(records: Map<string, R>, query: BillingListQuery, keep: (record: R) => boolean): R[] {
+
+  async getDispute(id: string, merchantId?: string): Promise<Dispute | null> {
+    const d = this.data().disputes.get(id);
+    return d && (merchantId === undefined || d.merchantId === merchantId) ? { ...d } : null;
+  }
+
+  async findDisputeByGatewayReference(gateway: string, gatewayReference: string): Promise<Dispute | null> {
+    const id = this.data().disputeRefs.get(refKey(gateway, gatewayReference));
+    return id ? { ...this.data().disputes.get(id)! } : null;
+  }
+
+  async listDisputes(query: ListDisputesQuery): Promise<Dispute[]> {
+    const newest = (a: Dispute, b: Dispute) => (a.openedAt === b.openedAt ? (a.id === b.id ? 0 : a.id < b.id ? 1 : -1) : a.openedAt < b.openedAt ? 1 : -1);
+    let rows = [...this.data().disputes.values()]
+      .filter((d) => query.merchantId === undefined || d.merchantId === query.merchantId)
+      .filter((d) => query.paymentId === undefined || d.paymentId === query.paymentId)
+      .filter((d) => query.status === undefined || d.status === query.status)
+      .filter((d) => (query.from === undefined || d.openedAt >= query.from) && (query.to === undefined || d.openedAt < query.to))
+      .sort(newest);
+    if (query.startingAfter !== undefined) {
+      const cursor = this.data().disputes.get(query.startingAfter);
+      if (!cursor) return [];
+      rows = rows.filter((d) => newest(cursor, d) < 0);
+    }
+    return (query.limit === undefined ? rows : rows.slice(0, query.limit)).map((d) => ({ ...d }));
+  }
+
+  async listDisputeTransitions(disputeId: string): Promise<DisputeTransition[]> {
+    return (this.data().disputeTransitions.get(disputeId) ?? []).map((t) => ({ ...t }));
+  }
   let rows = [...records.values()].filter((r) => r.merchantId === query.merchantId && (query.userId === undefined || r.userId === query.userId) && keep(r)).sort(byNewest);
   if (query.startingAfter !== undefined) {
     const cursor = records.get(query.startingAfter);
@@ -516,6 +553,31 @@ class Tx extends Reader implements StoreTx {
 
 function duplicate(code: string, message: string): TenderError {
   return stateConflict(code, message);
+
+  async lockDispute(id: string): Promise<Dispute | null> {
+    return this.getDispute(id);
+  }
+
+  async insertDispute(dispute: Dispute): Promise<void> {
+    if (this.working.disputes.has(dispute.id)) throw duplicate('duplicate_dispute', `Dispute ${dispute.id} exists`);
+    const ref = refKey(dispute.gateway, dispute.gatewayReference);
+    if (this.working.disputeRefs.has(ref)) throw duplicate('duplicate_gateway_reference', `Gateway reference ${dispute.gatewayReference} is already used`);
+    if (!this.working.payments.has(dispute.paymentId)) throw new TenderError({ type: 'not_found_error', code: 'resource_missing', message: `No such payment: ${dispute.paymentId}` });
+    this.setIn(this.working.disputes, dispute.id, { ...dispute });
+    this.setIn(this.working.disputeRefs, ref, dispute.id);
+  }
+
+  async updateDispute(dispute: Dispute): Promise<void> {
+    const current = this.working.disputes.get(dispute.id);
+    if (!current) throw new TenderError({ type: 'not_found_error', code: 'resource_missing', message: `No such dispute: ${dispute.id}` });
+    if (current.version !== dispute.version - 1) throw stateConflict('version_conflict', `Dispute ${dispute.id} was changed concurrently`);
+    this.reindex(this.working.disputeRefs, current, dispute);
+    this.setIn(this.working.disputes, dispute.id, { ...dispute });
+  }
+
+  async appendDisputeTransition(transition: DisputeTransition): Promise<void> {
+    this.pushIn(this.working.disputeTransitions, transition.disputeId, { ...transition });
+  }
 }
 
 /** An in-memory {@link Store}. Real semantics (transactions, locks, leases), no persistence. */
@@ -547,6 +609,10 @@ const READS = [
 
 export interface MemoryStore extends StoreReader {}
 
+  'getDispute',
+  'findDisputeByGatewayReference',
+  'listDisputes',
+  'listDisputeTransitions',
 export class MemoryStore implements Store, WebhookEndpointStore {
   private readonly state: Data = {
     payments: new Map(),
@@ -570,6 +636,9 @@ export class MemoryStore implements Store, WebhookEndpointStore {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly endpoints = new Map<string, WebhookEndpoint>();
   /** Outbox event id -> endpoint ids that acknowledged it. */
+    disputes: new Map(),
+    disputeRefs: new Map(),
+    disputeTransitions: new Map(),
   private readonly deliveries = new Map<string, Set<string>>();
   /** Ids of the payments retention anonymised. */
   private readonly anonymized = new Set<string>();

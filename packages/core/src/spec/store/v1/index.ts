@@ -17,4 +17,5 @@
  */
 export * from './records';
 export * from './billing';
+export * from './disputes';
 export * from './store';
