@@ -5,6 +5,7 @@
  * @module
  */
 import { buildBillingStatements } from './billing-statements';
+import { buildDisputeStatements } from './dispute-statements';
 import { IDEMPOTENCY_COLUMNS, OUTBOX_COLUMNS, PAYMENT_COLUMNS, REFUND_COLUMNS, TRANSITION_COLUMNS, WEBHOOK_ENDPOINT_COLUMNS } from './rows';
 import { quoteIdent } from './schema';
 
@@ -82,6 +83,8 @@ export function buildStatements(schema: string) {
   return {
     /** Customers, saved methods, subscriptions, invoices and their trail (migration 10). */
     billing: buildBillingStatements(schema),
+    /** Disputes and their trail (migration 12). */
+    disputes: buildDisputeStatements(schema),
     countOutboxBacklog: `SELECT count(*)::int AS n FROM ${outbox} WHERE status = 'pending'`,
     insertWebhookEndpoint: `INSERT INTO ${endpoints} (${WEBHOOK_ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) ON CONFLICT DO NOTHING`,
     listWebhookEndpoints: `SELECT ${WEBHOOK_ENDPOINT_COLUMNS} FROM ${endpoints} WHERE merchant_id = $1 ORDER BY created_at, id`,

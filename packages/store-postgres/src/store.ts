@@ -23,6 +23,9 @@ import {
   TenderError,
   type AnonymizeResult,
   type BillingTransition,
+  type Dispute,
+  type DisputeTransition,
+  type ListDisputesQuery,
   type GatewayCustomer,
   type Invoice,
   type ListInvoicesQuery,
@@ -62,6 +65,7 @@ import {
   toSavedPaymentMethod,
   toSubscription,
 } from './billing-rows';
+import { disputeParams, disputeTransitionParams, toDispute, toDisputeTransition } from './dispute-rows';
 import type { BillingListShape } from './billing-statements';
 import { observedDriver, type ObservedDriver, type QueryListener } from './drivers/observed';
 import { isSerializationFailure, toStoreError } from './errors';
@@ -82,6 +86,8 @@ import {
   toWebhookEndpoint,
 } from './rows';
 import { buildStatements, rowsOf, type Statements } from './statements';
+import { PostgresSettlements } from './settlement-store';
+import type { SettledRecords, SettledRecordsQuery, SettlementRun, SettlementRunKey, SettlementRunSummary, SettlementStore } from '@tender/core';
 
 /** How many times a transaction that hit a serialisation failure or deadlock is run in total. */
 const TRANSACTION_ATTEMPTS = 4;
@@ -271,6 +277,45 @@ class Reader implements StoreReader {
   async listBillingTransitions(resourceId: string): Promise<BillingTransition[]> {
     await this.ready();
     return many(this.q, this.st.billing.listTransitions, [resourceId], toBillingTransition);
+  }
+
+  // Disputes (migration 12).
+
+  async getDispute(id: string, merchantId?: string): Promise<Dispute | null> {
+    await this.ready();
+    return ofMerchant(await one(this.q, this.st.disputes.get, [id], toDispute), merchantId);
+  }
+
+  async findDisputeByGatewayReference(gateway: string, gatewayReference: string): Promise<Dispute | null> {
+    await this.ready();
+    return one(this.q, this.st.disputes.findByReference, [gateway, gatewayReference], toDispute);
+  }
+
+  async listDisputes(query: ListDisputesQuery): Promise<Dispute[]> {
+    await this.ready();
+    const shape = {
+      merchantId: query.merchantId !== undefined,
+      paymentId: query.paymentId !== undefined,
+      status: query.status !== undefined,
+      from: query.from !== undefined,
+      to: query.to !== undefined,
+      startingAfter: query.startingAfter !== undefined,
+      limit: query.limit !== undefined,
+    };
+    const params: unknown[] = [];
+    if (shape.merchantId) params.push(query.merchantId);
+    if (shape.paymentId) params.push(query.paymentId);
+    if (shape.status) params.push(query.status);
+    if (shape.from) params.push(query.from);
+    if (shape.to) params.push(query.to);
+    if (shape.startingAfter) params.push(query.startingAfter);
+    if (shape.limit) params.push(Math.max(0, Math.floor(query.limit!)));
+    return many(this.q, this.st.disputes.list(shape), params, toDispute);
+  }
+
+  async listDisputeTransitions(disputeId: string): Promise<DisputeTransition[]> {
+    await this.ready();
+    return many(this.q, this.st.disputes.listTransitions, [disputeId], toDisputeTransition);
   }
 }
 
@@ -659,6 +704,51 @@ class Tx extends Reader implements StoreTx {
     if (rowCount === 0) throw duplicate('duplicate_transition', `A transition id was already used (${transition.id})`);
   }
 
+  async lockDispute(id: string): Promise<Dispute | null> {
+    await this.ready();
+    return one(this.q, this.st.disputes.lock, [id], toDispute);
+  }
+
+  async insertDispute(dispute: Dispute): Promise<void> {
+    await this.ready();
+    const { rows: payment } = await run(this.q, this.st.disputes.paymentExists, [dispute.paymentId]);
+    if (payment[0]?.found !== true) throw notFound('payment', dispute.paymentId);
+    const { rowCount } = await run(this.q, this.st.disputes.insert, disputeParams(dispute));
+    if (rowCount === 1) return;
+    const conflict = await this.disputeConflict(dispute);
+    throw conflict.version !== null
+      ? duplicate('duplicate_dispute', `Dispute ${dispute.id} already exists`)
+      : duplicate('duplicate_gateway_reference', `A ${dispute.gateway} dispute with reference '${dispute.gatewayReference}' already exists`);
+  }
+
+  async updateDispute(dispute: Dispute): Promise<void> {
+    await this.ready();
+    const params = disputeParams(dispute);
+    // merchant_id, payment_id and created_at never change.
+    params.splice(13, 1);
+    params.splice(1, 2);
+    const { rowCount } = await run(this.q, this.st.disputes.update, params);
+    if (rowCount === 1) return;
+    const conflict = await this.disputeConflict(dispute);
+    if (conflict.version === null) throw notFound('dispute', dispute.id);
+    if (conflict.version === dispute.version - 1 && conflict.referenceTaken) {
+      throw duplicate('duplicate_gateway_reference', `A ${dispute.gateway} dispute with reference '${dispute.gatewayReference}' already exists`);
+    }
+    throw stateConflict('version_conflict', `Dispute ${dispute.id} was changed concurrently (stored version ${conflict.version}, this write expected ${dispute.version - 1})`, { disputeId: dispute.id });
+  }
+
+  async appendDisputeTransition(transition: DisputeTransition): Promise<void> {
+    await this.ready();
+    const { rowCount } = await run(this.q, this.st.disputes.insertTransition, disputeTransitionParams(transition));
+    if (rowCount === 0) throw duplicate('duplicate_transition', `A transition id was already used (${transition.id})`);
+  }
+
+  private async disputeConflict(dispute: Dispute): Promise<{ version: number | null; referenceTaken: boolean }> {
+    const { rows } = await run(this.q, this.st.disputes.conflicts, [dispute.id, dispute.gateway, dispute.gatewayReference]);
+    const version = rows[0]?.version;
+    return { version: version === null || version === undefined ? null : Number(version), referenceTaken: rows[0]?.reference_taken === true };
+  }
+
   /** The stored version of the record's id (null when none) and whether its gateway reference is another's. */
   private async billingConflict(kind: 'subscription' | 'invoice', record: Subscription | Invoice): Promise<{ version: number | null; referenceTaken: boolean }> {
     const sql = kind === 'subscription' ? this.st.billing.subscriptionConflicts : this.st.billing.invoiceConflicts;
@@ -679,6 +769,12 @@ class Tx extends Reader implements StoreTx {
       `${kind === 'subscription' ? 'Subscription' : 'Invoice'} ${record.id} was changed concurrently (stored version ${conflict.version}, this write expected ${record.version - 1})`,
       { [`${kind}Id`]: record.id },
     );
+  }
+
+  /** Runs a statement of another part of the store (settlements) in this transaction, after the queued writes. */
+  async statement(sql: string, params: readonly unknown[]): Promise<{ rowCount: number }> {
+    await this.ready();
+    return run(this.q, sql, params);
   }
 
   async enqueueOutbox(event: OutboxEvent): Promise<void> {
@@ -758,7 +854,7 @@ export interface PostgresStoreOptions {
  * lost or refused connections `storage_error`/`storage_unavailable` with `retryable: true`. When a
  * connection drops during COMMIT the outcome is unknown to the caller but never partial.
  */
-export class PostgresStore extends Reader implements Store, WebhookEndpointStore {
+export class PostgresStore extends Reader implements Store, WebhookEndpointStore, SettlementStore {
   /** The schema holding the tables. */
   readonly schema: string;
   /** `pg` or `pglite`. */
@@ -768,6 +864,8 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
 
   readonly #observed: ObservedDriver;
   readonly #batcher: GroupCommitter | null;
+  /** The `SettlementStore` part (migration 14). */
+  readonly #settlements: PostgresSettlements;
 
   /** Prefer the factories; this does not migrate. */
   constructor(driver: Driver, schema: string, options: Pick<PostgresStoreOptions, 'groupCommit'> = {}) {
@@ -781,6 +879,27 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
     const group = options.groupCommit;
     // PGlite runs each unit alone, as without the option (see GroupCommitter.supports).
     this.#batcher = group && GroupCommitter.supports(observed) ? new GroupCommitter(observed, group === true ? {} : group) : null;
+    this.#settlements = new PostgresSettlements(observed, schema, (fn) => this.transaction((tx) => fn(tx, (sql, params) => (tx as Tx).statement(sql, params))));
+  }
+
+  listSettledRecords(query: SettledRecordsQuery): Promise<SettledRecords> {
+    return this.#settlements.listSettledRecords(query);
+  }
+
+  insertSettlementRun(run: SettlementRun, events: readonly OutboxEvent[]): Promise<void> {
+    return this.#settlements.insertSettlementRun(run, events);
+  }
+
+  latestSettlementRun(key: SettlementRunKey): Promise<SettlementRun | null> {
+    return this.#settlements.latestSettlementRun(key);
+  }
+
+  getSettlementRun(id: string, merchantId?: string | null): Promise<SettlementRun | null> {
+    return this.#settlements.getSettlementRun(id, merchantId);
+  }
+
+  listSettlementRuns(key: SettlementRunKey): Promise<SettlementRunSummary[]> {
+    return this.#settlements.listSettlementRuns(key);
   }
 
   /** Counters of group commit (batches, units, the largest batch...), or null when it is off (always on PGlite). */

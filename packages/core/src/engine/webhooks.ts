@@ -19,6 +19,7 @@ import type { GatewayPaymentResult, WebhookAcknowledgement, WebhookEvent, Webhoo
 import type { StoreTx } from '../spec/store/v1/index';
 import { gatewayOf, type EngineContext } from './context';
 import { handleBillingEvent } from './billing/webhooks';
+import { applyDisputeReport } from './disputes/apply';
 import { requeryPayment } from './requery';
 import { CANCEL_REQUESTED, UnitOfWork, type ChangeCause } from './unit-of-work';
 
@@ -132,6 +133,11 @@ async function applyEvent(unit: UnitOfWork, payment: Payment, event: PaymentEven
   if (event.kind === 'payment') {
     const result: GatewayPaymentResult = event.resultFor ? event.resultFor(payment) : event.result;
     return unit.applyGatewayResult(payment, result, cause);
+  }
+  if (event.kind === 'dispute') {
+    // A dispute is recorded beside the payment; the payment's status stays where the money is.
+    await applyDisputeReport(unit, payment, event.dispute, { gateway: payment.gateway, type: event.type, cause });
+    return payment;
   }
   await unit.note(payment, event.type, cause, event.data);
   return payment;

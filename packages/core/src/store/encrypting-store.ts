@@ -18,7 +18,7 @@
  *   gateway token is what lookups use.
  *
  * Subscriptions, invoices, gateway customers and the billing audit trail hold gateway ids, amounts,
- * statuses and dates, and pass through unchanged.
+ * statuses and dates, and pass through unchanged; so do disputes and their trail.
  *
  * Each value becomes `enc:v1:<key id>:<base64url>` (AES-256-GCM, see `field-encryption.ts`), bound
  * to its record and field. Ids, amounts, statuses, references, timestamps and the audit trail stay in
@@ -29,11 +29,13 @@
  * @module
  */
 import type { BillingTransition, GatewayCustomer, Invoice, SavedPaymentMethod, Subscription } from '../billing';
+import type { Dispute, DisputeTransition } from '../dispute';
 import { TenderError } from '../errors';
 import type { Payment, Refund, Transition } from '../payment';
 import type {
   AnonymizeResult,
   IdempotencyRecord,
+  ListDisputesQuery,
   ListInvoicesQuery,
   ListPaymentsQuery,
   ListSavedPaymentMethodsQuery,
@@ -346,6 +348,18 @@ class EncryptingTx implements StoreTx {
   listBillingTransitions(resourceId: string): Promise<BillingTransition[]> {
     return this.tx.listBillingTransitions(resourceId);
   }
+  getDispute(id: string, merchantId?: string): Promise<Dispute | null> {
+    return this.tx.getDispute(id, merchantId);
+  }
+  findDisputeByGatewayReference(gateway: string, gatewayReference: string): Promise<Dispute | null> {
+    return this.tx.findDisputeByGatewayReference(gateway, gatewayReference);
+  }
+  listDisputes(query: ListDisputesQuery): Promise<Dispute[]> {
+    return this.tx.listDisputes(query);
+  }
+  listDisputeTransitions(disputeId: string): Promise<DisputeTransition[]> {
+    return this.tx.listDisputeTransitions(disputeId);
+  }
   insertGatewayCustomer(customer: GatewayCustomer): Promise<{ created: boolean; customer: GatewayCustomer }> {
     return this.tx.insertGatewayCustomer(customer);
   }
@@ -378,6 +392,18 @@ class EncryptingTx implements StoreTx {
   }
   appendBillingTransition(transition: BillingTransition): Promise<void> {
     return this.tx.appendBillingTransition(transition);
+  }
+  lockDispute(id: string): Promise<Dispute | null> {
+    return this.tx.lockDispute(id);
+  }
+  insertDispute(dispute: Dispute): Promise<void> {
+    return this.tx.insertDispute(dispute);
+  }
+  updateDispute(dispute: Dispute): Promise<void> {
+    return this.tx.updateDispute(dispute);
+  }
+  appendDisputeTransition(transition: DisputeTransition): Promise<void> {
+    return this.tx.appendDisputeTransition(transition);
   }
 }
 
@@ -465,6 +491,18 @@ class EncryptingStoreImpl implements EncryptingStore {
   }
   listBillingTransitions(resourceId: string): Promise<BillingTransition[]> {
     return this.inner.listBillingTransitions(resourceId);
+  }
+  getDispute(id: string, merchantId?: string): Promise<Dispute | null> {
+    return this.inner.getDispute(id, merchantId);
+  }
+  findDisputeByGatewayReference(gateway: string, gatewayReference: string): Promise<Dispute | null> {
+    return this.inner.findDisputeByGatewayReference(gateway, gatewayReference);
+  }
+  listDisputes(query: ListDisputesQuery): Promise<Dispute[]> {
+    return this.inner.listDisputes(query);
+  }
+  listDisputeTransitions(disputeId: string): Promise<DisputeTransition[]> {
+    return this.inner.listDisputeTransitions(disputeId);
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

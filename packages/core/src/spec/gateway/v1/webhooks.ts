@@ -3,6 +3,8 @@
  *
  * @module
  */
+import type { DisputeStatus } from '../../../dispute';
+import type { Money } from '../../../money';
 import type { Payment } from '../../../payment';
 import type { GatewayPaymentResult, GatewayRefundResult } from './operations';
 
@@ -42,6 +44,26 @@ export interface WebhookEventTarget {
   hint?: { paymentId?: string | null };
 }
 
+/**
+ * A dispute as the gateway reported it in a signed webhook (or answered over its API), normalised.
+ * The payment it binds to is named by the event's {@link WebhookEventTarget} fields.
+ */
+export interface GatewayDisputeReport {
+  /** The gateway's dispute id (Stripe `dp_...`, PayPal `PP-D-...`, Razorpay `disp_...`). */
+  gatewayReference: string;
+  status: DisputeStatus;
+  /** The gateway's own status (with stage or outcome when it has them), as spelled there. */
+  gatewayStatus: string;
+  /** The amount disputed (held, or taken when lost). */
+  amount: Money;
+  reason: string | null;
+  evidenceDueBy: string | null;
+  /** When the gateway opened the dispute, when it says. */
+  openedAt: string | null;
+  /** When the gateway made this report (the signed event's time): orders out-of-order deliveries. */
+  reportedAt: string;
+}
+
 /** One normalised fact learned from a webhook. */
 export type WebhookEvent =
   | (WebhookEventTarget & {
@@ -69,6 +91,18 @@ export type WebhookEvent =
       eventId: string;
       type: string;
       data: Record<string, unknown>;
+    })
+  | (WebhookEventTarget & {
+      /**
+       * A dispute opened or changed at the gateway (Stripe `charge.dispute.*`, PayPal
+       * `CUSTOMER.DISPUTE.*`, Razorpay `payment.dispute.*`): bound to the payment through the target
+       * fields the gateway signed, recorded as a Tender dispute; the payment's status is not changed.
+       */
+      kind: 'dispute';
+      eventId: string;
+      /** The gateway's event type, for the audit trail (`charge.dispute.closed`). */
+      type: string;
+      dispute: GatewayDisputeReport;
     })
   | (WebhookEventTarget & {
       /**

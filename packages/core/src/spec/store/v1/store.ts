@@ -5,6 +5,7 @@
  */
 import type { Payment, Refund, Transition } from '../../../payment';
 import type { BillingReader, BillingTx } from './billing';
+import type { DisputeReader, DisputeTx } from './disputes';
 import type {
   AnonymizeResult,
   IdempotencyRecord,
@@ -20,7 +21,7 @@ import type {
 } from './records';
 
 /** Reads available both on the store and inside a transaction. */
-export interface StoreReader extends BillingReader {
+export interface StoreReader extends BillingReader, DisputeReader {
   /** A payment by id; with `merchantId`, only if it belongs to that merchant. */
   getPayment(id: string, merchantId?: string): Promise<Payment | null>;
   findPaymentByGatewayReference(gateway: string, gatewayReference: string): Promise<Payment | null>;
@@ -48,7 +49,7 @@ export interface StoreReader extends BillingReader {
 }
 
 /** Writes; only available inside {@link Store.transaction}. */
-export interface StoreTx extends StoreReader, BillingTx {
+export interface StoreTx extends StoreReader, BillingTx, DisputeTx {
   /** Reads the payment and holds it exclusively until the transaction ends. */
   lockPayment(id: string): Promise<Payment | null>;
   /** @throws `duplicate_payment` when the id exists; `duplicate_gateway_reference` when (gateway, gatewayReference) exists. */
