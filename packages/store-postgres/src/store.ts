@@ -86,8 +86,6 @@ import {
   toWebhookEndpoint,
 } from './rows';
 import { buildStatements, rowsOf, type Statements } from './statements';
-import { PostgresSettlements } from './settlement-store';
-import type { SettledRecords, SettledRecordsQuery, SettlementRun, SettlementRunKey, SettlementRunSummary, SettlementStore } from '@tender/core';
 
 /** How many times a transaction that hit a serialisation failure or deadlock is run in total. */
 const TRANSACTION_ATTEMPTS = 4;
@@ -278,6 +276,8 @@ class Reader implements StoreReader {
     await this.ready();
     return many(this.q, this.st.billing.listTransitions, [resourceId], toBillingTransition);
   }
+}
+
 
   // Disputes (migration 12).
 
@@ -317,8 +317,6 @@ class Reader implements StoreReader {
     await this.ready();
     return many(this.q, this.st.disputes.listTransitions, [disputeId], toDisputeTransition);
   }
-}
-
 type QueuedKey = Omit<IdempotencyRecord, 'response'> & { response: string | null };
 
 type QueuedEvent = Omit<OutboxEvent, 'data' | 'payload'> & { data: string | null; payload: string | null };
@@ -704,6 +702,8 @@ class Tx extends Reader implements StoreTx {
     if (rowCount === 0) throw duplicate('duplicate_transition', `A transition id was already used (${transition.id})`);
   }
 
+  /** The stored version of the record's id (null when none) and whether its gateway reference is another's. */
+  private async billingConflict(kind: 'subscription' | 'invoice', record: Subscription | Invoice): Promise<{ version: number | null; referenceTaken: boolean }> {
   async lockDispute(id: string): Promise<Dispute | null> {
     await this.ready();
     return one(this.q, this.st.disputes.lock, [id], toDispute);
@@ -749,8 +749,6 @@ class Tx extends Reader implements StoreTx {
     return { version: version === null || version === undefined ? null : Number(version), referenceTaken: rows[0]?.reference_taken === true };
   }
 
-  /** The stored version of the record's id (null when none) and whether its gateway reference is another's. */
-  private async billingConflict(kind: 'subscription' | 'invoice', record: Subscription | Invoice): Promise<{ version: number | null; referenceTaken: boolean }> {
     const sql = kind === 'subscription' ? this.st.billing.subscriptionConflicts : this.st.billing.invoiceConflicts;
     const { rows } = await run(this.q, sql, [record.id, record.gateway, record.gatewayReference]);
     const version = rows[0]?.version;
@@ -769,12 +767,6 @@ class Tx extends Reader implements StoreTx {
       `${kind === 'subscription' ? 'Subscription' : 'Invoice'} ${record.id} was changed concurrently (stored version ${conflict.version}, this write expected ${record.version - 1})`,
       { [`${kind}Id`]: record.id },
     );
-  }
-
-  /** Runs a statement of another part of the store (settlements) in this transaction, after the queued writes. */
-  async statement(sql: string, params: readonly unknown[]): Promise<{ rowCount: number }> {
-    await this.ready();
-    return run(this.q, sql, params);
   }
 
   async enqueueOutbox(event: OutboxEvent): Promise<void> {
@@ -854,7 +846,7 @@ export interface PostgresStoreOptions {
  * lost or refused connections `storage_error`/`storage_unavailable` with `retryable: true`. When a
  * connection drops during COMMIT the outcome is unknown to the caller but never partial.
  */
-export class PostgresStore extends Reader implements Store, WebhookEndpointStore, SettlementStore {
+export class PostgresStore extends Reader implements Store, WebhookEndpointStore {
   /** The schema holding the tables. */
   readonly schema: string;
   /** `pg` or `pglite`. */
@@ -864,8 +856,6 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
 
   readonly #observed: ObservedDriver;
   readonly #batcher: GroupCommitter | null;
-  /** The `SettlementStore` part (migration 14). */
-  readonly #settlements: PostgresSettlements;
 
   /** Prefer the factories; this does not migrate. */
   constructor(driver: Driver, schema: string, options: Pick<PostgresStoreOptions, 'groupCommit'> = {}) {
@@ -879,27 +869,6 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
     const group = options.groupCommit;
     // PGlite runs each unit alone, as without the option (see GroupCommitter.supports).
     this.#batcher = group && GroupCommitter.supports(observed) ? new GroupCommitter(observed, group === true ? {} : group) : null;
-    this.#settlements = new PostgresSettlements(observed, schema, (fn) => this.transaction((tx) => fn(tx, (sql, params) => (tx as Tx).statement(sql, params))));
-  }
-
-  listSettledRecords(query: SettledRecordsQuery): Promise<SettledRecords> {
-    return this.#settlements.listSettledRecords(query);
-  }
-
-  insertSettlementRun(run: SettlementRun, events: readonly OutboxEvent[]): Promise<void> {
-    return this.#settlements.insertSettlementRun(run, events);
-  }
-
-  latestSettlementRun(key: SettlementRunKey): Promise<SettlementRun | null> {
-    return this.#settlements.latestSettlementRun(key);
-  }
-
-  getSettlementRun(id: string, merchantId?: string | null): Promise<SettlementRun | null> {
-    return this.#settlements.getSettlementRun(id, merchantId);
-  }
-
-  listSettlementRuns(key: SettlementRunKey): Promise<SettlementRunSummary[]> {
-    return this.#settlements.listSettlementRuns(key);
   }
 
   /** Counters of group commit (batches, units, the largest batch...), or null when it is off (always on PGlite). */
