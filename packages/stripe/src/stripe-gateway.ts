@@ -342,6 +342,9 @@ function createParams(input: GatewayCreatePaymentInput): Record<string, FormValu
   } else if (card) {
     params.allowed_payment_method_types = ['card'];
   }
+  // A risk step-up: ask the card's bank for 3-D Secure whatever Stripe's own rules would decide
+  // (https://docs.stripe.com/api/payment_intents/create#create_payment_intent-payment_method_options-card-request_three_d_secure).
+  if (input.threeDSecure === 'required') params.payment_method_options = { card: { request_three_d_secure: 'any' } };
   return params;
 }
 

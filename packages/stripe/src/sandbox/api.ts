@@ -104,6 +104,24 @@ export function bool(params: Params, key: string): boolean | undefined {
   throw invalid(`Invalid boolean: ${String(v)}`, key);
 }
 
+/**
+ * `payment_method_options[card][request_three_d_secure]`: `automatic` (Stripe's default), `any` or
+ * `challenge` (https://docs.stripe.com/api/payment_intents/create#create_payment_intent-payment_method_options-card-request_three_d_secure).
+ */
+function requestThreeDSecureOf(params: Params): 'automatic' | 'any' | 'challenge' {
+  const options = params.payment_method_options;
+  if (options === undefined || options === '') return 'automatic';
+  const param = 'payment_method_options[card][request_three_d_secure]';
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid('Invalid object', 'payment_method_options');
+  const card = (options as Params).card;
+  if (card === undefined || card === '') return 'automatic';
+  if (typeof card !== 'object' || card === null || Array.isArray(card)) throw invalid('Invalid object', 'payment_method_options[card]');
+  const value = (card as Params).request_three_d_secure;
+  if (value === undefined || value === '') return 'automatic';
+  if (value !== 'automatic' && value !== 'any' && value !== 'challenge') throw invalid(`Invalid ${param}: must be one of automatic, any, or challenge`, param);
+  return value;
+}
+
 export function enumOf<T extends string>(params: Params, key: string, values: readonly T[]): T | undefined {
   const v = str(params, key);
   if (v === undefined || v === '') return undefined;
@@ -288,6 +306,7 @@ export class SandboxAccount {
     const typesParam = allowed !== undefined ? 'allowed_payment_method_types' : 'payment_method_types';
     const types = allowed ?? params.payment_method_types;
     if (types !== undefined && (!Array.isArray(types) || types.some((t) => typeof t !== 'string'))) throw invalid('Invalid array', typesParam);
+    const requestThreeDSecure = requestThreeDSecureOf(params);
     const id = stripeId('pi');
     const pi: StripePaymentIntent = {
       id,
@@ -320,7 +339,7 @@ export class SandboxAccount {
       on_behalf_of: null,
       payment_method: paymentMethod,
       payment_method_configuration_details: null,
-      payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
+      payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: requestThreeDSecure } },
       payment_method_types: (types as string[] | undefined) ?? ['card'],
       payment_record: null,
       processing: null,
@@ -397,17 +416,23 @@ export class SandboxAccount {
 
   private runConfirm(pi: StripePaymentIntent, paymentMethod: string, returnUrl: string | null, request: RequestInfo | null, offSession = false): StripePaymentIntent {
     const { method } = this.paymentMethodOf(paymentMethod, pi.customer as string | null);
-    const card = method.card;
+    let card = method.card;
     pi.payment_method = paymentMethod;
     pi.last_payment_error = null;
     // A card set up for later (SetupIntent) that asks for authentication only on setup pays off-session without it.
     const exempt = offSession && card.setupAuthenticationOnly === true && method.setUp;
-    if (card.threeDSecure && offSession && !exempt) {
+    // `request_three_d_secure: any` (or `challenge`) asks for a challenge whatever the card's own
+    // rule (https://docs.stripe.com/payments/3d-secure/authentication-flow#manual-three-ds): every
+    // test card then answers `requires_action`, and off-session one cannot be answered.
+    const requested = (pi.payment_method_options as { card?: { request_three_d_secure?: string } } | null)?.card?.request_three_d_secure;
+    const asked = requested === 'any' || requested === 'challenge';
+    if (asked) card = { ...card, threeDSecure: true };
+    if (card.threeDSecure && offSession && (!exempt || asked)) {
       // Off-session nobody can answer a challenge: Stripe declines with `authentication_required`
       // and the PaymentIntent waits for a new PaymentMethod (or the customer coming back on-session).
       return this.authorise(pi, { ...card, decline: AUTHENTICATION_REQUIRED }, request);
     }
-    if (card.threeDSecure && !exempt) {
+    if (card.threeDSecure && (!exempt || asked)) {
       const url = `${this.baseUrl()}/_sandbox/3ds/${pi.id}`;
       pi.status = 'requires_action';
       pi.next_action = returnUrl
