@@ -11,6 +11,8 @@ import type { Refund, Transition } from '../payment';
 import type { ClientConfig, GatewayV1, WebhookRequest } from '../spec/gateway/v1/index';
 import type { OutboxEvent, Store } from '../spec/store/v1/index';
 import { createBillingOperations } from './billing/index';
+import { createSettlementOperations } from './settlements/index';
+import type { SettlementOperations } from './settlements/types';
 import { createDisputeOperations, type DisputeOperations } from './disputes/index';
 import type { CustomerOperations, InvoiceOperations, PaymentMethodOperations, SubscriptionOperations } from './billing/types';
 import { gatewayOf, type EngineContext } from './context';
@@ -82,6 +84,8 @@ export interface Tender<S extends Store = Store> {
   readonly invoices: InvoiceOperations;
   /** Disputes (chargebacks, inquiries) of the merchant's payments, recorded from the gateways' webhooks. */
   readonly disputes: DisputeOperations;
+  /** Settlement reconciliation: a gateway's report of a day against Tender's records (needs a `SettlementStore`). */
+  readonly settlements: SettlementOperations;
   readonly webhooks: {
     /** Verifies and applies an inbound webhook; returns the acknowledgement the gateway expects. */
     handle(gateway: string, request: WebhookRequest): Promise<WebhookHandled>;
@@ -155,6 +159,7 @@ export function createTender<S extends Store = Store>(options: TenderOptions<S>)
     payments,
     ...billing,
     disputes: createDisputeOperations(ctx),
+    settlements: createSettlementOperations(ctx),
     refunds: {
       async get(id, o) {
         const refund = await ctx.store.getRefund(id, merchant(o));

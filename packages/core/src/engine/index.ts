@@ -20,3 +20,5 @@ export { canonicalJson, requestFingerprint, type IdempotencyOptions } from './id
 export { createOutboxDispatcher, backoffDelay, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox-dispatcher';
 export type { DisputeOperations, ListDisputesInput } from './disputes/index';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayOutcome } from './outbox-relay';
+export type { SettlementOperations, SettlementReportKey, SettlementScopeOptions, GetSettlementOptions } from './settlements/types';
+export { SETTLEMENT_MISMATCH_EVENT, formatMinor } from './settlements/index';

@@ -12,6 +12,7 @@ export { createTestGateway, type TestGateway, type TestGatewayOptions, type Test
 export { runStoreConformance, samplePayment, type StoreUnderTest } from './store-conformance';
 export { sampleCustomer, sampleSavedMethod, sampleSubscription, sampleInvoice } from './billing-store-conformance';
 export { runWebhookEndpointStoreConformance, type WebhookEndpointStoreUnderTest } from './webhook-endpoint-conformance';
+export { runSettlementStoreConformance, sampleSettlementRun, type SettlementStoreUnderTest } from './settlement-conformance';
 export { runGatewayConformance, type GatewayUnderTest, type GatewayConformanceOptions } from './gateway-conformance';
 export { SandboxWebhookSender, type SandboxWebhookEndpoint, type SandboxWebhookFaults, type SandboxDeliveryRecord, type SandboxWebhookRequest, type SandboxWebhookOptions } from './sandbox-webhooks';
 export { waitFor } from './wait-for';

@@ -33,6 +33,8 @@ import type {
   StoreTx,
 } from '../spec/store/v1/index';
 import type { WebhookEndpoint, WebhookEndpointStore } from '../spec/webhook-endpoints/v1/index';
+import type { SettledRecords, SettledRecordsQuery, SettlementRun, SettlementRunKey, SettlementRunSummary, SettlementStore } from '../spec/store/v1/settlements';
+import { MemorySettlements } from './memory-settlements';
 
 interface Data {
   payments: Map<string, Payment>;
@@ -613,7 +615,7 @@ export interface MemoryStore extends StoreReader {}
   'findDisputeByGatewayReference',
   'listDisputes',
   'listDisputeTransitions',
-export class MemoryStore implements Store, WebhookEndpointStore {
+export class MemoryStore implements Store, WebhookEndpointStore, SettlementStore {
   private readonly state: Data = {
     payments: new Map(),
     refunds: new Map(),
@@ -642,6 +644,8 @@ export class MemoryStore implements Store, WebhookEndpointStore {
   private readonly deliveries = new Map<string, Set<string>>();
   /** Ids of the payments retention anonymised. */
   private readonly anonymized = new Set<string>();
+  /** Settlement runs (the `SettlementStore` part). */
+  private readonly settlements = new MemorySettlements(() => this.state, (fn) => this.exclusive(fn), (fn) => this.transaction(fn));
 
   constructor() {
     const reader = new Reader(() => this.state);
@@ -900,6 +904,26 @@ export class MemoryStore implements Store, WebhookEndpointStore {
     const endpoint = this.endpoints.get(id);
     if (!endpoint || endpoint.merchantId !== merchantId) return false;
     return this.endpoints.delete(id);
+  }
+
+  listSettledRecords(query: SettledRecordsQuery): Promise<SettledRecords> {
+    return this.settlements.listSettledRecords(query);
+  }
+
+  insertSettlementRun(run: SettlementRun, events: readonly OutboxEvent[]): Promise<void> {
+    return this.settlements.insertSettlementRun(run, events);
+  }
+
+  latestSettlementRun(key: SettlementRunKey): Promise<SettlementRun | null> {
+    return this.settlements.latestSettlementRun(key);
+  }
+
+  getSettlementRun(id: string, merchantId?: string | null): Promise<SettlementRun | null> {
+    return this.settlements.getSettlementRun(id, merchantId);
+  }
+
+  listSettlementRuns(key: SettlementRunKey): Promise<SettlementRunSummary[]> {
+    return this.settlements.listSettlementRuns(key);
   }
 
   async close(): Promise<void> {}

@@ -20,6 +20,7 @@ import {
   type ParsedWebhook,
   type WebhookRequest,
 } from '../spec/gateway/v1/index';
+import type { SettlementLine } from '../spec/gateway/v1/settlements';
 
 /** A fault to inject into the next call(s). */
 export type TestFault =
@@ -101,6 +102,16 @@ export interface TestGateway extends GatewayV1 {
    * is unsigned narrowing data, `type: 'requery'` asks the engine to requery, `refund_*` describe a refund.
    */
   customWebhook(fields: Record<string, string>): WebhookRequest;
+  /**
+   * The provider's settlement report per day (`YYYY-MM-DD`), served by `settlements.fetchReport` when
+   * the gateway is created with `capabilities.settlements`; tests put (and plant wrong) lines here.
+   */
+  readonly settlementReports: Map<string, SettlementLine[]>;
+  /**
+   * The report line the provider would write for a charge (its captured amount) or, with
+   * `refundIndex`, for one of its refunds, dated `occurredAt`; a starting point for planting lines.
+   */
+  settlementLine(paymentId: string, options?: { refundIndex?: number; occurredAt?: string }): SettlementLine;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -161,7 +172,31 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
     return { headers: { 'x-test-signature': signature, 'content-type': 'application/json' }, rawBody: new TextEncoder().encode(body) };
   }
 
+  const settlementReports = new Map<string, SettlementLine[]>();
+
   const gateway: TestGateway = {
+    ...(options.capabilities?.settlements
+      ? {
+          settlements: {
+            async fetchReport(input: { date: string }) {
+              await enter('fetchReport');
+              return (settlementReports.get(input.date) ?? []).map((line) => ({ ...line }));
+            },
+          },
+        }
+      : {}),
+    settlementReports,
+    settlementLine(paymentId, o = {}) {
+      const charge = byPayment.get(paymentId);
+      if (!charge) throw new Error(`no charge for ${paymentId}`);
+      const occurredAt = o.occurredAt ?? new Date(0).toISOString();
+      if (o.refundIndex === undefined) {
+        return { lineId: `bt_${charge.reference}`, type: 'payment', gatewayReference: charge.reference, orderId: null, amount: charge.captured, direction: 'in', fee: null, net: charge.captured, occurredAt };
+      }
+      const refund = charge.refunds[o.refundIndex];
+      if (!refund) throw new Error(`payment ${paymentId} has no refund ${o.refundIndex}`);
+      return { lineId: `bt_${refund.reference}`, type: 'refund', gatewayReference: charge.reference, refundReference: refund.reference, orderId: null, amount: refund.amount, direction: 'out', fee: null, net: refund.amount, occurredAt };
+    },
     specVersion: 'v1',
     id,
     capabilities: {

@@ -19,3 +19,4 @@ export * from './records';
 export * from './billing';
 export * from './disputes';
 export * from './store';
+export * from './settlements';
