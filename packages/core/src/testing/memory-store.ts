@@ -33,8 +33,6 @@ import type {
   StoreTx,
 } from '../spec/store/v1/index';
 import type { WebhookEndpoint, WebhookEndpointStore } from '../spec/webhook-endpoints/v1/index';
-import type { SettledRecords, SettledRecordsQuery, SettlementRun, SettlementRunKey, SettlementRunSummary, SettlementStore } from '../spec/store/v1/settlements';
-import { MemorySettlements } from './memory-settlements';
 
 interface Data {
   payments: Map<string, Payment>;
@@ -63,15 +61,15 @@ interface Data {
   invoiceRefs: Map<string, string>;
   /** subscription or invoice id -> its audit trail. */
   billingTransitions: Map<string, BillingTransition[]>;
-}
-
-const clone = cloneData;
-// Shape-aware copies of the hot records, spelled out field by field: one object shape, and no generic
   disputes: Map<string, Dispute>;
   /** (gateway, reference) -> dispute id. */
   disputeRefs: Map<string, string>;
   /** dispute id -> its audit trail. */
   disputeTransitions: Map<string, DisputeTransition[]>;
+}
+
+const clone = cloneData;
+// Shape-aware copies of the hot records, spelled out field by field: one object shape, and no generic
 // deep copy (a spread plus overrides is several times slower on this path). TypeScript flags a field
 // added to Payment and missing here.
 const copyPayment = (p: Payment): Payment => ({
@@ -253,10 +251,6 @@ class Reader implements StoreReader {
   async listBillingTransitions(resourceId: string): Promise<BillingTransition[]> {
     return (this.data().billingTransitions.get(resourceId) ?? []).map((t) => ({ ...t }));
   }
-}
-
-/** One page of a merchant's billing records, newest first: {@link BillingListQuery} and `keep`. */
-function page<R extends { id: string; merchantId: string; userId: string; createdAt: string }>(records: Map<string, R>, query: BillingListQuery, keep: (record: R) => boolean): R[] {
 
   async getDispute(id: string, merchantId?: string): Promise<Dispute | null> {
     const d = this.data().disputes.get(id);
@@ -287,6 +281,10 @@ function page<R extends { id: string; merchantId: string; userId: string; create
   async listDisputeTransitions(disputeId: string): Promise<DisputeTransition[]> {
     return (this.data().disputeTransitions.get(disputeId) ?? []).map((t) => ({ ...t }));
   }
+}
+
+/** One page of a merchant's billing records, newest first: {@link BillingListQuery} and `keep`. */
+function page<R extends { id: string; merchantId: string; userId: string; createdAt: string }>(records: Map<string, R>, query: BillingListQuery, keep: (record: R) => boolean): R[] {
   let rows = [...records.values()].filter((r) => r.merchantId === query.merchantId && (query.userId === undefined || r.userId === query.userId) && keep(r)).sort(byNewest);
   if (query.startingAfter !== undefined) {
     const cursor = records.get(query.startingAfter);
@@ -551,10 +549,6 @@ class Tx extends Reader implements StoreTx {
   async appendBillingTransition(transition: BillingTransition): Promise<void> {
     this.pushIn(this.working.billingTransitions, transition.resourceId, { ...transition });
   }
-}
-
-function duplicate(code: string, message: string): TenderError {
-  return stateConflict(code, message);
 
   async lockDispute(id: string): Promise<Dispute | null> {
     return this.getDispute(id);
@@ -582,6 +576,10 @@ function duplicate(code: string, message: string): TenderError {
   }
 }
 
+function duplicate(code: string, message: string): TenderError {
+  return stateConflict(code, message);
+}
+
 /** An in-memory {@link Store}. Real semantics (transactions, locks, leases), no persistence. */
 const READS = [
   'getPayment',
@@ -607,15 +605,15 @@ const READS = [
   'findInvoiceByGatewayReference',
   'listInvoices',
   'listBillingTransitions',
-] as const satisfies ReadonlyArray<keyof StoreReader>;
-
-export interface MemoryStore extends StoreReader {}
-
   'getDispute',
   'findDisputeByGatewayReference',
   'listDisputes',
   'listDisputeTransitions',
-export class MemoryStore implements Store, WebhookEndpointStore, SettlementStore {
+] as const satisfies ReadonlyArray<keyof StoreReader>;
+
+export interface MemoryStore extends StoreReader {}
+
+export class MemoryStore implements Store, WebhookEndpointStore {
   private readonly state: Data = {
     payments: new Map(),
     refunds: new Map(),
@@ -634,18 +632,16 @@ export class MemoryStore implements Store, WebhookEndpointStore, SettlementStore
     invoices: new Map(),
     invoiceRefs: new Map(),
     billingTransitions: new Map(),
+    disputes: new Map(),
+    disputeRefs: new Map(),
+    disputeTransitions: new Map(),
   };
   private queue: Promise<unknown> = Promise.resolve();
   private readonly endpoints = new Map<string, WebhookEndpoint>();
   /** Outbox event id -> endpoint ids that acknowledged it. */
-    disputes: new Map(),
-    disputeRefs: new Map(),
-    disputeTransitions: new Map(),
   private readonly deliveries = new Map<string, Set<string>>();
   /** Ids of the payments retention anonymised. */
   private readonly anonymized = new Set<string>();
-  /** Settlement runs (the `SettlementStore` part). */
-  private readonly settlements = new MemorySettlements(() => this.state, (fn) => this.exclusive(fn), (fn) => this.transaction(fn));
 
   constructor() {
     const reader = new Reader(() => this.state);
@@ -904,26 +900,6 @@ export class MemoryStore implements Store, WebhookEndpointStore, SettlementStore
     const endpoint = this.endpoints.get(id);
     if (!endpoint || endpoint.merchantId !== merchantId) return false;
     return this.endpoints.delete(id);
-  }
-
-  listSettledRecords(query: SettledRecordsQuery): Promise<SettledRecords> {
-    return this.settlements.listSettledRecords(query);
-  }
-
-  insertSettlementRun(run: SettlementRun, events: readonly OutboxEvent[]): Promise<void> {
-    return this.settlements.insertSettlementRun(run, events);
-  }
-
-  latestSettlementRun(key: SettlementRunKey): Promise<SettlementRun | null> {
-    return this.settlements.latestSettlementRun(key);
-  }
-
-  getSettlementRun(id: string, merchantId?: string | null): Promise<SettlementRun | null> {
-    return this.settlements.getSettlementRun(id, merchantId);
-  }
-
-  listSettlementRuns(key: SettlementRunKey): Promise<SettlementRunSummary[]> {
-    return this.settlements.listSettlementRuns(key);
   }
 
   async close(): Promise<void> {}
