@@ -6,7 +6,8 @@
  * @packageDocumentation
  */
 export { createStripeGateway, type StripeGateway } from './stripe-gateway';
-export { stripeIdempotencyKey } from './stripe-requests';
+export { stripeIdempotencyKey, createStripeRequester, type StripeRequester, type StripeRequesterOptions } from './stripe-requests';
+export { stripeSettlements, stripeSettlementLine, stripeLineType, type StripeSettlementsOptions } from './settlements';
 export * from './config';
 export { encodeForm, flattenForm, encodeFormComponent, type FormValue } from './form-encoding';
 export { toStripeAmount, fromStripeAmount, stripeDecimals, STRIPE_ZERO_DECIMAL, STRIPE_THREE_DECIMAL } from './amounts';

@@ -36,6 +36,7 @@ import type { StripeErrorObject, StripeEvent, StripePaymentIntent, StripeRefund 
 import { stripeBillingOver } from './stripe-billing';
 import { stripeGatewayBilling } from './stripe-gateway-billing';
 import { createStripeRequester, type StripeCall } from './stripe-requests';
+import { stripeSettlements } from './settlements';
 import { eventToWebhookEvents, paymentIntentToResult, refundToResult, stripeErrorToTenderError } from './transformers';
 
 /** Refund reasons Stripe accepts in its `reason` enum; anything else travels in metadata. */
@@ -148,8 +149,10 @@ export function createStripeGateway(options: StripeGatewayOptions): StripeGatewa
       customers: true,
       savedMethods: true,
       subscriptions: true,
+      settlements: true,
     },
     customers: billing.customers,
+    settlements: stripeSettlements(requester),
     savedMethods: billing.savedMethods,
     subscriptions: billing.subscriptions,
     // The transport's own figures (an injected transport's too).

@@ -30,6 +30,7 @@ const resources = join(stripeDir, 'esm', 'resources');
 
 /** Stripe `object` value → the declaration file and interface describing it. */
 const DECLARATIONS: Record<string, { file: string; name: string }> = {
+  balance_transaction: { file: 'BalanceTransactions.d.ts', name: 'BalanceTransaction' },
   charge: { file: 'Charges.d.ts', name: 'Charge' },
   customer: { file: 'Customers.d.ts', name: 'Customer' },
   dispute: { file: 'Disputes.d.ts', name: 'Dispute' },
@@ -211,6 +212,8 @@ describe(`sandbox objects against stripe ${stripeVersion}'s declarations`, () =>
     seen(await stripe.charges.retrieve(paid.latest_charge as string));
     seen(await stripe.refunds.create({ payment_intent: paid.id, amount: 500 }));
     seen(await stripe.refunds.list({ payment_intent: paid.id }));
+    const balance = seen(await stripe.balanceTransactions.list({ expand: ['data.source'] }));
+    seen(await stripe.balanceTransactions.retrieve(balance.data[0]!.id));
     const declined = await stripe.paymentIntents.create({ amount: 700, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true }).catch((e: Stripe.errors.StripeError) => e);
     seen((declined as Stripe.errors.StripeCardError).payment_intent);
     const manual = seen(await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' }));

@@ -14,3 +14,4 @@ export { WebhookSender, type SandboxWebhookConfig, type WebhookFaults, type Deli
 export { completeCustomerAction } from './customer';
 export { TEST_CARDS, type TestCard } from './test-cards';
 export { SandboxBilling, BillingState, type SandboxBillingOptions, type StripeObject } from './billing';
+export { sandboxStripeFee, type SandboxBalanceControls, type StripeBalanceTransaction } from './balance';

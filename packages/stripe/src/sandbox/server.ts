@@ -13,6 +13,7 @@ import { STRIPE_API_VERSION } from '../config';
 import { missing, SandboxAccount, SandboxError, stripeId, type RequestInfo, type SandboxRetention } from './api';
 import { IdempotencyLedger, requestOf } from './idempotency';
 import { list } from './list';
+import { SandboxBalance, type SandboxBalanceControls } from './balance';
 import { NOT_BILLING, SandboxBilling, type SandboxBillingOptions } from './billing';
 import { expand } from './billing/expand';
 import type { StripeEvent } from '../stripe-types';
@@ -66,6 +67,8 @@ export interface StripeSandbox {
   readonly account: SandboxAccount;
   /** Stripe Billing: Customers, PaymentMethods, SetupIntents, Prices, Subscriptions, Invoices, test clocks. */
   readonly billing: SandboxBilling;
+  /** Balance transactions of captured charges and refunds (`GET /v1/balance_transactions`), and controls to plant mismatches. */
+  readonly balance: SandboxBalanceControls;
   /** Outgoing webhooks: `configure`, `hold` / `release` (reorder), `faults` (duplicate, delay, drop), `idle()`. */
   readonly webhooks: WebhookSender;
   /** API faults: queue one with `faults.add(...)`, remove all with `faults.clear()`. */
@@ -95,6 +98,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   account.onEvent((event) => webhooks.emit(event));
   // After the webhook listener, so an invoice paid by a PaymentIntent is announced after that PaymentIntent.
   const billing = new SandboxBilling(account, () => baseUrl, options.billing, options.retention?.objects);
+  const balance = new SandboxBalance(account, options.retention?.objects);
   const ledger = new IdempotencyLedger(options.retention?.idempotencyKeys);
   const faults = new SandboxFaultQueue<HttpFault>();
   // return_url of a challenge whose page was opened, so the page can send the customer back.
@@ -237,6 +241,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       if (method === 'GET' && id && !action) return account.retrieveRefund(id);
     }
     if (resource === 'charges' && method === 'GET' && id && !action) return account.retrieveCharge(id);
+    if (resource === 'balance_transactions' && !action) {
+      const answer = balance.route(method, id, params);
+      if (answer !== undefined) return answer;
+    }
     const billed = billing.route(method, parts, params, info);
     if (billed !== NOT_BILLING) return billed;
     if (resource === 'events' && method === 'GET' && !id) return list(eventsMatching(params), params, '/v1/events');
@@ -359,6 +367,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     publishableKey,
     account,
     billing,
+    balance: balance.controls,
     webhooks,
     faults,
     get requestCount() {
