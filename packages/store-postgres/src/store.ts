@@ -276,8 +276,6 @@ class Reader implements StoreReader {
     await this.ready();
     return many(this.q, this.st.billing.listTransitions, [resourceId], toBillingTransition);
   }
-}
-
 
   // Disputes (migration 12).
 
@@ -317,6 +315,8 @@ class Reader implements StoreReader {
     await this.ready();
     return many(this.q, this.st.disputes.listTransitions, [disputeId], toDisputeTransition);
   }
+}
+
 type QueuedKey = Omit<IdempotencyRecord, 'response'> & { response: string | null };
 
 type QueuedEvent = Omit<OutboxEvent, 'data' | 'payload'> & { data: string | null; payload: string | null };
@@ -702,8 +702,6 @@ class Tx extends Reader implements StoreTx {
     if (rowCount === 0) throw duplicate('duplicate_transition', `A transition id was already used (${transition.id})`);
   }
 
-  /** The stored version of the record's id (null when none) and whether its gateway reference is another's. */
-  private async billingConflict(kind: 'subscription' | 'invoice', record: Subscription | Invoice): Promise<{ version: number | null; referenceTaken: boolean }> {
   async lockDispute(id: string): Promise<Dispute | null> {
     await this.ready();
     return one(this.q, this.st.disputes.lock, [id], toDispute);
@@ -749,6 +747,8 @@ class Tx extends Reader implements StoreTx {
     return { version: version === null || version === undefined ? null : Number(version), referenceTaken: rows[0]?.reference_taken === true };
   }
 
+  /** The stored version of the record's id (null when none) and whether its gateway reference is another's. */
+  private async billingConflict(kind: 'subscription' | 'invoice', record: Subscription | Invoice): Promise<{ version: number | null; referenceTaken: boolean }> {
     const sql = kind === 'subscription' ? this.st.billing.subscriptionConflicts : this.st.billing.invoiceConflicts;
     const { rows } = await run(this.q, sql, [record.id, record.gateway, record.gatewayReference]);
     const version = rows[0]?.version;
