@@ -11,9 +11,11 @@ import type { Refund, Transition } from '../payment';
 import type { ClientConfig, GatewayV1, WebhookRequest } from '../spec/gateway/v1/index';
 import type { OutboxEvent, Store } from '../spec/store/v1/index';
 import { createBillingOperations } from './billing/index';
+import { createDisputeOperations, type DisputeOperations } from './disputes/index';
+import { createAnalyticsOperations } from './analytics/index';
+import type { AnalyticsOperations } from './analytics/types';
 import { createSettlementOperations } from './settlements/index';
 import type { SettlementOperations } from './settlements/types';
-import { createDisputeOperations, type DisputeOperations } from './disputes/index';
 import type { CustomerOperations, InvoiceOperations, PaymentMethodOperations, SubscriptionOperations } from './billing/types';
 import { gatewayOf, type EngineContext } from './context';
 import { DEFAULT_LEASE_MS, DEFAULT_RETENTION_MS, type IdempotencyOptions } from './idempotency';
@@ -84,6 +86,8 @@ export interface Tender<S extends Store = Store> {
   readonly invoices: InvoiceOperations;
   /** Disputes (chargebacks, inquiries) of the merchant's payments, recorded from the gateways' webhooks. */
   readonly disputes: DisputeOperations;
+  /** Payment analytics of a window: counts, rates, revenue per currency (needs an `AnalyticsStore`). */
+  readonly analytics: AnalyticsOperations;
   /** Settlement reconciliation: a gateway's report of a day against Tender's records (needs a `SettlementStore`). */
   readonly settlements: SettlementOperations;
   readonly webhooks: {
@@ -159,6 +163,7 @@ export function createTender<S extends Store = Store>(options: TenderOptions<S>)
     payments,
     ...billing,
     disputes: createDisputeOperations(ctx),
+    analytics: createAnalyticsOperations(ctx),
     settlements: createSettlementOperations(ctx),
     refunds: {
       async get(id, o) {

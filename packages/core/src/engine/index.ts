@@ -22,3 +22,14 @@ export type { DisputeOperations, ListDisputesInput } from './disputes/index';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayOutcome } from './outbox-relay';
 export type { SettlementOperations, SettlementReportKey, SettlementScopeOptions, GetSettlementOptions } from './settlements/types';
 export { SETTLEMENT_MISMATCH_EVENT, formatMinor } from './settlements/index';
+export type {
+  AnalyticsOperations,
+  AnalyticsScopeOptions,
+  DisputeFigures,
+  PaymentAnalytics,
+  PaymentAnalyticsFigures,
+  PaymentAnalyticsGroup,
+  PaymentAnalyticsInput,
+  Rate,
+} from './analytics/types';
+export { MAX_ANALYTICS_DAYS } from './analytics/window';

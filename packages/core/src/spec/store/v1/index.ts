@@ -20,3 +20,4 @@ export * from './billing';
 export * from './disputes';
 export * from './store';
 export * from './settlements';
+export * from './analytics';
