@@ -13,6 +13,7 @@ export { runStoreConformance, samplePayment, type StoreUnderTest } from './store
 export { sampleCustomer, sampleSavedMethod, sampleSubscription, sampleInvoice } from './billing-store-conformance';
 export { runWebhookEndpointStoreConformance, type WebhookEndpointStoreUnderTest } from './webhook-endpoint-conformance';
 export { runSettlementStoreConformance, sampleSettlementRun, type SettlementStoreUnderTest } from './settlement-conformance';
+export { runAnalyticsStoreConformance, writeAnalyticsData, expectedAggregates, normaliseAggregates, ANALYTICS_DAY0, type AnalyticsStoreUnderTest, type PlannedPayment } from './analytics-conformance';
 export { runGatewayConformance, type GatewayUnderTest, type GatewayConformanceOptions } from './gateway-conformance';
 export { SandboxWebhookSender, type SandboxWebhookEndpoint, type SandboxWebhookFaults, type SandboxDeliveryRecord, type SandboxWebhookRequest, type SandboxWebhookOptions } from './sandbox-webhooks';
 export { waitFor } from './wait-for';
