@@ -11,6 +11,7 @@ import { createPgDriver } from './drivers/pg';
 import { createPGliteDriver } from './drivers/pglite';
 import { lockDataDir } from './data-dir-lock';
 import { checkDataDirVersion } from './data-dir-version';
+import { createPGliteFromTemplate, isNewDataDir } from './pglite-template';
 import { runMigrations, type MigrationResult } from './migrate';
 import { checkSchemaName, DEFAULT_SCHEMA } from './schema';
 import { PostgresStore, type PostgresStoreOptions } from './store';
@@ -97,6 +98,12 @@ export type CreatePGliteStoreOptions = PostgresStoreOptions & {
   dataDir?: string;
   /** An already open PGlite (then `dataDir` is ignored and `close()` leaves it open). */
   db?: PGlite;
+  /**
+   * Start a new database from a cached copy of an empty one instead of running `initdb` (default
+   * true): about a second instead of several. The copy lives in a per-user cache directory under the
+   * OS temp directory, one per PGlite version (see `pglite-template.ts`). `false` always runs `initdb`.
+   */
+  template?: boolean;
 };
 
 /**
@@ -112,7 +119,8 @@ export async function createPGliteStore(options: CreatePGliteStoreOptions = {}):
   try {
     // Before PGlite touches it: a directory of another Postgres major fails with a typed error.
     if (owns && options.dataDir !== undefined) checkDataDirVersion(options.dataDir);
-    db = options.db ?? (await PGlite.create(options.dataDir));
+    const fresh = options.dataDir === undefined || isNewDataDir(options.dataDir);
+    db = options.db ?? (fresh && options.template !== false ? await createPGliteFromTemplate(options.dataDir) : await PGlite.create(options.dataDir));
   } catch (error) {
     await release?.();
     throw error;
