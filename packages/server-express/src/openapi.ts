@@ -70,6 +70,13 @@ const idempotencyHeader = {
   schema: { type: 'string', maxLength: 255 },
 };
 
+// The billing creates forward the key to the gateway (derived per operation) instead of storing an
+// answer, so a retry acts once there and answers the record made; no Idempotent-Replayed header.
+const billingIdempotencyHeader = {
+  ...idempotencyHeader,
+  description: 'Makes the request safe to retry: the gateway acts once for the key (forwarded, derived per operation) and the record it made is answered again',
+};
+
 // Live status (docs/live-status.md): the events of `GET /api/v1/payments/{id}/events` and `/ws`.
 const LIVE_EVENT_SCHEMA: Json = {
   description:
@@ -441,7 +448,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
       post: op('savePaymentMethod', "Save a gateway token (Stripe `pm_...`) for a user's later payments and subscriptions", 'payments:write', {
         description:
           "Attaches the token the browser got from the gateway's hosted fields to the user's customer at the gateway (created on first use) for later, merchant-initiated charges. Saving a token already saved answers the saved method. The user's first method is their default. Card data in the body is refused (400 `raw_card_data_not_allowed`).",
-        parameters: [idempotencyHeader],
+        parameters: [billingIdempotencyHeader],
         requestBody: body('SavePaymentMethod', true),
         responses: { '201': { description: 'The saved method', content: json(ref('PaymentMethod')) }, ...ERRORS, '502': errorResponse('Gateway error') },
       }),
@@ -454,7 +461,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
       post: op('tokenizePaymentMethod', 'Seed 001\'s name for saving a payment method: takes a gateway token, never card data', 'payments:write', {
         description:
           "Card numbers are never accepted: a body carrying card data (`details.card_number`, `cvv`, `expiry_month`... anywhere in it, or a value shaped like a card number) is refused with 400 `raw_card_data_not_allowed`, without echoing any of it, and nothing is logged or stored. Collect the card with the gateway's hosted fields (Stripe Elements, Fiuu seamless) and send the token they give: the body and answer are then those of `POST /api/v1/payment-methods`.",
-        parameters: [idempotencyHeader],
+        parameters: [billingIdempotencyHeader],
         requestBody: body('SavePaymentMethod', true),
         responses: { '201': { description: 'The saved method', content: json(ref('PaymentMethod')) }, ...ERRORS, '502': errorResponse('Gateway error') },
       }),
@@ -483,7 +490,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
       post: op('createSubscription', "Start a subscription to a gateway price for a user (Stripe Billing runs it)", 'payments:write', {
         description:
           "The gateway's billing engine bills it: the price's amount, currency and interval, `trial_days` free days first. `payment_method` is a saved method (`spm_...`) or a gateway token (saved first); absent, the user's default saved method. Tender mirrors the subscription and its invoices from the gateway's webhooks (`subscription.*`, `invoice.*` events).",
-        parameters: [idempotencyHeader],
+        parameters: [billingIdempotencyHeader],
         requestBody: body('CreateSubscription', true),
         responses: { '201': { description: 'The subscription (trialing, active, or incomplete when the first payment needs the customer)', content: json(ref('Subscription')) }, ...ERRORS, '404': errorResponse('No such saved payment method or gateway'), '409': errorResponse('The method is another user\'s or was removed'), '502': errorResponse('Gateway error') },
       }),
