@@ -6,6 +6,7 @@
 import { eventEnvelope, type EventPayloadEncoder, type Invoice, type OutboxRow, type Payment, type Refund, type SavedPaymentMethod, type Subscription } from '@tender/core';
 import { invoiceJson, paymentMethodJson, subscriptionJson } from './serialize-billing';
 import { paymentJson, refundJson } from './serialize';
+import { settlementEventJson } from './routes/admin-settlements';
 
 /**
  * Event data as merchants receive it: the record the event is about (payment, refund, subscription,
@@ -14,6 +15,7 @@ import { paymentJson, refundJson } from './serialize';
 export function presentEvent(row: Pick<OutboxRow, 'type' | 'data'>): Record<string, unknown> {
   try {
     if (row.type.startsWith('refund.')) return refundJson(row.data as unknown as Refund);
+    if (row.type.startsWith('settlement.')) return settlementEventJson(row.data);
     if (row.type.startsWith('subscription.')) return subscriptionJson(row.data as unknown as Subscription);
     if (row.type.startsWith('invoice.')) return invoiceJson(row.data as unknown as Invoice);
     if (row.type.startsWith('payment_method.')) return paymentMethodJson(row.data as unknown as SavedPaymentMethod);

@@ -18,6 +18,7 @@ import type { LiveStatus } from './live';
 import { httpMetrics, type MetricsEndpointOptions, type TenderMetrics } from './metrics';
 import type { OpenApiInfo } from './openapi';
 import type { ReadinessReport } from './readiness';
+import { adminSettlementRoutes } from './routes/admin-settlements';
 import { eventRoutes } from './routes/events';
 import { fiuuReturnRoute, seamlessConfigRoute } from './routes/fiuu-checkout';
 import { gatewayWebhookRoutes } from './routes/gateway-webhooks';
@@ -167,6 +168,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   upiStaticLinkRoutes(api, context);
   webhookEndpointRoutes(api, context);
   eventRoutes(api, context);
+  adminSettlementRoutes(api, context);
 
   api.use((req, _res, next) => {
     next(notFoundId('route', `${req.method} ${req.baseUrl}${req.path}`.slice(0, 120)));
