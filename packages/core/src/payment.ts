@@ -9,11 +9,6 @@ import { Money } from './money';
 /** Payment statuses (upper case, as order services commonly use them). The transition table lives in `state-machine.ts`. */
 export const PAYMENT_STATUSES = [
   'PENDING',
-  /**
-   * Held by the risk engine before any gateway call, until an admin approves it (it goes on to the
-   * gateway as its create would have) or declines it (`FAILED`, `risk_declined`). Nothing was sent.
-   */
-  'REQUIRES_REVIEW',
   'REQUIRES_ACTION',
   'PROCESSING',
   'AUTHORIZED',
@@ -23,6 +18,12 @@ export const PAYMENT_STATUSES = [
   'FAILED',
   'CANCELLED',
   'EXPIRED',
+  // Last, so the wire enums that number the statuses (gRPC's PaymentStatus) keep their numbers.
+  /**
+   * Held by the risk engine before any gateway call, until an admin approves it (it goes on to the
+   * gateway as its create would have) or declines it (`FAILED`, `risk_declined`). Nothing was sent.
+   */
+  'REQUIRES_REVIEW',
 ] as const;
 
 /** One of {@link PAYMENT_STATUSES}. */
