@@ -131,25 +131,35 @@ export interface ReplayOutcome {
 }
 
 /**
- * POSTs the deliveries to `url` one after the other, in the order given, with their recorded bytes
- * and signature. A delivery answered with a non-2xx status is queued again at the end, as Stripe
- * retries a failed delivery later (https://docs.stripe.com/webhooks#automatic-retries), up to
- * `maxAttempts` times.
+ * POSTs the deliveries to `url` in the order given, with their recorded bytes and signature: one
+ * after the other, or `concurrency` at a time (each sender takes the next one as it finishes). A
+ * delivery answered with a non-2xx status is queued again at the end, as Stripe retries a failed
+ * delivery later (https://docs.stripe.com/webhooks#automatic-retries), up to `maxAttempts` times.
  */
-export async function replayDeliveries(url: string, deliveries: readonly RecordedDelivery[], maxAttempts = 5): Promise<ReplayOutcome> {
+export async function replayDeliveries(url: string, deliveries: readonly RecordedDelivery[], options: { concurrency?: number; maxAttempts?: number } = {}): Promise<ReplayOutcome> {
+  const maxAttempts = options.maxAttempts ?? 5;
   const queue = deliveries.map((delivery) => ({ delivery, attempt: 1 }));
   const statuses: number[] = [];
   const refused: ReplayOutcome['refused'] = [];
   let sent = 0;
-  while (queue.length > 0) {
-    const { delivery, attempt } = queue.shift()!;
-    const response = await fetch(url, { method: 'POST', headers: delivery.headers, body: delivery.body });
+  const send = async (next: { delivery: RecordedDelivery; attempt: number }): Promise<void> => {
+    const response = await fetch(url, { method: 'POST', headers: next.delivery.headers, body: next.delivery.body });
     const text = await response.text();
     sent++;
     statuses.push(response.status);
-    if (response.ok) continue;
-    if (attempt < maxAttempts) queue.push({ delivery, attempt: attempt + 1 });
-    else refused.push({ eventId: delivery.eventId, type: delivery.type, status: response.status, body: text.slice(0, 500) });
+    if (response.ok) return;
+    if (next.attempt < maxAttempts) queue.push({ delivery: next.delivery, attempt: next.attempt + 1 });
+    else refused.push({ eventId: next.delivery.eventId, type: next.delivery.type, status: response.status, body: text.slice(0, 500) });
+  };
+  const limit = Math.max(1, options.concurrency ?? 1);
+  const running = new Set<Promise<void>>();
+  // A delivery in flight may be refused and queued again, so the queue is done only when nothing runs.
+  while (queue.length > 0 || running.size > 0) {
+    while (queue.length > 0 && running.size < limit) {
+      const sending: Promise<void> = send(queue.shift()!).finally(() => running.delete(sending));
+      running.add(sending);
+    }
+    await Promise.race(running);
   }
   return { sent, statuses, refused };
 }
