@@ -7,6 +7,7 @@
  */
 export { createUpiGateway, receiptOf, refundIdempotencyKey, toPaise, UPI_PAYMENT_METHODS, type UpiGateway } from './upi-gateway';
 export * from './config';
+export { razorpaySettlements, razorpaySettlementLine, razorpayLineType, type RazorpaySettlementsDeps } from './settlements';
 export {
   buildUpiLink,
   parseUpiLink,

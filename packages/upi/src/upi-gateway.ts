@@ -57,6 +57,7 @@ import {
   type RazorpayPayment,
   type RazorpayRefund,
 } from './schemas';
+import { razorpaySettlements } from './settlements';
 import { verifyRazorpayPaymentSignature, verifyRazorpayWebhookSignature } from './signature';
 import { eventIdOf, eventToWebhookEvents, isAutoRefunded, paymentNotFound, paymentToResult, razorpayErrorToTenderError, refundToResult } from './transformers';
 import { isValidVpa, parseUpiLink } from './upi-link';
@@ -303,8 +304,10 @@ export function createUpiGateway(input: UpiGatewayOptions): UpiGateway {
       // does that without calling the gateway), an authorised one is refunded by Razorpay if never captured.
       cancel: false,
       retrieve: true,
+      settlements: true,
       maxAmountMinor: { INR: maxAmount },
     },
+    settlements: razorpaySettlements({ get: (path, operation, ctx) => ok('GET', path, undefined, { operation, mutating: false, ...signalOf(ctx) }) }),
     // One createPayment makes up to four requests in a row (validate VPA, find the order, create it,
     // create the payment); retrieve up to three. The engine leases keys for the longest call.
     worstCaseCallMs: transport.worstCaseMs * 4,

@@ -10,3 +10,4 @@
 export { startRazorpaySandbox, type RazorpaySandbox, type RazorpaySandboxOptions, type SandboxDelays, type HttpFault } from './server';
 export { SandboxAccount, RazorpaySandboxError, type SandboxRetention, type SandboxOrder, type SandboxPayment, type SandboxRefund } from './account';
 export { WebhookSender, type SandboxWebhookConfig, type WebhookFaults, type DeliveryRecord, type SandboxEvent } from './webhook-sender';
+export type { SandboxReconItem, SandboxSettlementControls, SandboxSettlementOptions } from './settlements';

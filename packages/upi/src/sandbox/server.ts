@@ -12,6 +12,7 @@ import { pushBounded, retentionLimit, timingSafeEqualString } from '@tender/core
 import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing';
 import { computeRazorpayPaymentSignature } from '../signature';
 import { badRequest, razorpayId, RazorpaySandboxError, SandboxAccount, type SandboxPayment, type SandboxRetention } from './account';
+import { SandboxSettlements, type SandboxSettlementControls, type SandboxSettlementOptions } from './settlements';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 
 /** Delays the sandbox applies (ms). `null` turns an automatic step off. */
@@ -52,6 +53,8 @@ export interface RazorpaySandboxOptions {
   retention?: SandboxRetention & { requests?: number };
   /** Time source (ms) for `created_at` and expiry; default `Date.now`. */
   now?: () => number;
+  /** The settlement recon report (`GET /v1/settlements/recon/combined`): page size cap. */
+  settlements?: SandboxSettlementOptions;
 }
 
 /** A fault applied to the next matching API requests. */
@@ -82,6 +85,8 @@ export interface RazorpaySandbox {
   readonly webhooks: WebhookSender;
   /** API faults: `faults.add(...)`, `faults.clear()`. */
   readonly faults: SandboxFaultQueue<HttpFault>;
+  /** The settlement recon report's items, and controls to plant mismatches. */
+  readonly settlements: SandboxSettlementControls;
   /** `METHOD /path?query` of every API request served, oldest first (bounded). */
   readonly requests: readonly string[];
   /** The payer approves the payment in their UPI app (also after a failure: an in-app retry). */
@@ -126,8 +131,11 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
     }, ms);
     timers.add(t);
   };
+  // Declared before the account: its event callback records what settles.
+  let settlements: SandboxSettlements | undefined;
   const account = new SandboxAccount(
     (type, payload) => {
+      settlements?.onEvent(type, payload);
       const id = razorpayId('evt').slice(4);
       const contains = Object.keys(payload);
       const body = JSON.stringify({ entity: 'event', account_id: 'acc_TenderSandbox01', event: type, contains, payload, created_at: Math.floor(now() / 1000) });
@@ -140,6 +148,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
       now,
     },
   );
+  settlements = new SandboxSettlements(now, options.settlements, (orderId) => account.orders.get(orderId)?.receipt ?? null);
   const requestLimit = retentionLimit(options.retention?.requests, 10_000, 'retention.requests');
   const requests: string[] = [];
   const faults = new SandboxFaultQueue<HttpFault>();
@@ -234,6 +243,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
       return { razorpay_payment_id: payment.id, next: link ? [{ action: 'intent', url: link }, poll] : [poll] };
     }
     if (method === 'GET' && path === '/v1/payments') return collection(account.listPayments(url.searchParams));
+    if (method === 'GET' && path === '/v1/settlements/recon/combined') return settlements!.recon(url.searchParams);
     if (method === 'GET' && path === '/v1/refunds') return collection(account.listRefunds(url.searchParams));
     if (method === 'PATCH' && (m = /^\/v1\/payments\/([^/]+)$/.exec(path))) return account.editNotes(account.payment(m[1]!), params);
     if (method === 'PATCH' && (m = /^\/v1\/orders\/([^/]+)$/.exec(path))) return account.orderJson(account.editNotes(account.order(m[1]!), params));
@@ -315,6 +325,7 @@ export async function startRazorpaySandbox(options: RazorpaySandboxOptions = {})
     account,
     webhooks,
     faults,
+    settlements: settlements.controls,
     requests,
     approve: (id, o) => account.approve(id, o),
     decline: (id) => account.decline(id),
