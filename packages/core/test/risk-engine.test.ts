@@ -67,6 +67,16 @@ describe('engine risk stage', () => {
     expect(await store.listPayments({ merchantId: 'default', limit: 10 })).toHaveLength(1);
   });
 
+  it('a create retried under its key is one velocity attempt', async () => {
+    const { tender } = setup();
+    const risk = { ip: '192.0.2.44' };
+    const first = await tender.payments.create({ ...body, risk }, { idempotencyKey: 'vel-1' });
+    expect(riskOf(first)!.rules).toEqual([]);
+    await tender.payments.create({ ...body, risk }, { idempotencyKey: 'vel-1' });
+    const other = await tender.payments.create({ ...body, risk });
+    expect(riskOf(other)!.rules).toEqual([expect.objectContaining({ id: 'ip-seen', reason: '2 attempts by ip in 1h (max 1)' })]);
+  });
+
   it('review -> approve: held REQUIRES_REVIEW without a gateway call, then sent as the create would have been, audited with the actor', async () => {
     const { tender, gateway } = setup();
     const held = await tender.payments.create({ ...body, amount: '600.00' });

@@ -77,7 +77,7 @@ export function createRiskEngine(options: RiskEngineOptions): RiskEngine {
       if (value !== null && value.trim() !== '') keys[kind] = velocityKey(input.merchantId, kind, value);
     }
     const queries = velocityQueries(rules);
-    const counts = await options.velocity.recordAndCount({ id: input.paymentId, keys, amountMinor: input.amount.toMinor(), currency: input.amount.currency, at: now }, queries);
+    const counts = await options.velocity.recordAndCount({ id: input.attemptId ?? input.paymentId, keys, amountMinor: input.amount.toMinor(), currency: input.amount.currency, at: now }, queries);
     const velocity = new Map<string, VelocityCount>(queries.map((q, i) => [velocitySlot(q.key, q.windowMs), counts[i]!]));
     const paidBefore = new Map<'user' | 'email', boolean | null>();
     if (history) {

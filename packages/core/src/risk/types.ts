@@ -40,8 +40,13 @@ export interface RiskSignals {
 /** What the risk engine evaluates: one payment attempt, before any gateway is called. */
 export interface RiskInput {
   merchantId: string;
-  /** Tender's payment id (the velocity attempt's id). */
+  /** Tender's payment id. */
   paymentId: string;
+  /**
+   * The velocity attempt's id (default `paymentId`): the engine passes the request's idempotency key
+   * when it has one, so a retried request is counted once.
+   */
+  attemptId?: string;
   amount: Money;
   paymentMethod: string | null;
   /** The gateway the payment is routed to first. */

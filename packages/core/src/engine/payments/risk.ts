@@ -89,7 +89,8 @@ export async function assessCreate(
   const signals = validateSignals(raw);
   return risk.evaluate({
     merchantId,
-    paymentId: options.idempotencyKey === undefined ? draft.paymentId : `key:${options.idempotencyKey}`,
+    paymentId: draft.paymentId,
+    ...(options.idempotencyKey === undefined ? {} : { attemptId: `key:${options.idempotencyKey}` }),
     amount: input.amount,
     paymentMethod: draft.paymentMethod,
     gateway,
