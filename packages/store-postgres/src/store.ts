@@ -86,6 +86,8 @@ import {
   toWebhookEndpoint,
 } from './rows';
 import { buildStatements, rowsOf, type Statements } from './statements';
+import { PostgresSettlements } from './settlement-store';
+import type { SettledRecords, SettledRecordsQuery, SettlementRun, SettlementRunKey, SettlementRunSummary, SettlementStore } from '@tender/core';
 
 /** How many times a transaction that hit a serialisation failure or deadlock is run in total. */
 const TRANSACTION_ATTEMPTS = 4;
@@ -769,6 +771,12 @@ class Tx extends Reader implements StoreTx {
     );
   }
 
+  /** Runs a statement of another part of the store (settlements) in this transaction, after the queued writes. */
+  async statement(sql: string, params: readonly unknown[]): Promise<{ rowCount: number }> {
+    await this.ready();
+    return run(this.q, sql, params);
+  }
+
   async enqueueOutbox(event: OutboxEvent): Promise<void> {
     // A payload whose `data` is the snapshot itself (the default envelope) holds it already: the
     // snapshot is stored once, in the published document, and read back from it (toOutboxRow). Half
@@ -846,7 +854,7 @@ export interface PostgresStoreOptions {
  * lost or refused connections `storage_error`/`storage_unavailable` with `retryable: true`. When a
  * connection drops during COMMIT the outcome is unknown to the caller but never partial.
  */
-export class PostgresStore extends Reader implements Store, WebhookEndpointStore {
+export class PostgresStore extends Reader implements Store, WebhookEndpointStore, SettlementStore {
   /** The schema holding the tables. */
   readonly schema: string;
   /** `pg` or `pglite`. */
@@ -856,6 +864,8 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
 
   readonly #observed: ObservedDriver;
   readonly #batcher: GroupCommitter | null;
+  /** The `SettlementStore` part (migration 14). */
+  readonly #settlements: PostgresSettlements;
 
   /** Prefer the factories; this does not migrate. */
   constructor(driver: Driver, schema: string, options: Pick<PostgresStoreOptions, 'groupCommit'> = {}) {
@@ -869,6 +879,27 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
     const group = options.groupCommit;
     // PGlite runs each unit alone, as without the option (see GroupCommitter.supports).
     this.#batcher = group && GroupCommitter.supports(observed) ? new GroupCommitter(observed, group === true ? {} : group) : null;
+    this.#settlements = new PostgresSettlements(observed, schema, (fn) => this.transaction((tx) => fn(tx, (sql, params) => (tx as Tx).statement(sql, params))));
+  }
+
+  listSettledRecords(query: SettledRecordsQuery): Promise<SettledRecords> {
+    return this.#settlements.listSettledRecords(query);
+  }
+
+  insertSettlementRun(run: SettlementRun, events: readonly OutboxEvent[]): Promise<void> {
+    return this.#settlements.insertSettlementRun(run, events);
+  }
+
+  latestSettlementRun(key: SettlementRunKey): Promise<SettlementRun | null> {
+    return this.#settlements.latestSettlementRun(key);
+  }
+
+  getSettlementRun(id: string, merchantId?: string | null): Promise<SettlementRun | null> {
+    return this.#settlements.getSettlementRun(id, merchantId);
+  }
+
+  listSettlementRuns(key: SettlementRunKey): Promise<SettlementRunSummary[]> {
+    return this.#settlements.listSettlementRuns(key);
   }
 
   /** Counters of group commit (batches, units, the largest batch...), or null when it is off (always on PGlite). */
