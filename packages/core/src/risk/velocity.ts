@@ -32,7 +32,12 @@ export interface VelocityAttempt {
 /** A count asked for: the attempts sharing this attempt's `key` within the last `windowMs`. */
 export interface VelocityQuery {
   key: VelocityKeyKind;
-  /** The window's length: attempts with `at > attempt.at - windowMs` and `at <= attempt.at` count. */
+  /**
+   * The window's length: attempts with `at > attempt.at - windowMs` and `at <= attempt.at` count. A
+   * store shared between processes also counts attempts stamped later than `attempt.at` that it
+   * recorded before this one (another instance's clock, a call that waited its turn): the guarantee
+   * of {@link VelocityStore.recordAndCount} needs them.
+   */
   windowMs: number;
 }
 
@@ -107,7 +112,8 @@ export class MemoryVelocityStore implements VelocityStore {
       let count = 0;
       let sumMinor = 0;
       for (const e of list) {
-        if (e.at > at - query.windowMs && e.at <= at) {
+        // Attempts stamped later than this one were recorded before it (see VelocityQuery): they count.
+        if (e.at > at - query.windowMs) {
           count++;
           if (e.currency === attempt.currency) sumMinor += e.amountMinor;
         }

@@ -99,6 +99,13 @@ export function runVelocityStoreConformance(name: string, makeStore: () => Promi
       expect(counts.map((c) => c.count)).toEqual([1, 3, 4]);
     });
 
+    it('counts an attempt recorded earlier but stamped later (another instance\'s clock ahead)', async () => {
+      const ip = value();
+      await store.recordAndCount(attempt({ keys: { ip }, at: new Date(base + 2000) }), []);
+      const [count] = await store.recordAndCount(attempt({ keys: { ip }, at: new Date(base) }), [{ key: 'ip', windowMs: HOUR }]);
+      expect(count!.count).toBe(2);
+    });
+
     it('sums per currency only, while counting attempts in every currency', async () => {
       const card = value();
       await store.recordAndCount(attempt({ keys: { card_fingerprint: card }, amountMinor: 5_000_000, currency: 'INR' }), []);
