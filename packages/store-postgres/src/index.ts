@@ -18,3 +18,4 @@ export { MIGRATIONS } from './migrate';
 export type { Migration, MigrationResult } from './migrate';
 export { DEFAULT_SCHEMA } from './schema';
 export { isConnectionError } from './errors';
+export { PostgresVelocityStore, createPostgresVelocityStore, type CreatePostgresVelocityStoreOptions } from './velocity-store';

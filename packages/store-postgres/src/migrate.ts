@@ -25,6 +25,7 @@ import { retention } from './migrations/0007-retention';
 import { hotUpdates } from './migrations/0008-hot-updates';
 import { outboxSnapshotOnce } from './migrations/0009-outbox-snapshot-once';
 import { billing } from './migrations/0010-billing';
+import { risk } from './migrations/0011-risk';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -48,6 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'hot_updates', sql: hotUpdates },
   { version: 9, name: 'outbox_snapshot_once', sql: outboxSnapshotOnce },
   { version: 10, name: 'billing', sql: billing },
+  { version: 11, name: 'risk', sql: risk },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

@@ -86,6 +86,7 @@ import {
   toWebhookEndpoint,
 } from './rows';
 import { buildStatements, rowsOf, type Statements } from './statements';
+import { PostgresVelocityStore } from './velocity-store';
 import { PostgresSettlements } from './settlement-store';
 import type { SettledRecords, SettledRecordsQuery, SettlementRun, SettlementRunKey, SettlementRunSummary, SettlementStore } from '@tender/core';
 
@@ -905,6 +906,14 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
   /** Counters of group commit (batches, units, the largest batch...), or null when it is off (always on PGlite). */
   groupCommitStats(): GroupCommitStats | null {
     return this.#batcher?.stats() ?? null;
+  }
+
+  /**
+   * The risk engine's velocity store over this store's connections and schema (migration 11), shared
+   * by every instance on the same database. `close()` of it leaves the store open.
+   */
+  velocityStore(): PostgresVelocityStore {
+    return new PostgresVelocityStore(this.#driver, this.schema);
   }
 
   /** The pool's connections (`pg`), or null for PGlite (one connection, no pool). */
