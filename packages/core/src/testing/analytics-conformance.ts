@@ -81,10 +81,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * Writes `count` generated payments through `store`, each in its own transactions as the engine would
  * (insert `PENDING`, then each status change with its transition), and returns the plan.
  */
-export async function writeAnalyticsData(store: Store, count = 300, seed = 19): Promise<PlannedPayment[]> {
+export async function writeAnalyticsData(store: Store, count = 240, seed = 19, lanes = 4): Promise<PlannedPayment[]> {
   const random = prng(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const plan: PlannedPayment[] = [];
+  // Every random choice is made before any write, so the data is the same however the lanes interleave.
+  const jobs: Array<() => Promise<void>> = [];
   for (let i = 0; i < count; i++) {
     const merchantId = random() < 0.8 ? 'm_analytics_a' : 'm_analytics_b';
     const currency = pick(CURRENCIES);
@@ -93,107 +95,118 @@ export async function writeAnalyticsData(store: Store, count = 300, seed = 19): 
     const latency = pick([0, 7, 85, 140, 999, 1234, 2500, 4321, 15_000]);
     const fate = pick(FATES);
     const failure = pick(FAILURES);
-    let payment: Payment = samplePayment({
-      id: newId('pay'),
-      merchantId,
-      gateway: pick(GATEWAYS),
-      paymentMethod: pick(METHODS),
-      currency: currency.code,
-      amount: Money.of(amount, currency.code).toString(),
-      amountCaptured: Money.zero(currency.code).toString(),
-      amountRefunded: Money.zero(currency.code).toString(),
-      createdAt: iso(createdMs),
-      updatedAt: iso(createdMs),
-      version: 1,
-    });
-    await store.transaction(async (tx) => {
-      await tx.insertPayment(payment);
-      await tx.appendTransition({ id: newId('tr'), merchantId, paymentId: payment.id, refundId: null, from: null, to: 'PENDING', reason: 'created', actor: 'api', at: payment.createdAt });
-    });
-    let step = 0;
-    const move = async (status: PaymentStatus, atMs: number, changes: Partial<Payment> = {}, extra?: (tx: StoreTx) => Promise<void>) => {
-      const next: Payment = { ...payment, ...changes, status, version: payment.version + 1, updatedAt: iso(atMs) };
-      await store.transaction(async (tx) => {
-        await tx.updatePayment(next);
-        await tx.appendTransition({ id: newId('tr'), merchantId, paymentId: payment.id, refundId: null, from: payment.status, to: status, reason: `step ${++step}`, actor: 'webhook', at: next.updatedAt });
-        await extra?.(tx);
+    const gateway = pick(GATEWAYS);
+    const method = pick(METHODS);
+    jobs.push(async () => {
+      let payment: Payment = samplePayment({
+        id: newId('pay'),
+        merchantId,
+        gateway,
+        paymentMethod: method,
+        currency: currency.code,
+        amount: Money.of(amount, currency.code).toString(),
+        amountCaptured: Money.zero(currency.code).toString(),
+        amountRefunded: Money.zero(currency.code).toString(),
+        createdAt: iso(createdMs),
+        updatedAt: iso(createdMs),
+        version: 1,
       });
-      payment = next;
-    };
-    const authMs = createdMs + latency;
-    const full = Money.of(amount, currency.code).toString();
-    let refunded = Money.zero(currency.code);
-    let processingMs: number | null = null;
-    let declineCode: string | null = null;
-    const refund = async (value: string, end: 'SUCCEEDED' | 'FAILED' | 'LATE_FAILED') => {
-      const r: Refund = { id: newId('re'), merchantId, paymentId: payment.id, status: 'PENDING', amount: value, currency: currency.code, reason: null, gatewayReference: null, failure: null, metadata: {}, createdAt: iso(authMs + 1000), updatedAt: iso(authMs + 1000) };
-      await store.transaction((tx) => tx.insertRefund(r));
-      await store.transaction((tx) => tx.updateRefund({ ...r, status: end === 'FAILED' ? 'FAILED' : 'SUCCEEDED', updatedAt: iso(authMs + 2000) }));
-      if (end === 'LATE_FAILED') await store.transaction((tx) => tx.updateRefund({ ...r, status: 'FAILED', updatedAt: iso(authMs + 3000) }));
-      else if (end === 'SUCCEEDED') refunded = refunded.add(Money.of(value, currency.code));
-    };
-    switch (fate) {
-      case 'pending':
-        break;
-      case 'action':
-        await move('REQUIRES_ACTION', createdMs + 5);
-        break;
-      case 'authorized':
-        await move('AUTHORIZED', authMs);
-        processingMs = latency;
-        break;
-      case 'captured':
-      case 'partial_refund':
-      case 'full_refund':
-      case 'refund_failed_late':
-        await move('PROCESSING', createdMs + 1);
-        await move('CAPTURED', authMs, { amountCaptured: full });
-        processingMs = latency;
-        if (fate === 'partial_refund') {
-          const part = Money.fromMinor(Math.max(1, Math.floor(Money.of(amount, currency.code).toMinor() / 3)), currency.code).toString();
-          await refund(part, 'SUCCEEDED');
-          await refund(part, 'FAILED');
-          await move('PARTIALLY_REFUNDED', authMs + 2500, { amountRefunded: part });
-        } else if (fate === 'full_refund') {
-          await refund(full, 'SUCCEEDED');
-          await move('REFUNDED', authMs + 2500, { amountRefunded: full });
-        } else if (fate === 'refund_failed_late') {
-          await refund(full, 'LATE_FAILED');
-        }
-        break;
-      case 'failed':
-        await move('FAILED', createdMs + 300, { failure });
-        declineCode = failure.declineCode ?? failure.code;
-        break;
-      case 'voided':
-        await move('AUTHORIZED', authMs);
-        await move('CANCELLED', authMs + 60_000);
-        processingMs = latency;
-        break;
-      case 'expired':
-        await move('REQUIRES_ACTION', createdMs + 5);
-        await move('EXPIRED', createdMs + 900_000);
-        break;
-      case 'late_success':
-        // Reported failed first, then captured after all (a late success the gateway reported).
-        await move('FAILED', createdMs + 200, { failure });
-        await move('CAPTURED', authMs + 500, { amountCaptured: full, failure: null });
-        processingMs = latency + 500;
-        break;
-    }
-    plan.push({
-      merchantId,
-      gateway: payment.gateway,
-      method: payment.paymentMethod,
-      currency: currency.code,
-      createdAt: payment.createdAt,
-      status: payment.status,
-      captured: payment.amountCaptured,
-      refunded: refunded.toString(),
-      processingMs,
-      declineCode,
+      await store.transaction(async (tx) => {
+        await tx.insertPayment(payment);
+        await tx.appendTransition({ id: newId('tr'), merchantId, paymentId: payment.id, refundId: null, from: null, to: 'PENDING', reason: 'created', actor: 'api', at: payment.createdAt });
+      });
+      let step = 0;
+      const move = async (status: PaymentStatus, atMs: number, changes: Partial<Payment> = {}, extra?: (tx: StoreTx) => Promise<void>) => {
+        const next: Payment = { ...payment, ...changes, status, version: payment.version + 1, updatedAt: iso(atMs) };
+        await store.transaction(async (tx) => {
+          await tx.updatePayment(next);
+          await tx.appendTransition({ id: newId('tr'), merchantId, paymentId: payment.id, refundId: null, from: payment.status, to: status, reason: `step ${++step}`, actor: 'webhook', at: next.updatedAt });
+          await extra?.(tx);
+        });
+        payment = next;
+      };
+      const authMs = createdMs + latency;
+      const full = Money.of(amount, currency.code).toString();
+      let refunded = Money.zero(currency.code);
+      let processingMs: number | null = null;
+      let declineCode: string | null = null;
+      const refund = async (value: string, end: 'SUCCEEDED' | 'FAILED' | 'LATE_FAILED') => {
+        const r: Refund = { id: newId('re'), merchantId, paymentId: payment.id, status: 'PENDING', amount: value, currency: currency.code, reason: null, gatewayReference: null, failure: null, metadata: {}, createdAt: iso(authMs + 1000), updatedAt: iso(authMs + 1000) };
+        await store.transaction((tx) => tx.insertRefund(r));
+        await store.transaction((tx) => tx.updateRefund({ ...r, status: end === 'FAILED' ? 'FAILED' : 'SUCCEEDED', updatedAt: iso(authMs + 2000) }));
+        if (end === 'LATE_FAILED') await store.transaction((tx) => tx.updateRefund({ ...r, status: 'FAILED', updatedAt: iso(authMs + 3000) }));
+        else if (end === 'SUCCEEDED') refunded = refunded.add(Money.of(value, currency.code));
+      };
+      switch (fate) {
+        case 'pending':
+          break;
+        case 'action':
+          await move('REQUIRES_ACTION', createdMs + 5);
+          break;
+        case 'authorized':
+          await move('AUTHORIZED', authMs);
+          processingMs = latency;
+          break;
+        case 'captured':
+        case 'partial_refund':
+        case 'full_refund':
+        case 'refund_failed_late':
+          await move('PROCESSING', createdMs + 1);
+          await move('CAPTURED', authMs, { amountCaptured: full });
+          processingMs = latency;
+          if (fate === 'partial_refund') {
+            const part = Money.fromMinor(Math.max(1, Math.floor(Money.of(amount, currency.code).toMinor() / 3)), currency.code).toString();
+            await refund(part, 'SUCCEEDED');
+            await refund(part, 'FAILED');
+            await move('PARTIALLY_REFUNDED', authMs + 2500, { amountRefunded: part });
+          } else if (fate === 'full_refund') {
+            await refund(full, 'SUCCEEDED');
+            await move('REFUNDED', authMs + 2500, { amountRefunded: full });
+          } else if (fate === 'refund_failed_late') {
+            await refund(full, 'LATE_FAILED');
+          }
+          break;
+        case 'failed':
+          await move('FAILED', createdMs + 300, { failure });
+          declineCode = failure.declineCode ?? failure.code;
+          break;
+        case 'voided':
+          await move('AUTHORIZED', authMs);
+          await move('CANCELLED', authMs + 60_000);
+          processingMs = latency;
+          break;
+        case 'expired':
+          await move('REQUIRES_ACTION', createdMs + 5);
+          await move('EXPIRED', createdMs + 900_000);
+          break;
+        case 'late_success':
+          // Reported failed first, then captured after all (a late success the gateway reported).
+          await move('FAILED', createdMs + 200, { failure });
+          await move('CAPTURED', authMs + 500, { amountCaptured: full, failure: null });
+          processingMs = latency + 500;
+          break;
+      }
+      plan.push({
+        merchantId,
+        gateway: payment.gateway,
+        method: payment.paymentMethod,
+        currency: currency.code,
+        createdAt: payment.createdAt,
+        status: payment.status,
+        captured: payment.amountCaptured,
+        refunded: refunded.toString(),
+        processingMs,
+        declineCode,
+      });
     });
   }
+  // Several payments written at once (as concurrent requests do), each payment's steps in order.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
   return plan;
 }
 
