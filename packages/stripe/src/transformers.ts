@@ -8,7 +8,9 @@ import {
   GATEWAY_OUTCOME_UNKNOWN,
   invalidRequest,
   TenderError,
+  type DisputeStatus,
   type FailureReason,
+  type GatewayDisputeReport,
   type GatewayPaymentResult,
   type GatewayRefundResult,
   type Money,
@@ -17,7 +19,7 @@ import {
 import { fromStripeAmount } from './amounts';
 import { METADATA_ORDER_ID, METADATA_PAYMENT_ID, METADATA_REFUND_ID } from './config';
 import { EventSchema, metadataValue, read, readCharge, readDispute, readPaymentIntent, readRefund } from './schemas';
-import type { StripeErrorObject, StripeEvent, StripePaymentIntent, StripeRefund } from './stripe-types';
+import type { StripeDispute, StripeErrorObject, StripeEvent, StripePaymentIntent, StripeRefund } from './stripe-types';
 
 /** A failure reason from Stripe's error object (`decline_code` kept apart from `code`). */
 export function failureFromStripeError(error: StripeErrorObject): FailureReason {
@@ -281,6 +283,42 @@ function unusable(event: { id: string; type: string }, binding: Binding, problem
 }
 
 /**
+ * Stripe's dispute statuses (https://docs.stripe.com/api/disputes/object#dispute_object-status) are
+ * Tender's own names; `prevented` (a dispute stopped before it became one) ends it without a decision.
+ */
+const STRIPE_DISPUTE_STATUSES: Readonly<Record<string, DisputeStatus>> = {
+  warning_needs_response: 'warning_needs_response',
+  warning_under_review: 'warning_under_review',
+  warning_closed: 'warning_closed',
+  needs_response: 'needs_response',
+  under_review: 'under_review',
+  won: 'won',
+  lost: 'lost',
+  prevented: 'closed',
+};
+
+/**
+ * A Dispute as a {@link GatewayDisputeReport} (reported at the Event's `created`), or null when its
+ * amount, currency, creation time or a known status is missing.
+ */
+export function disputeToReport(dispute: StripeDispute, reportedAt: string | undefined): GatewayDisputeReport | null {
+  const status = typeof dispute.status === 'string' ? STRIPE_DISPUTE_STATUSES[dispute.status] : undefined;
+  const openedAt = iso(typeof dispute.created === 'number' ? dispute.created : undefined);
+  if (!status || dispute.amount === undefined || dispute.currency === undefined || !(reportedAt ?? openedAt)) return null;
+  const details = dispute.evidence_details as { due_by?: unknown } | null | undefined;
+  return {
+    gatewayReference: dispute.id,
+    status,
+    gatewayStatus: dispute.status,
+    amount: fromStripeAmount(dispute.amount, dispute.currency),
+    reason: typeof dispute.reason === 'string' ? dispute.reason : null,
+    evidenceDueBy: iso(typeof details?.due_by === 'number' ? details.due_by : undefined) ?? null,
+    openedAt: openedAt ?? null,
+    reportedAt: (reportedAt ?? openedAt)!,
+  };
+}
+
+/**
  * Turns one Stripe Event into Tender's normalised webhook events. Each object is read with a lenient
  * schema: when a field Tender needs is missing or malformed, the event becomes a `requery` if it still
  * names the payment (its PaymentIntent id or Tender's metadata), and a 400 `invalid_webhook_payload`
@@ -395,13 +433,13 @@ export function eventToWebhookEvents(event: StripeEvent): WebhookEvent[] {
       return [{ kind: 'note', eventId, ...binding, type, data: { problems: parsed.problems } }];
     }
     if (!bound(binding)) return [{ kind: 'ignored', eventId, reason: `Stripe ${type}: a dispute of a charge made without a PaymentIntent (not Tender's)` }];
-    const dispute = parsed.value;
-    const data: Record<string, unknown> = { disputeId: dispute.id, chargeId: typeof dispute.charge === 'string' ? dispute.charge : null, reason: dispute.reason ?? null, status: dispute.status ?? null };
-    if (dispute.amount !== undefined && dispute.currency !== undefined) {
-      data.amount = fromStripeAmount(dispute.amount, dispute.currency).toString();
-      data.currency = dispute.currency.toUpperCase();
+    const report = disputeToReport(parsed.value, occurredAt);
+    if (!report) {
+      // Signed and bound, but without the amount or a status Tender knows: kept on the payment's trail.
+      const dispute = parsed.value;
+      return [{ kind: 'note', eventId, ...binding, type, data: { disputeId: dispute.id, status: dispute.status ?? null, problems: ['amount, currency, status or created is missing or unknown'] } }];
     }
-    return [{ kind: 'note', eventId, ...binding, type, data }];
+    return [{ kind: 'dispute', eventId, ...binding, type, dispute: report }];
   }
   return [{ kind: 'ignored', eventId, reason: `Stripe event type '${type}' is not used by Tender` }];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TenderError } from '@tender/core';
+import { TenderError, type WebhookEvent } from '@tender/core';
 import { createStripeGateway, signStripePayload } from '@tender/stripe';
 
 const gateway = createStripeGateway({ secretKey: 'sk_test_x', webhookSecret: 'whsec_x', transport: {} as never });
@@ -92,14 +92,23 @@ describe('Stripe events -> Tender events', () => {
     expect(embedded).toMatchObject({ kind: 'payment', gatewayReference: 'pi_1', result: { status: 'PARTIALLY_REFUNDED', refunds: [{ gatewayReference: 're_1', status: 'SUCCEEDED' }] } });
   });
 
-  it('charge.dispute.created is recorded as a note on the payment', () => {
-    const dispute = { id: 'dp_1', object: 'dispute', amount: 2000, currency: 'usd', charge: 'ch_1', payment_intent: 'pi_1', reason: 'fraudulent', status: 'needs_response', created: 1700000000 };
-    expect(parse('charge.dispute.created', dispute).events[0]).toMatchObject({
-      kind: 'note',
-      gatewayReference: 'pi_1',
-      type: 'charge.dispute.created',
-      data: { disputeId: 'dp_1', amount: '20.00', currency: 'USD', reason: 'fraudulent' },
+  it('charge.dispute.* becomes a dispute report bound by the PaymentIntent; one without amount or a known status a note', () => {
+    const dispute = { id: 'dp_1', object: 'dispute', amount: 2000, currency: 'usd', charge: 'ch_1', payment_intent: 'pi_1', reason: 'fraudulent', status: 'needs_response', created: 1700000000, evidence_details: { due_by: 1700604800 } };
+    const event = parse('charge.dispute.created', dispute).events[0] as Extract<WebhookEvent, { kind: 'dispute' }>;
+    expect(event).toMatchObject({ kind: 'dispute', gatewayReference: 'pi_1', paymentId: null, type: 'charge.dispute.created' });
+    expect({ ...event.dispute, amount: event.dispute.amount.toString(), currency: event.dispute.amount.currency }).toMatchObject({
+      gatewayReference: 'dp_1',
+      status: 'needs_response',
+      gatewayStatus: 'needs_response',
+      amount: '20.00',
+      currency: 'USD',
+      reason: 'fraudulent',
+      openedAt: '2023-11-14T22:13:20.000Z',
+      evidenceDueBy: '2023-11-21T22:13:20.000Z',
     });
+    const prevented = parse('charge.dispute.closed', { ...dispute, status: 'prevented' }).events[0] as Extract<WebhookEvent, { kind: 'dispute' }>;
+    expect(prevented.dispute.status).toBe('closed');
+    expect(parse('charge.dispute.updated', { ...dispute, status: 'mystery' }).events[0]).toMatchObject({ kind: 'note', gatewayReference: 'pi_1', data: { disputeId: 'dp_1' } });
   });
 
   it('subscription and invoice events carry the object id and type only, for the engine to requery', () => {

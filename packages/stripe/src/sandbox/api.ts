@@ -228,6 +228,8 @@ export class SandboxAccount {
   readonly paymentIntents = new Map<string, StripePaymentIntent>();
   readonly charges = new Map<string, StripeCharge>();
   readonly refunds = new Map<string, StripeRefund>();
+  /** Disputes by id, each replaced (never mutated) on a change. */
+  readonly disputes = new Map<string, Record<string, unknown>>();
   /** The most recent events, oldest first: at least the last `retention.events`, trimmed in batches to that many once twice as many have piled up. */
   readonly events: StripeEvent[] = [];
   private readonly listeners = new Set<EventListener>();
@@ -745,15 +747,20 @@ export class SandboxAccount {
     return charge;
   }
 
-  /** Opens a dispute on a payment's charge (`charge.dispute.created`). */
-  createDispute(paymentIntentId: string, reason = 'fraudulent'): Record<string, unknown> {
+  /**
+   * Opens a dispute on a payment's charge (`charge.dispute.created`). With `inquiry`, an inquiry
+   * (`warning_needs_response`, https://docs.stripe.com/disputes/how-disputes-work#inquiries): no
+   * funds move. Otherwise a chargeback, whose amount Stripe withdraws at once
+   * (`charge.dispute.funds_withdrawn`).
+   */
+  createDispute(paymentIntentId: string, reason = 'fraudulent', options: { inquiry?: boolean; amount?: number } = {}): Record<string, unknown> {
     const pi = this.retrievePaymentIntent(paymentIntentId);
     const charge = this.retrieveCharge(pi.latest_charge ?? '');
     charge.disputed = true;
     const dispute = {
       id: stripeId('dp'),
       object: 'dispute',
-      amount: charge.amount_captured,
+      amount: options.amount ?? charge.amount_captured,
       balance_transactions: [],
       charge: charge.id,
       created: now(),
@@ -767,9 +774,46 @@ export class SandboxAccount {
       metadata: {},
       payment_intent: pi.id,
       reason,
-      status: 'needs_response',
+      status: options.inquiry ? 'warning_needs_response' : 'needs_response',
     };
+    this.disputes.set(dispute.id, dispute);
     this.emit('charge.dispute.created', dispute, null);
+    if (!options.inquiry) this.emit('charge.dispute.funds_withdrawn', dispute, null);
+    return dispute;
+  }
+
+  /** A dispute by id (`GET /v1/disputes/:id`). */
+  retrieveDispute(id: string): Record<string, unknown> {
+    const dispute = this.disputes.get(id);
+    if (!dispute) throw missing('dispute', id);
+    return dispute;
+  }
+
+  /**
+   * Moves a dispute as Stripe would (https://docs.stripe.com/api/events/types): `charge.dispute.closed`
+   * when it reaches `won`, `lost` or `warning_closed` (with `charge.dispute.funds_reinstated` when a
+   * chargeback is won), `charge.dispute.updated` for any other change (evidence submitted). An
+   * inquiry that escalates (`needs_response` from `warning_*`) has its funds withdrawn.
+   */
+  updateDispute(id: string, status: 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review' | 'won' | 'lost'): Record<string, unknown> {
+    const current = this.retrieveDispute(id);
+    const from = String(current.status);
+    if (['won', 'lost', 'warning_closed'].includes(from)) throw invalid(`This dispute is already closed (${from}).`, 'status');
+    const submitted = status === 'under_review' || status === 'warning_under_review';
+    const details = current.evidence_details as Record<string, unknown>;
+    const dispute = {
+      ...current,
+      status,
+      evidence_details: submitted ? { ...details, has_evidence: true, submission_count: Number(details.submission_count) + 1, submission_method: 'manual' } : details,
+    };
+    this.disputes.set(id, dispute);
+    if (status === 'won' || status === 'lost' || status === 'warning_closed') {
+      this.emit('charge.dispute.closed', dispute, null);
+      if (status === 'won' && !from.startsWith('warning_')) this.emit('charge.dispute.funds_reinstated', dispute, null);
+    } else {
+      this.emit('charge.dispute.updated', dispute, null, { status: from });
+      if (status === 'needs_response' && from.startsWith('warning_')) this.emit('charge.dispute.funds_withdrawn', dispute, null);
+    }
     return dispute;
   }
 }
