@@ -46,6 +46,11 @@ export const ERROR_CODES = {
   invalid_metadata: e(400, 'invalid_request_error', 'metadata is not up to 50 string keys and values', 'metadata may have at most 50 keys', 'metadata'),
   invalid_capture_method: e(400, 'invalid_request_error', "capture_method is neither 'automatic' nor 'manual'", "capture_method must be 'automatic' or 'manual'", 'capture_method'),
   unknown_gateway: e(400, 'invalid_request_error', 'the gateway asked for is not configured', "Gateway 'adyen' is not configured", 'gateway'),
+  // The settlement report (routes/admin-settlements.ts, tender.settlements).
+  invalid_date: e(400, 'invalid_request_error', 'date is not a calendar day YYYY-MM-DD, or is in the future', 'date must be a calendar day, YYYY-MM-DD', 'date'),
+  unknown_provider: e(400, 'invalid_request_error', 'provider names no configured gateway (UPI, RAZORPAY, FIUU, STRIPE, PAYPAL or a gateway id)', "No gateway 'ADYEN' is configured", 'provider'),
+  analytics_not_supported: e(400, 'invalid_request_error', 'the store keeps no payment analytics (it does not implement AnalyticsStore)', 'This store keeps no payment analytics (it does not implement AnalyticsStore)'),
+  settlements_not_supported: e(400, 'invalid_request_error', 'the gateway serves no settlement report', "Gateway 'upi' serves no settlement report", 'gateway'),
   capture_not_supported: e(400, 'invalid_request_error', 'the payment\'s gateway cannot capture', "Gateway 'upi' cannot capture", 'id'),
   partial_capture_not_supported: e(400, 'invalid_request_error', 'the payment\'s gateway captures all or nothing', "Gateway 'fiuu' cannot capture part of a payment", 'amount'),
   cancel_not_supported: e(400, 'invalid_request_error', 'the payment\'s gateway cannot void an authorisation', "Gateway 'upi' cannot void an authorisation", 'id'),

@@ -18,6 +18,8 @@ import {
 import { BillingTransitionSchema, CancelSubscriptionQuery, InvoiceSchema, ListPaymentMethodsQuery, ListSubscriptionsQuery, PaymentMethodSchema, SubscriptionSchema, USER_ID_PATTERN } from './billing-schemas';
 import { ERROR_CODES, errorExample, type ErrorCode } from './error-codes';
 import { EventResourceSchema } from './event-schemas';
+import { settlementPaths } from './openapi-settlements';
+import { analyticsPaths } from './openapi-analytics';
 import { REQUEST_EXAMPLES, RESPONSE_EXAMPLES, type Examples } from './openapi-examples';
 
 /** Title, version and servers of the document. */
@@ -225,6 +227,9 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   getEvent: READ,
   redeliverEvent: READ,
   getMetrics: ['missing_token', 'invalid_metrics_token'],
+  getPaymentAnalytics: [...AUTH, 'unknown_parameter', 'parameter_invalid', 'parameter_missing', 'merchant_mismatch', 'analytics_not_supported'],
+  getSettlementReport: [...AUTH, 'unknown_parameter', 'parameter_invalid', 'parameter_missing', 'invalid_date', 'unknown_provider', 'settlements_not_supported', 'merchant_mismatch', ...GATEWAY],
+  reconcileSettlements: [...AUTH, ...BODY, 'invalid_date', 'unknown_provider', 'settlements_not_supported', 'merchant_mismatch', ...GATEWAY],
 };
 
 const STATUS_TITLES: Record<string, string> = {
@@ -586,6 +591,8 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     '/api/v1/events/{id}/redeliver': {
       post: op('redeliverEvent', 'Deliver an event again (after success or dead-lettering)', 'payments:write', { parameters: [idParam()], responses: { '202': { description: 'Queued', content: json(REDELIVERY_SCHEMA) }, ...ERRORS, '404': errorResponse('No such event') } }),
     },
+    ...settlementPaths(),
+    ...analyticsPaths(),
     '/health': { get: op('getHealth', 'Liveness', null, { responses: { '200': { description: 'The process is up', content: json(HEALTH_SCHEMA) }, ...TRANSPORT_ERRORS } }) },
     '/ready': {
       get: op('getReadiness', 'Readiness: each dependency (database, Redis, event broker, gateway circuits) as JSON', null, {

@@ -160,7 +160,7 @@ describe('GET /api/v1/admin/settlements', () => {
     expect(await codes(`provider=test`)).toEqual([400, 'parameter_missing', 'date']);
     expect(await codes(`date=${DAY}&provider=NOPE`)).toEqual([400, 'unknown_provider', 'provider']);
     expect(await codes(`date=${DAY}&provider=plain`)).toEqual([400, 'settlements_not_supported', 'gateway']);
-    expect(await codes(`date=${DAY}&provider=test&extra=1`)).toEqual([400, 'parameter_unknown', 'extra']);
+    expect(await codes(`date=${DAY}&provider=test&extra=1`)).toEqual([400, 'unknown_parameter', 'extra']);
     expect((await get(`date=${DAY}&provider=test`, await s.token('m1', ['payments:read']))).status).toBe(403);
   });
 });

@@ -133,7 +133,7 @@ const KNOWN_QUERY = new Set(['date', 'provider', 'merchant_id', 'refresh']);
 function checkedQuery(req: Request): Record<string, string> {
   const query = stringQuery(req);
   for (const key of Object.keys(query)) {
-    if (!KNOWN_QUERY.has(key)) throw new TenderError({ type: 'invalid_request_error', code: 'parameter_unknown', message: `Unknown query parameter '${key.slice(0, 64)}'`, param: key });
+    if (!KNOWN_QUERY.has(key)) throw new TenderError({ type: 'invalid_request_error', code: 'unknown_parameter', message: `Unknown query parameter '${key.slice(0, 64)}'`, param: key });
   }
   if (query.refresh !== undefined && query.refresh !== 'true' && query.refresh !== 'false') {
     throw new TenderError({ type: 'invalid_request_error', code: 'parameter_invalid', message: 'refresh must be true or false', param: 'refresh' });
@@ -155,12 +155,12 @@ export function adminSettlementRoutes(api: Router, { tender, need }: RouteContex
 
   api.post('/admin/settlements/reconcile', need('admin:write'), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof body !== 'object' || Array.isArray(body)) {
-      throw new TenderError({ type: 'invalid_request_error', code: 'invalid_body', message: 'The body must be a JSON object' });
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new TenderError({ type: 'invalid_request_error', code: 'parameter_invalid', message: 'The body must be a JSON object' });
     }
     for (const key of Object.keys(body)) {
       if (!['date', 'provider', 'merchant_id'].includes(key)) {
-        throw new TenderError({ type: 'invalid_request_error', code: 'parameter_unknown', message: `Unknown field '${key.slice(0, 64)}'`, param: key });
+        throw new TenderError({ type: 'invalid_request_error', code: 'unknown_parameter', message: `Unknown field '${key.slice(0, 64)}'`, param: key });
       }
       if (typeof body[key] !== 'string') throw new TenderError({ type: 'invalid_request_error', code: 'parameter_invalid', message: `${key} must be a string`, param: key });
     }
