@@ -36,6 +36,22 @@ async function product(amount: number, interval: 'month' | 'year' = 'month'): Pr
   return stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: amount, recurring: { interval } });
 }
 
+describe('missing objects', () => {
+  it('a missing object a URL names is a 404; one a parameter refers to is a 400 naming the parameter', async () => {
+    await expect(stripe.prices.retrieve('price_missing')).rejects.toMatchObject({ code: 'resource_missing', statusCode: 404, param: 'id' });
+    const customer = await stripe.customers.create({ email: 'missing@example.com' });
+    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_missing' }] })).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      code: 'resource_missing',
+      statusCode: 400,
+      param: 'items[0][price]',
+      message: "No such price: 'price_missing'",
+    });
+    await expect(stripe.setupIntents.create({ customer: customer.id, payment_method: 'pm_missing', confirm: true })).rejects.toMatchObject({ code: 'resource_missing', statusCode: 400, param: 'payment_method' });
+    await expect(stripe.paymentIntents.create({ amount: 100, currency: 'usd', customer: 'cus_missing' })).rejects.toMatchObject({ code: 'resource_missing', statusCode: 400, param: 'customer' });
+  });
+});
+
 describe('Customers', () => {
   it('creates, retrieves, updates, lists and deletes', async () => {
     const created = await stripe.customers.create({ email: 'ada@example.com', name: 'Ada', metadata: { tender_customer_id: 'c_1' } });

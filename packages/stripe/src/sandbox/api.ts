@@ -69,8 +69,13 @@ export function invalid(message: string, param?: string, code?: string, extra: P
 }
 
 /** 404 in Stripe's words. */
-export function missing(resource: string, id: string, param = 'id'): SandboxError {
-  return new SandboxError(404, {
+/**
+ * Stripe's `resource_missing`: 404 for the object a URL names, 400 for one a request's parameters
+ * refer to ("No such price: 'price_...'" with `param` `items[0][price]` is a 400). Path parameters are
+ * named `id` (or `intent` for PaymentIntents and SetupIntents); pass `where` when another name is a path's.
+ */
+export function missing(resource: string, id: string, param = 'id', where: 'path' | 'body' = param === 'id' || param === 'intent' ? 'path' : 'body'): SandboxError {
+  return new SandboxError(where === 'path' ? 404 : 400, {
     type: 'invalid_request_error',
     code: 'resource_missing',
     doc_url: `${DOC}resource-missing`,

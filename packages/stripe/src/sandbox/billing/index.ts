@@ -72,7 +72,7 @@ export class SandboxBilling {
         if (method === 'GET' && id && action === 'payment_methods' && !extra) return page(listPaymentMethods(s, id, params), `/v1/customers/${id}/payment_methods`);
         if (method === 'GET' && id && action === 'payment_methods' && extra) {
           const pm = retrievePaymentMethod(s, extra);
-          if (pm.customer !== id) throw missing('PaymentMethod', extra, 'payment_method');
+          if (pm.customer !== id) throw missing('PaymentMethod', extra, 'payment_method', 'path');
           return pm;
         }
         break;
