@@ -68,7 +68,6 @@ export function invalid(message: string, param?: string, code?: string, extra: P
   });
 }
 
-/** 404 in Stripe's words. */
 /**
  * Stripe's `resource_missing`: 404 for the object a URL names, 400 for one a request's parameters
  * refer to ("No such price: 'price_...'" with `param` `items[0][price]` is a 400). Path parameters are
