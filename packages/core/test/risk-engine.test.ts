@@ -5,7 +5,7 @@
  * reconciler leaving held payments alone.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryVelocityStore, createRiskEngine, createTender, parseRiskConfig, riskOf } from '@tender/core';
+import { MemoryVelocityStore, createRiskEngine, createTender, parseRiskConfig, riskOf, type VelocityStore } from '@tender/core';
 import { FakeClock, MemoryStore, createTestGateway } from '@tender/core/testing';
 
 const RULES = [
@@ -170,6 +170,20 @@ describe('engine risk stage', () => {
     expect(p.status).toBe('CAPTURED');
     expect(riskOf(p)).toMatchObject({ action: 'step_up', score: 20 });
     expect((await tender.transitions(p.id))[0]!.reason).toBe('payment created; risk step_up: score 20/100 (rules medium+20)');
+  });
+
+  it('a velocity store that fails refuses the create with a retryable 503, nothing stored or sent', async () => {
+    const store = new MemoryStore();
+    const gateway = createTestGateway();
+    const broken: VelocityStore = {
+      recordAndCount: async () => {
+        throw new Error('connection refused');
+      },
+    };
+    const tender = createTender({ gateways: [gateway], store, risk: createRiskEngine({ config: parseRiskConfig(RULES), velocity: broken }) });
+    await expect(tender.payments.create(body)).rejects.toMatchObject({ status: 503, code: 'risk_unavailable', retryable: true });
+    expect(await store.listPayments({ merchantId: 'default', limit: 10 })).toHaveLength(0);
+    expect(gateway.calls.createPayment ?? 0).toBe(0);
   });
 
   it('bad risk signals are a 400 naming the field, with nothing stored', async () => {

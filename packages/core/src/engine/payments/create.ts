@@ -83,7 +83,7 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
   const mark: UnconfirmedMark | null = input.confirm ? null : { offSession: input.offSession };
   const fingerprint = fingerprintOf(options, 'payments.create', null, raw);
   // The risk stage: after validation and routing, before anything is stored or sent (`risk.ts`).
-  const assessment = await assessCreate(ops.ctx.risk, merchantId, input, raw.risk, draft, candidates[0]!.id, userId, options);
+  const assessment = await assessCreate(ops.ctx, ops.ctx.risk, merchantId, input, raw.risk, draft, candidates[0]!.id, userId, options);
   const stop = stopsCreate(assessment) ? assessment : null;
   const hold: ReviewHold = { confirm: input.confirm, offSession: input.offSession };
   if (assessment?.action === 'step_up') draft.threeDSecure = 'required';

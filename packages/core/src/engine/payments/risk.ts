@@ -13,12 +13,12 @@
  *
  * @module
  */
-import { invalidRequest, stateConflict } from '../../errors';
+import { TenderError, invalidRequest, stateConflict } from '../../errors';
 import type { Payment } from '../../payment';
 import { RISK_DATA_KEY, riskOf } from '../../risk/engine';
-import type { RiskAssessment, RiskEngine, RiskSignals } from '../../risk/types';
+import type { RiskAssessment, RiskEngine, RiskInput, RiskSignals } from '../../risk/types';
 import type { GatewayCreatePaymentInput } from '../../spec/gateway/v1/index';
-import { gatewayOf } from '../context';
+import { gatewayOf, type EngineContext } from '../context';
 import { optionalReason, type RequestOptions, type ReviewInput, type ValidCreate } from '../inputs';
 import { UnitOfWork, type ChangeCause } from '../unit-of-work';
 import { AUTHORIZE_STARTED, requestOf, resumeCrashed } from './authorize';
@@ -76,6 +76,7 @@ export function validateSignals(raw: unknown): Required<{ [K in keyof RiskSignal
  * request's key when it has one, so a retry of the same request is counted once.
  */
 export async function assessCreate(
+  ctx: EngineContext,
   risk: RiskEngine | undefined,
   merchantId: string,
   input: ValidCreate,
@@ -87,7 +88,7 @@ export async function assessCreate(
 ): Promise<RiskAssessment | null> {
   if (!risk) return null;
   const signals = validateSignals(raw);
-  return risk.evaluate({
+  return evaluateOrRefuse(ctx, risk, {
     merchantId,
     paymentId: draft.paymentId,
     ...(options.idempotencyKey === undefined ? {} : { attemptId: `key:${options.idempotencyKey}` }),
@@ -101,6 +102,20 @@ export async function assessCreate(
     cardFingerprint: signals.cardFingerprint,
     country: signals.country,
   });
+}
+
+/**
+ * Evaluates, or refuses the create with a retryable 503 `risk_unavailable` (nothing stored, nothing
+ * sent) when the risk engine cannot decide (its velocity store is down): a payment is never let
+ * through unchecked.
+ */
+async function evaluateOrRefuse(ctx: EngineContext, risk: RiskEngine, input: RiskInput): Promise<RiskAssessment> {
+  try {
+    return await risk.evaluate(input);
+  } catch (error) {
+    ctx.logger.error({ paymentId: input.paymentId, error: String(error) }, 'risk evaluation failed; create refused');
+    throw new TenderError({ type: 'storage_error', code: 'risk_unavailable', message: 'Risk checks are unavailable right now; nothing was stored or sent, retry later', retryable: true, retryAfterSeconds: 5, cause: error });
+  }
 }
 
 /** What the trail says of a decision: the action, the score and the rules that fired (ids only). */
