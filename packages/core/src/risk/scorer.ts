@@ -28,10 +28,11 @@ export interface HttpRiskScorerOptions {
   onFailure?: ScorerFailureMode;
   /** The scorer's circuit breaker. Default: open after 5 failures in 30 s, for 30 s. */
   circuit?: CircuitOptions;
-  /** Extra headers (an API key: never logged, the transport redacts authorization headers). */
+  /** Extra headers (an API key: never logged). */
   headers?: Record<string, string>;
   /** Largest score accepted; answers above it are invalid. Default 100. */
   maxScore?: number;
+  /** Receives one warning per call that gave no score (outcome and latency only, no features). */
   logger?: Logger;
   clock?: Clock;
 }
@@ -54,13 +55,17 @@ export function createHttpRiskScorer(options: HttpRiskScorerOptions): RiskScorer
     retry: { attempts: 1 },
     circuit: options.circuit ?? { failureThreshold: 5, windowMs: 30_000, openMs: 30_000 },
     clock: options.clock ?? systemClock,
-    ...(options.logger ? { logger: options.logger } : {}),
+    // No logger for the transport: its debug lines carry the request body, and the features hold
+    // the payer's IP and device, which the redaction rules do not know as personal data. The
+    // scorer logs outcomes itself.
     headers: { 'user-agent': 'tender/risk-scorer', ...options.headers },
     maxResponseBytes: 64 * 1024,
   });
 
-  const failed = (outcome: RiskScorerResult['outcome'], latencyMs: number): RiskScorerResult =>
-    mode === 'open' ? { score: null, outcome, latencyMs } : { score: null, outcome, latencyMs, failAction: mode };
+  const failed = (outcome: RiskScorerResult['outcome'], latencyMs: number): RiskScorerResult => {
+    options.logger?.warn({ outcome, latencyMs, onFailure: mode }, 'risk scorer gave no score');
+    return mode === 'open' ? { score: null, outcome, latencyMs } : { score: null, outcome, latencyMs, failAction: mode };
+  };
 
   return {
     async score(features: RiskFeatures): Promise<RiskScorerResult> {
