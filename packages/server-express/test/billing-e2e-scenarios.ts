@@ -151,6 +151,18 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       expect(payments.status).toBe(200);
       expect(payments.body.data.map((p: any) => p.id)).toContain(charged.body.id);
       expect(payments.body.data.every((p: any) => p.user_id === 'user_123')).toBe(true);
+
+      // Removed: detached at Stripe, off the user's list, and never charged again.
+      const removed = await h.call('DELETE', `/api/v1/payment-methods/${saved.body.id}`);
+      expect(removed.status, JSON.stringify(removed.body)).toBe(200);
+      expect(removed.body).toMatchObject({ id: saved.body.id, deleted: true, is_default: false });
+      expect((await stripeApi(s.sandbox, 'GET', `/v1/payment_methods/${saved.body.gateway_token}`)).customer).toBeNull();
+      expect((await h.call('GET', '/api/v1/users/user_123/payment-methods')).body.data).toEqual([]);
+      const intentsOf = async (customerId: string) => ((await stripeApi(s.sandbox, 'GET', '/v1/payment_intents', { limit: 100 })).data as any[]).filter((i) => i.customer === customerId);
+      const intentsBefore = (await intentsOf(pi.customer)).length;
+      const again = await h.call('POST', '/api/v1/payments', { body: { user_id: 'user_123', payment_method: saved.body.id, amount_minor: 2500, currency: 'USD' } });
+      expect(again.status, JSON.stringify(again.body)).toBe(404);
+      expect(await intentsOf(pi.customer)).toHaveLength(intentsBefore);
       // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
       expect(await s.unacknowledged()).toEqual([]);
     });
@@ -246,6 +258,38 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       const payments = (await h.call('GET', '/api/v1/users/user_cancel/payments')).body.data;
       expect(payments.map((p: any) => [p.status, p.amount_minor])).toEqual([['CAPTURED', PRICE_MINOR]]);
       // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
+      expect(await s.unacknowledged()).toEqual([]);
+    });
+
+    it('one Idempotency-Key, the same subscribe and the same saved-card charge sent three times at once: one subscription and one charge at Stripe, every answer the same record', async () => {
+      const s = await server();
+      const h = s.harness;
+      const priceId = await createRecurringPrice(s.sandbox, { unitAmount: PRICE_MINOR, currency: CURRENCY });
+      const method = await h.call('POST', '/api/v1/payment-methods', { body: { user_id: 'user_idem', payment_method: 'pm_card_visa' }, headers: { 'idempotency-key': 'idem-save-1' } });
+      expect(method.status, JSON.stringify(method.body)).toBe(201);
+      const subscribe = () => h.call('POST', '/api/v1/subscriptions', { body: { user_id: 'user_idem', price_id: priceId, payment_method: method.body.id }, headers: { 'idempotency-key': 'idem-sub-1' } });
+      const subs = await Promise.all([subscribe(), subscribe(), subscribe()]);
+      const created = subs.filter((r) => r.status === 201);
+      // A copy that arrives while the first is in flight may be told so (409, retry); none makes a second subscription.
+      for (const r of subs) expect([201, 409], JSON.stringify(r.body)).toContain(r.status);
+      expect(created.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
+      const retried = await subscribe();
+      expect(retried.status).toBe(201);
+      expect(retried.body.id).toBe(created[0]!.body.id);
+      const customer = (await stripeApi(s.sandbox, 'GET', `/v1/subscriptions/${retried.body.gateway_reference}`)).customer as string;
+      expect((await stripeApi(s.sandbox, 'GET', '/v1/subscriptions', { customer, status: 'all' })).data).toHaveLength(1);
+      expect((await h.call('GET', '/api/v1/users/user_idem/subscriptions')).body.data).toHaveLength(1);
+
+      const charge = () => h.call('POST', '/api/v1/payments', { body: { user_id: 'user_idem', payment_method: method.body.id, amount_minor: 700, currency: 'USD' }, headers: { 'idempotency-key': 'idem-pay-1' } });
+      const charges = await Promise.all([charge(), charge(), charge()]);
+      for (const r of charges) expect([201, 409], JSON.stringify(r.body)).toContain(r.status);
+      const paid = (await charge()).body;
+      expect(paid).toMatchObject({ status: 'CAPTURED', amount_minor: 700 });
+      for (const r of charges.filter((c) => c.status === 201)) expect(r.body.id).toBe(paid.id);
+      await waitForBody(h, '/api/v1/users/user_idem/payments', (b) => b.data.length === 2, 'the first invoice payment and the one charge');
+      const intents = ((await stripeApi(s.sandbox, 'GET', '/v1/payment_intents', { limit: 100 })).data as any[]).filter((i) => i.customer === customer);
+      expect(intents.filter((i) => i.amount === 700)).toHaveLength(1);
       expect(await s.unacknowledged()).toEqual([]);
     });
 
