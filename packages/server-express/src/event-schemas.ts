@@ -12,6 +12,7 @@ import { EVENT_VERSION, PAYMENT_STATUSES, REFUND_STATUSES, SEED_EVENT_TYPES } fr
 import { z } from 'zod';
 import { InvoiceSchema, PaymentMethodSchema, SubscriptionSchema } from './billing-schemas';
 import { PaymentSchema, RefundSchema, apiSchemas } from './schemas';
+import { SettlementMismatchData } from './openapi-settlements';
 
 /** A note on a payment that does not change its status: the payment, and what was noted. */
 const PaymentNoteData = z
@@ -51,7 +52,7 @@ const RelayState = z.object({
 });
 
 /** `GET /api/v1/events/:id`: the published document plus its merchant webhook and broker relay delivery state. */
-export const EventResourceSchema = envelope(null, z.union([PaymentSchema, RefundSchema, PaymentNoteData, SubscriptionSchema, InvoiceSchema, PaymentMethodSchema]), 'An event as published, with its delivery state')
+export const EventResourceSchema = envelope(null, z.union([PaymentSchema, RefundSchema, PaymentNoteData, SubscriptionSchema, InvoiceSchema, PaymentMethodSchema, SettlementMismatchData]), 'An event as published, with its delivery state')
   .extend({
     type: z.string().describe('payment.<status or note>, refund.<status>, subscription.*, invoice.* or payment_method.*'),
     delivery: DeliveryState.describe('Merchant webhook delivery'),
@@ -106,6 +107,7 @@ export function tenderEventSchemas(): Record<string, z.ZodType> {
     const type = `refund.${status.toLowerCase()}`;
     out[type] = envelope(type, RefundSchema.extend({ status: z.literal(status) }), `A refund ${status === 'PENDING' ? 'was created' : `moved to ${status}`}; data is the refund`);
   }
+  out['settlement.mismatch'] = envelope('settlement.mismatch', SettlementMismatchData, "A line of a gateway's settlement report disagrees with Tender's records (amount_mismatch, missing_in_tender, missing_at_gateway); once per reconciliation run and line");
   for (const [type, description] of Object.entries(BILLING_EVENT_TYPES)) {
     out[type] = envelope(type, billingData(type), `${description}; data is the ${type.slice(0, type.indexOf('.')).replace('_', ' ')} after the change`);
   }

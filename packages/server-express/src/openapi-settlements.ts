@@ -5,6 +5,7 @@
  * @module
  */
 import { SETTLEMENT_CLASSIFICATIONS } from '@tender/core';
+import { z } from 'zod';
 import { SETTLEMENT_CSV_COLUMNS } from './routes/admin-settlements';
 
 type Json = Record<string, unknown>;
@@ -159,3 +160,23 @@ export function settlementPaths(): Record<string, Json> {
     },
   };
 }
+
+/**
+ * The data of a `settlement.mismatch` event (zod, for the event schemas): the run the mismatch was
+ * found in and the line, as the report's `lines` has it.
+ */
+export const SettlementMismatchData = z
+  .object({
+    run: z.object({
+      id: z.string(),
+      object: z.literal('settlement_reconciliation'),
+      merchant_id: z.string().nullable().describe('null: the whole gateway account'),
+      gateway: z.string(),
+      date: z.string().describe("The gateway's reporting day, YYYY-MM-DD"),
+      version: z.number().int().min(1),
+    }),
+    line: z
+      .object(Object.fromEntries(SETTLEMENT_CSV_COLUMNS.map((c) => [c, z.string().nullable()])) as Record<(typeof SETTLEMENT_CSV_COLUMNS)[number], z.ZodNullable<z.ZodString>>)
+      .extend({ line_id: z.string(), classification: z.enum(['amount_mismatch', 'missing_in_tender', 'missing_at_gateway']) }),
+  })
+  .describe('The reconciliation run (id, version, gateway, date) and the mismatched line; key a mismatch across re-runs by (gateway, date, line.line_id)');

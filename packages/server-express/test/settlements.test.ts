@@ -3,7 +3,9 @@ import { Money, createTender, type OutboxEvent, type Payment, type SettlementLin
 import { FakeClock, MemoryStore, createTestGateway, type TestGateway } from '@tender/core/testing';
 import { signToken } from '@tender/server-express';
 import { Writable } from 'node:stream';
+import Ajv2020 from 'ajv/dist/2020';
 import { createApp } from '../src/app';
+import { eventJsonSchemas } from '../src/event-schemas';
 import { createLogger } from '../src/logging';
 import { SECRET, listen } from './helpers';
 
@@ -143,6 +145,9 @@ describe('GET /api/v1/admin/settlements', () => {
     const res = await s.call('GET', `/api/v1/events/${event.id}`, { token: await s.token('m1', ['payments:read']) });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ type: 'settlement.mismatch', merchant_id: 'm1', payment_id: s.p.short.id });
+    const { delivery: _d, relay: _r, ...published } = res.body;
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(eventJsonSchemas().tender['settlement.mismatch'] as object);
+    expect(validate(published), JSON.stringify(validate.errors)).toBe(true);
     expect(res.body.data).toMatchObject({
       run: { object: 'settlement_reconciliation', gateway: 'test', date: DAY },
       line: { classification: 'amount_mismatch', reported_amount: '19.50', tender_amount: '20.00', payment_id: s.p.short.id },
