@@ -70,8 +70,10 @@ const ROWS: ReadonlyArray<[string, (c: GatewayCapabilities) => string]> = [
   ['Void (cancel an authorisation or unpaid payment at the gateway)', (c) => yesNo(c.cancel)],
   ['Requery (`retrieve`, used by the reconciler and `payments.sync`)', (c) => yesNo(c.retrieve)],
   ['Largest amount', (c) => maxAmount(c.maxAmountMinor)],
-  // GatewayV1 has no operation for stored payment methods (customers, mandates, vaulted cards).
-  ['Saved payment methods', () => 'no'],
+  ['Customers (the merchant\'s users at the gateway)', (c) => yesNo(c.customers === true)],
+  ['Saved payment methods (charged later, off-session)', (c) => yesNo(c.savedMethods === true)],
+  ['Subscriptions and invoices (the gateway\'s billing, mirrored)', (c) => yesNo(c.subscriptions === true)],
+  ['Settlement report (reconciliation)', (c) => yesNo(c.settlements === true)],
 ];
 
 /** The table of one gateway (one column of values). */

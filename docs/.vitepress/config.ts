@@ -53,6 +53,7 @@ export default withMermaid(
             { text: 'Crash safety and the reconciler', link: '/concepts/crash-safety' },
             { text: 'Webhooks in and out', link: '/concepts/webhooks' },
             { text: 'Routing and failover', link: '/concepts/routing' },
+            { text: 'Customers and subscriptions', link: '/concepts/billing' },
             { text: 'Risk checks', link: '/risk' },
           ],
         },
