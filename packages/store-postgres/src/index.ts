@@ -19,3 +19,5 @@ export type { Migration, MigrationResult } from './migrate';
 export { DEFAULT_SCHEMA } from './schema';
 export { isConnectionError } from './errors';
 export { PostgresVelocityStore, createPostgresVelocityStore, type CreatePostgresVelocityStoreOptions } from './velocity-store';
+export { buildAnalyticsStatements, type AnalyticsStatements } from './analytics';
+export { analyticsBackfill } from './migrations/0013-analytics';

@@ -19,6 +19,30 @@
  * (`SET search_path FROM CURRENT`), since the store's statements are schema-qualified and sessions
  * keep the default search path.
  */
+/**
+ * Rolls up what is stored (writer 0) into the empty rollup tables: the end of migration 13, and how
+ * a benchmark fills the rollup of rows it generated (bench/analytics.bench.ts). Runs with
+ * `search_path` set to the schema.
+ */
+export const analyticsBackfill = `-- What is already stored.
+INSERT INTO analytics_payments_daily
+  SELECT merchant_id, (created_at AT TIME ZONE 'UTC')::date, gateway, coalesce(payment_method, 'none'), currency, status, 0, count(*), sum(amount_captured)
+  FROM payments GROUP BY 1, 2, 3, 4, 5, 6;
+INSERT INTO analytics_declines_daily
+  SELECT merchant_id, (created_at AT TIME ZONE 'UTC')::date, gateway, coalesce(payment_method, 'none'), currency, analytics_decline_code(failure), 0, count(*)
+  FROM payments WHERE status = 'FAILED' GROUP BY 1, 2, 3, 4, 5, 6;
+INSERT INTO analytics_refunds_daily
+  SELECT p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, coalesce(p.payment_method, 'none'), p.currency, 0, sum(r.amount)
+  FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE r.status = 'SUCCEEDED' GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO analytics_latency_daily
+  SELECT p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, coalesce(p.payment_method, 'none'), p.currency,
+         analytics_bucket(round(extract(epoch FROM f.at - p.created_at) * 1000)::bigint), 0, count(*)
+  FROM payments p
+  JOIN LATERAL (SELECT t.at FROM transitions t WHERE t.payment_id = p.id AND t.refund_id IS NULL AND t.to_status IN ('AUTHORIZED', 'CAPTURED')
+                  AND t.from_status IS DISTINCT FROM t.to_status ORDER BY t.seq LIMIT 1) f ON true
+  GROUP BY 1, 2, 3, 4, 5, 6;
+`;
+
 export const analytics = `
 CREATE TABLE analytics_payments_daily (
   merchant_id text NOT NULL,
@@ -154,21 +178,4 @@ CREATE TRIGGER analytics_transitions AFTER INSERT ON transitions FOR EACH ROW
   WHEN (NEW.refund_id IS NULL AND NEW.to_status IN ('AUTHORIZED', 'CAPTURED') AND NEW.from_status IS DISTINCT FROM NEW.to_status)
   EXECUTE FUNCTION analytics_transitions_trigger();
 
--- What is already stored.
-INSERT INTO analytics_payments_daily
-  SELECT merchant_id, (created_at AT TIME ZONE 'UTC')::date, gateway, coalesce(payment_method, 'none'), currency, status, 0, count(*), sum(amount_captured)
-  FROM payments GROUP BY 1, 2, 3, 4, 5, 6;
-INSERT INTO analytics_declines_daily
-  SELECT merchant_id, (created_at AT TIME ZONE 'UTC')::date, gateway, coalesce(payment_method, 'none'), currency, analytics_decline_code(failure), 0, count(*)
-  FROM payments WHERE status = 'FAILED' GROUP BY 1, 2, 3, 4, 5, 6;
-INSERT INTO analytics_refunds_daily
-  SELECT p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, coalesce(p.payment_method, 'none'), p.currency, 0, sum(r.amount)
-  FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE r.status = 'SUCCEEDED' GROUP BY 1, 2, 3, 4, 5;
-INSERT INTO analytics_latency_daily
-  SELECT p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, coalesce(p.payment_method, 'none'), p.currency,
-         analytics_bucket(round(extract(epoch FROM f.at - p.created_at) * 1000)::bigint), 0, count(*)
-  FROM payments p
-  JOIN LATERAL (SELECT t.at FROM transitions t WHERE t.payment_id = p.id AND t.refund_id IS NULL AND t.to_status IN ('AUTHORIZED', 'CAPTURED')
-                  AND t.from_status IS DISTINCT FROM t.to_status ORDER BY t.seq LIMIT 1) f ON true
-  GROUP BY 1, 2, 3, 4, 5, 6;
-`;
+${analyticsBackfill}`;
