@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { createPayPalGateway, orderRequest, paypalRequestId, type PayPalGateway } from './paypal-gateway';
+export { paypalSettlements, paypalSettlementLine, paypalLineType, type PayPalSettlementsDeps } from './settlements';
 export * from './config';
 export { toPayPalValue, toPayPalMoney, fromPayPalMoney, paypalDecimals, PAYPAL_ZERO_DECIMAL } from './amounts';
 export { PAYPAL_CURRENCIES, PAYPAL_PAYMENT_METHODS, PAYPAL_MAX_VALUE, paypalMaxAmountMinor, paypalMaxAmountTable } from './currencies';

@@ -44,6 +44,7 @@ import {
 import { PAYPAL_CURRENCIES, PAYPAL_PAYMENT_METHODS, paypalMaxAmountMinor, paypalMaxAmountTable } from './currencies';
 import { AuthorizationSchema, CaptureSchema, ErrorSchema, OrderSchema, read, RefundSchema, unusableAnswer, type PayPalErrorBody, type PayPalOrder } from './schemas';
 import { checkAuthAlgo, checkCertUrl, checkTransmissionTime, readTransmission, verifyCertificateChainWindow, verifyTransmissionSignature, type VerifiedPayPalCertificate } from './signature';
+import { paypalSettlements } from './settlements';
 import { PayPalTokenSource } from './token';
 import {
   authorizationToResult,
@@ -306,8 +307,17 @@ export function createPayPalGateway(options: PayPalGatewayOptions): PayPalGatewa
       partialRefund: true,
       cancel: true,
       retrieve: true,
+      settlements: true,
       maxAmountMinor: paypalMaxAmountTable(),
     },
+    settlements: paypalSettlements({
+      async get(path, operation, signal) {
+        const res = await send('GET', path, { operation, signal });
+        if (res.status === 404 && operation === 'get_capture') return null;
+        if (res.status >= 200 && res.status < 300) return res.json;
+        throw paypalErrorToTenderError(errorBody(res.json), { status: res.status, headers: res.headers, mutating: false, operation });
+      },
+    }),
     // One call of this gateway is at most five transport requests: a token, a lookup (the order, for
     // an authorization or capture id), the call, and after a 401 a new token and the call again.
     worstCaseCallMs: 5 * transport.worstCaseMs,

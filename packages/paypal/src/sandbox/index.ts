@@ -11,3 +11,4 @@ export { SandboxAccount, SandboxError, DEFAULT_RETENTION, type SandboxRetention,
 export { WebhookSender, type SandboxWebhookConfig, type WebhookFaults, type DeliveryRecord, type SandboxEvent, type SigningMaterial } from './webhook-sender';
 export { createSandboxCertificates, type SandboxCertificates, type SandboxKeyPair, type SandboxCertificateOptions } from './certs';
 export { approveOrder } from './customer';
+export type { SandboxReportingControls, SandboxReportingOptions } from './reporting';

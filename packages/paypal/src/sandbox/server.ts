@@ -15,6 +15,7 @@ import { SandboxFaultQueue, type SandboxFaultMatch } from '@tender/core/testing'
 import type { PayPalCertTrust } from '../config';
 import { paypalSignedMessage } from '../signature';
 import { createSandboxCertificates, type SandboxCertificates } from './certs';
+import { SandboxReporting, type SandboxReportingControls, type SandboxReportingOptions } from './reporting';
 import { DEFAULT_RETENTION, SandboxAccount, SandboxError, type SandboxRetention } from './state';
 import { WebhookSender, type SandboxWebhookConfig } from './webhook-sender';
 
@@ -42,6 +43,8 @@ export interface PayPalSandboxOptions {
   tls?: boolean;
   /** Certificates to use (default: made once per process). */
   certificates?: SandboxCertificates;
+  /** Transaction Search (`GET /v1/reporting/transactions`) settings. */
+  reporting?: SandboxReportingOptions;
 }
 
 /** A fault applied to the next matching API requests. */
@@ -79,6 +82,8 @@ export interface PayPalSandbox {
   readonly account: SandboxAccount;
   /** Outgoing webhooks: configure, hold / release, faults, idle(), sign(). */
   readonly webhooks: WebhookSender;
+  /** Transaction Search (`GET /v1/reporting/transactions`) rows, and controls to plant mismatches. */
+  readonly reporting: SandboxReportingControls;
   /** API faults. */
   readonly faults: SandboxFaultQueue<HttpFault>;
   /** The latest API requests served (bounded). */
@@ -119,6 +124,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
   const certId = `CERT-360caa42-${randomBytes(4).toString('hex')}-${randomBytes(4).toString('hex')}`;
   const certPath = `/v1/notifications/certs/${certId}`;
   const account = new SandboxAccount(() => baseUrl, options.retention);
+  const reporting = new SandboxReporting(account, options.reporting);
   const webhooks = new WebhookSender(options.webhook ?? null, { webhookId, certUrl: () => baseUrl + certPath, privateKeyPem: certificates.signing.privateKeyPem }, retention.events);
   account.onEvent((event) => webhooks.emit(event));
   const tokens = new Map<string, number>();
@@ -218,7 +224,10 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
           throw new SandboxError(400, 'INVALID_REQUEST', 'MALFORMED_REQUEST_JSON', 'Request is not well-formed, syntactically incorrect, or violates schema.');
         }
       }
-      answer = api(method, path, body, header(req, 'prefer'));
+      answer =
+        method === 'GET' && path === '/v1/reporting/transactions'
+          ? { status: 200, body: JSON.stringify(reporting.search(new URL(req.url ?? '/', 'http://sandbox.invalid').searchParams)) }
+          : api(method, path, body, header(req, 'prefer'));
     } catch (error) {
       if (!(error instanceof SandboxError)) throw error;
       answer = { status: error.status, body: JSON.stringify(error.body(debugId())) };
@@ -359,6 +368,7 @@ export async function startPayPalSandbox(options: PayPalSandboxOptions = {}): Pr
     certificates,
     account,
     webhooks,
+    reporting: reporting.controls,
     faults,
     requests,
     get tokensIssued() {
