@@ -237,6 +237,32 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       expect(await s.unacknowledged()).toEqual([]);
     });
 
+    it('a renewal that fails on every retry: past_due through the retries, then canceled as Stripe settles it, the invoice never paid and no payment', async () => {
+      const s = await server();
+      const h = s.harness;
+      const priceId = await createRecurringPrice(s.sandbox, { unitAmount: PRICE_MINOR, currency: CURRENCY });
+      const created = await h.call('POST', '/api/v1/subscriptions', { body: { user_id: 'user_exhausted', price_id: priceId, payment_method: 'pm_card_chargeCustomerFail', trial_days: 14 } });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const sub = created.body;
+      await s.advanceTo(T0 + 15 * DAY);
+      await waitForBody(h, `/api/v1/subscriptions/${sub.id}`, (b) => b.status === 'past_due', 'past_due after the failed renewal');
+      // The sandbox's (and Stripe's default) schedule: retries 3, 5 and 7 days after the first attempt, then the subscription is canceled.
+      for (let attempt = 2; ; attempt++) {
+        const open = (await stripeApi(s.sandbox, 'GET', '/v1/invoices', { subscription: sub.gateway_reference, status: 'open' })).data[0];
+        if (!open?.next_payment_attempt) break;
+        expect(attempt).toBeLessThanOrEqual(4);
+        await s.advanceTo((open.next_payment_attempt as number) + HOUR);
+      }
+      const ended = await waitForBody(h, `/api/v1/subscriptions/${sub.id}`, (b) => b.status === 'canceled', 'canceled once the retries are exhausted');
+      expect(ended.ended_at).not.toBeNull();
+      const cycle = (await h.call('GET', `/api/v1/subscriptions/${sub.id}/invoices`)).body.data.find((i: any) => i.billing_reason === 'subscription_cycle');
+      const atStripe = await stripeApi(s.sandbox, 'GET', `/v1/invoices/${cycle.gateway_reference}`);
+      expect(cycle).toMatchObject({ status: atStripe.status, attempt_count: atStripe.attempt_count, amount_paid_minor: 0, payment_id: null });
+      expect(cycle.status).not.toBe('paid');
+      expect((await h.call('GET', '/api/v1/users/user_exhausted/payments')).body.data).toEqual([]);
+      expect(await s.unacknowledged()).toEqual([]);
+    });
+
     it('cancel at period end: still active with cancel_at_period_end, then canceled once the clock passes the period end, with no further invoice', async () => {
       const s = await server();
       const h = s.harness;
