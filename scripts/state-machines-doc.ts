@@ -29,6 +29,7 @@ export const PAYMENT_STATUS_MEANINGS: Readonly<Record<PaymentStatus, string>> = 
   FAILED: 'The gateway declined or the attempt failed; a late success reported by the gateway is still recorded.',
   CANCELLED: 'Cancelled before money was taken (authorisation voided); a hosted page paid afterwards is recorded as captured and refunded.',
   EXPIRED: 'The customer did not finish in time (requires-action deadline, a lapsed authorisation); a late payment is still recorded.',
+  REQUIRES_REVIEW: 'Held by the risk checks before any gateway call: an approval sends it on as its create would have, a decline fails it (`risk_declined`).',
 };
 
 /** What each refund status means. */
