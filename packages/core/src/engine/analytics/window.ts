@@ -31,10 +31,8 @@ function validCalendarDate(y: string, m: string, d: string): boolean {
 /** The instant (ms) of a `from` / `to` value: a date is 00:00 UTC of that day. */
 function instantOf(value: unknown, param: 'from' | 'to'): number {
   const bad = () => invalidRequest('parameter_invalid', `${param} must be a date (YYYY-MM-DD) or an ISO 8601 instant with a zone (2026-01-31T16:00:00Z)`, param);
-  if (typeof value !== 'string') {
-    if (value === undefined || value === null || value === '') throw invalidRequest('parameter_missing', `${param} is required (YYYY-MM-DD or an ISO 8601 instant)`, param);
-    throw bad();
-  }
+  if (value === undefined || value === null || value === '') throw invalidRequest('parameter_missing', `${param} is required (YYYY-MM-DD or an ISO 8601 instant)`, param);
+  if (typeof value !== 'string') throw bad();
   const date = DATE.exec(value);
   if (date) {
     if (!validCalendarDate(date[1]!, date[2]!, date[3]!)) throw bad();
