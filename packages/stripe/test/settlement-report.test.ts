@@ -24,7 +24,7 @@ function input(amount: Money, extra: Partial<GatewayCreatePaymentInput> = {}): G
     captureMethod: 'automatic',
     paymentMethod: 'pm_card_visa',
     description: 'Settlement test',
-    customer: { name: null, email: null, phone: null },
+    customer: {},
     returnUrl: null,
     notifyUrl: null,
     metadata: {},
@@ -36,7 +36,7 @@ let sandbox: StripeSandbox;
 let transport: HttpTransport;
 let gateway: StripeGateway;
 let stripe: Stripe;
-const ref = { usd: '', manual: '', jpy: '', refundFails: '', refund: '', failedRefund: '' };
+const ref: Record<'usd' | 'manual' | 'jpy' | 'refundFails' | 'refund' | 'failedRefund', string> = { usd: '', manual: '', jpy: '', refundFails: '', refund: '', failedRefund: '' };
 
 beforeAll(async () => {
   sandbox = await startStripeSandbox();
@@ -45,10 +45,10 @@ beforeAll(async () => {
   stripe = new Stripe(sandbox.secretKey, { host: sandbox.host, port: sandbox.port, protocol: 'http', maxNetworkRetries: 0 });
   const usd = await gateway.createPayment(input(Money.of('20.00', 'USD')), ctx('c1'));
   const manual = await gateway.createPayment(input(Money.of('15.00', 'USD'), { captureMethod: 'manual' }), ctx('c2'));
-  await gateway.capture({ paymentId: 'pay_m', gatewayReference: manual.gatewayReference!, amount: Money.of('12.00', 'USD'), gatewayData: {} }, ctx('cap'));
+  await gateway.capture!({ paymentId: 'pay_m', gatewayReference: manual.gatewayReference!, amount: Money.of('12.00', 'USD'), authorizedAmount: Money.of('15.00', 'USD'), gatewayData: {} }, ctx('cap'));
   const jpy = await gateway.createPayment(input(Money.of('5000', 'JPY')), ctx('c3'));
   const fails = await gateway.createPayment(input(Money.of('9.00', 'USD'), { paymentMethod: 'pm_card_refundFail' }), ctx('c4'));
-  [ref.usd, ref.manual, ref.jpy, ref.refundFails] = [usd, manual, jpy, fails].map((r) => r.gatewayReference!);
+  [ref.usd, ref.manual, ref.jpy, ref.refundFails] = [usd, manual, jpy, fails].map((r) => r.gatewayReference!) as [string, string, string, string];
   const refund = await gateway.refund({ refundId: 'rf_1', paymentId: 'pay_u', gatewayReference: ref.usd, amount: Money.of('5.00', 'USD'), capturedAmount: Money.of('20.00', 'USD'), reason: null, gatewayData: {} }, ctx('r1'));
   ref.refund = refund.gatewayReference!;
   const failing = await gateway.refund({ refundId: 'rf_2', paymentId: 'pay_f', gatewayReference: ref.refundFails, amount: Money.of('9.00', 'USD'), capturedAmount: Money.of('9.00', 'USD'), reason: null, gatewayData: {} }, ctx('r2'));
