@@ -10,7 +10,9 @@ import {
   Money,
   paymentAmount,
   TenderError,
+  type DisputeStatus,
   type FailureReason,
+  type GatewayDisputeReport,
   type GatewayPaymentResult,
   type GatewayRefundResult,
   type Payment,
@@ -285,6 +287,78 @@ export const PAYPAL_EVENT_TYPES = Object.freeze({
   authorization: ['PAYMENT.AUTHORIZATION.CREATED', 'PAYMENT.AUTHORIZATION.VOIDED'],
 });
 
+/** A time PayPal sent, as ISO 8601 with ms, or null. */
+function isoTime(value: unknown): string | null {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : null;
+}
+
+/**
+ * PayPal's dispute status, stage and outcome as a Tender status
+ * (https://developer.paypal.com/docs/api/customer-disputes/v1/#disputes_get: `status`,
+ * `dispute_life_cycle_stage`, `dispute_outcome.outcome_code`). An `INQUIRY` is Stripe's "warning";
+ * `CHARGEBACK`, `PRE_ARBITRATION` and `ARBITRATION` are disputes. A `RESOLVED` one is decided by its
+ * outcome: `RESOLVED_SELLER_FAVOUR` / `DENIED` won, `RESOLVED_BUYER_FAVOUR` / `RESOLVED_WITH_PAYOUT`
+ * lost, `ACCEPTED` accepted, `CANCELED_BY_BUYER` (or none) closed.
+ */
+export function paypalDisputeStatus(status: string, stage: string | null, outcome: string | null): DisputeStatus | null {
+  const inquiry = stage === 'INQUIRY';
+  switch (status) {
+    case 'OPEN':
+    case 'WAITING_FOR_SELLER_RESPONSE':
+      return inquiry ? 'warning_needs_response' : 'needs_response';
+    case 'WAITING_FOR_BUYER_RESPONSE':
+    case 'UNDER_REVIEW':
+    case 'OTHER':
+      return inquiry ? 'warning_under_review' : 'under_review';
+    case 'RESOLVED':
+      switch (outcome) {
+        case 'RESOLVED_SELLER_FAVOUR':
+        case 'DENIED':
+          return 'won';
+        case 'RESOLVED_BUYER_FAVOUR':
+        case 'RESOLVED_WITH_PAYOUT':
+          return 'lost';
+        case 'ACCEPTED':
+          return 'accepted';
+        default:
+          return inquiry ? 'warning_closed' : 'closed';
+      }
+    default:
+      return null;
+  }
+}
+
+/**
+ * A `CUSTOMER.DISPUTE.*` resource as a {@link GatewayDisputeReport}, reported at the dispute's
+ * `update_time` (else the event's `create_time`), or null when its id, amount or status is not usable.
+ */
+export function disputeToReport(resource: Record<string, unknown>, eventTime: string | undefined): GatewayDisputeReport | null {
+  const id = text(resource.dispute_id);
+  const rawStatus = text(resource.status);
+  const stage = text(resource.dispute_life_cycle_stage);
+  const outcome = text((resource.dispute_outcome as { outcome_code?: unknown } | undefined)?.outcome_code);
+  const status = rawStatus ? paypalDisputeStatus(rawStatus, stage, outcome) : null;
+  const amount = resource.dispute_amount as { currency_code?: unknown; value?: unknown } | undefined;
+  const reportedAt = isoTime(resource.update_time) ?? isoTime(eventTime);
+  if (!id || !status || !reportedAt || typeof amount?.value !== 'string' || typeof amount.currency_code !== 'string') return null;
+  let money: Money;
+  try {
+    money = fromPayPalMoney({ value: amount.value, currency_code: amount.currency_code });
+  } catch {
+    return null;
+  }
+  return {
+    gatewayReference: id,
+    status,
+    gatewayStatus: [rawStatus, stage, outcome].filter((part) => part).join('/'),
+    amount: money,
+    reason: text(resource.reason),
+    evidenceDueBy: isoTime(resource.seller_response_due_date),
+    openedAt: isoTime(resource.create_time),
+    reportedAt,
+  };
+}
+
 /**
  * Turns one verified PayPal webhook event into Tender's webhook events.
  *
@@ -353,9 +427,10 @@ export async function eventToWebhookEvents(raw: unknown, lookupCapture: CaptureL
     const found = captureId ? await lookupCapture(captureId) : null;
     const binding: Binding = { paymentId: tenderPaymentId(found?.paymentId), gatewayReference: found?.orderId ?? null };
     if (!binding.paymentId && !binding.gatewayReference) return [{ kind: 'ignored', eventId, reason: `PayPal ${type}: the disputed transaction is not a Tender payment's` }];
+    const report = disputeToReport(resource, event.create_time);
+    if (report) return [{ kind: 'dispute', eventId, ...binding, type, dispute: report }];
+    // Signed and bound, but without an id, amount or status Tender can read: kept on the payment's trail.
     const data: Record<string, unknown> = { disputeId: text(resource.dispute_id), captureId, reason: text(resource.reason), status: text(resource.status) };
-    const amount = resource.dispute_amount as { currency_code?: unknown; value?: unknown } | undefined;
-    if (typeof amount?.value === 'string' && typeof amount.currency_code === 'string') Object.assign(data, { amount: amount.value, currency: amount.currency_code });
     return [{ kind: 'note', eventId, ...binding, type, data }];
   }
 

@@ -3,7 +3,7 @@
  * becomes, how it binds to a payment (only through signed data), and what is ignored or refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Money } from '@tender/core';
+import { Money, type WebhookEvent } from '@tender/core';
 import type { PayPalGateway } from '@tender/paypal';
 import type { PayPalSandbox, SandboxEvent } from '@tender/paypal/sandbox';
 import { sandboxAndGateway } from './helpers';
@@ -84,10 +84,15 @@ describe('PayPal webhook events', () => {
     expect((await parse(last('CHECKOUT.ORDER.APPROVED'))).events[0]).toMatchObject({ kind: 'requery', paymentId: null, gatewayReference: order.id });
   });
 
-  it('disputes are notes on the payment; other event types are ignored; unusable bodies are 400s', async () => {
+  it('disputes are dispute reports bound through the disputed capture (a note when unreadable); other event types are ignored; unusable bodies are 400s', async () => {
     const order = paidOrder('pay_disp1', '20.00');
     env.sandbox.dashboard.dispute(order.captureIds[0]!);
-    expect((await parse(last('CUSTOMER.DISPUTE.CREATED'))).events[0]).toMatchObject({ kind: 'note', type: 'CUSTOMER.DISPUTE.CREATED', paymentId: 'pay_disp1', gatewayReference: order.id, data: { captureId: order.captureIds[0], amount: '20.00', currency: 'USD' } });
+    const created = last('CUSTOMER.DISPUTE.CREATED');
+    const event = (await parse(created)).events[0] as Extract<WebhookEvent, { kind: 'dispute' }>;
+    expect(event).toMatchObject({ kind: 'dispute', type: 'CUSTOMER.DISPUTE.CREATED', paymentId: 'pay_disp1', gatewayReference: order.id });
+    expect({ ...event.dispute, amount: event.dispute.amount.toString() }).toMatchObject({ gatewayReference: created.resource.dispute_id, status: 'warning_needs_response', gatewayStatus: 'OPEN/INQUIRY', amount: '20.00' });
+    const unreadable = { ...created, id: 'WH-unreadable', resource: { ...created.resource, status: 'SOMETHING_NEW' } };
+    expect((await parse(unreadable)).events[0]).toMatchObject({ kind: 'note', paymentId: 'pay_disp1', data: { captureId: order.captureIds[0], status: 'SOMETHING_NEW' } });
     expect((await parse({ id: 'WH-x', event_type: 'BILLING.PLAN.CREATED', resource: {} })).events).toEqual([{ kind: 'ignored', eventId: 'WH-x', reason: "PayPal event type 'BILLING.PLAN.CREATED' is not used by Tender" }]);
     await expect(parse('not json')).rejects.toMatchObject({ code: 'invalid_webhook_payload', status: 400 });
     await expect(parse({ event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: {} })).rejects.toMatchObject({ code: 'invalid_webhook_payload' });

@@ -192,6 +192,8 @@ export class SandboxAccount {
   readonly authorizations = new Map<string, AuthorizationRecord>();
   readonly captures = new Map<string, CaptureRecord>();
   readonly refunds = new Map<string, RefundRecord>();
+  /** Disputes by id, each replaced (never mutated) on a change. */
+  readonly disputes = new Map<string, Obj>();
   private readonly retention: Required<SandboxRetention>;
   private readonly listeners: Array<(event: SandboxEvent) => void> = [];
 
@@ -466,8 +468,11 @@ export class SandboxAccount {
     return this.refundJson(refund);
   }
 
-  /** A dispute opened by the buyer on a capture (`CUSTOMER.DISPUTE.CREATED`). */
-  dispute(captureId: string, reason = 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED'): Obj {
+  /**
+   * A dispute opened by the buyer on a capture (`CUSTOMER.DISPUTE.CREATED`): an `INQUIRY` by default,
+   * or a `CHARGEBACK` the card issuer opened, waiting for the seller's response.
+   */
+  dispute(captureId: string, reason = 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED', stage: 'INQUIRY' | 'CHARGEBACK' = 'INQUIRY'): Obj {
     const capture = this.capture(captureId);
     const id = `PP-D-${Math.floor(Math.random() * 1e6)}`;
     const resource = {
@@ -476,14 +481,55 @@ export class SandboxAccount {
       update_time: new Date().toISOString(),
       disputed_transactions: [{ seller_transaction_id: capture.id, create_time: capture.createTime, transaction_status: 'COMPLETED', gross_amount: capture.amount, invoice_number: capture.invoiceId, custom: capture.customId }],
       reason,
-      status: 'OPEN',
+      status: stage === 'INQUIRY' ? 'OPEN' : 'WAITING_FOR_SELLER_RESPONSE',
       dispute_amount: capture.amount,
-      dispute_life_cycle_stage: 'INQUIRY',
-      dispute_channel: 'INTERNAL',
+      seller_response_due_date: new Date(Date.now() + 10 * 86_400_000).toISOString(),
+      dispute_life_cycle_stage: stage,
+      dispute_channel: stage === 'INQUIRY' ? 'INTERNAL' : 'EXTERNAL',
       links: [{ href: `${this.base()}/v1/customer/disputes/${id}`, rel: 'self', method: 'GET' }],
     };
+    this.disputes.set(id, resource);
     this.emit('CUSTOMER.DISPUTE.CREATED', 'dispute', `A new dispute opened with Case # ${id}`, resource);
     return resource;
+  }
+
+  /**
+   * Moves a dispute (`CUSTOMER.DISPUTE.UPDATED`): a new status, and a new stage when an inquiry is
+   * escalated to a claim (https://developer.paypal.com/docs/api/customer-disputes/v1/).
+   */
+  updateDispute(id: string, status: 'WAITING_FOR_SELLER_RESPONSE' | 'WAITING_FOR_BUYER_RESPONSE' | 'UNDER_REVIEW', stage?: 'INQUIRY' | 'CHARGEBACK' | 'PRE_ARBITRATION'): Obj {
+    const current = this.openDispute(id);
+    const resource = { ...current, status, dispute_life_cycle_stage: stage ?? current.dispute_life_cycle_stage, update_time: this.later(current) };
+    this.disputes.set(id, resource);
+    this.emit('CUSTOMER.DISPUTE.UPDATED', 'dispute', `A dispute was updated with Case # ${id}`, resource);
+    return resource;
+  }
+
+  /** Resolves a dispute (`CUSTOMER.DISPUTE.RESOLVED`) with PayPal's `dispute_outcome.outcome_code`. */
+  resolveDispute(id: string, outcome: 'RESOLVED_SELLER_FAVOUR' | 'RESOLVED_BUYER_FAVOUR' | 'ACCEPTED' | 'CANCELED_BY_BUYER' | 'DENIED'): Obj {
+    const current = this.openDispute(id);
+    const payout = outcome === 'RESOLVED_BUYER_FAVOUR' || outcome === 'ACCEPTED';
+    const resource = {
+      ...current,
+      status: 'RESOLVED',
+      update_time: this.later(current),
+      dispute_outcome: { outcome_code: outcome, ...(payout ? { amount_refunded: current.dispute_amount } : {}) },
+    };
+    this.disputes.set(id, resource);
+    this.emit('CUSTOMER.DISPUTE.RESOLVED', 'dispute', `A dispute was resolved with Case # ${id}`, resource);
+    return resource;
+  }
+
+  private openDispute(id: string): Obj {
+    const current = this.disputes.get(id);
+    if (!current) throw notFound();
+    if (current.status === 'RESOLVED') throw new Error(`Dispute ${id} is resolved`);
+    return current;
+  }
+
+  /** An update time after the dispute's last one (PayPal's times order its reports). */
+  private later(current: Obj): string {
+    return new Date(Math.max(Date.now(), Date.parse(String(current.update_time)) + 1)).toISOString();
   }
 
   // ---- JSON ---------------------------------------------------------------------------------
