@@ -1,8 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Money, createTender, type OutboxEvent, type Payment, type SettlementLine, type SettlementRun, type TenderError } from '@tender/core';
+import { randomBytes } from 'node:crypto';
+import { Money, createEncryptingStore, createTender, parseEncryptionKey, type OutboxEvent, type Payment, type SettlementLine, type SettlementRun, type TenderError } from '@tender/core';
 import { FakeClock, MemoryStore, createTestGateway, runSettlementStoreConformance } from '@tender/core/testing';
 
 runSettlementStoreConformance('MemoryStore', async () => ({ store: new MemoryStore(), teardown: async () => {} }));
+runSettlementStoreConformance('EncryptingStore over MemoryStore', async () => {
+  const key = parseEncryptionKey(randomBytes(32).toString('base64'));
+  return { store: createEncryptingStore(new MemoryStore(), { keys: [key], activeKeyId: key.id }), teardown: async () => {} };
+});
 
 const DAY = '2026-03-01';
 

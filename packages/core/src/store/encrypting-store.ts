@@ -53,6 +53,7 @@ import type {
   StoreTx,
 } from '../spec/store/v1/index';
 import { webhookEndpointsOf, type WebhookEndpoint, type WebhookEndpointStore } from '../spec/webhook-endpoints/v1/index';
+import { settlementStoreOf, type SettledRecords, type SettledRecordsQuery, type SettlementRun, type SettlementRunKey, type SettlementRunSummary, type SettlementStore } from '../spec/store/v1/settlements';
 import { FieldCipher, isEncryptedValue, keyIdOf, type EncryptionKey } from './field-encryption';
 import { forEachPersonalData, mapPersonalData, type DataPath } from './personal-data';
 
@@ -97,7 +98,7 @@ export interface KeyRotationOptions {
  * merchant {@link WebhookEndpointStore} through when the wrapped store implements it (an endpoint
  * method on a store without it throws `webhook_endpoints_unsupported`).
  */
-export interface EncryptingStore extends Store, WebhookEndpointStore {
+export interface EncryptingStore extends Store, WebhookEndpointStore, SettlementStore {
   /** The wrapped store (it holds ciphertext). */
   readonly inner: Store;
   readonly activeKeyId: string;
@@ -565,6 +566,27 @@ class EncryptingStoreImpl implements EncryptingStore {
   }
   deleteWebhookEndpoint(merchantId: string, id: string): Promise<boolean> {
     return webhookEndpointsOf(this.inner).deleteWebhookEndpoint(merchantId, id);
+  }
+  // The SettlementStore part, passed through (a store without it throws settlements_unsupported):
+  // runs hold references and amounts only; the events are sealed and the records read opened.
+  async listSettledRecords(query: SettledRecordsQuery): Promise<SettledRecords> {
+    const found = await settlementStoreOf(this.inner).listSettledRecords(query);
+    return {
+      payments: found.payments.map((r) => ({ ...r, payment: this.#c.openPayment(r.payment) })),
+      refunds: found.refunds.map((r) => ({ ...r, refund: this.#c.openRefund(r.refund), payment: this.#c.openPayment(r.payment) })),
+    };
+  }
+  insertSettlementRun(run: SettlementRun, events: readonly OutboxEvent[]): Promise<void> {
+    return settlementStoreOf(this.inner).insertSettlementRun(run, events.map((e) => this.#c.sealEvent(e)));
+  }
+  latestSettlementRun(key: SettlementRunKey): Promise<SettlementRun | null> {
+    return settlementStoreOf(this.inner).latestSettlementRun(key);
+  }
+  getSettlementRun(id: string, merchantId?: string | null): Promise<SettlementRun | null> {
+    return settlementStoreOf(this.inner).getSettlementRun(id, merchantId);
+  }
+  listSettlementRuns(key: SettlementRunKey): Promise<SettlementRunSummary[]> {
+    return settlementStoreOf(this.inner).listSettlementRuns(key);
   }
   async close(): Promise<void> {
     await this.inner.close?.();
