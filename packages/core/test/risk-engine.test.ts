@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryVelocityStore, createRiskEngine, createTender, parseRiskConfig, riskOf, type VelocityStore } from '@tender/core';
-import { FakeClock, MemoryStore, createTestGateway } from '@tender/core/testing';
+import { FakeClock, MemoryStore, createTestGateway, waitFor } from '@tender/core/testing';
 
 const RULES = [
   'block_threshold: 80',
@@ -26,7 +26,7 @@ function setup() {
   const velocity = new MemoryVelocityStore();
   const risk = createRiskEngine({ config: parseRiskConfig(RULES), velocity, store, clock });
   const tender = createTender({ gateways: [gateway], store, clock, risk });
-  return { clock, gateway, store, tender };
+  return { clock, gateway, store, tender, risk };
 }
 
 const body = { amount: '20.00', currency: 'MYR', paymentMethod: 'card' };
@@ -142,6 +142,31 @@ describe('engine risk stage', () => {
     clock.advance(60_000);
     await tender.reconcile();
     expect((await tender.payments.get(held.id)).status).toBe('CAPTURED');
+    expect(gateway.chargeOf(held.id)!.createCount).toBe(1);
+  });
+
+  it('an approval that crashed at the gateway is taken over with its key after the lease, without a second charge', async () => {
+    const { tender, gateway, store, clock, risk } = setup();
+    const held = await tender.payments.create({ ...body, amount: '600.00' });
+    // The first process dies while the gateway call is out: the provider charged, no answer applied.
+    const createPayment = gateway.createPayment.bind(gateway);
+    let crash = true;
+    gateway.createPayment = async (input, ctx) => {
+      const result = await createPayment(input, ctx);
+      if (crash) {
+        crash = false;
+        await new Promise(() => undefined);
+      }
+      return result;
+    };
+    void tender.payments.review(held.id, { decision: 'approve' }, { idempotencyKey: 'rev-crash', actor: 'admin:carol' });
+    await waitFor(() => gateway.chargeOf(held.id), 'the provider to charge');
+    const restarted = createTender({ gateways: [gateway], store, clock, risk });
+    await expect(restarted.payments.review(held.id, { decision: 'approve' }, { idempotencyKey: 'rev-crash' })).rejects.toMatchObject({ status: 409, code: 'idempotency_key_in_use' });
+    await expect(restarted.payments.review(held.id, { decision: 'decline' })).rejects.toMatchObject({ status: 409, code: 'payment_not_in_review' });
+    clock.advance(61_000);
+    const done = await restarted.payments.review(held.id, { decision: 'approve' }, { idempotencyKey: 'rev-crash' });
+    expect(done).toMatchObject({ status: 'CAPTURED', gatewayReference: gateway.chargeOf(held.id)!.reference });
     expect(gateway.chargeOf(held.id)!.createCount).toBe(1);
   });
 
