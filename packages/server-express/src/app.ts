@@ -9,6 +9,7 @@ import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger as PinoLogger } from 'pino';
+import { createDashboardRouter, type DashboardOptions } from './dashboard';
 import { errorHandler } from './errors';
 import { requestLogging } from './logging';
 import { createTenderRouter, type TenderRouterOptions } from './router';
@@ -23,6 +24,8 @@ export interface AppOptions extends TenderRouterOptions {
   trustProxy?: boolean | number | string;
   /** Extra routes mounted before the API (e.g. the simulation-mode demo). */
   before?: RequestHandler[];
+  /** The operator dashboard at `/dashboard` (see `createDashboardRouter`); `false` serves none. Default: served, without a development token. */
+  dashboard?: DashboardOptions | false;
 }
 
 /** Builds the app. */
@@ -43,6 +46,7 @@ export function createApp(tender: Tender, options: AppOptions): Express {
       maxAge: 600,
     }),
   );
+  if (options.dashboard !== false) app.use(createDashboardRouter(options.dashboard ?? {}));
   for (const handler of options.before ?? []) app.use(handler);
   app.use(createTenderRouter(tender, { ...options, logger: options.logger }));
   app.use((req, _res, next) => {

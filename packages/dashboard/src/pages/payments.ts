@@ -1,0 +1,118 @@
+/**
+ * The payments list: status and order id filtered by the API (`GET /payments?status&order_id`), gateway
+ * and creation date filtered here over the API's pages (it has no such filters), search by payment id
+ * or order id, and paging by the API's cursor.
+ *
+ * @module
+ */
+import { useState } from 'preact/hooks';
+import { api, ApiError, type ListPage, type PaymentJson } from '../api';
+import { ErrorBox, html, Status, Time, useLoad } from '../ui';
+
+/** Every payment status (`PaymentStatus` of `@tender/core`). */
+export const STATUSES = ['PENDING', 'REQUIRES_ACTION', 'PROCESSING', 'AUTHORIZED', 'CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'FAILED', 'CANCELLED', 'EXPIRED', 'REQUIRES_REVIEW'];
+/** The gateways Tender ships. */
+export const GATEWAYS = ['fiuu', 'stripe', 'paypal', 'upi'];
+
+const PAGE = 25;
+/** API pages of 100 read at most for one dashboard page when filtering by gateway or date here. */
+const MAX_SCAN = 10;
+
+interface Filters {
+  status: string;
+  gateway: string;
+  from: string;
+  to: string;
+  search: string;
+}
+
+interface Result {
+  rows: PaymentJson[];
+  next: string | null;
+}
+
+/** Reads API pages from `cursor` until a dashboard page of matches is full (the list is newest first). */
+async function loadPage(f: Filters, cursor: string | null): Promise<Result> {
+  const search = f.search.trim();
+  if (search.startsWith('pay_')) {
+    try {
+      const one = await api<PaymentJson>('GET', `/payments/${encodeURIComponent(search)}`);
+      return { rows: [one], next: null };
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return { rows: [], next: null };
+      throw error;
+    }
+  }
+  const local = f.gateway !== '' || f.from !== '' || f.to !== '';
+  const fromMs = f.from ? Date.parse(`${f.from}T00:00:00Z`) : -Infinity;
+  const toMs = f.to ? Date.parse(`${f.to}T00:00:00Z`) + 86_400_000 : Infinity;
+  const rows: PaymentJson[] = [];
+  let after = cursor;
+  for (let scanned = 0; scanned < (local ? MAX_SCAN : 1); scanned++) {
+    const page = await api<ListPage<PaymentJson>>('GET', '/payments', {
+      query: { limit: local ? 100 : PAGE, starting_after: after, status: f.status, order_id: search },
+    });
+    for (const p of page.data) {
+      after = p.id;
+      const at = Date.parse(p.created_at);
+      if (at < fromMs) return { rows, next: null };
+      if ((f.gateway === '' || p.gateway === f.gateway) && at < toMs) rows.push(p);
+      if (rows.length === PAGE) return { rows, next: p.id };
+    }
+    if (!page.has_more) return { rows, next: null };
+  }
+  return { rows, next: after };
+}
+
+/** The payments page. */
+export function PaymentsPage() {
+  const empty: Filters = { status: '', gateway: '', from: '', to: '', search: '' };
+  const [draft, setDraft] = useState<Filters>(empty);
+  const [applied, setApplied] = useState<Filters>(empty);
+  // Cursors of the pages before this one, for "Previous".
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const result = useLoad(() => loadPage(applied, cursor), [applied, cursor]);
+  const field = (name: keyof Filters) => (e: Event) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value });
+  const apply = (e: Event) => {
+    e.preventDefault();
+    setApplied(draft);
+    setCursors([null]);
+  };
+  return html`<h1 tabindex="-1">Payments</h1>
+    <form class="filters" onSubmit=${apply} aria-label="Filter payments">
+      <label>Status <select name="status" value=${draft.status} onChange=${field('status')}>
+        <option value="">Any</option>${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
+      </select></label>
+      <label>Gateway <select name="gateway" value=${draft.gateway} onChange=${field('gateway')}>
+        <option value="">Any</option>${GATEWAYS.map((g) => html`<option value=${g}>${g}</option>`)}
+      </select></label>
+      <label>Created from <input type="date" name="from" value=${draft.from} onInput=${field('from')} /></label>
+      <label>Created to <input type="date" name="to" value=${draft.to} onInput=${field('to')} /></label>
+      <label>Payment id or order id <input type="search" name="search" value=${draft.search} onInput=${field('search')} /></label>
+      <button type="submit">Apply</button>
+    </form>
+    <${ErrorBox} error=${result.error} />
+    ${result.loading ? html`<p role="status">Loading…</p>` : null}
+    ${result.data
+      ? html`<table>
+          <caption>Payments, newest first${applied.gateway || applied.from || applied.to ? ' (gateway and dates filtered by the dashboard over the API’s pages)' : ''}</caption>
+          <thead><tr><th scope="col">Payment</th><th scope="col">Status</th><th scope="col">Amount</th><th scope="col">Gateway</th><th scope="col">Method</th><th scope="col">Order</th><th scope="col">Created</th></tr></thead>
+          <tbody>
+            ${result.data.rows.length === 0 ? html`<tr><td colspan="7">No payments match.</td></tr>` : null}
+            ${result.data.rows.map(
+              (p) => html`<tr data-payment=${p.id}>
+                <td><a href=${`#/payments/${encodeURIComponent(p.id)}`}>${p.id}</a></td>
+                <td><${Status} status=${p.status} /></td>
+                <td class="num">${p.amount} ${p.currency}</td>
+                <td>${p.gateway}</td><td>${p.payment_method ?? '-'}</td><td>${p.order_id ?? '-'}</td><td><${Time} at=${p.created_at} /></td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>
+        <div class="pager">
+          <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous page</button>
+          <button type="button" disabled=${!result.data.next} onClick=${() => result.data?.next && setCursors([...cursors, result.data.next])}>Next page</button>
+        </div>`
+      : null}`;
+}
