@@ -109,6 +109,18 @@ describe('tender.settlements against planted mismatches', () => {
     expect(await day.tender.settlements.get({ gateway: 'test', date: DAY })).toEqual(second);
   });
 
+  it('two engines reading a day first at once store one run (version 1) and its events once', async () => {
+    const second = createTender({ gateways: [day.gateway], store: day.store, clock: day.clock, defaultMerchantId: 'm_1' });
+    const events: OutboxEvent[] = [];
+    for (const engine of [day.tender, second]) engine.events.on((e) => void (e.type === 'settlement.mismatch' && (e.data.run as { date: string }).date === '2026-02-28' && events.push(e)));
+    day.gateway.settlementReports.set('2026-02-28', [{ ...day.gateway.settlementLine(day.p.p0.id, { occurredAt: '2026-02-28T23:50:00.000Z' }), amount: Money.of('4.00', 'MYR') }]);
+    const [a, b] = await Promise.all([day.tender.settlements.get({ gateway: 'test', date: '2026-02-28' }), second.settlements.get({ gateway: 'test', date: '2026-02-28' })]);
+    expect(a.id).toBe(b.id);
+    expect(a.version).toBe(1);
+    expect((await second.settlements.history({ gateway: 'test', date: '2026-02-28' })).map((r) => r.id)).toEqual([a.id]);
+    expect(events.map((e) => e.paymentId)).toEqual([day.p.p0.id]);
+  });
+
   it('shows another merchant only its lines, and the account-wide run every line, unattributed ones included', async () => {
     const other = await day.tender.settlements.get({ gateway: 'test', date: DAY }, { merchantId: 'm_2' });
     expect(byLine(other)).toEqual({ [day.p.p6.id]: ['matched', null] });
