@@ -88,6 +88,8 @@ import {
 import { buildStatements, rowsOf, type Statements } from './statements';
 import { PostgresVelocityStore } from './velocity-store';
 import { PostgresSettlements } from './settlement-store';
+import { buildAnalyticsStatements, postgresPaymentAnalytics, type AnalyticsStatements } from './analytics';
+import type { AnalyticsStore, PaymentAnalyticsAggregate, PaymentAnalyticsQuery } from '@tender/core';
 import type { SettledRecords, SettledRecordsQuery, SettlementRun, SettlementRunKey, SettlementRunSummary, SettlementStore } from '@tender/core';
 
 /** How many times a transaction that hit a serialisation failure or deadlock is run in total. */
@@ -855,7 +857,7 @@ export interface PostgresStoreOptions {
  * lost or refused connections `storage_error`/`storage_unavailable` with `retryable: true`. When a
  * connection drops during COMMIT the outcome is unknown to the caller but never partial.
  */
-export class PostgresStore extends Reader implements Store, WebhookEndpointStore, SettlementStore {
+export class PostgresStore extends Reader implements Store, WebhookEndpointStore, SettlementStore, AnalyticsStore {
   /** The schema holding the tables. */
   readonly schema: string;
   /** `pg` or `pglite`. */
@@ -867,6 +869,8 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
   readonly #batcher: GroupCommitter | null;
   /** The `SettlementStore` part (migration 14). */
   readonly #settlements: PostgresSettlements;
+  /** The `AnalyticsStore` part's statements (migration 13). */
+  readonly #analytics: AnalyticsStatements;
 
   /** Prefer the factories; this does not migrate. */
   constructor(driver: Driver, schema: string, options: Pick<PostgresStoreOptions, 'groupCommit'> = {}) {
@@ -881,6 +885,12 @@ export class PostgresStore extends Reader implements Store, WebhookEndpointStore
     // PGlite runs each unit alone, as without the option (see GroupCommitter.supports).
     this.#batcher = group && GroupCommitter.supports(observed) ? new GroupCommitter(observed, group === true ? {} : group) : null;
     this.#settlements = new PostgresSettlements(observed, schema, (fn) => this.transaction((tx) => fn(tx, (sql, params) => (tx as Tx).statement(sql, params))));
+    this.#analytics = buildAnalyticsStatements(schema);
+  }
+
+  /** The `AnalyticsStore` part: whole days from the daily rollup, cut edges from the records (see `analytics.ts`). */
+  paymentAnalytics(query: PaymentAnalyticsQuery): Promise<PaymentAnalyticsAggregate[]> {
+    return postgresPaymentAnalytics(this.#driver, this.#analytics, query);
   }
 
   listSettledRecords(query: SettledRecordsQuery): Promise<SettledRecords> {
