@@ -97,7 +97,8 @@ export function paypalSettlementLine(raw: unknown, orderOf: (captureId: string) 
     type,
     gatewayReference: type === 'payout' || type === 'fee' ? null : order,
     refundReference: type === 'refund' ? t.transaction_id : null,
-    orderId: t.invoice_id ?? null,
+    // The gateway sends no merchant order reference (invoice_id carries a refund's Tender id).
+    orderId: null,
     amount: gross.money,
     direction,
     fee: fee ? fee.money : null,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, Client, Environment, TransactionSearchController } from '@paypal/paypal-server-sdk';
 import { Money } from '@tender/core';
 import type { GatewayCreatePaymentInput, SettlementLine } from '@tender/core';
-import type { PayPalGateway } from '@tender/paypal';
+import { paypalSettlementLine, type PayPalGateway } from '@tender/paypal';
 import { startPayPalSandbox, type PayPalSandbox } from '@tender/paypal/sandbox';
 import { gatewayFor } from './helpers';
 
@@ -154,5 +154,21 @@ describe('PayPal Transaction Search (GET /v1/reporting/transactions)', () => {
     const foreign = sandbox.reporting.addForeign({ amount: { currency_code: 'USD', value: '12.34' }, at: `${day}T08:00:02Z` });
     const lines = await gateway.settlements!.fetchReport({ date: day }, ctx('m'));
     expect(lines.map((l) => [l.gatewayReference, l.amount.toString()])).toEqual([[a.order, '29.00'], [foreign.orderId, '12.34']]);
+  });
+
+  it('maps each event-code group: withdrawal (payout), fee, chargeback and its reversal, other adjustments', () => {
+    // transaction_details entries as PayPal shapes them; event codes: https://developer.paypal.com/docs/transaction-search/transaction-event-codes/.
+    const row = (code: string, value: string, extra: Record<string, unknown> = {}) => ({ transaction_info: { transaction_id: `ID${code}`, transaction_event_code: code, transaction_initiation_date: `${DAY}T10:00:00+0000`, transaction_amount: { currency_code: 'USD', value }, transaction_status: 'S', ...extra } });
+    const none = () => null;
+    expect(paypalSettlementLine(row('T0400', '-500.00'), none)).toMatchObject({ type: 'payout', direction: 'out', gatewayReference: null });
+    expect(paypalSettlementLine(row('T0106', '-20.00'), none)).toMatchObject({ type: 'fee', direction: 'out' });
+    const chargeback = paypalSettlementLine(row('T1201', '-100.00', { paypal_reference_id: 'CAPTURE1', paypal_reference_id_type: 'TXN' }), (c) => (c === 'CAPTURE1' ? 'ORDER1' : null));
+    expect(chargeback).toMatchObject({ type: 'dispute', direction: 'out', gatewayReference: 'ORDER1' });
+    expect(paypalSettlementLine(row('T1202', '100.00'), none)).toMatchObject({ type: 'dispute', direction: 'in' });
+    expect(paypalSettlementLine(row('T1503', '-5.00'), none)).toMatchObject({ type: 'adjustment', direction: 'out' });
+    // A fee returned on a refund (positive fee on a negative amount) lowers what left the balance.
+    const refund = paypalSettlementLine(row('T1107', '-25.00', { fee_amount: { currency_code: 'USD', value: '0.75' } }), none);
+    expect([refund.type, refund.direction, refund.amount.toString(), refund.fee?.toString(), refund.net?.toString()]).toEqual(['refund', 'out', '25.00', '0.75', '24.25']);
+    expect(() => paypalSettlementLine({ transaction_info: { transaction_id: 'X' } }, none)).toThrow(/cannot read|not usable|unusable/i);
   });
 });

@@ -7,7 +7,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpTransport, Money } from '@tender/core';
 import type { GatewayCreatePaymentInput, HttpTransport, SettlementLine } from '@tender/core';
-import { createStripeGateway, createStripeRequester, stripeSettlements, type StripeGateway } from '@tender/stripe';
+import { createStripeGateway, createStripeRequester, stripeSettlementLine, stripeSettlements, type StripeGateway } from '@tender/stripe';
 import { sandboxStripeFee, startStripeSandbox, type StripeSandbox } from '@tender/stripe/sandbox';
 
 const DAY = '2026-03-02';
@@ -131,5 +131,20 @@ describe('Stripe balance transactions (GET /v1/balance_transactions)', () => {
     sandbox.balance.omit(b);
     const lines = await gateway.settlements!.fetchReport({ date: day }, ctx('m'));
     expect(lines.map((l) => [l.gatewayReference, l.amount.toString()]).sort()).toEqual([[a, '29.00'], [foreign, '12.34']].sort());
+  });
+
+  it('maps each balance transaction type: payout, Stripe fee, dispute withdrawal and reversal, other adjustments', () => {
+    // Balance transactions as Stripe shapes them (https://docs.stripe.com/api/balance_transactions/object), source expanded.
+    const bt = (fields: Record<string, unknown>) => ({ id: 'txn_1', object: 'balance_transaction', amount: 0, available_on: NOON, balance_type: 'payments', created: NOON, currency: 'usd', description: null, exchange_rate: null, fee: 0, fee_details: [], net: 0, status: 'available', source: null, ...fields });
+    const payout = stripeSettlementLine(bt({ type: 'payout', reporting_category: 'payout', amount: -5000, net: -5000, source: { id: 'po_1', object: 'payout' } }));
+    expect(payout).toMatchObject({ type: 'payout', direction: 'out', gatewayReference: null, settlementId: 'po_1' });
+    expect(payout.amount.toString()).toBe('50.00');
+    expect(stripeSettlementLine(bt({ type: 'stripe_fee', reporting_category: 'fee', amount: -200, net: -200, source: 'ch_x' }))).toMatchObject({ type: 'fee', direction: 'out' });
+    const withdrawal = stripeSettlementLine(bt({ type: 'adjustment', reporting_category: 'dispute', amount: -2000, fee: 1500, net: -3500, source: { id: 'dp_1', object: 'dispute', payment_intent: 'pi_disputed', charge: 'ch_1' } }));
+    expect(withdrawal).toMatchObject({ type: 'dispute', direction: 'out', gatewayReference: 'pi_disputed' });
+    expect([withdrawal.amount.toString(), withdrawal.fee?.toString(), withdrawal.net?.toString()]).toEqual(['20.00', '15.00', '35.00']);
+    expect(stripeSettlementLine(bt({ type: 'adjustment', reporting_category: 'dispute_reversal', amount: 2000, net: 2000, source: { id: 'dp_1', object: 'dispute', payment_intent: 'pi_disputed' } }))).toMatchObject({ type: 'dispute', direction: 'in' });
+    expect(stripeSettlementLine(bt({ type: 'adjustment', reporting_category: 'other_adjustment', amount: 100, net: 100 }))).toMatchObject({ type: 'adjustment', direction: 'in', gatewayReference: null });
+    expect(() => stripeSettlementLine({ id: 'txn_2', object: 'balance_transaction', amount: '10' })).toThrow(/cannot read/);
   });
 });

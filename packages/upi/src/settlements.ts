@@ -71,7 +71,8 @@ export function razorpaySettlementLine(raw: unknown): SettlementLine {
     type,
     gatewayReference: entityIsPayment ? item.entity_id : (item.payment_id ?? null),
     refundReference: type === 'refund' ? item.entity_id : null,
-    orderId: item.order_receipt ?? null,
+    // The order's receipt is Tender's own payment id here, not a merchant order reference: nothing to echo.
+    orderId: null,
     amount: money(item.amount),
     direction,
     fee: item.fee === null || item.fee === undefined ? null : money(item.fee),

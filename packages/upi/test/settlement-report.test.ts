@@ -8,7 +8,7 @@ import Razorpay from 'razorpay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Money } from '@tender/core';
 import type { GatewayCreatePaymentInput, SettlementLine } from '@tender/core';
-import { createUpiGateway, type UpiGateway } from '@tender/upi';
+import { createUpiGateway, razorpaySettlementLine, type UpiGateway } from '@tender/upi';
 import { startRazorpaySandbox, type RazorpaySandbox } from '@tender/upi/sandbox';
 
 const DAY = '2026-03-02';
@@ -117,5 +117,16 @@ describe('Razorpay settlement recon (GET /v1/settlements/recon/combined)', () =>
     const foreign = sandbox.settlements.addForeign({ amount: 1234, settledAt: at + 2 });
     const lines = await gateway.settlements!.fetchReport({ date: day }, ctx('m'));
     expect(lines.map((l) => [l.gatewayReference, l.amount.toString()])).toEqual([[x, '29.00'], [foreign, '12.34']]);
+  });
+
+  it('maps each recon item type: adjustments by their credit or debit column, a dispute, a transfer', () => {
+    // Recon items as Razorpay shapes them (https://razorpay.com/docs/api/settlements/fetch-recon/).
+    const item = (fields: Record<string, unknown>) => ({ entity_id: 'adj_1', type: 'adjustment', debit: 0, credit: 0, amount: 0, currency: 'INR', fee: 0, tax: 0, on_hold: false, settled: true, created_at: NOON, settled_at: NOON, settlement_id: 'setl_1', payment_id: null, dispute_id: null, ...fields });
+    expect(razorpaySettlementLine(item({ credit: 500, amount: 500 }))).toMatchObject({ type: 'adjustment', direction: 'in', gatewayReference: null });
+    const debit = razorpaySettlementLine(item({ debit: 700, amount: 700 }));
+    expect([debit.type, debit.direction, debit.net?.toString()]).toEqual(['adjustment', 'out', '7.00']);
+    expect(razorpaySettlementLine(item({ entity_id: 'adj_2', debit: 10000, amount: '10000', dispute_id: 'disp_1', payment_id: 'pay_disputed' }))).toMatchObject({ type: 'dispute', direction: 'out', gatewayReference: 'pay_disputed' });
+    expect(razorpaySettlementLine(item({ entity_id: 'trf_1', type: 'transfer', debit: 300, amount: 300, payment_id: 'pay_routed' }))).toMatchObject({ type: 'adjustment', direction: 'out', gatewayReference: 'pay_routed' });
+    expect(() => razorpaySettlementLine({ entity_id: 'pay_1', type: 'payment', amount: -5 })).toThrow(/cannot read|not usable|unusable/i);
   });
 });
