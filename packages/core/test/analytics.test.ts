@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createTender, newId, type Payment, type PaymentStatus, type Store, type TenderError } from '@tender/core';
+import { randomBytes } from 'node:crypto';
+import { createEncryptingStore, createTender, newId, parseEncryptionKey, type Payment, type PaymentStatus, type Store, type TenderError } from '@tender/core';
 import { createTestGateway, MemoryStore, runAnalyticsStoreConformance, samplePayment } from '@tender/core/testing';
 
 runAnalyticsStoreConformance('MemoryStore', async () => ({ store: new MemoryStore(), teardown: async () => {} }));
+runAnalyticsStoreConformance('EncryptingStore over MemoryStore', async () => {
+  const key = parseEncryptionKey(randomBytes(32).toString('base64'));
+  return { store: createEncryptingStore(new MemoryStore(), { keys: [key], activeKeyId: key.id }), teardown: async () => {} };
+});
 
 const DAY0 = '2026-04-01';
 const at = (minutes: number, ms = 0) => new Date(Date.UTC(2026, 3, 1) + minutes * 60_000 + ms).toISOString();

@@ -53,6 +53,7 @@ import type {
   StoreTx,
 } from '../spec/store/v1/index';
 import { webhookEndpointsOf, type WebhookEndpoint, type WebhookEndpointStore } from '../spec/webhook-endpoints/v1/index';
+import { analyticsOf, type AnalyticsStore, type PaymentAnalyticsAggregate, type PaymentAnalyticsQuery } from '../spec/store/v1/analytics';
 import { settlementStoreOf, type SettledRecords, type SettledRecordsQuery, type SettlementRun, type SettlementRunKey, type SettlementRunSummary, type SettlementStore } from '../spec/store/v1/settlements';
 import { FieldCipher, isEncryptedValue, keyIdOf, type EncryptionKey } from './field-encryption';
 import { forEachPersonalData, mapPersonalData, type DataPath } from './personal-data';
@@ -98,7 +99,7 @@ export interface KeyRotationOptions {
  * merchant {@link WebhookEndpointStore} through when the wrapped store implements it (an endpoint
  * method on a store without it throws `webhook_endpoints_unsupported`).
  */
-export interface EncryptingStore extends Store, WebhookEndpointStore, SettlementStore {
+export interface EncryptingStore extends Store, WebhookEndpointStore, SettlementStore, AnalyticsStore {
   /** The wrapped store (it holds ciphertext). */
   readonly inner: Store;
   readonly activeKeyId: string;
@@ -587,6 +588,11 @@ class EncryptingStoreImpl implements EncryptingStore {
   }
   listSettlementRuns(key: SettlementRunKey): Promise<SettlementRunSummary[]> {
     return settlementStoreOf(this.inner).listSettlementRuns(key);
+  }
+  // The AnalyticsStore part, passed through (a store without it throws analytics_not_supported):
+  // analytics reads statuses, amounts, gateways, methods, failure codes and times, none of them sealed.
+  paymentAnalytics(query: PaymentAnalyticsQuery): Promise<PaymentAnalyticsAggregate[]> {
+    return analyticsOf(this.inner).paymentAnalytics(query);
   }
   async close(): Promise<void> {
     await this.inner.close?.();
