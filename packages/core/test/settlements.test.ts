@@ -121,6 +121,20 @@ describe('tender.settlements against planted mismatches', () => {
     expect(events.map((e) => e.paymentId)).toEqual([day.p.p0.id]);
   });
 
+  it("matches a refund the gateway paid out and took back (Stripe's refund + refund_failure) with Tender's FAILED refund", async () => {
+    day.gateway.inject('decline');
+    const failed = await day.tender.payments.refund(day.p.p2.id, { amount: '2.00' }).catch(async () => (await day.tender.refunds.list(day.p.p2.id)).at(-1)!);
+    expect(failed.status).toBe('FAILED');
+    const out = day.gateway.settlementLine(day.p.p2.id, { refundIndex: 0, occurredAt: '2026-02-27T10:00:00.000Z' });
+    day.gateway.settlementReports.set('2026-02-27', [out, { ...out, lineId: `${out.lineId}_failure`, direction: 'in' }]);
+    const run = await day.tender.settlements.reconcile({ gateway: 'test', date: '2026-02-27' });
+    expect(run.lines.map((l) => [l.refundId, l.classification, l.reason])).toEqual([
+      [failed.id, 'matched', 'refund_reversed'],
+      [failed.id, 'matched', 'refund_reversed'],
+    ]);
+    expect(run.totals).toEqual({ MYR: { grossIn: '2.00', grossOut: '2.00', fees: '0.00', net: '0.00' } });
+  });
+
   it('shows another merchant only its lines, and the account-wide run every line, unattributed ones included', async () => {
     const other = await day.tender.settlements.get({ gateway: 'test', date: DAY }, { merchantId: 'm_2' });
     expect(byLine(other)).toEqual({ [day.p.p6.id]: ['matched', null] });

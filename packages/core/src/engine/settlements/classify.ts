@@ -62,6 +62,21 @@ export class RecordResolver {
 export interface MatchState {
   payments: Set<string>;
   refunds: Set<string>;
+  /** Refund references the report both paid out and took back in full (a failed refund: Stripe's `refund` + `refund_failure`). */
+  reversed: ReadonlySet<string>;
+}
+
+/** The refund references with lines out and back in of equal sums: a refund the gateway reversed. */
+export function reversedRefunds(lines: readonly SettlementLine[]): Set<string> {
+  const sums = new Map<string, { out: bigint; in: bigint; currency: string | null }>();
+  for (const line of lines) {
+    if (line.type !== 'refund' || !line.refundReference) continue;
+    const sum = sums.get(line.refundReference) ?? { out: 0n, in: 0n, currency: line.amount.currency };
+    if (sum.currency !== line.amount.currency) sum.currency = null;
+    sum[line.direction] += line.amount.toMinorBigInt();
+    sums.set(line.refundReference, sum);
+  }
+  return new Set([...sums].filter(([, s]) => s.currency !== null && s.out > 0n && s.out === s.in).map(([reference]) => reference));
 }
 
 function baseLine(line: SettlementLine): Omit<SettlementRunLine, 'classification' | 'reason' | 'merchantId' | 'tender' | 'paymentId' | 'refundId'> {
@@ -121,7 +136,10 @@ export async function classifyLine(line: SettlementLine, resolver: RecordResolve
   const result =
     refund.status === 'SUCCEEDED'
       ? compare(line, Money.of(refund.amount, refund.currency), 'out')
-      : { classification: 'missing_in_tender' as const, reason: `tender_status_${refund.status}` };
+      : refund.status === 'FAILED' && refund.gatewayReference !== null && state.reversed.has(refund.gatewayReference)
+        ? // Paid out and taken back: no money moved, as Tender's FAILED says.
+          { classification: 'matched' as const, reason: 'refund_reversed' }
+        : { classification: 'missing_in_tender' as const, reason: `tender_status_${refund.status}` };
   return { ...base, ...result, merchantId: payment.merchantId, tender, paymentId: payment.id, refundId: refund.id };
 }
 

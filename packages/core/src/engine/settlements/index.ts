@@ -12,7 +12,7 @@ import type { SettlementLine } from '../../spec/gateway/v1/settlements';
 import type { OutboxEvent } from '../../spec/store/v1/index';
 import { SETTLEMENT_MISMATCHES, settlementStoreOf, type SettlementRun, type SettlementRunKey, type SettlementStore } from '../../spec/store/v1/settlements';
 import { gatewayOf, type EngineContext } from '../context';
-import { RecordResolver, classifyLine, missingAtGateway, reportMentions, type MatchState } from './classify';
+import { RecordResolver, classifyLine, missingAtGateway, reportMentions, reversedRefunds, type MatchState } from './classify';
 import { countLines, totalLines } from './totals';
 import type { SettlementOperations, SettlementReportKey, SettlementScopeOptions } from './types';
 
@@ -69,7 +69,7 @@ async function classifyDay(ctx: EngineContext, store: SettlementStore, key: Sett
   // The lag rule: once D+1 has begun, its report (so far) is read for D's records D's report lacks.
   const next = ctx.clock.now().getTime() >= end ? await fetchReport(ctx, key.gateway, new Date(end).toISOString().slice(0, 10)) : [];
   const resolver = new RecordResolver(ctx.store, key.gateway);
-  const state: MatchState = { payments: new Set(), refunds: new Set() };
+  const state: MatchState = { payments: new Set(), refunds: new Set(), reversed: reversedRefunds(report) };
   const lines = [];
   for (const line of report) {
     const classified = await classifyLine(line, resolver, state);
