@@ -12,7 +12,9 @@ import {
   maskEmail,
   Money,
   TenderError,
+  type DisputeStatus,
   type FailureReason,
+  type GatewayDisputeReport,
   type GatewayPaymentResult,
   type Payment,
   type GatewayRefundResult,
@@ -218,6 +220,65 @@ export function eventIdOf(headerValue: string | string[] | undefined, rawBody: U
   return `body_${digest.slice(0, 32)}`;
 }
 
+/** A Razorpay time (Unix seconds) as ISO 8601, or null. */
+function secondsIso(value: unknown): string | null {
+  const ms = typeof value === 'number' ? value * 1000 : NaN;
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
+}
+
+/**
+ * Razorpay's dispute statuses (`open`, `under_review`, `won`, `lost`, `closed`,
+ * https://razorpay.com/docs/api/disputes/) as Tender's; a dispute in the `retrieval` phase (a
+ * request for information before any chargeback) is an inquiry, Stripe's "warning".
+ */
+export function razorpayDisputeStatus(status: string, phase: string | null): DisputeStatus | null {
+  const inquiry = phase === 'retrieval';
+  switch (status) {
+    case 'open':
+      return inquiry ? 'warning_needs_response' : 'needs_response';
+    case 'under_review':
+      return inquiry ? 'warning_under_review' : 'under_review';
+    case 'won':
+      return 'won';
+    case 'lost':
+      return 'lost';
+    case 'closed':
+      return inquiry ? 'warning_closed' : 'closed';
+    default:
+      return null;
+  }
+}
+
+/**
+ * A dispute entity as a {@link GatewayDisputeReport} reported at the event's `created_at` (else the
+ * dispute's own), or null when its id, amount, currency or status is not usable.
+ */
+export function disputeToReport(dispute: Record<string, unknown>, eventTime: string | undefined): GatewayDisputeReport | null {
+  const id = str(dispute.id);
+  const rawStatus = str(dispute.status);
+  const phase = str(dispute.phase);
+  const status = rawStatus ? razorpayDisputeStatus(rawStatus, phase) : null;
+  const openedAt = secondsIso(dispute.created_at);
+  const reportedAt = eventTime ?? openedAt;
+  if (!id || !status || !reportedAt || typeof dispute.amount !== 'number' || typeof dispute.currency !== 'string') return null;
+  let amount: Money;
+  try {
+    amount = Money.fromMinor(dispute.amount, dispute.currency.toUpperCase());
+  } catch {
+    return null;
+  }
+  return {
+    gatewayReference: id,
+    status,
+    gatewayStatus: phase ? `${rawStatus}/${phase}` : rawStatus!,
+    amount,
+    reason: str(dispute.reason_code),
+    evidenceDueBy: secondsIso(dispute.respond_by),
+    openedAt,
+    reportedAt,
+  };
+}
+
 /**
  * Turns one verified Razorpay webhook into Tender's events. The signature proves Razorpay sent the
  * body, not that the payment in it is ours: any payment on the account is reported, and a payment's
@@ -337,6 +398,9 @@ export function eventToWebhookEvents(body: unknown, eventId: string): WebhookEve
     const disputed = dispute ? str(dispute.payment_id) : null;
     if (disputed) binding.gatewayReference = disputed;
     if (!bound()) throw invalidRequest('invalid_webhook_payload', `Razorpay ${type} event ${eventId} names no payment`, 'payload');
+    const report = dispute ? disputeToReport(dispute, occurredAt.occurredAt) : null;
+    if (report) return [{ kind: 'dispute', eventId, ...binding, type, dispute: report }];
+    // Signed and bound, but without an id, amount or status Tender can read: kept on the payment's trail.
     const data: Record<string, unknown> = {};
     if (dispute) {
       for (const key of ['id', 'amount', 'currency', 'reason_code', 'reason_description', 'status', 'phase', 'respond_by']) {

@@ -179,6 +179,8 @@ export class SandboxAccount {
   readonly payments = new Map<string, SandboxPayment>();
   /** Refunds by id (bounded). */
   readonly refunds = new Map<string, SandboxRefund>();
+  /** Disputes by id, each replaced (never mutated) on a change. */
+  readonly disputes = new Map<string, Record<string, unknown>>();
   private readonly meta = new Map<string, PaymentMeta>();
   private readonly refundKeys = new Map<string, { fingerprint: string; refundId: string }>();
   private readonly limit: number;
@@ -557,8 +559,11 @@ export class SandboxAccount {
     return this.settleRefund(refund.id, 'processed');
   }
 
-  /** Opens a dispute on a captured payment (a `payment.dispute.created` event). */
-  dispute(paymentId: string, reason = 'chargeback'): Record<string, unknown> {
+  /**
+   * Opens a dispute on a captured payment (a `payment.dispute.created` event); `phase` `retrieval`
+   * is a request for information before any chargeback.
+   */
+  dispute(paymentId: string, reason = 'chargeback', phase: 'chargeback' | 'retrieval' | 'pre_arbitration' = 'chargeback'): Record<string, unknown> {
     const payment = this.payment(paymentId);
     const dispute = {
       id: razorpayId('disp'),
@@ -571,10 +576,27 @@ export class SandboxAccount {
       reason_description: 'The customer disputes the payment',
       respond_by: nowSeconds(this.now) + 7 * 86_400,
       status: 'open',
-      phase: 'chargeback',
+      phase,
       created_at: nowSeconds(this.now),
     };
+    this.disputes.set(dispute.id, dispute);
     this.emit('payment.dispute.created', { payment: { entity: { ...payment } }, dispute: { entity: dispute } });
+    return dispute;
+  }
+
+  /**
+   * Moves a dispute with Razorpay's event for it (https://razorpay.com/docs/webhooks/payments/#disputes):
+   * `payment.dispute.under_review` (evidence submitted), `.action_required` (open again, more evidence
+   * asked), `.won`, `.lost` (the amount deducted), `.closed`.
+   */
+  updateDispute(id: string, status: 'open' | 'under_review' | 'won' | 'lost' | 'closed'): Record<string, unknown> {
+    const current = this.disputes.get(id);
+    if (!current) throw new Error(`No such dispute: ${id}`);
+    if (['won', 'lost', 'closed'].includes(String(current.status))) throw new Error(`Dispute ${id} is ${String(current.status)}`);
+    const dispute = { ...current, status, amount_deducted: status === 'lost' ? current.amount : current.amount_deducted };
+    this.disputes.set(id, dispute);
+    const payment = this.payment(String(current.payment_id));
+    this.emit(`payment.dispute.${status === 'open' ? 'action_required' : status}`, { payment: { entity: { ...payment } }, dispute: { entity: { ...dispute } } });
     return dispute;
   }
 
