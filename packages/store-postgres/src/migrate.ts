@@ -26,6 +26,7 @@ import { hotUpdates } from './migrations/0008-hot-updates';
 import { outboxSnapshotOnce } from './migrations/0009-outbox-snapshot-once';
 import { billing } from './migrations/0010-billing';
 import { risk } from './migrations/0011-risk';
+import { disputes } from './migrations/0012-disputes';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -50,6 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'outbox_snapshot_once', sql: outboxSnapshotOnce },
   { version: 10, name: 'billing', sql: billing },
   { version: 11, name: 'risk', sql: risk },
+  { version: 12, name: 'disputes', sql: disputes },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */
