@@ -1,3 +1,4 @@
+import Ajv2020 from 'ajv/dist/2020';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTender, PAYMENT_STATUSES, type PaymentStatus } from '@tender/core';
 import { ANALYTICS_DAY0, MemoryStore, createTestGateway, expectedAggregates, writeAnalyticsData, type PlannedPayment } from '@tender/core/testing';
@@ -5,6 +6,7 @@ import { signToken } from '@tender/server-express';
 import { Writable } from 'node:stream';
 import { createApp } from '../src/app';
 import { createLogger } from '../src/logging';
+import { PAYMENT_ANALYTICS_SCHEMA } from '../src/openapi-analytics';
 import { SECRET, listen } from './helpers';
 
 const FROM = new Date(ANALYTICS_DAY0).toISOString().slice(0, 10);
@@ -118,6 +120,17 @@ describe('GET /api/v1/admin/analytics/payments', () => {
       expect(res.status, query).toBe(400);
       expect(res.body.error, query).toMatchObject({ type: 'invalid_request_error', code, param });
     }
+  });
+
+  it('answers bodies, grouped or not, valid against the documented schema, as is its example', async () => {
+    const validate = new Ajv2020({ strict: false, allErrors: true, validateFormats: false }).compile(PAYMENT_ANALYTICS_SCHEMA);
+    for (const query of [`from=${FROM}&to=${TO}`, `from=${FROM}&to=${TO}&group_by=method`, `from=${FROM}T06:30:00Z&to=${TO}&group_by=day`]) {
+      const { body } = await get(query, tokens.platform!);
+      expect(validate(body) ? [] : validate.errors, query).toEqual([]);
+    }
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as any;
+    const example = doc.paths['/api/v1/admin/analytics/payments'].get.responses['200'].content['application/json'].examples.day.value;
+    expect(validate(example) ? [] : validate.errors).toEqual([]);
   });
 
   it('is in the REST reference under admin:read with its error codes', async () => {
