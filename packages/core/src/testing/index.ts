@@ -11,6 +11,7 @@ export { FakeClock } from './fake-clock';
 export { createTestGateway, type TestGateway, type TestGatewayOptions, type TestFault, type TestCharge } from './test-gateway';
 export { runStoreConformance, samplePayment, type StoreUnderTest } from './store-conformance';
 export { sampleCustomer, sampleSavedMethod, sampleSubscription, sampleInvoice } from './billing-store-conformance';
+export { sampleDispute } from './dispute-store-conformance';
 export { runWebhookEndpointStoreConformance, type WebhookEndpointStoreUnderTest } from './webhook-endpoint-conformance';
 export { runSettlementStoreConformance, sampleSettlementRun, type SettlementStoreUnderTest } from './settlement-conformance';
 export { runAnalyticsStoreConformance, writeAnalyticsData, expectedAggregates, normaliseAggregates, ANALYTICS_DAY0, type AnalyticsStoreUnderTest, type PlannedPayment } from './analytics-conformance';

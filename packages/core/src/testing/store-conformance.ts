@@ -18,6 +18,7 @@ import { refundAmount, type Payment, type Refund } from '../payment';
 import type { IdempotencyRecord, OutboxEvent, RewriteRecordsPage, Store, StoredRecordKind, StoredRecords } from '../spec/store/v1/index';
 import { ANONYMIZED } from '../store/personal-data';
 import { runBillingStoreConformance } from './billing-store-conformance';
+import { runDisputeStoreConformance } from './dispute-store-conformance';
 
 /** What the factory passed to {@link runStoreConformance} returns. */
 export interface StoreUnderTest {
@@ -603,5 +604,6 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     });
 
     runBillingStoreConformance(() => store);
+    runDisputeStoreConformance(() => store);
   });
 }
