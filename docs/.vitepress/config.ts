@@ -90,6 +90,7 @@ export default withMermaid(
             { text: 'Operations and runbooks', link: '/operations' },
             { text: 'Deployment', link: '/deploy' },
             { text: 'Monitoring', link: '/monitoring' },
+            { text: 'Payment analytics', link: '/analytics' },
             { text: 'Encryption and retention', link: '/encryption' },
             { text: 'Upgrading embedded PGlite', link: '/upgrading-pglite' },
           ],
