@@ -212,8 +212,6 @@ describe(`sandbox objects against stripe ${stripeVersion}'s declarations`, () =>
     seen(await stripe.charges.retrieve(paid.latest_charge as string));
     seen(await stripe.refunds.create({ payment_intent: paid.id, amount: 500 }));
     seen(await stripe.refunds.list({ payment_intent: paid.id }));
-    const balance = seen(await stripe.balanceTransactions.list({ expand: ['data.source'] }));
-    seen(await stripe.balanceTransactions.retrieve(balance.data[0]!.id));
     const declined = await stripe.paymentIntents.create({ amount: 700, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true }).catch((e: Stripe.errors.StripeError) => e);
     seen((declined as Stripe.errors.StripeCardError).payment_intent);
     const manual = seen(await stripe.paymentIntents.create({ amount: 900, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, capture_method: 'manual' }));
@@ -221,6 +219,10 @@ describe(`sandbox objects against stripe ${stripeVersion}'s declarations`, () =>
     seen(await stripe.paymentIntents.cancel(seen(await stripe.paymentIntents.create({ amount: 900, currency: 'usd' })).id));
     h.sandbox.dashboard.dispute(paid.id);
     await h.event((e) => e.type === 'charge.dispute.created', 'charge.dispute.created');
+    // Charges, refunds and the dispute's withdrawal, each source expanded (a charge, a refund, a dispute).
+    const balance = seen(await stripe.balanceTransactions.list({ limit: 100, expand: ['data.source'] }));
+    expect(new Set(balance.data.map((t) => t.type))).toEqual(new Set(['charge', 'refund', 'adjustment']));
+    seen(await stripe.balanceTransactions.retrieve(balance.data[0]!.id, { expand: ['source'] }));
   });
 
   it('billing objects are complete through a whole subscription life', async () => {

@@ -133,6 +133,21 @@ describe('Stripe balance transactions (GET /v1/balance_transactions)', () => {
     expect(lines.map((l) => [l.gatewayReference, l.amount.toString()]).sort()).toEqual([[a, '29.00'], [foreign, '12.34']].sort());
   });
 
+  it('a dispute withdraws the amount and a 15.00 fee: a dispute line keyed by the PaymentIntent, its source expandable', async () => {
+    const day = '2026-03-05';
+    const at = Date.parse(`${day}T15:00:00Z`) / 1000;
+    const pi = (await gateway.createPayment(input(Money.of('60.00', 'USD')), ctx('dp'))).gatewayReference!;
+    const dispute = sandbox.dashboard.dispute(pi) as { id: string };
+    sandbox.balance.moveTo(dispute.id, at);
+    const [listed] = (await stripe.balanceTransactions.list({ created: { gte: at, lte: at }, expand: ['data.source'] })).data;
+    expect(listed).toMatchObject({ type: 'adjustment', reporting_category: 'dispute', amount: -6000, fee: 1500, net: -7500, source: expect.objectContaining({ id: dispute.id, object: 'dispute', payment_intent: pi }) });
+    expect((await stripe.balanceTransactions.retrieve(listed!.id, { expand: ['source'] })).source).toMatchObject({ id: dispute.id });
+    const lines = await gateway.settlements!.fetchReport({ date: day }, ctx('dp-report'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ type: 'dispute', direction: 'out', gatewayReference: pi });
+    expect([lines[0]!.amount.toString(), lines[0]!.fee?.toString(), lines[0]!.net?.toString()]).toEqual(['60.00', '15.00', '75.00']);
+  });
+
   it('maps each balance transaction type: payout, Stripe fee, dispute withdrawal and reversal, other adjustments', () => {
     // Balance transactions as Stripe shapes them (https://docs.stripe.com/api/balance_transactions/object), source expanded.
     const bt = (fields: Record<string, unknown>) => ({ id: 'txn_1', object: 'balance_transaction', amount: 0, available_on: NOON, balance_type: 'payments', created: NOON, currency: 'usd', description: null, exchange_rate: null, fee: 0, fee_details: [], net: 0, status: 'available', source: null, ...fields });

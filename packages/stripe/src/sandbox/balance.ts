@@ -6,7 +6,8 @@
  *
  * Fees follow Stripe's US card pricing, 2.9 % + 30 in the charge's minor units
  * (https://stripe.com/pricing), as one `stripe_fee` fee detail; funds become available two days after
- * the charge. Tests plant reconciliation mismatches with {@link SandboxBalanceControls}.
+ * the charge. A dispute withdraws the disputed amount and a 15.00 dispute fee as an `adjustment` of
+ * reporting category `dispute` (https://docs.stripe.com/disputes/how-disputes-work). Tests plant reconciliation mismatches with {@link SandboxBalanceControls}.
  *
  * @module
  */
@@ -50,6 +51,10 @@ export interface SandboxBalanceControls {
 }
 
 const DAY_SECONDS = 86_400;
+/** Stripe's dispute fee, 15.00 in the dispute's currency's minor units (https://stripe.com/pricing#disputes). */
+const DISPUTE_FEE = 1500;
+/** Whether an `expand` parameter names `path`. */
+const expands = (expand: unknown, path: string) => (Array.isArray(expand) ? expand.includes(path) : expand === path);
 const now = () => Math.floor(Date.now() / 1000);
 
 /** Stripe's fee on a card charge: 2.9 % + 30 minor units, rounded half up. */
@@ -62,6 +67,8 @@ export class SandboxBalance {
   private readonly txns = new Map<string, StripeBalanceTransaction>();
   private readonly bySource = new Map<string, string>();
   private readonly omitted = new Set<string>();
+  /** Disputes as announced (the account keeps none), so a balance transaction's `source` can be expanded. */
+  private readonly disputes = new Map<string, Record<string, unknown>>();
   readonly controls: SandboxBalanceControls;
 
   constructor(
@@ -97,7 +104,7 @@ export class SandboxBalance {
     return t;
   }
 
-  private add(type: string, category: string, amount: number, fee: number, currency: string, created: number, source: string, description: string | null): StripeBalanceTransaction {
+  private add(type: string, category: string, amount: number, fee: number, currency: string, created: number, source: string, description: string | null, feeDescription = 'Stripe processing fees'): StripeBalanceTransaction {
     const t: StripeBalanceTransaction = {
       id: stripeId('txn'),
       object: 'balance_transaction',
@@ -109,7 +116,7 @@ export class SandboxBalance {
       description,
       exchange_rate: null,
       fee,
-      fee_details: fee === 0 ? [] : [{ amount: fee, application: null, currency, description: 'Stripe processing fees', type: 'stripe_fee' }],
+      fee_details: fee === 0 ? [] : [{ amount: fee, application: null, currency, description: feeDescription, type: 'stripe_fee' }],
       net: amount - fee,
       reporting_category: category,
       source,
@@ -148,8 +155,21 @@ export class SandboxBalance {
         refund.failure_balance_transaction = t.id;
         return;
       }
+      case 'charge.dispute.created': {
+        const dispute = event.data.object as { id: string; amount: number; currency: string; created: number };
+        if (this.bySource.has(dispute.id)) return;
+        setBounded(this.disputes, dispute.id, { ...event.data.object }, this.keep);
+        this.add('adjustment', 'dispute', -dispute.amount, DISPUTE_FEE, dispute.currency, dispute.created, dispute.id, `Chargeback withdrawal for ${String(event.data.object.charge ?? '')}`, 'Dispute fee');
+        return;
+      }
       default:
     }
+  }
+
+  /** `source` expanded where the shared expansion cannot find the object (a dispute), leaving the rest to it. */
+  private withDisputes(t: StripeBalanceTransaction, expand: boolean): StripeBalanceTransaction {
+    const dispute = expand && t.source ? this.disputes.get(t.source) : undefined;
+    return dispute ? ({ ...t, source: structuredClone(dispute) } as unknown as StripeBalanceTransaction) : t;
   }
 
   private view(t: StripeBalanceTransaction): StripeBalanceTransaction {
@@ -163,7 +183,7 @@ export class SandboxBalance {
     if (id) {
       const t = this.txns.get(id);
       if (!t || this.omitted.has(id)) throw missing('balance_transaction', id);
-      return this.view(t);
+      return this.withDisputes(this.view(t), expands(params.expand, 'source'));
     }
     if (params.payout !== undefined) throw missing('payout', String(params.payout), 'payout');
     const created = params.created;
@@ -181,7 +201,7 @@ export class SandboxBalance {
       // Newest first; a stable order for equal times (ids are random, insertion order is kept reversed).
       .reverse()
       .sort((a, b) => b.created - a.created)
-      .map((t) => this.view(t));
+      .map((t) => this.withDisputes(this.view(t), expands(params.expand, 'data.source')));
     return list(items, params, '/v1/balance_transactions');
   }
 }
