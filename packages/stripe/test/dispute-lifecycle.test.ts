@@ -153,10 +153,14 @@ describe('Stripe disputes through the engine', () => {
     await expect(tender.disputes.get(dispute.id, { merchantId: 'someone_else' })).rejects.toMatchObject({ status: 404, code: 'resource_missing' });
     await expect(tender.disputes.transitions(dispute.id, { merchantId: 'someone_else' })).rejects.toMatchObject({ status: 404 });
     await expect(tender.disputes.listForPayment(payment.id, { merchantId: 'someone_else' })).rejects.toMatchObject({ status: 404 });
-    expect(await tender.disputes.list({ merchantId: 'someone_else' })).toEqual([]);
+    expect(await tender.disputes.list({ merchantId: 'someone_else' })).toEqual({ data: [], hasMore: false, nextCursor: null });
     const mine = await tender.disputes.list({ limit: 100 });
-    expect(mine.map((d) => d.id)).toContain(dispute.id);
-    expect((await tender.disputes.list({ status: 'needs_response' })).map((d) => d.id)).toContain(dispute.id);
+    expect(mine.data.map((d) => d.id)).toContain(dispute.id);
+    expect((await tender.disputes.list({ status: 'needs_response' })).data.map((d) => d.id)).toContain(dispute.id);
+    const first = await tender.disputes.list({ limit: 1 });
+    expect(first).toMatchObject({ hasMore: true, nextCursor: first.data[0]!.id });
+    const second = await tender.disputes.list({ limit: 1, startingAfter: first.nextCursor! });
+    expect(second.data[0]!.id).not.toBe(first.data[0]!.id);
     await expect(tender.disputes.list({ limit: 0 })).rejects.toMatchObject({ status: 400, code: 'invalid_limit' });
     await expect(tender.disputes.list({ status: 'open' as never })).rejects.toMatchObject({ status: 400, code: 'invalid_status', param: 'status' });
   });

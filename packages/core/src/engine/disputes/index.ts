@@ -8,6 +8,7 @@ import type { Dispute, DisputeStatus, DisputeTransition } from '../../dispute';
 import { DISPUTE_STATUSES } from '../../dispute';
 import { invalidRequest, notFound } from '../../errors';
 import type { EngineContext } from '../context';
+import type { Page } from '../payments/reads';
 import { optionalId, pageLimit } from '../billing/inputs';
 
 export { applyDisputeReport, type DisputeReportSource } from './apply';
@@ -28,8 +29,8 @@ export interface ListDisputesInput {
 export interface DisputeOperations {
   /** A dispute by id; 404 `resource_missing` for an unknown id or another merchant's. */
   get(id: string, options?: { merchantId?: string }): Promise<Dispute>;
-  /** The merchant's disputes, newest opened first. 400 for a bad limit, status or cursor. */
-  list(input?: ListDisputesInput): Promise<Dispute[]>;
+  /** The merchant's disputes, newest opened first, a page at a time. 400 for a bad limit, status or cursor. */
+  list(input?: ListDisputesInput): Promise<Page<Dispute>>;
   /** A payment's disputes, newest opened first; 404 for another merchant's payment. */
   listForPayment(paymentId: string, options?: { merchantId?: string }): Promise<Dispute[]>;
   /** A dispute's audit trail, oldest first; 404 as {@link DisputeOperations.get}. */
@@ -54,7 +55,10 @@ export function createDisputeOperations(ctx: EngineContext): DisputeOperations {
       }
       const paymentId = optionalId(input.paymentId, 'payment_id') ?? undefined;
       const startingAfter = optionalId(input.startingAfter, 'starting_after') ?? undefined;
-      return ctx.store.listDisputes({ merchantId: merchant(input), paymentId, status, limit, startingAfter });
+      const rows = await ctx.store.listDisputes({ merchantId: merchant(input), paymentId, status, limit: limit + 1, startingAfter });
+      const data = rows.slice(0, limit);
+      const hasMore = rows.length > limit;
+      return { data, hasMore, nextCursor: hasMore ? data[data.length - 1]!.id : null };
     },
     async listForPayment(paymentId, o) {
       const payment = typeof paymentId === 'string' ? await ctx.store.getPayment(paymentId, merchant(o)) : null;
