@@ -319,7 +319,7 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       expect(await s.unacknowledged()).toEqual([]);
     });
 
-    it("another merchant's token: 404 for the customer's method, subscription and invoice, empty lists for the user, and no charge on the method", async () => {
+    it("another merchant's token: 404 for the customer's method, subscription and invoice, empty lists for the user, no charge on the method, and its own user of the same id is another Stripe customer", async () => {
       const s = await server();
       const h = s.harness;
       const priceId = await createRecurringPrice(s.sandbox, { unitAmount: PRICE_MINOR, currency: CURRENCY });
@@ -349,6 +349,16 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       expect((await as('GET', '/api/v1/payment-methods')).body.data).toEqual([]);
       const charge = await as('POST', '/api/v1/payments', { user_id: 'user_iso', payment_method: method.id, amount_minor: 500, currency: 'USD' });
       expect(charge.status, JSON.stringify(charge.body)).toBe(404);
+      // The same user id at another merchant is another customer at Stripe: its card is not on the first merchant's customer.
+      const theirs = await as('POST', '/api/v1/payment-methods', { user_id: 'user_iso', payment_method: 'pm_card_mastercard' });
+      expect(theirs.status, JSON.stringify(theirs.body)).toBe(201);
+      expect(theirs.body.is_default).toBe(true);
+      const ownCustomer = (await stripeApi(s.sandbox, 'GET', `/v1/payment_methods/${method.gateway_token}`)).customer;
+      const theirCustomer = (await stripeApi(s.sandbox, 'GET', `/v1/payment_methods/${theirs.body.gateway_token}`)).customer;
+      expect(theirCustomer).toMatch(/^cus_/);
+      expect(theirCustomer).not.toBe(ownCustomer);
+      expect((await as('GET', '/api/v1/users/user_iso/payment-methods')).body.data.map((m: any) => m.id)).toEqual([theirs.body.id]);
+      expect((await h.call('GET', '/api/v1/users/user_iso/payment-methods')).body.data.map((m: any) => m.id)).toEqual([method.id]);
       // Nothing changed for the owner: the subscription still runs, one payment, the method still the default.
       expect((await h.call('GET', `/api/v1/subscriptions/${created.body.id}`)).body.status).toBe('active');
       expect((await h.call('GET', '/api/v1/users/user_iso/payments')).body.data).toHaveLength(1);
