@@ -38,8 +38,11 @@ export interface E2EStore {
 const PRICE_MINOR = 1000;
 const CURRENCY = 'usd';
 
-/** The start of every test clock, so runs of one scenario on different servers see the same times. */
-const T0 = Math.floor(Date.now() / 1000 / DAY) * DAY + 12 * HOUR;
+/**
+ * The start of every test clock (the last full hour, so at most an hour behind the wall clock), one
+ * value for the file so runs of one scenario on different servers see the same times.
+ */
+const T0 = Math.floor(Date.now() / 1000 / HOUR) * HOUR;
 
 const seconds = (iso: unknown) => Math.floor(Date.parse(String(iso)) / 1000);
 
