@@ -236,6 +236,11 @@ export function describeBillingScenarios(label: string, open: () => Promise<E2ES
       // The retry charged the new default card at Stripe.
       const pi = await stripeApi(s.sandbox, 'GET', `/v1/payment_intents/${payment.gateway_reference}`);
       expect(pi).toMatchObject({ status: 'succeeded', payment_method: good.body.gateway_token });
+      // The audit trails: each status the subscription and the invoice went through, in order.
+      const subTrail = (await h.call('GET', `/api/v1/subscriptions/${sub.id}/transitions`)).body.data;
+      expect(subTrail.map((t: any) => [t.from, t.to])).toEqual([[null, 'trialing'], ['trialing', 'past_due'], ['past_due', 'active']]);
+      const invoiceTrail = (await h.call('GET', `/api/v1/invoices/${open.id}/transitions`)).body.data;
+      expect(invoiceTrail.at(-1)).toMatchObject({ from: 'open', to: 'paid' });
       // Every signed webhook the sandbox sent was acknowledged (none left for Stripe to retry).
       expect(await s.unacknowledged()).toEqual([]);
     });
