@@ -138,6 +138,23 @@ export const EnvSchema = z.object({
     .optional(),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   /**
+   * The risk rules file (JSON, or YAML for any other extension; see docs/risk.md), checked at start:
+   * a missing or invalid file stops the server naming the bad field. SIGHUP reads it again (an
+   * invalid file is logged and the rules in force are kept). Unset, with FRAUD_ML_API_URL unset too:
+   * no risk checks. Velocity is counted in Redis when REDIS_URL is set, else in the database.
+   */
+  FRAUD_RULES_CONFIG_PATH: z.string().trim().min(1).optional(),
+  /** An external fraud scorer: each create's features are POSTed as JSON and `{ "score": n }` is read (docs/risk.md). */
+  FRAUD_ML_API_URL: httpUrl.optional(),
+  /** Time the scorer may take per payment, in milliseconds (never retried). */
+  FRAUD_ML_TIMEOUT_MS: positiveInt('FRAUD_ML_TIMEOUT_MS').max(60_000, 'must be at most 60000').default(500),
+  /** When the scorer does not answer: `open` (score 0, go on), `closed` (hold for review) or `block`. */
+  FRAUD_ML_FAIL_MODE: z.enum(['open', 'closed', 'block'], { error: 'must be open, closed or block' }).default('open'),
+  /** The cap of a payment's risk score (the rules file's `max_score` wins when it sets one). */
+  MAX_FRAUD_SCORE: positiveInt('MAX_FRAUD_SCORE').max(1_000_000, 'must be at most 1000000').default(100),
+  /** Score from which a payment is blocked (402 `risk_blocked`; the rules file's `block_threshold` wins). */
+  BLOCK_THRESHOLD: z.coerce.number({ error: 'BLOCK_THRESHOLD must be a number' }).int('must be a whole number').min(0, 'must be >= 0').default(80),
+  /**
    * Broker the outbox relay publishes payment events to: `nats://host:4222` (JetStream) or
    * `amqp://user:pass@host:5672` (RabbitMQ). Unset: no relay (merchant webhooks still run).
    */
@@ -315,6 +332,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     issues.push('ORDER_EVENTS_URL: is required (or EVENT_BROKER_URL) when ORDER_EVENTS_MERCHANT_ID is set');
   }
   if ('ORDER_EVENTS_URL' in input && !('ORDER_EVENTS_MERCHANT_ID' in input)) issues.push('ORDER_EVENTS_MERCHANT_ID: is required when ORDER_EVENTS_URL is set (the merchant the order payments are for)');
+  if (result.success && result.data.BLOCK_THRESHOLD > result.data.MAX_FRAUD_SCORE) issues.push('BLOCK_THRESHOLD: must not exceed MAX_FRAUD_SCORE');
   if ('JWT_SECRET' in input && 'JWT_JWKS_URL' in input) issues.push('JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
   if ('ENCRYPTION_KEYS' in input && !('ENCRYPTION_KEY' in input)) issues.push('ENCRYPTION_KEY: is required when ENCRYPTION_KEYS is set (the key new data is encrypted with)');
   if (result.success && result.data.ENCRYPTION_KEY && result.data.ENCRYPTION_KEYS) {

@@ -94,7 +94,7 @@ export interface MetricsOptions {
  * to `max` others, first come first kept, are used as they are; anything else, or anything that is
  * not a short identifier, is `other`. So a series count stays bounded whatever callers send.
  */
-function boundedLabel(max: number, known: readonly string[] = []): (value: string) => string {
+export function boundedLabel(max: number, known: readonly string[] = []): (value: string) => string {
   const kept = new Set(known);
   let others = 0;
   return (value) => {

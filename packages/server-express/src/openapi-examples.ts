@@ -42,6 +42,7 @@ export const SAMPLE_PAYMENT: Json = {
   metadata: { cart: 'c-8812' },
   user_id: null,
   saved_payment_method_id: null,
+  risk: null,
   created_at: CREATED,
   updated_at: UPDATED,
   payment_id: PAYMENT_ID,
@@ -223,10 +224,27 @@ export const SAMPLE_INVOICE_TRANSITIONS: Json[] = [
 const list = (data: unknown[], nextCursor: string | null = null): Json => ({ object: 'list', data, has_more: nextCursor !== null, next_cursor: nextCursor });
 const one = (summary: string, value: unknown): Examples => ({ example: { summary, value } });
 
+/** A card payment the risk checks held for review (nothing sent to the gateway yet). */
+const SAMPLE_HELD_PAYMENT: Json = {
+  ...SAMPLE_PAYMENT,
+  status: 'REQUIRES_REVIEW',
+  amount: '600.00',
+  amount_minor: 60000,
+  currency: 'USD',
+  gateway: 'stripe',
+  gateway_reference: null,
+  payment_method: 'pm_card_visa',
+  amount_captured: '0.00',
+  risk: { score: 60, level: 'high', action: 'review', rules: [{ id: 'big-usd', type: 'amount_above', score: 60, reason: 'amount 600.00 USD above 500.00' }], evaluated_at: CREATED },
+  updated_at: CREATED,
+};
+
 /** Examples of each success response, by operationId and status. */
 export const RESPONSE_EXAMPLES: Record<string, Record<string, Examples>> = {
   createPayment: { '201': one('An FPX payment waiting for the customer', SAMPLE_PAYMENT_REQUIRES_ACTION) },
   listPayments: { '200': one('A page with more after it', list([SAMPLE_PAYMENT], PAYMENT_ID)) },
+  listRiskReviews: { '200': one('One payment waiting for a decision', list([SAMPLE_HELD_PAYMENT])) },
+  reviewPayment: { '200': one('Approved: sent to the gateway and captured', { ...SAMPLE_HELD_PAYMENT, status: 'CAPTURED', gateway_reference: 'pi_3QxR2v', amount_captured: '600.00', updated_at: UPDATED }) },
   getPayment: { '200': one('A captured payment', SAMPLE_PAYMENT) },
   getPaymentStatus: { '200': one('A captured payment', SAMPLE_PAYMENT) },
   capturePayment: { '200': one('The payment, captured', { ...SAMPLE_PAYMENT, capture_method: 'manual' }) },
@@ -314,6 +332,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Examples>> = {
 
 /** Request examples of each operation that takes a body, by operationId. */
 export const REQUEST_EXAMPLES: Record<string, Examples> = {
+  reviewPayment: {
+    approve: { summary: 'Approve: the payment goes on to its gateway', value: { decision: 'approve', reason: 'Known customer, confirmed by phone' } },
+    decline: { summary: 'Decline: the payment fails (risk_declined)', value: { decision: 'decline', reason: 'Card reported stolen' } },
+  },
   createPayment: {
     fpx: {
       summary: 'An FPX payment through Fiuu',

@@ -20,6 +20,7 @@ import { ERROR_CODES, errorExample, type ErrorCode } from './error-codes';
 import { EventResourceSchema } from './event-schemas';
 import { settlementPaths } from './openapi-settlements';
 import { analyticsPaths } from './openapi-analytics';
+import { riskPaths } from './openapi-risk';
 import { REQUEST_EXAMPLES, RESPONSE_EXAMPLES, type Examples } from './openapi-examples';
 
 /** Title, version and servers of the document. */
@@ -174,11 +175,13 @@ const READ: ErrorCode[] = [...AUTH, 'resource_missing'];
 const USER_LIST: ErrorCode[] = [...AUTH, ...PAGE, 'invalid_user_id'];
 // An unknown `gateway` is a 404 (resource_missing); a card the gateway refuses to save is a 402 with the gateway's code.
 const CARD: ErrorCode[] = ['card_declined', 'authentication_required'];
+// The risk checks of a create (FRAUD_RULES_CONFIG_PATH): a block, a bad signal, a velocity store that did not answer.
+const RISK: ErrorCode[] = ['risk_blocked', 'invalid_risk_signal', 'velocity_unavailable'];
 const SAVE_METHOD: ErrorCode[] = [...AUTH, ...BODY, 'raw_card_data_not_allowed', 'resource_missing', 'customers_not_supported', 'saved_methods_not_supported', 'payment_method_in_use', 'payment_method_removed', ...CARD, ...GATEWAY];
 
 /** Error codes by operationId. */
 export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
-  createPayment: [...AUTH, ...BODY, ...CREATE, ...CREATE_FOR_USER, 'merchant_mismatch', ...IDEMPOTENCY, ...GATEWAY],
+  createPayment: [...AUTH, ...BODY, ...CREATE, ...CREATE_FOR_USER, 'merchant_mismatch', ...IDEMPOTENCY, ...GATEWAY, ...RISK],
   listPayments: [...AUTH, ...PAGE],
   getSeamlessConfig: [...AUTH, 'parameter_missing', ...CREATE, 'order_already_paid', 'payment_in_progress', ...IDEMPOTENCY, ...GATEWAY],
   getPayment: READ,
@@ -229,6 +232,8 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   getMetrics: ['missing_token', 'invalid_metrics_token'],
   getPaymentAnalytics: [...AUTH, 'unknown_parameter', 'parameter_invalid', 'parameter_missing', 'merchant_mismatch', 'analytics_not_supported'],
   getSettlementReport: [...AUTH, 'unknown_parameter', 'parameter_invalid', 'parameter_missing', 'invalid_date', 'unknown_provider', 'settlements_not_supported', 'merchant_mismatch', ...GATEWAY],
+  listRiskReviews: [...AUTH, ...PAGE, 'unknown_parameter', 'merchant_mismatch'],
+  reviewPayment: [...READ, ...BODY, 'merchant_mismatch', 'payment_not_in_review', 'saved_methods_not_supported', ...IDEMPOTENCY, ...GATEWAY],
   reconcileSettlements: [...AUTH, ...BODY, 'invalid_date', 'unknown_provider', 'settlements_not_supported', 'merchant_mismatch', ...GATEWAY],
 };
 
@@ -593,6 +598,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     },
     ...settlementPaths(),
     ...analyticsPaths(),
+    ...riskPaths(),
     '/health': { get: op('getHealth', 'Liveness', null, { responses: { '200': { description: 'The process is up', content: json(HEALTH_SCHEMA) }, ...TRANSPORT_ERRORS } }) },
     '/ready': {
       get: op('getReadiness', 'Readiness: each dependency (database, Redis, event broker, gateway circuits) as JSON', null, {

@@ -19,6 +19,7 @@ import { httpMetrics, type MetricsEndpointOptions, type TenderMetrics } from './
 import type { OpenApiInfo } from './openapi';
 import type { ReadinessReport } from './readiness';
 import { adminSettlementRoutes } from './routes/admin-settlements';
+import { adminReviewRoutes } from './routes/admin-reviews';
 import { eventRoutes } from './routes/events';
 import { fiuuReturnRoute, seamlessConfigRoute } from './routes/fiuu-checkout';
 import { gatewayWebhookRoutes } from './routes/gateway-webhooks';
@@ -169,6 +170,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   webhookEndpointRoutes(api, context);
   eventRoutes(api, context);
   adminSettlementRoutes(api, context);
+  adminReviewRoutes(api, context);
 
   api.use((req, _res, next) => {
     next(notFoundId('route', `${req.method} ${req.baseUrl}${req.path}`.slice(0, 120)));

@@ -70,6 +70,9 @@ export const CreatePaymentBody = z
     merchant_id: text(64)
       .nullish()
       .describe("Must be the token's merchant (`sub`); another merchant is refused with 403 `merchant_mismatch`"),
+    device_fingerprint: text(512)
+      .nullish()
+      .describe("A fingerprint of the payer's device (the Fiuu browser bundle's `deviceFingerprint`, or your app's), for the risk checks' velocity rules; also taken from the `X-Device-Fingerprint` header. Hashed before it is counted, never stored on the payment"),
     payment_details: z
       .unknown()
       .optional()
@@ -221,6 +224,20 @@ export const NextActionSchema = z
   .nullable()
   .register(apiSchemas, { id: 'NextAction' });
 
+/** The risk checks' decision on a payment (`risk` of a payment), null when it was not evaluated. */
+export const RiskDecisionSchema = z
+  .object({
+    score: z.number().int().describe('Total score: the rules that fired plus the weighted external score, capped at MAX_FRAUD_SCORE'),
+    level: z.enum(['low', 'elevated', 'high', 'blocked']).describe('low (allowed), elevated (3-D Secure asked), high (held for review), blocked'),
+    action: z.enum(['allow', 'step_up', 'review', 'block']),
+    rules: z
+      .array(z.object({ id: z.string(), type: z.string(), score: z.number().int(), reason: z.string().describe('Amounts and counts, never personal data') }))
+      .describe('The rules that fired'),
+    evaluated_at: z.string(),
+  })
+  .nullable()
+  .register(apiSchemas, { id: 'RiskDecision' });
+
 /** A payment as the API returns it. */
 export const PaymentSchema = z
   .object({
@@ -252,6 +269,7 @@ export const PaymentSchema = z
     metadata: z.record(z.string(), z.string()),
     user_id: z.string().nullable().describe("The merchant's user the payment belongs to (`user_id` at creation, or the invoice's user)"),
     saved_payment_method_id: z.string().nullable().describe('The saved payment method charged (`spm_...`), when one was'),
+    risk: RiskDecisionSchema,
     created_at: z.string(),
     updated_at: z.string(),
     payment_id: z.string().describe('The same as `id` (for clients that read `payment_id`)'),

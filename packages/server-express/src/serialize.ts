@@ -5,6 +5,7 @@
  * @module
  */
 import { CANCEL_REQUESTED, Money, type NextAction, type Payment, type Refund, type Transition, type FailureReason } from '@tender/core';
+import { riskJson } from './risk';
 
 function minor(amount: string, currency: string): number {
   return Money.of(amount, currency).toMinor();
@@ -64,6 +65,7 @@ export function paymentJson(p: Payment): Record<string, unknown> {
     metadata: p.metadata,
     user_id: p.userId ?? null,
     saved_payment_method_id: p.savedPaymentMethodId ?? null,
+    risk: riskJson(p),
     created_at: p.createdAt,
     updated_at: p.updatedAt,
     ...upiSeedFields(p),

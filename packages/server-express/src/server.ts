@@ -28,6 +28,7 @@ import { sendError } from './errors';
 import { createMetrics, metricsHandler } from './metrics';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import { startWorkers, type Workers } from './workers';
+import { createServerRisk, type ServerRisk } from './risk';
 import { createPublisherFromUrl, startOrderConsumer } from './brokers';
 import type { EventConsumer } from '@tender/core';
 import { createLiveStatus, createUpgradeHandler } from './live';
@@ -67,6 +68,8 @@ export interface TenderServer {
   simulation: GatewaySetup['simulation'];
   /** Simulation mode without JWT_SECRET: a token for merchant `demo` signed with a generated secret. */
   devToken: string | null;
+  /** The risk checks (FRAUD_RULES_CONFIG_PATH / FRAUD_ML_API_URL), else null; SIGHUP calls its `reload()`. */
+  risk: ServerRisk | null;
   /** Stops accepting, finishes in-flight requests and worker batches, closes pools and sandboxes. */
   close(): Promise<void>;
 }
@@ -170,6 +173,23 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
     if (setup.gateways.length === 0) {
       throw new Error('No gateway is configured: set FIUU_MERCHANT_ID/FIUU_VERIFY_KEY/FIUU_SECRET_KEY, STRIPE_SECRET_KEY, PAYPAL_CLIENT_ID/PAYPAL_CLIENT_SECRET/PAYPAL_WEBHOOK_ID or RAZORPAY_KEY_ID/RAZORPAY_KEY_SECRET/RAZORPAY_WEBHOOK_SECRET, or run in simulation mode');
     }
+    const fiuuMerchantId = config.FIUU_MERCHANT_ID ?? setup.simulation?.fiuu.merchantId;
+    const metrics = createMetrics({
+      outboxBacklog: () => store.countOutboxBacklog(),
+      ...(config.EVENT_BROKER_URL ? { relayBacklog: () => store.relayBacklog() } : {}),
+      ...(fiuuMerchantId ? { fiuuMerchantId } : {}),
+    });
+    // Risk checks before any gateway call; a bad rules file stops the start here (ConfigError).
+    const risk = await createServerRisk(config, { store, logger: log, registry: metrics.registry });
+    if (risk) {
+      cleanups.push(() => risk.close());
+      if (config.FRAUD_RULES_CONFIG_PATH) {
+        // SIGHUP re-reads the rules file (kill -HUP <pid>, or a Kubernetes config reloader).
+        const onHangup = () => void risk.reload();
+        process.on('SIGHUP', onHangup);
+        cleanups.push(async () => process.off('SIGHUP', onHangup));
+      }
+    }
     const tender = createTender({
       gateways: setup.gateways,
       store,
@@ -177,12 +197,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       routing: config.GATEWAY_ROUTING ?? setup.routing,
       reconciliation: { processingAfterMs: config.RECONCILE_PROCESSING_AFTER, requiresActionTtlMs: config.RECONCILE_REQUIRES_ACTION_TTL },
       eventPayload: serverEventPayload,
-    });
-    const fiuuMerchantId = config.FIUU_MERCHANT_ID ?? setup.simulation?.fiuu.merchantId;
-    const metrics = createMetrics({
-      outboxBacklog: () => store.countOutboxBacklog(),
-      ...(config.EVENT_BROKER_URL ? { relayBacklog: () => store.relayBacklog() } : {}),
-      ...(fiuuMerchantId ? { fiuuMerchantId } : {}),
+      ...(risk ? { risk: risk.engine } : {}),
     });
     metrics.observeTender(tender);
     for (const transport of setup.transports) metrics.observeTransport(transport);
@@ -367,6 +382,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       server,
       simulation: setup.simulation,
       devToken,
+      risk,
       close() {
         closing ??= (async () => {
           // Stop accepting; idle keep-alive sockets go now, busy ones once their response is sent.

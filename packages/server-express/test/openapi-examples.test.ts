@@ -94,7 +94,7 @@ describe('OpenAPI error codes', () => {
 
   it("each code's status is the one its type carries, but for the codes whose source sets another", () => {
     // These set `status` where they are thrown (idempotency, body parser, WebSocket, static links, checkout, auth, live, a gateway's card refusal).
-    const overridden = new Set(['idempotency_key_reused', 'body_too_large', 'unsupported_media_type', 'upgrade_required', 'static_links_not_configured', 'order_already_paid', 'payment_in_progress', 'auth_unavailable', 'shutting_down', 'card_declined', 'authentication_required']);
+    const overridden = new Set(['idempotency_key_reused', 'body_too_large', 'unsupported_media_type', 'upgrade_required', 'static_links_not_configured', 'order_already_paid', 'payment_in_progress', 'auth_unavailable', 'shutting_down', 'card_declined', 'authentication_required', 'risk_blocked']);
     for (const [code, info] of Object.entries(ERROR_CODES)) {
       if (overridden.has(code)) continue;
       expect(new TenderError({ type: info.type, code, message: info.message }).status, code).toBe(info.status);

@@ -9,6 +9,7 @@ import type { Request, Router } from 'express';
 import { AuthorizeBody } from '../billing-schemas';
 import { createLiveStatus } from '../live';
 import { CancelBody, CaptureBody, CreatePaymentBody, ListPaymentsQuery, validate } from '../schemas';
+import { isRiskBlocked, riskBlockedError, riskSignalsOf } from '../risk';
 import { listJson, paymentJson, transitionJson } from '../serialize';
 import { assertOwnMerchant, captureInputFromBody, createInputFromBody } from './inputs';
 import { pageOptions, pathId, pathUserId, stringQuery, type RouteContext } from './shared';
@@ -18,13 +19,15 @@ export function paymentRoutes(api: Router, { tender, options, logger, metrics, n
   api.post('/payments', need('payments:write'), async (req, res) => {
     const body = validate(CreatePaymentBody, req.body);
     assertOwnMerchant(body.merchant_id, merchantOf(req));
-    const input = createInputFromBody(body);
+    const input = { ...createInputFromBody(body), risk: riskSignalsOf(req, body) };
     let gatewayLabel = body.gateway ?? 'auto';
     const payment = await timed('create', () => gatewayLabel, async () => {
       const p = await tender.payments.create(input, requestOptions(req, res));
       gatewayLabel = p.gateway;
       return p;
     });
+    // Stored FAILED and sent nowhere: the caller is told it was declined, not why (no rule or score).
+    if (isRiskBlocked(payment)) throw riskBlockedError();
     res.status(201).json(paymentJson(payment));
   });
 
