@@ -354,7 +354,7 @@ export function createFiuuGateway(input: FiuuConfig, options: FiuuGatewayOptions
       settlements: true,
       maxAmountMinor: maxAmount,
     },
-    settlements: fiuuSettlements({ merchantId: mid, verifyKey: config.verifyKey, url: urls.settlementReport, transport }),
+    settlements: fiuuSettlements({ merchantId: mid, verifyKey: config.verifyKey, url: urls.settlementReport, transport, pace: (key, signal) => pacer.acquire(key, signal) }),
     // The transport's own figures (an injected transport's too). Requery pacing waits happen before a
     // request is sent and are not counted.
     worstCaseCallMs: transport.worstCaseMs,

@@ -24,6 +24,11 @@ export interface FiuuSettlementsDeps {
   /** `…/RMS/API/settlement/report.php` on the API host. */
   url: string;
   transport: HttpTransport;
+  /**
+   * Waits for the slot of a query (Fiuu allows "at most 1 query every 5 s" and blocks a massive querier's
+   * IP, Fiuu API Spec v13.86 p.66): the gateway's requery pacer, so report pages and requeries share it.
+   */
+  pace?: (key: string, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Fiuu's report version (6.0: refunds and chargebacks included, paged D records). */
@@ -106,6 +111,7 @@ export function fiuuSettlements(deps: FiuuSettlementsDeps): GatewaySettlementsV1
       format: 'json',
       page: String(n),
     });
+    await deps.pace?.('settlement_report', ctx.signal);
     const response = await deps.transport.request({ method: 'GET', url: `${deps.url}?${query}`, operation: 'settlement_report', ...(ctx.signal ? { signal: ctx.signal } : {}) });
     if (response.status >= 500 || response.status === 429) throw reportError('gateway_unavailable_response', `Fiuu settlement report answered HTTP ${response.status}`, true);
     let body: unknown;
