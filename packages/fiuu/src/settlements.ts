@@ -111,7 +111,8 @@ export function fiuuSettlements(deps: FiuuSettlementsDeps): GatewaySettlementsV1
       format: 'json',
       page: String(n),
     });
-    await deps.pace?.('settlement_report', ctx.signal);
+    // Keyed by day like requeries by transaction: the pages of one report are spaced, other days' reports are not held up.
+    await deps.pace?.(`settlement_report:${date}`, ctx.signal);
     const response = await deps.transport.request({ method: 'GET', url: `${deps.url}?${query}`, operation: 'settlement_report', ...(ctx.signal ? { signal: ctx.signal } : {}) });
     if (response.status >= 500 || response.status === 429) throw reportError('gateway_unavailable_response', `Fiuu settlement report answered HTTP ${response.status}`, true);
     let body: unknown;
