@@ -49,9 +49,12 @@ export function ErrorBox({ error }: { error: ApiError | null }) {
   return html`<p class="error" role="alert"><strong>Error${error.status ? ` ${error.status}` : ''}:</strong> ${error.message} <code>${error.code}</code></p>`;
 }
 
-/** Shown for a route this server does not have (the API's 404 `route_not_found`). */
+/**
+ * Whether the API answered that it has no such route: the app's 404 `route_not_found`, or the API
+ * router's own 404 for an unknown path under `/api/v1` (`resource_missing`, "No such route").
+ */
 export function isMissingRoute(error: ApiError | null): boolean {
-  return error !== null && error.status === 404 && error.code === 'route_not_found';
+  return error !== null && error.status === 404 && (error.code === 'route_not_found' || /^No such route\b/.test(error.message));
 }
 
 /** The state of a page whose API route this server does not serve. */

@@ -40,9 +40,10 @@ interface Run {
 
 /** The settlements page. */
 export function SettlementsPage({ scopes }: { scopes: ReadonlySet<string> }) {
-  const [draft, setDraft] = useState({ date: utcDate(), provider: 'stripe' });
-  const [query, setQuery] = useState<{ date: string; provider: string; refresh?: string }>(draft);
-  const run = useLoad(() => api<Run>('GET', '/admin/settlements', { query }), [query]);
+  const [draft, setDraft] = useState({ date: utcDate(-1), provider: 'stripe' });
+  // Nothing is asked before the operator picks the day and gateway: a GET runs the reconciliation when none is stored.
+  const [query, setQuery] = useState<{ date: string; provider: string; refresh?: string } | null>(null);
+  const run = useLoad(() => (query ? api<Run>('GET', '/admin/settlements', { query }) : Promise.resolve(null)), [query]);
   const set = (name: keyof typeof draft) => (e: Event) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value });
   const mismatches = run.data?.lines.filter((l) => l.classification !== 'matched').length ?? 0;
   return html`<h1 tabindex="-1">Settlements</h1>
@@ -53,7 +54,7 @@ export function SettlementsPage({ scopes }: { scopes: ReadonlySet<string> }) {
       ${scopes.has('admin:write') ? html`<button type="button" onClick=${() => setQuery({ ...draft, refresh: 'true' })}>Reconcile again</button>` : null}
     </form>
     ${isMissingRoute(run.error) ? html`<${NotAvailable} what="The settlement report" />` : html`<${ErrorBox} error=${run.error} />`}
-    ${run.loading ? html`<p role="status">Loading…</p>` : null}
+    ${run.loading && query ? html`<p role="status">Loading…</p>` : null}
     ${run.data
       ? html`<p data-testid="settlement-summary">${run.data.gateway}, ${run.data.date}, version ${run.data.version} (<${Time} at=${run.data.created_at} />):
             ${run.data.lines.length} lines, <strong>${mismatches} not matched</strong>.
