@@ -1,6 +1,7 @@
 /**
  * A uPlot chart (https://github.com/leeoniya/uPlot: canvas, about 20 KB gzipped) of counts and a rate
- * per group: over time (`x` in UTC days) as lines, or per category as bars. A canvas says nothing to
+ * per group: counts as bars (per UTC day on a time axis, or per category), the rate as a line
+ * with points on a 0-100 % axis of its own. A canvas says nothing to
  * a screen reader, so the chart is `aria-hidden` and every page shows the same figures in a table.
  *
  * @module
@@ -29,7 +30,11 @@ export function BarLineChart({ data, width = 720, height = 300 }: { data: ChartD
     const options: uPlot.Options = {
       width,
       height,
-      scales: { x: data.time ? { time: true } : { time: false, range: [-0.5, Math.max(data.labels.length - 0.5, 0.5)] }, rate: { range: [0, 100] } },
+      // Half a step of padding either side, so the first and last bars are whole.
+      scales: {
+        x: data.time ? { time: true, range: [(xs[0] ?? 0) - 43_200, (xs[xs.length - 1] ?? 0) + 43_200] } : { time: false, range: [-0.5, Math.max(data.labels.length - 0.5, 0.5)] },
+        rate: { range: [0, 100] },
+      },
       axes: [
         data.time ? {} : { splits: () => data.labels.map((_l, i) => i), values: (_u, splits) => splits.map((i) => data.labels[i] ?? '') },
         { label: data.countLabel },
@@ -37,7 +42,7 @@ export function BarLineChart({ data, width = 720, height = 300 }: { data: ChartD
       ],
       series: [
         {},
-        { label: data.countLabel, stroke: '#1f5fbf', fill: 'rgba(31,95,191,0.25)', ...(data.time ? {} : { paths: uPlot.paths.bars!({ size: [0.6, 80] }) }) },
+        { label: data.countLabel, stroke: '#1f5fbf', fill: 'rgba(31,95,191,0.35)', paths: uPlot.paths.bars!({ size: [0.6, 80] }), points: { show: false } },
         { label: data.rateLabel, scale: 'rate', stroke: '#1b7f3b', width: 2, points: { show: true, size: 7 } },
       ],
     };

@@ -46,14 +46,28 @@ const money = (m: Record<string, string> | undefined) =>
     .map(([c, v]) => `${v} ${c}`)
     .join(', ') || '-';
 
+/** The window's days in order, those without payments as zero (the API lists only days that have some). */
+function everyDay(answer: Analytics, groups: Figures[]): Figures[] {
+  const byKey = new Map(groups.map((g) => [g.key, g]));
+  const out: Figures[] = [];
+  const end = Date.parse(answer.to);
+  // At most 366 days (the API's limit), so this stays small.
+  for (let t = Date.parse(answer.from.slice(0, 10)); t < end && out.length < 367; t += 86_400_000) {
+    const key = new Date(t).toISOString().slice(0, 10);
+    out.push(byKey.get(key) ?? { key, payments: 0, attempts: 0, success_rate: { rate: null, count: 0, of: 0 }, authorization_rate: { rate: null, count: 0, of: 0 }, revenue: {}, refunds: {} });
+  }
+  return out;
+}
+
 /** The analytics page. */
 export function AnalyticsPage() {
   const [draft, setDraft] = useState({ from: utcDate(-29), to: utcDate(1), group_by: 'day' });
   const [query, setQuery] = useState(draft);
   const result = useLoad(() => api<Analytics>('GET', '/admin/analytics/payments', { query }), [query]);
   const chart = useMemo<ChartData | null>(() => {
-    const groups = result.data?.groups ?? [];
+    let groups = result.data?.groups ?? [];
     if (groups.length === 0) return null;
+    if (query.group_by === 'day' && result.data) groups = everyDay(result.data, groups);
     return {
       labels: groups.map((g) => g.key ?? ''),
       counts: groups.map((g) => g.payments),
@@ -77,10 +91,11 @@ export function AnalyticsPage() {
     ${isMissingRoute(result.error) ? html`<${NotAvailable} what="Analytics" />` : html`<${ErrorBox} error=${result.error} />`}
     ${result.loading ? html`<p role="status">Loading…</p>` : null}
     ${result.data
-      ? html`<p data-testid="analytics-totals">${result.data.totals.payments} payments, ${result.data.totals.attempts} with an outcome; success rate
-            ${percent(result.data.totals.success_rate) ?? '-'}%; captured ${money(result.data.totals.revenue)}.</p>
+      ? html`<p data-testid="analytics-totals">
+            ${`${result.data.totals.payments} payments, ${result.data.totals.attempts} with an outcome; success rate ${percent(result.data.totals.success_rate) ?? '-'}%; captured ${money(result.data.totals.revenue)}.`}
+          </p>
           <figure>
-            <figcaption id="chart-caption">Payments (bars or line, left axis) and success rate (green, right axis) by ${groupName.toLowerCase()}; the table below has the same figures.</figcaption>
+            <figcaption id="chart-caption">Payments (blue bars, left axis) and success rate (green line, right axis) by ${groupName.toLowerCase()}; the table below has the same figures.</figcaption>
             ${chart ? html`<${BarLineChart} data=${chart} />` : html`<p>No payments in this window.</p>`}
           </figure>
           <table data-testid="analytics-table">

@@ -123,7 +123,7 @@ export function PaymentPage({ id, scopes }: { id: string; scopes: ReadonlySet<st
               <caption>Audit trail, oldest first</caption>
               <thead><tr><th scope="col">When</th><th scope="col">Change</th><th scope="col">Of</th><th scope="col">By</th><th scope="col">Why</th></tr></thead>
               <tbody>${detail.data.transitions.map(
-                (t) => html`<tr><td><${Time} at=${t.at} /></td><td>${t.from ?? '∅'} → ${t.to}</td><td>${t.refund_id ? html`refund <code>${t.refund_id}</code>` : 'payment'}</td><td>${t.actor}</td><td>${t.reason ?? ''}</td></tr>`,
+                (t) => html`<tr><td><${Time} at=${t.at} /></td><td>${t.from ?? '(new)'} → ${t.to}</td><td>${t.refund_id ? html`refund <code>${t.refund_id}</code>` : 'payment'}</td><td>${t.actor}</td><td>${t.reason ?? ''}</td></tr>`,
               )}</tbody>
             </table>
           </section>

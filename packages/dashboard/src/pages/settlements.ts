@@ -56,9 +56,9 @@ export function SettlementsPage({ scopes }: { scopes: ReadonlySet<string> }) {
     ${isMissingRoute(run.error) ? html`<${NotAvailable} what="The settlement report" />` : html`<${ErrorBox} error=${run.error} />`}
     ${run.loading && query ? html`<p role="status">Loading…</p>` : null}
     ${run.data
-      ? html`<p data-testid="settlement-summary">${run.data.gateway}, ${run.data.date}, version ${run.data.version} (<${Time} at=${run.data.created_at} />):
-            ${run.data.lines.length} lines, <strong>${mismatches} not matched</strong>.
-            ${Object.entries(run.data.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(' · ')}</p>
+      ? html`<p data-testid="settlement-summary">
+            ${`${run.data.gateway}, ${run.data.date}, version ${run.data.version} `}(<${Time} at=${run.data.created_at} />)${`: ${run.data.lines.length} lines, `}<strong>${mismatches} not matched</strong>${`. ${Object.entries(run.data.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(' · ')}`}
+          </p>
           <table data-testid="settlement-lines">
             <caption>Report lines; lines that are not matched are highlighted</caption>
             <thead><tr><th scope="col">Result</th><th scope="col">Type</th><th scope="col">Gateway reference</th><th scope="col">Payment</th><th scope="col">Reported</th><th scope="col">Fee</th><th scope="col">In Tender</th><th scope="col">Why</th></tr></thead>
