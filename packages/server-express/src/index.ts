@@ -47,6 +47,7 @@ export { loadConfig, isSimulation, ConfigError, EnvSchema, type ServerConfig } f
 export { createLogger, requestLogging, type LoggerOptions } from './logging';
 export { startWorkers, type Workers, type WorkerOptions } from './workers';
 export { createDemoRouter, DEMO_MERCHANT } from './demo';
+export { createDashboardRouter, dashboardDistPath, DASHBOARD_CSP, type DashboardOptions } from './dashboard';
 export {
   createLiveStatus,
   createUpgradeHandler,

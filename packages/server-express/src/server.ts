@@ -28,7 +28,7 @@ import { sendError } from './errors';
 import { createMetrics, metricsHandler } from './metrics';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import { startWorkers, type Workers } from './workers';
-import { createServerRisk, type ServerRisk } from './risk';
+import { createServerRisk, readServerRiskRules, type ServerRisk } from './risk';
 import { createPublisherFromUrl, startOrderConsumer } from './brokers';
 import type { EventConsumer } from '@tender/core';
 import { createLiveStatus, createUpgradeHandler } from './live';
@@ -122,6 +122,8 @@ function hostForUrl(host: string): string {
 export async function startTenderServer(options: StartServerOptions = {}): Promise<TenderServer> {
   const env = options.env ?? process.env;
   const config = loadConfig(env);
+  // The rules file is checked before anything starts: a bad one is a ConfigError, like a bad variable.
+  const riskRules = await readServerRiskRules(config);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   const log = redactingLogger(logger);
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -180,7 +182,7 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       ...(fiuuMerchantId ? { fiuuMerchantId } : {}),
     });
     // Risk checks before any gateway call; a bad rules file stops the start here (ConfigError).
-    const risk = await createServerRisk(config, { store, logger: log, registry: metrics.registry });
+    const risk = await createServerRisk(config, { store, logger: log, registry: metrics.registry, rules: riskRules });
     if (risk) {
       cleanups.push(() => risk.close());
       if (config.FRAUD_RULES_CONFIG_PATH) {
@@ -275,6 +277,8 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       live,
       webhookEndpoints: { allowPrivateNetworks },
       ...(config.UPI_MERCHANT_VPA && config.UPI_MERCHANT_NAME ? { upiStaticLinks: { payeeVpa: config.UPI_MERCHANT_VPA, payeeName: config.UPI_MERCHANT_NAME } } : {}),
+      // The dashboard (/dashboard): in simulation mode it is handed the dev token, as /demo acts for the demo merchant.
+      dashboard: { devToken },
       ...(setup.simulation ? { before: [createDemoRouter(tender, { publicUrl, upiAppUrl: demoUpiApp(setup.simulation), live })] } : {}),
     });
     // METRICS_PORT: /metrics on a listener of its own (the API port then serves none), so the
