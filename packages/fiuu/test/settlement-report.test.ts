@@ -88,6 +88,18 @@ describe('Fiuu settlement report (GET /RMS/API/settlement/report.php, version 6.
     const records = (await page2.json()) as Array<Record<string, string>>;
     expect(records.map((r) => r.RecordIdentifier)).toEqual(['H', 'D', 'F']);
     expect(records.at(-1)).toMatchObject({ NumberOfTransactionsTotal: '3', NumberOfTransactionsShown: '1', FilterTransactionsTotalPages: '2', FilterTransactionsLimitPerPage: '2' });
+    const before = env.sandbox.apiCalls.length;
+    const lines = await env.gateway.settlements!.fetchReport({ date: DAY }, ctx());
+    expect(lines.filter((l) => l.type === 'payment')).toHaveLength(3);
+    const calls = env.sandbox.apiCalls.slice(before);
+    expect(calls.map((c) => [c.operation, c.fields.page, c.fields.version, c.fields.date, c.fields.format])).toEqual([
+      ['settlement_report', '1', '6.0', DAY, 'json'],
+      ['settlement_report', '2', '6.0', DAY, 'json'],
+    ]);
+  });
+
+  it('a 5xx is retried by the transport (a report read repeats safely)', async () => {
+    env.sandbox.faults.api('settlement_report', '5xx', 1);
     const lines = await env.gateway.settlements!.fetchReport({ date: DAY }, ctx());
     expect(lines.filter((l) => l.type === 'payment')).toHaveLength(3);
   });
@@ -98,9 +110,11 @@ describe('Fiuu settlement report (GET /RMS/API/settlement/report.php, version 6.
   });
 
   it('refuses a date that is not a calendar day, sending nothing', async () => {
+    const before = env.sandbox.apiCalls.length;
     for (const date of ['2026-3-2', '2026-02-30', '', '20260302']) {
       await expect(env.gateway.settlements!.fetchReport({ date }, ctx())).rejects.toMatchObject({ type: 'invalid_request_error', code: 'invalid_date', param: 'date' });
     }
+    expect(env.sandbox.apiCalls.length).toBe(before);
   });
 
   it('planted mismatches: an altered amount, an omitted transaction, a line Tender never saw', async () => {

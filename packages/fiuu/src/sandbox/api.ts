@@ -52,6 +52,8 @@ export const API_OPERATIONS: Readonly<Record<string, Exclude<SandboxOperation, '
   'API/refundAPI/q_by_refID.php': 'refund_status',
   'API/refundAPI/q_by_txn.php': 'refund_status',
   'API/chkstat/returnipn.php': 'ipn',
+  // Answered by `settlement-report.ts`; listed here for `apiCalls` and faults.
+  'API/settlement/report.php': 'settlement_report',
 };
 
 function json(res: ServerResponse, body: unknown): void {

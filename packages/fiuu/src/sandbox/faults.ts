@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 
 /** Operations that API faults can target. */
-export type SandboxOperation = 'requery' | 'capture' | 'reversal' | 'refund' | 'refund_status' | 'ipn' | 'any';
+export type SandboxOperation = 'requery' | 'capture' | 'reversal' | 'refund' | 'refund_status' | 'ipn' | 'settlement_report' | 'any';
 
 /** Fault injection for tests. Each fault applies to the next result outcome(s) or API call(s). */
 export interface SandboxFaults {
