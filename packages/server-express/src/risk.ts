@@ -118,19 +118,28 @@ function riskMetrics(registry: Registry, maxScore: number) {
 }
 
 /**
- * Builds the risk checks from the environment, or answers null when none is configured (neither
- * `FRAUD_RULES_CONFIG_PATH` nor `FRAUD_ML_API_URL`).
+ * Reads and checks the rules of the environment, before anything else starts; null when no risk
+ * checks are configured (neither `FRAUD_RULES_CONFIG_PATH` nor `FRAUD_ML_API_URL`).
  * @throws ConfigError naming `FRAUD_RULES_CONFIG_PATH` and the bad field when the rules file is missing or invalid.
  */
-export async function createServerRisk(config: RiskServerConfig, deps: { store: Store; logger: Logger; registry?: Registry }): Promise<ServerRisk | null> {
+export async function readServerRiskRules(config: RiskServerConfig): Promise<RiskConfig | null> {
   if (!config.FRAUD_RULES_CONFIG_PATH && !config.FRAUD_ML_API_URL) return null;
-  let rules: RiskConfig;
   try {
-    rules = await readRules(config);
+    return await readRules(config);
   } catch (error) {
     if (TenderError.isInstance(error)) throw new ConfigError([`FRAUD_RULES_CONFIG_PATH: ${error.message}`]);
     throw error;
   }
+}
+
+/**
+ * Builds the risk checks from the environment (with `rules` already read by
+ * {@link readServerRiskRules}, else read here), or answers null when none is configured.
+ * @throws ConfigError naming `FRAUD_RULES_CONFIG_PATH` and the bad field when the rules file is missing or invalid.
+ */
+export async function createServerRisk(config: RiskServerConfig, deps: { store: Store; logger: Logger; registry?: Registry; rules?: RiskConfig | null }): Promise<ServerRisk | null> {
+  const rules = deps.rules ?? (await readServerRiskRules(config));
+  if (rules === null) return null;
   const { velocity, kind } = velocityFor(config, deps.store);
   const scorer = config.FRAUD_ML_API_URL
     ? createHttpRiskScorer({

@@ -28,7 +28,7 @@ import { sendError } from './errors';
 import { createMetrics, metricsHandler } from './metrics';
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import { startWorkers, type Workers } from './workers';
-import { createServerRisk, type ServerRisk } from './risk';
+import { createServerRisk, readServerRiskRules, type ServerRisk } from './risk';
 import { createPublisherFromUrl, startOrderConsumer } from './brokers';
 import type { EventConsumer } from '@tender/core';
 import { createLiveStatus, createUpgradeHandler } from './live';
@@ -122,6 +122,8 @@ function hostForUrl(host: string): string {
 export async function startTenderServer(options: StartServerOptions = {}): Promise<TenderServer> {
   const env = options.env ?? process.env;
   const config = loadConfig(env);
+  // The rules file is checked before anything starts: a bad one is a ConfigError, like a bad variable.
+  const riskRules = await readServerRiskRules(config);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   const log = redactingLogger(logger);
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -179,8 +181,8 @@ export async function startTenderServer(options: StartServerOptions = {}): Promi
       ...(config.EVENT_BROKER_URL ? { relayBacklog: () => store.relayBacklog() } : {}),
       ...(fiuuMerchantId ? { fiuuMerchantId } : {}),
     });
-    // Risk checks before any gateway call; a bad rules file stops the start here (ConfigError).
-    const risk = await createServerRisk(config, { store, logger: log, registry: metrics.registry });
+    // Risk checks before any gateway call, with the rules read at the start.
+    const risk = await createServerRisk(config, { store, logger: log, registry: metrics.registry, rules: riskRules });
     if (risk) {
       cleanups.push(() => risk.close());
       if (config.FRAUD_RULES_CONFIG_PATH) {
