@@ -15,7 +15,7 @@
 import { newId } from '../ids';
 import { Money } from '../money';
 import type { FailureReason, Payment, PaymentStatus, Refund } from '../payment';
-import { NO_METHOD_GROUP, processingTimeBucket, type AnalyticsGroupBy, type AnalyticsStore, type PaymentAnalyticsAggregate, type PaymentAnalyticsQuery } from '../spec/store/v1/analytics';
+import { analyticsMethod, processingTimeBucket, type AnalyticsGroupBy, type AnalyticsStore, type PaymentAnalyticsAggregate, type PaymentAnalyticsQuery } from '../spec/store/v1/analytics';
 import type { Store, StoreTx } from '../spec/store/v1/index';
 import { samplePayment } from './store-conformance';
 import { vitestApi } from './vitest-api';
@@ -47,7 +47,8 @@ export const ANALYTICS_DAY0 = Date.UTC(2026, 2, 1);
 const DAY = 86_400_000;
 
 const GATEWAYS = ['stripe', 'fiuu', 'paypal', 'upi'] as const;
-const METHODS = ['card', 'FPX', null, 'upi'] as const;
+// A Stripe payment method id too: grouped as `token`, not as a group of its own.
+const METHODS = ['card', 'FPX', null, 'upi', 'pm_card_visa', 'pm_1PgT2x2eZvKYlo2C'] as const;
 const CURRENCIES = [
   { code: 'MYR', amounts: ['10.00', '25.50', '99.99', '120.05'] },
   { code: 'USD', amounts: ['5.00', '19.99', '250.00'] },
@@ -213,7 +214,7 @@ export async function writeAnalyticsData(store: Store, count = 240, seed = 19, l
 function groupKey(p: PlannedPayment, groupBy: AnalyticsGroupBy | undefined): string | null {
   if (!groupBy) return null;
   if (groupBy === 'gateway') return p.gateway;
-  if (groupBy === 'method') return p.method ?? NO_METHOD_GROUP;
+  if (groupBy === 'method') return analyticsMethod(p.method);
   if (groupBy === 'currency') return p.currency;
   return p.createdAt.slice(0, 10);
 }

@@ -6,7 +6,7 @@
  */
 import { Money } from '../money';
 import type { Payment, Refund, Transition } from '../payment';
-import { NO_METHOD_GROUP, processingTimeBucket, type PaymentAnalyticsAggregate, type PaymentAnalyticsQuery } from '../spec/store/v1/analytics';
+import { analyticsMethod, processingTimeBucket, type PaymentAnalyticsAggregate, type PaymentAnalyticsQuery } from '../spec/store/v1/analytics';
 
 /** What the scan reads of a `MemoryStore`'s state. */
 export interface AnalyticsSource {
@@ -24,7 +24,7 @@ function groupOf(payment: Payment, groupBy: PaymentAnalyticsQuery['groupBy']): s
     case 'gateway':
       return payment.gateway;
     case 'method':
-      return payment.paymentMethod ?? NO_METHOD_GROUP;
+      return analyticsMethod(payment.paymentMethod);
     case 'currency':
       return payment.currency;
     case 'day':

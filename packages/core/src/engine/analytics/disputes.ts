@@ -9,7 +9,7 @@ import type { Dispute } from '../../dispute';
 import { Money } from '../../money';
 import type { Payment } from '../../payment';
 import type { AnalyticsGroupBy, ListDisputesQuery, Store } from '../../spec/store/v1/index';
-import { NO_METHOD_GROUP } from '../../spec/store/v1/analytics';
+import { analyticsMethod } from '../../spec/store/v1/analytics';
 import type { DisputeFigures } from './types';
 
 /** The dispute reads analytics uses; a store has them once it keeps dispute records. */
@@ -51,7 +51,7 @@ export async function disputeFigures(
     else if (query.groupBy === 'day') key = dispute.openedAt.slice(0, 10);
     else {
       if (!payments.has(dispute.paymentId)) payments.set(dispute.paymentId, await store.getPayment(dispute.paymentId));
-      key = payments.get(dispute.paymentId)?.paymentMethod ?? NO_METHOD_GROUP;
+      key = analyticsMethod(payments.get(dispute.paymentId)?.paymentMethod);
     }
     let figures = groups.get(key);
     if (!figures) groups.set(key, (figures = { count: 0, amount: {} }));

@@ -21,6 +21,20 @@ export type AnalyticsGroupBy = (typeof ANALYTICS_GROUP_BY)[number];
 
 /** The group of payments without a payment method (`paymentMethod` null) when grouping by method. */
 export const NO_METHOD_GROUP = 'none';
+/**
+ * The group of payments whose `paymentMethod` is a gateway's or Tender's id of a payment method
+ * (Stripe `pm_...`, `card_...`, `src_...`, `tok_...`, `ba_...`, a saved method `spm_...`) rather
+ * than a method name: the id says nothing about the method's type, and one group per id would be one
+ * group per payment.
+ */
+export const TOKEN_METHOD_GROUP = 'token';
+const METHOD_TOKEN = /^(pm|card|src|tok|ba|spm)_[A-Za-z0-9_]+$/;
+
+/** The method group of a payment's `paymentMethod` ({@link NO_METHOD_GROUP}, {@link TOKEN_METHOD_GROUP}, or the name itself). */
+export function analyticsMethod(paymentMethod: string | null | undefined): string {
+  if (paymentMethod === null || paymentMethod === undefined) return NO_METHOD_GROUP;
+  return METHOD_TOKEN.test(paymentMethod) ? TOKEN_METHOD_GROUP : paymentMethod;
+}
 
 /** A query of {@link AnalyticsStore.paymentAnalytics}. */
 export interface PaymentAnalyticsQuery {
@@ -40,7 +54,7 @@ export interface PaymentAnalyticsQuery {
  */
 export interface PaymentAnalyticsAggregate {
   /**
-   * The group's value: the gateway, the payment method ({@link NO_METHOD_GROUP} when none), the
+   * The group's value: the gateway, the payment method ({@link analyticsMethod}), the
    * currency, or the UTC day (`YYYY-MM-DD`); `null` when the query had no `groupBy`.
    */
   group: string | null;
