@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createHttpTransport, createTender, type HttpTransport } from '@tender/core';
+import { MemoryVelocityStore, createHttpTransport, createRiskEngine, createTender, parseRiskConfig, type HttpTransport } from '@tender/core';
 import { FakeClock, MemoryStore } from '@tender/core/testing';
 import { createStripeGateway } from '@tender/stripe';
 import { startStripeSandbox, type StripeSandbox } from '@tender/stripe/sandbox';
@@ -30,6 +30,8 @@ const DAY = '2026-03-02';
 const NOON = Date.parse(`${DAY}T12:00:00Z`) / 1000;
 const ALL_SCOPES = ['payments:read', 'payments:write', 'refunds:write', 'admin:read', 'admin:write'];
 const SHOTS = join(process.cwd(), 'test-output');
+// Payments over 500 USD are held for review.
+const RISK_RULES = ['block_threshold: 90', 'review_threshold: 50', 'rules:', '  - { id: big, type: amount_above, amount_above: { USD: "500" }, score: 60 }'].join('\n');
 
 type Json = Record<string, any>;
 
@@ -48,7 +50,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
   const received: string[] = [];
   /** The API's paths, from its OpenAPI document: pages of routes other helpers add check for them. */
   let paths: Set<string>;
-  const seeded: Record<'refundable' | 'authorized' | 'mismatched' | 'declined', Json> = {} as never;
+  const seeded: Record<'refundable' | 'authorized' | 'mismatched' | 'declined' | 'held1' | 'held2', Json> = {} as never;
 
   const call = async (method: string, path: string, body?: unknown, as = token): Promise<Json> => {
     const res = await fetch(`${simUrl}/api/v1${path}`, {
@@ -84,7 +86,9 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     sandbox = await startStripeSandbox();
     transport = createHttpTransport({ gateway: 'stripe', retry: { attempts: 1 } });
     const clock = new FakeClock(`${DAY}T12:00:00.000Z`);
-    const tender = createTender({ gateways: [createStripeGateway({ secretKey: sandbox.secretKey, baseUrl: sandbox.url, transport })], store: new MemoryStore(), clock });
+    const store = new MemoryStore();
+    const risk = createRiskEngine({ config: parseRiskConfig(RISK_RULES), velocity: new MemoryVelocityStore(), store, clock });
+    const tender = createTender({ gateways: [createStripeGateway({ secretKey: sandbox.secretKey, baseUrl: sandbox.url, transport })], store, clock, risk });
     const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
     token = await signToken({ secret: SECRET, merchantId: 'm1', scopes: ALL_SCOPES });
     const base = { auth: { secret: SECRET }, rateLimit: false as const, logger, webhookEndpoints: { allowPrivateNetworks: true } };
@@ -110,6 +114,10 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     [seeded.refundable.gateway_reference, seeded.mismatched.gateway_reference, refund.gateway_reference].forEach((id, i) => sandbox.balance.moveTo(id as string, NOON + i * 60));
     sandbox.balance.alterAmount(seeded.mismatched.gateway_reference as string, 2950);
     clock.set('2026-03-03T12:00:00.000Z');
+    // Held for review, on the next day (outside the settlement day and the analytics window).
+    seeded.held1 = await call('POST', '/payments', { amount: '600.00', currency: 'USD', gateway: 'stripe', payment_method: 'pm_card_visa', order_id: 'ORD-HELD-1' });
+    seeded.held2 = await call('POST', '/payments', { amount: '700.00', currency: 'USD', gateway: 'stripe', payment_method: 'pm_card_visa', order_id: 'ORD-HELD-2' });
+    expect([seeded.held1.status, seeded.held2.status]).toEqual(['REQUIRES_REVIEW', 'REQUIRES_REVIEW']);
 
     paths = new Set(Object.keys(((await (await fetch(`${simUrl}/openapi.json`)).json()) as { paths: Json }).paths));
     mkdirSync(SHOTS, { recursive: true });
@@ -182,7 +190,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     const { page, problems } = await open('/payments');
     const rows = page.locator('tbody tr[data-payment]');
     await rows.first().waitFor();
-    expect(await rows.count()).toBe(4);
+    expect(await rows.count()).toBe(6);
     expect(await page.locator('[data-testid=merchant]').textContent()).toBe('m1');
     await page.getByLabel('Status').selectOption('FAILED');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -312,7 +320,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
       return;
     }
     await page.getByLabel('From (UTC day)').fill(DAY);
-    await page.getByLabel('To (exclusive)').fill('2026-03-04');
+    await page.getByLabel('To (exclusive)').fill('2026-03-03');
     await page.getByLabel('Group by').selectOption('gateway');
     await page.getByRole('button', { name: 'Show' }).click();
     const stripeRow = page.locator('[data-testid=analytics-table] tbody tr', { hasText: 'stripe' });
@@ -330,15 +338,30 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     await page.close();
   });
 
-  it('risk reviews: the queue, or a clear state when this server has no review routes', async () => {
+  it('risk reviews: the held payments listed; approve sends one to Stripe, decline fails the other (checked over the API)', async () => {
     const { page, problems } = await open('/reviews');
     if (!paths.has('/api/v1/admin/reviews')) {
       await page.locator('[data-testid=not-available]').waitFor();
       expect(await page.locator('[data-testid=not-available]').textContent()).toContain('The risk review queue is not available on this server');
-    } else {
-      await page.locator('[data-testid=reviews]').waitFor();
+      await page.close();
+      return;
     }
+    const rows = page.locator('[data-testid=reviews] tbody tr');
+    await rows.nth(1).waitFor();
+    expect(await page.locator('[data-testid=reviews]').textContent()).toContain(seeded.held1.id);
+    expect(await unnamedControls(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'dashboard-reviews.png'), fullPage: true });
+    await page.getByLabel(`Reason`).first().waitFor();
+    await page.locator(`input[name="reason-${seeded.held1.id}"]`).fill('known customer');
+    await page.getByRole('button', { name: `Approve ${seeded.held1.id}` }).click();
+    await page.getByText(`${seeded.held1.id}: approved, now CAPTURED.`).waitFor();
+    await page.getByRole('button', { name: `Decline ${seeded.held2.id}` }).click();
+    await page.getByText(`${seeded.held2.id}: declined, now FAILED.`).waitFor();
+    await page.getByText('No payments are waiting for review.').waitFor();
+    expect((await call('GET', `/payments/${seeded.held1.id}`)).status).toBe('CAPTURED');
+    expect(await call('GET', `/payments/${seeded.held2.id}`)).toMatchObject({ status: 'FAILED', failure: { code: 'risk_declined' } });
+    const trail = (await call('GET', `/payments/${seeded.held1.id}/transitions`)).data as Json[];
+    expect(trail.map((t) => t.reason).join(' ')).toContain('known customer');
     expect(problems).toEqual([]);
     await page.close();
   });

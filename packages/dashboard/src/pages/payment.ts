@@ -16,6 +16,7 @@ interface DisputeJson {
   amount?: string;
   currency?: string;
   reason?: string | null;
+  opened_at?: string;
   created_at?: string;
 }
 
@@ -144,7 +145,7 @@ export function PaymentPage({ id, scopes }: { id: string; scopes: ReadonlySet<st
                 ? html`<p>No disputes.</p>`
                 : html`<table data-testid="disputes"><caption>Disputes of this payment</caption>
                     <thead><tr><th scope="col">Dispute</th><th scope="col">Status</th><th scope="col">Amount</th><th scope="col">Reason</th><th scope="col">Opened</th></tr></thead>
-                    <tbody>${detail.data.disputes.map((d) => html`<tr><td><code>${d.id}</code></td><td><${Status} status=${d.status} /></td><td class="num">${d.amount ?? ''} ${d.currency ?? ''}</td><td>${d.reason ?? '-'}</td><td><${Time} at=${d.created_at} /></td></tr>`)}</tbody>
+                    <tbody>${detail.data.disputes.map((d) => html`<tr><td><code>${d.id}</code></td><td><${Status} status=${d.status} /></td><td class="num">${d.amount ?? ''} ${d.currency ?? ''}</td><td>${d.reason ?? '-'}</td><td><${Time} at=${d.opened_at ?? d.created_at} /></td></tr>`)}</tbody>
                   </table>`}
           </section>`
       : null}`;
