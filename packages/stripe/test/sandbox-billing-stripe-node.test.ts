@@ -255,6 +255,8 @@ describe('Subscriptions on a test clock', () => {
     const invoice = await stripe.invoices.retrieve(active.latest_invoice as string, { expand: ['payments.data.payment.payment_intent'] });
     expect(invoice).toMatchObject({ status: 'paid', amount_due: 1500, amount_paid: 1500, amount_remaining: 0, billing_reason: 'subscription_cycle', attempt_count: 1, customer: customer.id });
     expect(invoice.parent?.subscription_details?.subscription).toBe(sub.id);
+    // The invoice's period looks back on the one that ended (the trial); its line covers the new one.
+    expect({ start: invoice.period_start, end: invoice.period_end }).toEqual({ start: T0, end: T0 + 14 * DAY });
     expect(invoice.hosted_invoice_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_sandbox\/invoices\/in_/);
     const page = await fetch(invoice.hosted_invoice_url!);
     expect(page.status).toBe(200);

@@ -44,7 +44,7 @@ export function createSubscriptionInvoice(
   state: BillingState,
   subscription: StripeObject,
   billingReason: 'subscription_create' | 'subscription_cycle',
-  period: { start: number; end: number },
+  period: { start: number; end: number; /** Start of the period that just ended (a renewal's invoice period). */ previousStart?: number },
   lines: InvoiceLineInput[],
   request: RequestInfo | null,
 ): StripeObject {
@@ -116,7 +116,8 @@ export function createSubscriptionInvoice(
     payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
     payments: { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/invoice_payments?invoice=${id}` },
     period_end: time,
-    period_start: billingReason === 'subscription_create' ? time : period.start - (period.end - period.start),
+    // Stripe's invoice period looks back one period (the one that just ended); the lines carry the new one.
+    period_start: billingReason === 'subscription_create' ? time : (period.previousStart ?? period.start),
     post_payment_credit_notes_amount: 0,
     pre_payment_credit_notes_amount: 0,
     receipt_number: null,

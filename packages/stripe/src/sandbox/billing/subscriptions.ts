@@ -334,7 +334,7 @@ export function trialWillEnd(state: BillingState, subscription: StripeObject, re
 
 /** The moment a period ends: cancel (at period end), or start the next period (ending a trial) and draft its invoice. */
 export function periodEnded(state: BillingState, subscription: StripeObject): void {
-  const { end: at } = periodOf(subscription);
+  const { start: previousStart, end: at } = periodOf(subscription);
   const cancelAt = subscription.cancel_at as number | null;
   if (subscription.cancel_at_period_end || (cancelAt !== null && cancelAt <= at)) {
     end(state, subscription, 'cancellation_requested', null);
@@ -353,7 +353,7 @@ export function periodEnded(state: BillingState, subscription: StripeObject): vo
     null,
   );
   if (wasTrial) trialWillEnd(state, subscription, null);
-  const invoice = createSubscriptionInvoice(state, subscription, 'subscription_cycle', { start: at, end: next }, linesFor(subscription, false), null);
+  const invoice = createSubscriptionInvoice(state, subscription, 'subscription_cycle', { start: at, end: next, previousStart }, linesFor(subscription, false), null);
   update(state, subscription, (s) => void (s.latest_invoice = invoice.id), null);
 }
 
