@@ -71,6 +71,16 @@ describe('Stripe events -> Tender events', () => {
     });
   });
 
+  it("a PaymentIntent Tender did not create (an invoice's attempt) is ignored until it takes money, then bound by its id", () => {
+    const billing = { metadata: {} };
+    const declined = piObject('requires_payment_method', { ...billing, last_payment_error: { type: 'card_error', code: 'card_declined', message: 'Your card was declined.' } });
+    expect(parse('payment_intent.payment_failed', declined).events).toEqual([expect.objectContaining({ kind: 'ignored', eventId: 'evt_payment_intent.payment_failed' })]);
+    expect(parse('payment_intent.processing', piObject('processing', billing)).events[0]).toMatchObject({ kind: 'ignored' });
+    expect(parse('payment_intent.succeeded', piObject('succeeded', billing)).events[0]).toMatchObject({ kind: 'payment', paymentId: null, gatewayReference: 'pi_1', result: { status: 'CAPTURED' } });
+    // Tender's own PaymentIntent that failed is still a payment event.
+    expect(parse('payment_intent.payment_failed', piObject('requires_payment_method', { last_payment_error: { type: 'card_error', code: 'card_declined', message: 'x' } })).events[0]).toMatchObject({ kind: 'payment', paymentId: 'pay_1' });
+  });
+
   it('refund events carry the refund, Tender refund id when we made it, none for dashboard refunds', () => {
     expect(parse('refund.updated', refundObject('succeeded', { tender_refund_id: 'ref_9', tender_payment_id: 'pay_1' })).events[0]).toMatchObject({
       kind: 'refund',
