@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { InvoiceSchema, PaymentMethodSchema, SubscriptionSchema } from './billing-schemas';
 import { PaymentSchema, RefundSchema, apiSchemas } from './schemas';
 import { SettlementMismatchData } from './openapi-settlements';
+import { DisputeSchema } from './dispute-schemas';
 
 /** A note on a payment that does not change its status: the payment, and what was noted. */
 const PaymentNoteData = z
@@ -81,6 +82,17 @@ export const BILLING_EVENT_TYPES = {
   'payment_method.default_changed': "A saved payment method became the user's default",
 } as const;
 
+/**
+ * The dispute events: a dispute of a payment opened, changed or closed at the gateway (Stripe
+ * `charge.dispute.*`, PayPal `CUSTOMER.DISPUTE.*`, Razorpay `payment.dispute.*`), with the dispute
+ * after the change as `data` (the payment's status is unchanged).
+ */
+export const DISPUTE_EVENT_TYPES = {
+  'dispute.created': 'A dispute (chargeback or inquiry) of a payment was opened at the gateway',
+  'dispute.updated': 'A dispute changed (status, amount, evidence due date)',
+  'dispute.closed': 'A dispute ended (won, lost, accepted, closed, warning_closed)',
+} as const;
+
 function billingData(type: string): z.ZodType {
   if (type.startsWith('subscription.')) return SubscriptionSchema;
   if (type.startsWith('invoice.')) return InvoiceSchema;
@@ -108,6 +120,7 @@ export function tenderEventSchemas(): Record<string, z.ZodType> {
     out[type] = envelope(type, RefundSchema.extend({ status: z.literal(status) }), `A refund ${status === 'PENDING' ? 'was created' : `moved to ${status}`}; data is the refund`);
   }
   out['settlement.mismatch'] = envelope('settlement.mismatch', SettlementMismatchData, "A line of a gateway's settlement report disagrees with Tender's records (amount_mismatch, missing_in_tender, missing_at_gateway); once per reconciliation run and line");
+  for (const [type, description] of Object.entries(DISPUTE_EVENT_TYPES)) out[type] = envelope(type, DisputeSchema, `${description}; data is the dispute after the change`);
   for (const [type, description] of Object.entries(BILLING_EVENT_TYPES)) {
     out[type] = envelope(type, billingData(type), `${description}; data is the ${type.slice(0, type.indexOf('.')).replace('_', ' ')} after the change`);
   }

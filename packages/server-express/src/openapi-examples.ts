@@ -6,6 +6,8 @@
  * @module
  */
 
+import { DISPUTE_RESPONSE_EXAMPLES } from './openapi-dispute-examples';
+
 type Json = Record<string, unknown>;
 
 /** Named examples of an OpenAPI media type. */
@@ -241,6 +243,7 @@ const SAMPLE_HELD_PAYMENT: Json = {
 
 /** Examples of each success response, by operationId and status. */
 export const RESPONSE_EXAMPLES: Record<string, Record<string, Examples>> = {
+  ...DISPUTE_RESPONSE_EXAMPLES,
   createPayment: { '201': one('An FPX payment waiting for the customer', SAMPLE_PAYMENT_REQUIRES_ACTION) },
   listPayments: { '200': one('A page with more after it', list([SAMPLE_PAYMENT], PAYMENT_ID)) },
   listRiskReviews: { '200': one('One payment waiting for a decision', list([SAMPLE_HELD_PAYMENT])) },

@@ -18,6 +18,7 @@ import {
 import { BillingTransitionSchema, CancelSubscriptionQuery, InvoiceSchema, ListPaymentMethodsQuery, ListSubscriptionsQuery, PaymentMethodSchema, SubscriptionSchema, USER_ID_PATTERN } from './billing-schemas';
 import { ERROR_CODES, errorExample, type ErrorCode } from './error-codes';
 import { EventResourceSchema } from './event-schemas';
+import { DisputeSchema, DisputeTransitionSchema, ListDisputesQuery, PaymentDisputesSchema } from './dispute-schemas';
 import { settlementPaths } from './openapi-settlements';
 import { analyticsPaths } from './openapi-analytics';
 import { riskPaths } from './openapi-risk';
@@ -216,6 +217,10 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   getInvoice: READ,
   listUserInvoices: USER_LIST,
   listInvoiceTransitions: READ,
+  listDisputes: [...AUTH, ...PAGE],
+  getDispute: READ,
+  listDisputeTransitions: READ,
+  listPaymentDisputes: READ,
   receiveGatewayWebhook: [
     'signature_mismatch', 'missing_signature_header', 'malformed_signature_header', 'timestamp_outside_tolerance', 'missing_header', 'stale_timestamp', 'cert_untrusted',
     'invalid_signature', 'missing_field', 'unknown_merchant', 'invalid_webhook_payload', 'invalid_webhook_body', 'resource_missing', 'unknown_payment', 'body_too_large', 'webhook_deferred',
@@ -544,6 +549,29 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
       get: op('listUserInvoices', "A user's invoices (newest first)", 'payments:read', {
         parameters: [userIdParam, ...queryParameters(PageQuery)],
         responses: { '200': { description: 'A page', content: json(inline(listOf(InvoiceSchema))) }, ...ERRORS },
+      }),
+    },
+    '/api/v1/disputes': {
+      get: op('listDisputes', 'Disputes of your payments (newest opened first; `status` and `payment_id` narrow)', 'payments:read', {
+        description:
+          "Chargebacks and inquiries recorded from the gateways' signed webhooks (Stripe `charge.dispute.*`, PayPal `CUSTOMER.DISPUTE.*`, Razorpay `payment.dispute.*`). A dispute never changes its payment's status: the payment stays `CAPTURED`, and a `lost` or `accepted` dispute says its `amount` is gone. Published as `dispute.created`, `dispute.updated` and `dispute.closed` events.",
+        parameters: queryParameters(ListDisputesQuery),
+        responses: { '200': { description: 'A page', content: json(inline(listOf(DisputeSchema))) }, ...ERRORS },
+      }),
+    },
+    '/api/v1/disputes/{id}': {
+      get: op('getDispute', 'Retrieve a dispute', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The dispute', content: json(ref('Dispute')) }, ...ERRORS, '404': errorResponse('No such dispute') } }),
+    },
+    '/api/v1/disputes/{id}/transitions': {
+      get: op('listDisputeTransitions', "A dispute's audit trail (its statuses as the gateway reported them)", 'payments:read', {
+        parameters: [idParam()],
+        responses: { '200': { description: 'Transitions, oldest first', content: json(inline(listOf(DisputeTransitionSchema))) }, ...ERRORS, '404': errorResponse('No such dispute') },
+      }),
+    },
+    '/api/v1/payments/{id}/disputes': {
+      get: op('listPaymentDisputes', "A payment's disputes, and the amount they hold or took", 'payments:read', {
+        parameters: [idParam()],
+        responses: { '200': { description: 'The disputes, newest opened first', content: json(inline(PaymentDisputesSchema)) }, ...ERRORS, '404': errorResponse('No such payment') },
       }),
     },
     '/api/v1/refunds/{id}': {

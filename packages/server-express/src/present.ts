@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { eventEnvelope, type EventPayloadEncoder, type Invoice, type OutboxRow, type Payment, type Refund, type SavedPaymentMethod, type Subscription } from '@tender/core';
+import { eventEnvelope, type Dispute, type EventPayloadEncoder, type Invoice, type OutboxRow, type Payment, type Refund, type SavedPaymentMethod, type Subscription } from '@tender/core';
 import { invoiceJson, paymentMethodJson, subscriptionJson } from './serialize-billing';
 import { paymentJson, refundJson } from './serialize';
 import { settlementEventJson } from './routes/admin-settlements';
+import { disputeJson } from './serialize-disputes';
 
 /**
  * Event data as merchants receive it: the record the event is about (payment, refund, subscription,
@@ -18,6 +19,7 @@ export function presentEvent(row: Pick<OutboxRow, 'type' | 'data'>): Record<stri
     if (row.type.startsWith('settlement.')) return settlementEventJson(row.data);
     if (row.type.startsWith('subscription.')) return subscriptionJson(row.data as unknown as Subscription);
     if (row.type.startsWith('invoice.')) return invoiceJson(row.data as unknown as Invoice);
+    if (row.type.startsWith('dispute.')) return disputeJson(row.data as unknown as Dispute);
     if (row.type.startsWith('payment_method.')) return paymentMethodJson(row.data as unknown as SavedPaymentMethod);
     if ('payment' in row.data && typeof row.data.payment === 'object') {
       const { payment, ...rest } = row.data as { payment: Payment } & Record<string, unknown>;

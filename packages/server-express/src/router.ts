@@ -20,6 +20,7 @@ import type { OpenApiInfo } from './openapi';
 import type { ReadinessReport } from './readiness';
 import { adminSettlementRoutes } from './routes/admin-settlements';
 import { adminReviewRoutes } from './routes/admin-reviews';
+import { disputeRoutes } from './routes/disputes';
 import { eventRoutes } from './routes/events';
 import { fiuuReturnRoute, seamlessConfigRoute } from './routes/fiuu-checkout';
 import { gatewayWebhookRoutes } from './routes/gateway-webhooks';
@@ -166,6 +167,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   paymentMethodRoutes(api, context);
   subscriptionRoutes(api, context);
   invoiceRoutes(api, context);
+  disputeRoutes(api, context);
   upiStaticLinkRoutes(api, context);
   webhookEndpointRoutes(api, context);
   eventRoutes(api, context);
