@@ -175,6 +175,15 @@ describe('risk checks over REST', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('counts the fingerprint the Fiuu browser bundle sends with the seamless config request (402 in the plugin shape)', async () => {
+    const headers = { 'x-device-fingerprint': `dev_${randomUUID()}` };
+    const seamless = (order: string) => call('GET', `/api/v1/payments/seamless/config?order_id=${order}&amount=10.00&currency=MYR&payment_method=FPX`, { headers });
+    expect((await seamless(`ord_${randomUUID()}`)).status).toBe(201);
+    const blocked = await seamless(`ord_${randomUUID()}`);
+    expect(blocked.status).toBe(402);
+    expect(blocked.body).toMatchObject({ status: false, error_code: 'risk_blocked', error: { code: 'risk_blocked' } });
+  });
+
   it('exposes fraud_score_distribution by method and level, and the scorer calls and latency', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toMatch(/^fraud_score_distribution_count\{payment_method="payment_method_id",risk_level="blocked"\} [1-9]/m);

@@ -47,6 +47,11 @@ export interface CheckoutOptions {
   params?: Record<string, string>;
   /** Extra `fetch` options for the config URL (e.g. an `Authorization` header). */
   fetchInit?: RequestInit;
+  /**
+   * A fingerprint of this device (from your fingerprinting library) for the server's risk checks:
+   * sent with the config request as `X-Device-Fingerprint`.
+   */
+  deviceFingerprint?: string;
   /** Origin the return page is served from. Default: this page's origin. Messages from anywhere else are ignored. */
   returnOrigin?: string;
   /** `popup` (default): this library's pop-up. `official`: Fiuu's own seamless script (needs jQuery, loaded for you). */
@@ -80,7 +85,9 @@ async function resolveConfig(options: CheckoutOptions): Promise<SeamlessConfig> 
   const url = new URL(config, location.href);
   for (const [k, v] of Object.entries(options.params ?? {})) url.searchParams.set(k, v);
   const init = options.fetchInit ?? {};
-  const response = await fetch(url.toString(), { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+  const headers: Record<string, string> = { accept: 'application/json', ...(init.headers as Record<string, string> | undefined) };
+  if (options.deviceFingerprint) headers['x-device-fingerprint'] = options.deviceFingerprint;
+  const response = await fetch(url.toString(), { credentials: 'same-origin', ...init, headers });
   const body = (await response.json().catch(() => null)) as SeamlessConfig | null;
   if (!body) throw fail('config_failed', `Seamless config answered HTTP ${response.status} without JSON`);
   return body;

@@ -13,6 +13,7 @@ import { principalOf } from '../auth';
 import { asTenderError, sendError } from '../errors';
 import { CreatePaymentBody, SeamlessConfigQuery, validate } from '../schemas';
 import { createInputFromBody } from './inputs';
+import { isRiskBlocked, riskBlockedError, riskSignalsOf } from '../risk';
 import { compact, notFoundId, rawBody, stringQuery, webhookRequest, type RouteContext } from './shared';
 
 function isFiuu(gateway: unknown): gateway is FiuuGateway {
@@ -56,10 +57,13 @@ export function seamlessConfigRoute(api: Router, { tender, requestOptions, timed
         return;
       }
       if (!principalOf(req).scopes.has('payments:write')) throw new TenderError({ type: 'permission_error', code: 'insufficient_scope', message: "This token lacks the 'payments:write' scope" });
-      const input = createInputFromBody(
-        validate(CreatePaymentBody, compact({ ...q, currency: q.currency ?? 'MYR', gateway: 'fiuu' })),
-      );
+      const input = {
+        ...createInputFromBody(validate(CreatePaymentBody, compact({ ...q, currency: q.currency ?? 'MYR', gateway: 'fiuu' }))),
+        // The browser bundle's deviceFingerprint travels as X-Device-Fingerprint.
+        risk: riskSignalsOf(req, {}),
+      };
       const { payment, reused } = await timed('create', () => 'fiuu', () => seamlessPayment(tender, input, requestOptions(req, res)));
+      if (isRiskBlocked(payment)) throw riskBlockedError();
       res.status(reused ? 200 : 201).json(seamlessConfigResponse(payment));
     } catch (error) {
       const e = asTenderError(error);
