@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { STATE_MACHINES_DOC, mermaid, renderStateMachinesDoc, transitions } from '../../../scripts/state-machines-doc';
+import { INVOICE_STATUSES, SUBSCRIPTION_STATUSES } from '../src/billing';
+import { DISPUTE_STATUSES } from '../src/dispute';
 import { PAYMENT_STATUSES, REFUND_STATUSES } from '../src/payment';
-import { PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, canTransitionPayment, canTransitionRefund } from '../src/state-machine';
+import { DISPUTE_TRANSITIONS, INVOICE_TRANSITIONS, PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, SUBSCRIPTION_TRANSITIONS, canTransitionPayment, canTransitionRefund } from '../src/state-machine';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const doc = readFileSync(join(ROOT, STATE_MACHINES_DOC), 'utf8');
@@ -41,6 +43,21 @@ describe('docs/state-machines.md', () => {
     for (const t of transitions(REFUND_TRANSITIONS)) expect(refundEdges, `refund ${key(t)}`).toContain(key(t));
     for (const [from, to] of refund!) expect(canTransitionRefund(from as never, to as never), `refund ${from} --> ${to}`).toBe(true);
     expect(refundEdges.size).toBe(transitions(REFUND_TRANSITIONS).length);
+  });
+
+  it('draws the subscription, invoice and dispute machines of the code, and no other transition', () => {
+    const [, , subscription, invoice, dispute] = diagrams(doc);
+    const machines = [
+      ['subscription', subscription, SUBSCRIPTION_TRANSITIONS],
+      ['invoice', invoice, INVOICE_TRANSITIONS],
+      ['dispute', dispute, DISPUTE_TRANSITIONS],
+    ] as const;
+    for (const [name, drawn, table] of machines) {
+      expect(drawn, `${name} diagram`).toBeDefined();
+      const edges = new Set(drawn!.map(key));
+      expect([...edges].sort(), name).toEqual(transitions(table as Readonly<Record<string, readonly string[]>>).map(key).sort());
+    }
+    for (const status of [...SUBSCRIPTION_STATUSES, ...INVOICE_STATUSES, ...DISPUTE_STATUSES]) expect(doc, status).toMatch(new RegExp(`^\\| \`${status}\` \\| [^|]+ \\|`, 'm'));
   });
 
   it('enters each machine at its first status and explains every status', () => {
