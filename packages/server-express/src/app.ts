@@ -41,7 +41,8 @@ export function createApp(tender: Tender, options: AppOptions): Express {
     cors({
       origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
       // Last-Event-ID: a browser resuming a live stream with fetch (not CORS-safelisted).
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Last-Event-ID'],
+      // X-Device-Fingerprint: the risk checks' device signal (the Fiuu browser bundle's deviceFingerprint).
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Last-Event-ID', 'X-Device-Fingerprint'],
       exposedHeaders: ['Idempotent-Replayed', 'X-Request-Id', 'Retry-After'],
       maxAge: 600,
     }),

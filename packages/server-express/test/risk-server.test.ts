@@ -67,6 +67,7 @@ beforeAll(async () => {
       OUTBOX_INTERVAL: '1h',
       RATE_LIMIT_PER_IP: '100000',
       TRUST_PROXY: 'loopback',
+      ALLOWED_ORIGINS: 'https://shop.example',
       FRAUD_RULES_CONFIG_PATH: join(dir, 'rules.yaml'),
       FRAUD_ML_API_URL: `http://127.0.0.1:${(scorer.address() as AddressInfo).port}/score`,
     },
@@ -182,6 +183,15 @@ describe('risk checks over REST', () => {
     const blocked = await seamless(`ord_${randomUUID()}`);
     expect(blocked.status).toBe(402);
     expect(blocked.body).toMatchObject({ status: false, error_code: 'risk_blocked', error: { code: 'risk_blocked' } });
+  });
+
+  it('lets a browser page of an allowed origin send X-Device-Fingerprint (CORS preflight)', async () => {
+    const res = await fetch(`${server.url}/api/v1/payments/seamless/config`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, x-device-fingerprint' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-device-fingerprint');
   });
 
   it('exposes fraud_score_distribution by method and level, and the scorer calls and latency', async () => {
