@@ -149,7 +149,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
   /** Controls without an accessible name (label, aria-label, or a button's text): none may exist. */
   const unnamedControls = (page: Page) =>
     page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>('input, select, textarea, button')]
+      Array.from(document.querySelectorAll<HTMLElement>('input, select, textarea, button'))
         .filter((el) => !((el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim())))
         .map((el) => el.outerHTML),
     );
