@@ -89,15 +89,20 @@ export function fiuuSettlementLine(r: Record<string, unknown>, settledAt: string
     const zero = Money.zero(currency);
     return { lineId: `G:${tranID}`, type: 'adjustment', ...common, amount: zero, direction: 'in', fee: null, net: zero };
   }
+  const gst = impliedAmount(r.TransactionGST || '0', currency, 'TransactionGST').money;
+  // What reaches (or leaves) the merchant in the processing currency, GST included, when the report says.
+  const settledNet = r.SettlementNetAmountInProcessingCurrency === undefined || r.SettlementNetAmountInProcessingCurrency === '' ? null : impliedAmount(r.SettlementNetAmountInProcessingCurrency, currency, 'SettlementNetAmountInProcessingCurrency').money;
   if (kind === 'R') {
     const refundId = field(r, 'RefundID');
-    const fee = impliedAmount(r.RefundFees ?? '0', currency, 'RefundFees').money;
-    // R: TransactionNetAmount = Gross + RefundFees, all of it taken from the merchant.
-    return { lineId: `R:${refundId || tranID}`, type: 'refund', ...common, refundReference: refundId || null, amount: gross.money, direction: 'out', fee: fee.isZero() ? null : fee, net: gross.money.add(fee) };
+    const fee = impliedAmount(r.RefundFees || '0', currency, 'RefundFees').money.add(gst);
+    // R: TransactionNetAmount = Gross + RefundFees; SettlementNetAmountInProcessingCurrency = -(Gross + RefundFees + GST - Commission).
+    const net = settledNet ?? impliedAmount(r.TransactionNetAmount, currency, 'TransactionNetAmount').money;
+    return { lineId: `R:${refundId || tranID}`, type: 'refund', ...common, refundReference: refundId || null, amount: gross.money, direction: 'out', fee: fee.isZero() ? null : fee, net };
   }
-  const commission = impliedAmount(r.TransactionCommissionAmount ?? '0', currency, 'TransactionCommissionAmount').money;
-  const net = impliedAmount(r.TransactionNetAmount, currency, 'TransactionNetAmount').money;
-  return { lineId: `D:${tranID}`, type: 'payment', ...common, amount: gross.money, direction: 'in', fee: commission, net };
+  // D: fee = commission + GST; SettlementNetAmountInProcessingCurrency = Gross - Commission - GST.
+  const commission = impliedAmount(r.TransactionCommissionAmount || '0', currency, 'TransactionCommissionAmount').money;
+  const net = settledNet ?? impliedAmount(r.TransactionNetAmount, currency, 'TransactionNetAmount').money;
+  return { lineId: `D:${tranID}`, type: 'payment', ...common, amount: gross.money, direction: 'in', fee: commission.add(gst), net };
 }
 
 /** The `settlements` member of the Fiuu gateway. */

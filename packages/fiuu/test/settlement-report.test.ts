@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Money } from '@tender/core';
 import type { GatewayCreatePaymentInput, SettlementLine } from '@tender/core';
-import { createFiuuGateway, settlementReportToken } from '@tender/fiuu';
+import { createFiuuGateway, fiuuSettlementLine, settlementReportToken } from '@tender/fiuu';
 import type { FiuuHostedPayment } from '@tender/fiuu';
 import { completeHostedPayment } from '@tender/fiuu/sandbox';
 import { MERCHANT, sandboxAndGateway } from './helpers';
@@ -129,5 +129,16 @@ describe('Fiuu settlement report (GET /RMS/API/settlement/report.php, version 6.
     const lines = await env.gateway.settlements!.fetchReport({ date: other }, ctx());
     expect(lines.map((l) => [l.gatewayReference, l.amount.toString()]).sort()).toEqual([[a, '29.00'], ['999000111', '12.34']].sort());
     expect(byRef(lines, 'payment', '999000111')).toMatchObject({ orderId: 'ORD-UNKNOWN', direction: 'in' });
+  });
+
+  it("reads GST and refund fees as Fiuu's formulas put them (D: Gross - Commission - GST; R: -(Gross + RefundFees + GST - Commission))", () => {
+    // Records shaped as the spec's field list (Fiuu API Spec v13.86, settlement report), amounts with implied decimals.
+    const base = { MerchantId: 'SB_x', OrderId: 'ORD-1', Channel: 'fpx', AcquirerReference: '3000000001', TransactionDate: '20260302', TransactionTime: '101500', TransactionCurrency: 'MYR', SettlementCurrency: 'MYR', Forex: '100000000' };
+    const d = fiuuSettlementLine({ RecordIdentifier: 'D', ...base, TransactionGrossAmount: '10000', TransactionCommissionAmount: '200', TransactionGST: '12', TransactionNetAmount: '9800', SettlementNetAmountInProcessingCurrency: '9788', Status: 'SETTLED' }, DAY, 'B1')!;
+    expect([d.type, d.direction, d.amount.toString(), d.fee?.toString(), d.net?.toString(), d.occurredAt]).toEqual(['payment', 'in', '100.00', '2.12', '97.88', '2026-03-02T02:15:00.000Z']);
+    const r = fiuuSettlementLine({ RecordIdentifier: 'R', ...base, RefundID: '77', RefundFees: '100', TransactionGrossAmount: '5000', TransactionCommissionAmount: '0', TransactionGST: '6', TransactionNetAmount: '5100', SettlementNetAmountInProcessingCurrency: '-5106', Status: 'REFUND' }, DAY, 'B1')!;
+    expect([r.type, r.direction, r.refundReference, r.amount.toString(), r.fee?.toString(), r.net?.toString()]).toEqual(['refund', 'out', '77', '50.00', '1.06', '51.06']);
+    expect(fiuuSettlementLine({ RecordIdentifier: 'H', SettlementDate: '20260302' }, DAY, null)).toBeNull();
+    expect(() => fiuuSettlementLine({ RecordIdentifier: 'D', ...base, TransactionGrossAmount: '12.50', TransactionNetAmount: '1' }, DAY, null)).toThrow(/not an amount/);
   });
 });
