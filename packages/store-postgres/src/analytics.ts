@@ -14,14 +14,15 @@ import { quoteIdent } from './schema';
 const DAY_MS = 86_400_000;
 
 /** The SQL of a group's value, in the rollup tables and in `payments` (aliased `p`). */
-function groupExpression(groupBy: AnalyticsGroupBy | undefined, raw: boolean): string {
+/** `s`: the quoted schema, for the schema's `analytics_method`. */
+function groupExpression(groupBy: AnalyticsGroupBy | undefined, raw: boolean, s: string): string {
   switch (groupBy) {
     case undefined:
       return 'NULL::text';
     case 'gateway':
       return raw ? 'p.gateway' : 'gateway';
     case 'method':
-      return raw ? "coalesce(p.payment_method, 'none')" : 'method';
+      return raw ? `${s}.analytics_method(p.payment_method)` : 'method';
     case 'currency':
       return raw ? 'p.currency' : 'currency';
     case 'day':
@@ -41,7 +42,7 @@ export function buildAnalyticsStatements(schema: string) {
 
   /** Whole days `[$2, $3)` (dates) from the rollup; `$1` the merchant unless `all`. */
   const rollup = (groupBy: AnalyticsGroupBy | undefined, all: boolean) => {
-    const g = groupExpression(groupBy, false);
+    const g = groupExpression(groupBy, false, s);
     const where = `WHERE ${merchantFilter(all, 'merchant_id')} AND day >= $2::date AND day < $3::date`;
     return `SELECT 's' AS kind, ${g} AS grp, currency, status AS sub, sum(payments)::bigint AS n, sum(captured)::text AS amount
         FROM ${s}.analytics_payments_daily ${where} GROUP BY 2, 3, 4
@@ -58,7 +59,7 @@ export function buildAnalyticsStatements(schema: string) {
    * and (bench/analytics.bench.ts) the straightforward baseline the rollup is measured against.
    */
   const raw = (groupBy: AnalyticsGroupBy | undefined, all: boolean) => {
-    const g = groupExpression(groupBy, true);
+    const g = groupExpression(groupBy, true, s);
     return `WITH p AS MATERIALIZED (
         SELECT id, merchant_id, gateway, payment_method, currency, status, amount_captured, failure, created_at FROM ${s}.payments p
         WHERE ${merchantFilter(all, 'p.merchant_id')} AND p.created_at >= $2::timestamptz AND p.created_at < $3::timestamptz)

@@ -26,16 +26,16 @@
  */
 export const analyticsBackfill = `-- What is already stored.
 INSERT INTO analytics_payments_daily
-  SELECT merchant_id, (created_at AT TIME ZONE 'UTC')::date, gateway, coalesce(payment_method, 'none'), currency, status, 0, count(*), sum(amount_captured)
+  SELECT merchant_id, (created_at AT TIME ZONE 'UTC')::date, gateway, analytics_method(payment_method), currency, status, 0, count(*), sum(amount_captured)
   FROM payments GROUP BY 1, 2, 3, 4, 5, 6;
 INSERT INTO analytics_declines_daily
-  SELECT merchant_id, (created_at AT TIME ZONE 'UTC')::date, gateway, coalesce(payment_method, 'none'), currency, analytics_decline_code(failure), 0, count(*)
+  SELECT merchant_id, (created_at AT TIME ZONE 'UTC')::date, gateway, analytics_method(payment_method), currency, analytics_decline_code(failure), 0, count(*)
   FROM payments WHERE status = 'FAILED' GROUP BY 1, 2, 3, 4, 5, 6;
 INSERT INTO analytics_refunds_daily
-  SELECT p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, coalesce(p.payment_method, 'none'), p.currency, 0, sum(r.amount)
+  SELECT p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, analytics_method(p.payment_method), p.currency, 0, sum(r.amount)
   FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE r.status = 'SUCCEEDED' GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO analytics_latency_daily
-  SELECT p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, coalesce(p.payment_method, 'none'), p.currency,
+  SELECT p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, analytics_method(p.payment_method), p.currency,
          analytics_bucket(round(extract(epoch FROM f.at - p.created_at) * 1000)::bigint), 0, count(*)
   FROM payments p
   JOIN LATERAL (SELECT t.at FROM transitions t WHERE t.payment_id = p.id AND t.refund_id IS NULL AND t.to_status IN ('AUTHORIZED', 'CAPTURED')
@@ -102,6 +102,12 @@ CREATE FUNCTION analytics_bucket(ms bigint) RETURNS bigint LANGUAGE sql IMMUTABL
     ELSE (ceil(ms::numeric / (10::numeric ^ (length(ms::text) - 2))) * (10::numeric ^ (length(ms::text) - 2)))::bigint END
 $$;
 
+-- The method group of a payment (the spec's analyticsMethod): 'none' without one, 'token' for a
+-- gateway's or Tender's payment method id (pm_..., spm_...), else the method name.
+CREATE FUNCTION analytics_method(method text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN method IS NULL THEN 'none' WHEN method ~ '^(pm|card|src|tok|ba|spm)_[A-Za-z0-9_]+$' THEN 'token' ELSE method END
+$$;
+
 -- The decline code analytics counts for a failure: the issuer's declineCode, else the failure code.
 CREATE FUNCTION analytics_decline_code(failure jsonb) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT coalesce(failure->>'declineCode', failure->>'code', 'unknown')
@@ -112,18 +118,18 @@ DECLARE
   w integer := pg_backend_pid();
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    INSERT INTO analytics_payments_daily AS a VALUES (OLD.merchant_id, (OLD.created_at AT TIME ZONE 'UTC')::date, OLD.gateway, coalesce(OLD.payment_method, 'none'), OLD.currency, OLD.status, w, -1, -OLD.amount_captured)
+    INSERT INTO analytics_payments_daily AS a VALUES (OLD.merchant_id, (OLD.created_at AT TIME ZONE 'UTC')::date, OLD.gateway, analytics_method(OLD.payment_method), OLD.currency, OLD.status, w, -1, -OLD.amount_captured)
       ON CONFLICT ON CONSTRAINT analytics_payments_daily_pkey DO UPDATE SET payments = a.payments - 1, captured = a.captured - OLD.amount_captured;
     IF OLD.status = 'FAILED' THEN
-      INSERT INTO analytics_declines_daily AS a VALUES (OLD.merchant_id, (OLD.created_at AT TIME ZONE 'UTC')::date, OLD.gateway, coalesce(OLD.payment_method, 'none'), OLD.currency, analytics_decline_code(OLD.failure), w, -1)
+      INSERT INTO analytics_declines_daily AS a VALUES (OLD.merchant_id, (OLD.created_at AT TIME ZONE 'UTC')::date, OLD.gateway, analytics_method(OLD.payment_method), OLD.currency, analytics_decline_code(OLD.failure), w, -1)
         ON CONFLICT ON CONSTRAINT analytics_declines_daily_pkey DO UPDATE SET payments = a.payments - 1;
     END IF;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO analytics_payments_daily AS a VALUES (NEW.merchant_id, (NEW.created_at AT TIME ZONE 'UTC')::date, NEW.gateway, coalesce(NEW.payment_method, 'none'), NEW.currency, NEW.status, w, 1, NEW.amount_captured)
+    INSERT INTO analytics_payments_daily AS a VALUES (NEW.merchant_id, (NEW.created_at AT TIME ZONE 'UTC')::date, NEW.gateway, analytics_method(NEW.payment_method), NEW.currency, NEW.status, w, 1, NEW.amount_captured)
       ON CONFLICT ON CONSTRAINT analytics_payments_daily_pkey DO UPDATE SET payments = a.payments + 1, captured = a.captured + NEW.amount_captured;
     IF NEW.status = 'FAILED' THEN
-      INSERT INTO analytics_declines_daily AS a VALUES (NEW.merchant_id, (NEW.created_at AT TIME ZONE 'UTC')::date, NEW.gateway, coalesce(NEW.payment_method, 'none'), NEW.currency, analytics_decline_code(NEW.failure), w, 1)
+      INSERT INTO analytics_declines_daily AS a VALUES (NEW.merchant_id, (NEW.created_at AT TIME ZONE 'UTC')::date, NEW.gateway, analytics_method(NEW.payment_method), NEW.currency, analytics_decline_code(NEW.failure), w, 1)
         ON CONFLICT ON CONSTRAINT analytics_declines_daily_pkey DO UPDATE SET payments = a.payments + 1;
     END IF;
   END IF;
@@ -150,7 +156,7 @@ BEGIN
   IF delta = 0 THEN RETURN NULL; END IF;
   SELECT * INTO p FROM payments WHERE id = coalesce(NEW.payment_id, OLD.payment_id);
   IF NOT FOUND THEN RETURN NULL; END IF;
-  INSERT INTO analytics_refunds_daily AS a VALUES (p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, coalesce(p.payment_method, 'none'), p.currency, pg_backend_pid(), delta)
+  INSERT INTO analytics_refunds_daily AS a VALUES (p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, analytics_method(p.payment_method), p.currency, pg_backend_pid(), delta)
     ON CONFLICT ON CONSTRAINT analytics_refunds_daily_pkey DO UPDATE SET refunded = a.refunded + delta;
   RETURN NULL;
 END
@@ -168,7 +174,7 @@ BEGIN
   END IF;
   SELECT * INTO p FROM payments WHERE id = NEW.payment_id;
   IF NOT FOUND THEN RETURN NULL; END IF;
-  INSERT INTO analytics_latency_daily AS a VALUES (p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, coalesce(p.payment_method, 'none'), p.currency,
+  INSERT INTO analytics_latency_daily AS a VALUES (p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, analytics_method(p.payment_method), p.currency,
       analytics_bucket(round(extract(epoch FROM NEW.at - p.created_at) * 1000)::bigint), pg_backend_pid(), 1)
     ON CONFLICT ON CONSTRAINT analytics_latency_daily_pkey DO UPDATE SET payments = a.payments + 1;
   RETURN NULL;
