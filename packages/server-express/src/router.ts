@@ -20,6 +20,7 @@ import type { OpenApiInfo } from './openapi';
 import type { ReadinessReport } from './readiness';
 import { adminSettlementRoutes } from './routes/admin-settlements';
 import { adminReviewRoutes } from './routes/admin-reviews';
+import { adminAnalyticsRoutes } from './routes/admin-analytics';
 import { disputeRoutes } from './routes/disputes';
 import { eventRoutes } from './routes/events';
 import { fiuuReturnRoute, seamlessConfigRoute } from './routes/fiuu-checkout';
@@ -173,6 +174,7 @@ export function createTenderRouter(tender: Tender, options: TenderRouterOptions)
   eventRoutes(api, context);
   adminSettlementRoutes(api, context);
   adminReviewRoutes(api, context);
+  adminAnalyticsRoutes(api, context);
 
   api.use((req, _res, next) => {
     next(notFoundId('route', `${req.method} ${req.baseUrl}${req.path}`.slice(0, 120)));
