@@ -55,6 +55,7 @@ export default withMermaid(
             { text: 'Routing and failover', link: '/concepts/routing' },
             { text: 'Customers and subscriptions', link: '/concepts/billing' },
             { text: 'Risk checks', link: '/risk' },
+            { text: 'Disputes and chargebacks', link: '/disputes' },
           ],
         },
         {
