@@ -62,3 +62,5 @@ export {
   type LiveEndReason,
 } from './live';
 export { createPublisherFromUrl, startOrderConsumer, brokerKind, redactBrokerUrl, orderConsumerNames, type BrokerKind, type OrderConsumerNames } from './brokers';
+export { createServerRisk, readServerRiskRules, riskJson, riskSignalsOf, RISK_LEVELS, type ServerRisk, type RiskServerConfig } from './risk';
+export { createRedisVelocityStore, type RedisVelocityStore, type RedisVelocityStoreOptions } from './risk-velocity-redis';
