@@ -33,6 +33,8 @@ import type {
   StoreTx,
 } from '../spec/store/v1/index';
 import type { WebhookEndpoint, WebhookEndpointStore } from '../spec/webhook-endpoints/v1/index';
+import type { AnalyticsStore, PaymentAnalyticsAggregate, PaymentAnalyticsQuery } from '../spec/store/v1/analytics';
+import { memoryPaymentAnalytics } from './memory-analytics';
 
 interface Data {
   payments: Map<string, Payment>;
@@ -613,7 +615,7 @@ const READS = [
 
 export interface MemoryStore extends StoreReader {}
 
-export class MemoryStore implements Store, WebhookEndpointStore {
+export class MemoryStore implements Store, WebhookEndpointStore, AnalyticsStore {
   private readonly state: Data = {
     payments: new Map(),
     refunds: new Map(),
@@ -900,6 +902,11 @@ export class MemoryStore implements Store, WebhookEndpointStore {
     const endpoint = this.endpoints.get(id);
     if (!endpoint || endpoint.merchantId !== merchantId) return false;
     return this.endpoints.delete(id);
+  }
+
+  /** The `AnalyticsStore` part: a scan of the records (see `memory-analytics.ts`). */
+  paymentAnalytics(query: PaymentAnalyticsQuery): Promise<PaymentAnalyticsAggregate[]> {
+    return this.exclusive(async () => memoryPaymentAnalytics(this.state, query));
   }
 
   async close(): Promise<void> {}
