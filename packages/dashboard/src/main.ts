@@ -58,7 +58,7 @@ function Page({ path, claims }: { path: string; claims: TokenClaims }) {
     case 'webhooks':
       return html`<${WebhooksPage} scopes=${claims.scopes} />`;
     case 'analytics':
-      return html`<${AnalyticsPage} />`;
+      return html`<${AnalyticsPage} scopes=${claims.scopes} />`;
     case 'settlements':
       return html`<${SettlementsPage} scopes=${claims.scopes} />`;
     case 'reviews':

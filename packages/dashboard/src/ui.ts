@@ -74,6 +74,16 @@ export function Time({ at }: { at: string | null | undefined }) {
   return html`<time datetime=${at}>${Number.isNaN(d.getTime()) ? at : d.toLocaleString()}</time>`;
 }
 
+/**
+ * A platform admin's choice of merchant for an admin query (`merchant_id`; empty: the API's default,
+ * which is every merchant or the token's own depending on the route). Shown only to a token with
+ * `platform:admin`; any other admin token sees its own merchant and the API refuses another.
+ */
+export function MerchantField({ scopes, value, onInput }: { scopes: ReadonlySet<string>; value: string; onInput: (value: string) => void }) {
+  if (!scopes.has('platform:admin')) return null;
+  return html`<label>Merchant id (platform admin) <input name="merchant_id" value=${value} onInput=${(e: Event) => onInput((e.target as HTMLInputElement).value)} /></label>`;
+}
+
 /** Today's UTC date as `YYYY-MM-DD`, shifted by `days`. */
 export function utcDate(days = 0): string {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);

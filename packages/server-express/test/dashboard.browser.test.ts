@@ -366,6 +366,27 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     await page.close();
   });
 
+  it("a platform admin names the merchant whose analytics it reads; another admin has no such field", async () => {
+    const { page, problems } = await open('/analytics', plainUrl);
+    await page.getByLabel('API token').fill(await signToken({ secret: SECRET, merchantId: 'ops', scopes: ['payments:read', 'admin:read', 'platform:admin'] }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('From (UTC day)').fill(DAY);
+    await page.getByLabel('To (exclusive)').fill('2026-03-03');
+    const totals = page.locator('[data-testid=analytics-totals]');
+    for (const [merchant, count] of [['m1', 4], ['m2', 0]] as const) {
+      await page.getByLabel('Merchant id (platform admin)').fill(merchant);
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.locator('[data-testid=analytics-totals]', { hasText: `${count} payments,` }).waitFor();
+    }
+    expect(await totals.textContent()).toContain('0 payments');
+    expect(problems).toEqual([]);
+    await page.close();
+    const own = await open('/analytics');
+    await own.page.locator('[data-testid=analytics-totals]').waitFor();
+    expect(await own.page.getByLabel('Merchant id (platform admin)').count()).toBe(0);
+    await own.page.close();
+  });
+
   it('signed in with a pasted read-only token: no admin pages, no refund or capture, no redeliver', async () => {
     const readOnly = await signToken({ secret: SECRET, merchantId: 'm1', scopes: ['payments:read'] });
     const { page, problems } = await open(`/payments/${seeded.mismatched.id}`, plainUrl);

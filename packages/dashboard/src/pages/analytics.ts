@@ -7,7 +7,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api';
 import { BarLineChart, type ChartData } from '../chart';
-import { ErrorBox, html, isMissingRoute, NotAvailable, useLoad, utcDate } from '../ui';
+import { ErrorBox, html, isMissingRoute, MerchantField, NotAvailable, useLoad, utcDate } from '../ui';
 
 interface Rate {
   rate: string | null;
@@ -60,8 +60,8 @@ function everyDay(answer: Analytics, groups: Figures[]): Figures[] {
 }
 
 /** The analytics page. */
-export function AnalyticsPage() {
-  const [draft, setDraft] = useState({ from: utcDate(-29), to: utcDate(1), group_by: 'day' });
+export function AnalyticsPage({ scopes }: { scopes: ReadonlySet<string> }) {
+  const [draft, setDraft] = useState({ from: utcDate(-29), to: utcDate(1), group_by: 'day', merchant_id: '' });
   const [query, setQuery] = useState(draft);
   const result = useLoad(() => api<Analytics>('GET', '/admin/analytics/payments', { query }), [query]);
   const chart = useMemo<ChartData | null>(() => {
@@ -86,6 +86,7 @@ export function AnalyticsPage() {
       <label>Group by <select name="group_by" value=${draft.group_by} onChange=${set('group_by')}>
         ${GROUPS.map(([v, l]) => html`<option value=${v}>${l}</option>`)}
       </select></label>
+      <${MerchantField} scopes=${scopes} value=${draft.merchant_id} onInput=${(merchant_id: string) => setDraft({ ...draft, merchant_id })} />
       <button type="submit">Show</button>
     </form>
     ${isMissingRoute(result.error) ? html`<${NotAvailable} what="Analytics" />` : html`<${ErrorBox} error=${result.error} />`}

@@ -7,12 +7,12 @@
  */
 import { useState } from 'preact/hooks';
 import { api, type ApiError, type ListPage, type PaymentJson } from '../api';
-import { asApiError, ErrorBox, html, isMissingRoute, NotAvailable, Status, Time, useLoad } from '../ui';
+import { asApiError, ErrorBox, html, isMissingRoute, MerchantField, NotAvailable, Status, Time, useLoad } from '../ui';
 
 /** A held payment and, where the API gives them, the risk engine's reasons. */
 type Held = PaymentJson & { risk?: { score?: number; reasons?: string[]; decision?: string } | null };
 
-function Decide({ payment, onDone }: { payment: Held; onDone: (message: string) => void }) {
+function Decide({ payment, merchantId, onDone }: { payment: Held; merchantId: string; onDone: (message: string) => void }) {
   const [reason, setReason] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -20,7 +20,7 @@ function Decide({ payment, onDone }: { payment: Held; onDone: (message: string) 
     setBusy(true);
     setError(null);
     try {
-      const answer = await api<PaymentJson>('POST', `/admin/payments/${encodeURIComponent(payment.id)}/review`, { body: { decision, ...(reason.trim() ? { reason: reason.trim() } : {}) }, idempotent: true });
+      const answer = await api<PaymentJson>('POST', `/admin/payments/${encodeURIComponent(payment.id)}/review`, { body: { decision, ...(reason.trim() ? { reason: reason.trim() } : {}), ...(merchantId ? { merchant_id: merchantId } : {}) }, idempotent: true });
       onDone(`${payment.id}: ${decision === 'approve' ? 'approved' : 'declined'}, now ${answer.status}.`);
     } catch (err) {
       setError(asApiError(err));
@@ -38,10 +38,17 @@ function Decide({ payment, onDone }: { payment: Held; onDone: (message: string) 
 
 /** The reviews page. */
 export function ReviewsPage({ scopes }: { scopes: ReadonlySet<string> }) {
-  const queue = useLoad(() => api<ListPage<Held>>('GET', '/admin/reviews', { query: { limit: 100 } }), []);
+  const [merchant, setMerchant] = useState('');
+  const [merchantId, setMerchantId] = useState('');
+  const queue = useLoad(() => api<ListPage<Held>>('GET', '/admin/reviews', { query: { limit: 100, merchant_id: merchantId } }), [merchantId]);
   const [message, setMessage] = useState<string | null>(null);
   const canDecide = scopes.has('admin:write');
   return html`<h1 tabindex="-1">Risk reviews</h1>
+    ${scopes.has('platform:admin')
+      ? html`<form class="filters" aria-label="Merchant" onSubmit=${(e: Event) => { e.preventDefault(); setMerchantId(merchant.trim()); }}>
+          <${MerchantField} scopes=${scopes} value=${merchant} onInput=${setMerchant} /><button type="submit">Show queue</button>
+        </form>`
+      : null}
     ${message ? html`<p class="ok" role="status">${message}</p>` : null}
     ${isMissingRoute(queue.error) ? html`<${NotAvailable} what="The risk review queue" />` : html`<${ErrorBox} error=${queue.error} />`}
     ${queue.data
@@ -55,7 +62,7 @@ export function ReviewsPage({ scopes }: { scopes: ReadonlySet<string> }) {
                 <td><a href=${`#/payments/${encodeURIComponent(p.id)}`}>${p.id}</a></td><td><${Status} status=${p.status} /></td>
                 <td class="num">${p.amount} ${p.currency}</td><td>${p.gateway}</td>
                 <td>${p.risk ? `${p.risk.score ?? ''} ${(p.risk.reasons ?? []).join(', ')}` : '-'}</td><td><${Time} at=${p.created_at} /></td>
-                ${canDecide ? html`<td><${Decide} payment=${p} onDone=${(m: string) => { setMessage(m); queue.reload(); }} /></td>` : null}
+                ${canDecide ? html`<td><${Decide} payment=${p} merchantId=${merchantId} onDone=${(m: string) => { setMessage(m); queue.reload(); }} /></td>` : null}
               </tr>`,
             )}
           </tbody>

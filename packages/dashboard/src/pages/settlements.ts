@@ -7,7 +7,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorBox, html, isMissingRoute, NotAvailable, Time, useLoad, utcDate } from '../ui';
+import { ErrorBox, html, isMissingRoute, MerchantField, NotAvailable, Time, useLoad, utcDate } from '../ui';
 import { GATEWAYS } from './payments';
 
 interface Line {
@@ -40,9 +40,9 @@ interface Run {
 
 /** The settlements page. */
 export function SettlementsPage({ scopes }: { scopes: ReadonlySet<string> }) {
-  const [draft, setDraft] = useState({ date: utcDate(-1), provider: 'stripe' });
+  const [draft, setDraft] = useState({ date: utcDate(-1), provider: 'stripe', merchant_id: '' });
   // Nothing is asked before the operator picks the day and gateway: a GET runs the reconciliation when none is stored.
-  const [query, setQuery] = useState<{ date: string; provider: string; refresh?: string } | null>(null);
+  const [query, setQuery] = useState<{ date: string; provider: string; merchant_id: string; refresh?: string } | null>(null);
   const run = useLoad(() => (query ? api<Run>('GET', '/admin/settlements', { query }) : Promise.resolve(null)), [query]);
   const set = (name: keyof typeof draft) => (e: Event) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value });
   const mismatches = run.data?.lines.filter((l) => l.classification !== 'matched').length ?? 0;
@@ -50,6 +50,7 @@ export function SettlementsPage({ scopes }: { scopes: ReadonlySet<string> }) {
     <form class="filters" onSubmit=${(e: Event) => { e.preventDefault(); setQuery({ ...draft }); }} aria-label="Settlement report">
       <label>Day (UTC) <input type="date" name="date" value=${draft.date} onInput=${set('date')} /></label>
       <label>Gateway <select name="provider" value=${draft.provider} onChange=${set('provider')}>${GATEWAYS.map((g) => html`<option value=${g}>${g}</option>`)}</select></label>
+      <${MerchantField} scopes=${scopes} value=${draft.merchant_id} onInput=${(merchant_id: string) => setDraft({ ...draft, merchant_id })} />
       <button type="submit">Show report</button>
       ${scopes.has('admin:write') ? html`<button type="button" onClick=${() => setQuery({ ...draft, refresh: 'true' })}>Reconcile again</button>` : null}
     </form>
