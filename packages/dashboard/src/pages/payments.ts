@@ -14,11 +14,13 @@ export const STATUSES = ['PENDING', 'REQUIRES_ACTION', 'PROCESSING', 'AUTHORIZED
 /** The gateways Tender ships. */
 export const GATEWAYS = ['fiuu', 'stripe', 'paypal', 'upi'];
 
-const PAGE = 25;
+/** Rows per page the operator can pick. */
+const PAGE_SIZES = [5, 25, 100];
 /** API pages of 100 read at most for one dashboard page when filtering by gateway or date here. */
 const MAX_SCAN = 10;
 
 interface Filters {
+  perPage: number;
   status: string;
   gateway: string;
   from: string;
@@ -50,14 +52,15 @@ async function loadPage(f: Filters, cursor: string | null): Promise<Result> {
   let after = cursor;
   for (let scanned = 0; scanned < (local ? MAX_SCAN : 1); scanned++) {
     const page = await api<ListPage<PaymentJson>>('GET', '/payments', {
-      query: { limit: local ? 100 : PAGE, starting_after: after, status: f.status, order_id: search },
+      query: { limit: local ? 100 : f.perPage, starting_after: after, status: f.status, order_id: search },
     });
-    for (const p of page.data) {
+    for (const [i, p] of page.data.entries()) {
       after = p.id;
       const at = Date.parse(p.created_at);
       if (at < fromMs) return { rows, next: null };
       if ((f.gateway === '' || p.gateway === f.gateway) && at < toMs) rows.push(p);
-      if (rows.length === PAGE) return { rows, next: p.id };
+      // Full: the next page starts after this one, unless it was the very last payment.
+      if (rows.length === f.perPage) return { rows, next: page.has_more || i < page.data.length - 1 ? p.id : null };
     }
     if (!page.has_more) return { rows, next: null };
   }
@@ -66,7 +69,7 @@ async function loadPage(f: Filters, cursor: string | null): Promise<Result> {
 
 /** The payments page. */
 export function PaymentsPage() {
-  const empty: Filters = { status: '', gateway: '', from: '', to: '', search: '' };
+  const empty: Filters = { perPage: 25, status: '', gateway: '', from: '', to: '', search: '' };
   const [draft, setDraft] = useState<Filters>(empty);
   const [applied, setApplied] = useState<Filters>(empty);
   // Cursors of the pages before this one, for "Previous".
@@ -90,6 +93,9 @@ export function PaymentsPage() {
       <label>Created from <input type="date" name="from" value=${draft.from} onInput=${field('from')} /></label>
       <label>Created to <input type="date" name="to" value=${draft.to} onInput=${field('to')} /></label>
       <label>Payment id or order id <input type="search" name="search" value=${draft.search} onInput=${field('search')} /></label>
+      <label>Per page <select name="per-page" value=${String(draft.perPage)} onChange=${(e: Event) => setDraft({ ...draft, perPage: Number((e.target as HTMLSelectElement).value) })}>
+        ${PAGE_SIZES.map((n) => html`<option value=${String(n)}>${n}</option>`)}
+      </select></label>
       <button type="submit">Apply</button>
     </form>
     <${ErrorBox} error=${result.error} />
