@@ -16,6 +16,7 @@ import { newId } from '../../ids';
 import type { StoreReader } from '../../spec/store/v1/index';
 import type { Page } from '../payments/reads';
 import { UnitOfWork } from '../unit-of-work';
+import { holdCallerKey } from './caller-key';
 import { customerFor } from './customers';
 import { merchantOf, pageOf, type BillingHost } from './host';
 import { derivedKey } from './keys';
@@ -40,7 +41,9 @@ export async function saveMethod(host: BillingHost, raw: SavePaymentMethodInput,
   const gatewayId = optionalId(raw.gateway, 'gateway');
   const setDefault = optionalBoolean(raw.setDefault, 'set_default', false);
   const gateway = billingGateway(host.ctx, 'savedMethods', gatewayId);
-  return saveToken(host, { merchantId: merchantOf(host, options), userId, token, gateway, setDefault }, options);
+  const merchantId = merchantOf(host, options);
+  await holdCallerKey(host.ctx, merchantId, options.idempotencyKey, 'payment_methods.save', null, { userId, token, gateway: gateway.id, setDefault });
+  return saveToken(host, { merchantId, userId, token, gateway, setDefault }, options);
 }
 
 /**

@@ -13,6 +13,7 @@ import type { GatewaySubscriptionResult } from '../../spec/gateway/v1/index';
 import { validateIdempotencyKey } from '../idempotency';
 import { validateMetadata } from '../inputs';
 import type { Page } from '../payments/reads';
+import { holdCallerKey } from './caller-key';
 import { customerFor } from './customers';
 import { apiCause, merchantOf, pageOf, type BillingHost } from './host';
 import { derivedKey, keyedId } from './keys';
@@ -81,6 +82,8 @@ export async function createSubscription(host: BillingHost, raw: CreateSubscript
   // (metadata included), which a gateway's idempotency requires, and names the same record.
   const key = options.idempotencyKey;
   const id = key === undefined ? newId('subs') : keyedId('subs', merchantId, key);
+  // The key is this request's: another body under it is a 422, not the first request's subscription.
+  await holdCallerKey(ctx, merchantId, key, 'subscriptions.create', null, input);
   if (key !== undefined) {
     // A retry of a create that got its answer stored: that record, as it is now. Asking again would
     // replay the gateway's first answer, which is older news than what webhooks stored since.
@@ -170,8 +173,12 @@ export async function cancelSubscription(host: BillingHost, id: string, input: {
   if (options.idempotencyKey !== undefined) validateIdempotencyKey(options.idempotencyKey);
   const atPeriodEnd = optionalBoolean(requireObject(input ?? {}).atPeriodEnd, 'at_period_end', false);
   const subscription = await ownSubscription(host, id, options);
-  // Nothing left to cancel: answered as stored, without asking the gateway (which refuses it).
-  if (ENDED.has(subscription.status) || (atPeriodEnd && subscription.cancelAtPeriodEnd)) return subscription;
+  await holdCallerKey(ctx, subscription.merchantId, options.idempotencyKey, 'subscriptions.cancel', subscription.id, { atPeriodEnd });
+  // Nothing left to cancel: answered as stored, without asking the gateway (which refuses it). A
+  // stored cancelAtPeriodEnd is no such answer: the cancellation may have been undone at the gateway
+  // (Stripe's dashboard, `cancel_at_period_end=false`) before its webhook arrived, and asking again
+  // is harmless, so the gateway is asked and what it answers is stored.
+  if (ENDED.has(subscription.status)) return subscription;
   const gateway = billingGateway(ctx, 'subscriptions', subscription.gateway);
   const readAt = ctx.clock.now();
   const result = await gateway.subscriptions.cancel(

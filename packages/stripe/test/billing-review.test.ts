@@ -1,0 +1,101 @@
+/**
+ * Review findings of the billing operations, over the Stripe gateway and the Stripe sandbox on
+ * loopback: a caller's Idempotency-Key is held to one request (Stripe's rule), and a cancellation
+ * at period end is asked of Stripe even when the record already says so. The sandbox sends no
+ * webhooks here: the records hold only what the calls answered, as when webhooks are late.
+ */
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpTransport, createTender, type Tender } from '@tender/core';
+import { MemoryStore } from '@tender/core/testing';
+import { createStripeGateway, type StripeGateway } from '@tender/stripe';
+import { startStripeSandbox, type StripeSandbox } from '@tender/stripe/sandbox';
+
+let sandbox: StripeSandbox;
+let stripe: Stripe;
+let gateway: StripeGateway;
+let tender: Tender;
+let price: string;
+let otherPrice: string;
+
+const user = (name: string) => `${name}-${Math.random().toString(36).slice(2, 8)}`;
+
+beforeAll(async () => {
+  sandbox = await startStripeSandbox({});
+  stripe = new Stripe(sandbox.secretKey, { host: sandbox.host, port: sandbox.port, protocol: 'http', maxNetworkRetries: 0 });
+  gateway = createStripeGateway({
+    secretKey: sandbox.secretKey,
+    webhookSecret: 'whsec_billing_review',
+    baseUrl: sandbox.url,
+    transport: createHttpTransport({ gateway: 'stripe', retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 20 } }),
+  });
+  tender = createTender({ gateways: [gateway], store: new MemoryStore() });
+  const monthly = (amount: number) => stripe.prices.create({ currency: 'usd', unit_amount: amount, recurring: { interval: 'month' }, product_data: { name: `Plan ${amount}` } });
+  price = (await monthly(1000)).id;
+  otherPrice = (await monthly(5000)).id;
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await sandbox?.close();
+});
+
+describe('review: a caller key is one request', () => {
+  it('subscriptions.create: the same key with another price is a 422 and makes nothing; the same body answers the first subscription', async () => {
+    const userId = user('kim');
+    const key = `sub-review-${userId}`;
+    const first = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' }, { idempotencyKey: key });
+    await expect(tender.subscriptions.create({ userId, priceId: otherPrice, paymentMethod: 'pm_card_visa' }, { idempotencyKey: key })).rejects.toMatchObject({
+      status: 422,
+      code: 'idempotency_key_reused',
+    });
+    await expect(tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa', trialDays: 7 }, { idempotencyKey: key })).rejects.toMatchObject({ status: 422 });
+    expect((await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' }, { idempotencyKey: key })).id).toBe(first.id);
+    const atStripe = await stripe.subscriptions.list({ customer: first.gatewayCustomerId, status: 'all' });
+    expect(atStripe.data.map((s) => s.id)).toEqual([first.gatewayReference]);
+    expect((await tender.subscriptions.list({ userId })).data.map((s) => s.id)).toEqual([first.id]);
+  });
+
+  it("a payment's key is not a subscription's: the same key on a subscribe is a 422", async () => {
+    const userId = user('lou');
+    const key = `pay-review-${userId}`;
+    await tender.payments.create({ amount: '5.00', currency: 'USD', paymentMethod: 'pm_card_visa' }, { idempotencyKey: key });
+    await expect(tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' }, { idempotencyKey: key })).rejects.toMatchObject({ status: 422 });
+    expect((await tender.subscriptions.list({ userId })).data).toEqual([]);
+  });
+
+  it('paymentMethods.save: the same key with another token is a 422 and saves nothing', async () => {
+    const userId = user('max');
+    const key = `pm-review-${userId}`;
+    const saved = await tender.paymentMethods.save({ userId, token: 'pm_card_visa' }, { idempotencyKey: key });
+    await expect(tender.paymentMethods.save({ userId, token: 'pm_card_mastercard' }, { idempotencyKey: key })).rejects.toMatchObject({ status: 422, code: 'idempotency_key_reused' });
+    expect((await tender.paymentMethods.save({ userId, token: 'pm_card_visa' }, { idempotencyKey: key })).id).toBe(saved.id);
+    expect((await tender.paymentMethods.list({ userId })).data.map((m) => m.id)).toEqual([saved.id]);
+    const customer = await tender.customers.ensure({ userId });
+    expect((await stripe.paymentMethods.list({ customer: customer.gatewayCustomerId })).data).toHaveLength(1);
+  });
+
+  it('subscriptions.cancel: the same key at period end, then now, is a 422 and the subscription runs on', async () => {
+    const userId = user('ned');
+    const subscription = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' });
+    const key = `cancel-review-${userId}`;
+    expect(await tender.subscriptions.cancel(subscription.id, { atPeriodEnd: true }, { idempotencyKey: key })).toMatchObject({ status: 'active', cancelAtPeriodEnd: true });
+    await expect(tender.subscriptions.cancel(subscription.id, { atPeriodEnd: false }, { idempotencyKey: key })).rejects.toMatchObject({ status: 422 });
+    expect((await stripe.subscriptions.retrieve(subscription.gatewayReference)).status).toBe('active');
+    expect((await tender.subscriptions.get(subscription.id)).status).toBe('active');
+  });
+});
+
+describe('review: cancel at period end asks Stripe', () => {
+  it('a cancellation undone at Stripe (its webhook not arrived) is asked again: Stripe and the record end cancel_at_period_end', async () => {
+    const userId = user('ora');
+    const subscription = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' });
+    expect(await tender.subscriptions.cancel(subscription.id, { atPeriodEnd: true })).toMatchObject({ cancelAtPeriodEnd: true });
+    // The merchant's dashboard undoes it; no webhook reaches Tender.
+    await stripe.subscriptions.update(subscription.gatewayReference, { cancel_at_period_end: false });
+    expect((await tender.subscriptions.get(subscription.id)).cancelAtPeriodEnd).toBe(true);
+    const again = await tender.subscriptions.cancel(subscription.id, { atPeriodEnd: true });
+    expect(again.cancelAtPeriodEnd).toBe(true);
+    expect((await stripe.subscriptions.retrieve(subscription.gatewayReference)).cancel_at_period_end).toBe(true);
+  });
+});
