@@ -133,7 +133,7 @@ describe('Stripe balance transactions (GET /v1/balance_transactions)', () => {
     expect(lines.map((l) => [l.gatewayReference, l.amount.toString()]).sort()).toEqual([[a, '29.00'], [foreign, '12.34']].sort());
   });
 
-  it('a dispute withdraws the amount and a 15.00 fee: a dispute line keyed by the PaymentIntent, its source expandable', async () => {
+  it('a chargeback withdraws the amount and a 15.00 fee, a won one gives the amount back: dispute lines keyed by the PaymentIntent, sources expandable', async () => {
     const day = '2026-03-05';
     const at = Date.parse(`${day}T15:00:00Z`) / 1000;
     const pi = (await gateway.createPayment(input(Money.of('60.00', 'USD')), ctx('dp'))).gatewayReference!;
@@ -142,10 +142,18 @@ describe('Stripe balance transactions (GET /v1/balance_transactions)', () => {
     const [listed] = (await stripe.balanceTransactions.list({ created: { gte: at, lte: at }, expand: ['data.source'] })).data;
     expect(listed).toMatchObject({ type: 'adjustment', reporting_category: 'dispute', amount: -6000, fee: 1500, net: -7500, source: expect.objectContaining({ id: dispute.id, object: 'dispute', payment_intent: pi }) });
     expect((await stripe.balanceTransactions.retrieve(listed!.id, { expand: ['source'] })).source).toMatchObject({ id: dispute.id });
+    const movesOf = () => (sandbox.account.retrieveDispute(dispute.id).balance_transactions as Array<{ id: string }>).map((t) => t.id);
+    expect(movesOf()).toEqual([listed!.id]);
+    // Won: the amount comes back (dispute_reversal); an inquiry on another payment moves nothing.
+    sandbox.account.updateDispute(dispute.id, 'won');
+    sandbox.balance.moveTo(movesOf()[1]!, at + 60);
+    const inquiry = (await gateway.createPayment(input(Money.of('8.00', 'USD')), ctx('inq'))).gatewayReference!;
+    sandbox.account.createDispute(inquiry, 'general', { inquiry: true });
     const lines = await gateway.settlements!.fetchReport({ date: day }, ctx('dp-report'));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ type: 'dispute', direction: 'out', gatewayReference: pi });
-    expect([lines[0]!.amount.toString(), lines[0]!.fee?.toString(), lines[0]!.net?.toString()]).toEqual(['60.00', '15.00', '75.00']);
+    expect(lines.map((l) => [l.type, l.direction, l.gatewayReference, l.amount.toString(), l.fee?.toString(), l.net?.toString()])).toEqual([
+      ['dispute', 'in', pi, '60.00', '0.00', '60.00'],
+      ['dispute', 'out', pi, '60.00', '15.00', '75.00'],
+    ]);
   });
 
   it('maps each balance transaction type: payout, Stripe fee, dispute withdrawal and reversal, other adjustments', () => {

@@ -6,8 +6,10 @@
  *
  * Fees follow Stripe's US card pricing, 2.9 % + 30 in the charge's minor units
  * (https://stripe.com/pricing), as one `stripe_fee` fee detail; funds become available two days after
- * the charge. A dispute withdraws the disputed amount and a 15.00 dispute fee as an `adjustment` of
- * reporting category `dispute` (https://docs.stripe.com/disputes/how-disputes-work). Tests plant reconciliation mismatches with {@link SandboxBalanceControls}.
+ * the charge. A chargeback's withdrawal (`charge.dispute.funds_withdrawn`) takes the disputed amount and
+ * a 15.00 dispute fee as an `adjustment` of reporting category `dispute`, a won chargeback's
+ * reinstatement (`charge.dispute.funds_reinstated`) gives the amount back as `dispute_reversal`
+ * (https://docs.stripe.com/disputes/how-disputes-work); an inquiry moves no funds. Tests plant reconciliation mismatches with {@link SandboxBalanceControls}.
  *
  * @module
  */
@@ -67,8 +69,8 @@ export class SandboxBalance {
   private readonly txns = new Map<string, StripeBalanceTransaction>();
   private readonly bySource = new Map<string, string>();
   private readonly omitted = new Set<string>();
-  /** Disputes as announced (the account keeps none), so a balance transaction's `source` can be expanded. */
-  private readonly disputes = new Map<string, Record<string, unknown>>();
+  /** Dispute fund movements already booked (`dp_...:withdrawn`, `dp_...:reinstated`). */
+  private readonly disputeMoves = new Set<string>();
   readonly controls: SandboxBalanceControls;
 
   constructor(
@@ -155,11 +157,20 @@ export class SandboxBalance {
         refund.failure_balance_transaction = t.id;
         return;
       }
-      case 'charge.dispute.created': {
-        const dispute = event.data.object as { id: string; amount: number; currency: string; created: number };
-        if (this.bySource.has(dispute.id)) return;
-        setBounded(this.disputes, dispute.id, { ...event.data.object }, this.keep);
-        this.add('adjustment', 'dispute', -dispute.amount, DISPUTE_FEE, dispute.currency, dispute.created, dispute.id, `Chargeback withdrawal for ${String(event.data.object.charge ?? '')}`, 'Dispute fee');
+      case 'charge.dispute.funds_withdrawn':
+      case 'charge.dispute.funds_reinstated': {
+        const dispute = event.data.object as { id: string; amount: number; currency: string; charge?: string };
+        const withdrawn = event.type === 'charge.dispute.funds_withdrawn';
+        const move = `${dispute.id}:${withdrawn ? 'withdrawn' : 'reinstated'}`;
+        if (this.disputeMoves.has(move)) return;
+        this.disputeMoves.add(move);
+        if (this.disputeMoves.size > this.keep) this.disputeMoves.delete(this.disputeMoves.values().next().value!);
+        const t = withdrawn
+          ? this.add('adjustment', 'dispute', -dispute.amount, DISPUTE_FEE, dispute.currency, now(), dispute.id, `Chargeback withdrawal for ${dispute.charge ?? ''}`, 'Dispute fee')
+          : this.add('adjustment', 'dispute_reversal', dispute.amount, 0, dispute.currency, now(), dispute.id, `Chargeback reversal for ${dispute.charge ?? ''}`);
+        // The dispute lists its balance transactions (a new array: event snapshots stay as they were).
+        const stored = this.account.disputes.get(dispute.id);
+        if (stored) stored.balance_transactions = [...((stored.balance_transactions as unknown[] | undefined) ?? []), { ...t }];
         return;
       }
       default:
@@ -168,7 +179,7 @@ export class SandboxBalance {
 
   /** `source` expanded where the shared expansion cannot find the object (a dispute), leaving the rest to it. */
   private withDisputes(t: StripeBalanceTransaction, expand: boolean): StripeBalanceTransaction {
-    const dispute = expand && t.source ? this.disputes.get(t.source) : undefined;
+    const dispute = expand && t.source?.startsWith('dp_') ? this.account.disputes.get(t.source) : undefined;
     return dispute ? ({ ...t, source: structuredClone(dispute) } as unknown as StripeBalanceTransaction) : t;
   }
 
