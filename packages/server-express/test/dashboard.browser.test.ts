@@ -429,4 +429,15 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it('a token the server refuses (401) signs the tab out, back to the form with the reason', async () => {
+    const { page, problems } = await open('/payments', plainUrl);
+    await page.getByLabel('API token').fill(await signToken({ secret: `${SECRET}-not-the-servers`, merchantId: 'm1', scopes: ALL_SCOPES }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The server refused the token (401): sign in again.').waitFor();
+    expect(await page.getByLabel('API token').count()).toBe(1);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });
