@@ -119,6 +119,18 @@ describe('Razorpay settlement recon (GET /v1/settlements/recon/combined)', () =>
     expect(lines.map((l) => [l.gatewayReference, l.amount.toString()])).toEqual([[x, '29.00'], [foreign, '12.34']]);
   });
 
+  it("a lost dispute's deducted amount is debited: a dispute line keyed by the disputed payment", async () => {
+    const day = '2026-03-06';
+    const at = Date.parse(`${day}T11:00:00Z`) / 1000;
+    const p = await paid('60.00');
+    const dispute = sandbox.account.dispute(p) as { id: string };
+    sandbox.account.updateDispute(dispute.id, 'lost');
+    const adjustment = `adj_${dispute.id.replace(/^disp_/, '')}`;
+    sandbox.settlements.moveTo(adjustment, at);
+    const lines = await gateway.settlements!.fetchReport({ date: day }, ctx('disp'));
+    expect(lines.map((l) => [l.lineId, l.type, l.direction, l.gatewayReference, l.amount.toString(), l.net?.toString()])).toEqual([[adjustment, 'dispute', 'out', p, '60.00', '60.00']]);
+  });
+
   it('maps each recon item type: adjustments by their credit or debit column, a dispute, a transfer', () => {
     // Recon items as Razorpay shapes them (https://razorpay.com/docs/api/settlements/fetch-recon/).
     const item = (fields: Record<string, unknown>) => ({ entity_id: 'adj_1', type: 'adjustment', debit: 0, credit: 0, amount: 0, currency: 'INR', fee: 0, tax: 0, on_hold: false, settled: true, created_at: NOON, settled_at: NOON, settlement_id: 'setl_1', payment_id: null, dispute_id: null, ...fields });

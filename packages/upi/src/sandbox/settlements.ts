@@ -6,7 +6,8 @@
  * paged by `count` / `skip`.
  *
  * A captured payment settles at once (Razorpay's real cycle is T+2, which a test would have to wait
- * for) with its fee and tax; a processed refund is debited when it is processed. Days are UTC days.
+ * for) with its fee and tax; a processed refund is debited when it is processed; a lost dispute's
+ * deducted amount is debited as an adjustment naming the dispute. Days are UTC days.
  * Tests plant mismatches with {@link SandboxSettlementControls}.
  *
  * @module
@@ -148,6 +149,7 @@ export class SandboxSettlements {
       const fee = p.fee ?? 0;
       this.items.set(p.id, this.item({ entity_id: p.id, type: 'payment', amount: p.amount, fee, tax: p.tax ?? 0, credit: p.amount - fee, debit: 0, currency: p.currency, created_at: p.created_at, settled_at: now, order_id: p.order_id, payment_id: null }));
     }
+    if (type === 'payment.dispute.lost') this.onDisputeLost(payload, now);
     if (type === 'refund.processed') {
       const r = (payload.refund as { entity: SandboxRefund }).entity;
       const p = (payload.payment as { entity: SandboxPayment } | undefined)?.entity;
@@ -155,6 +157,16 @@ export class SandboxSettlements {
       if (this.items.has(r.id) || !this.items.has(r.payment_id)) return;
       this.items.set(r.id, this.item({ entity_id: r.id, type: 'refund', amount: r.amount, fee: 0, tax: 0, credit: 0, debit: r.amount, currency: r.currency, created_at: r.created_at, settled_at: now, order_id: p?.order_id ?? null, payment_id: r.payment_id }));
     }
+  }
+
+  /** Debits a lost dispute's deducted amount (`payment.dispute.lost`), once. */
+  private onDisputeLost(payload: Record<string, unknown>, now: number): void {
+    const d = (payload.dispute as { entity: { id: string; payment_id: string; amount_deducted?: number; amount: number; currency: string } }).entity;
+    const id = `adj_${d.id.replace(/^disp_/, '')}`;
+    if (this.items.has(id)) return;
+    const amount = d.amount_deducted ?? d.amount;
+    const order = (payload.payment as { entity: SandboxPayment } | undefined)?.entity.order_id ?? null;
+    this.items.set(id, { ...this.item({ entity_id: id, type: 'adjustment', amount, fee: 0, tax: 0, credit: 0, debit: amount, currency: d.currency, created_at: now, settled_at: now, order_id: order, payment_id: d.payment_id }), dispute_id: d.id, description: 'Dispute lost: amount deducted' });
   }
 
   /** `GET /v1/settlements/recon/combined`. */
