@@ -99,3 +99,32 @@ describe('review: cancel at period end asks Stripe', () => {
     expect((await stripe.subscriptions.retrieve(subscription.gatewayReference)).cancel_at_period_end).toBe(true);
   });
 });
+
+describe('review: the sandbox refuses what Stripe refuses', () => {
+  it("a subscription in another currency than the customer's running one is a 400, through the stripe client and through Tender, and nothing is stored", async () => {
+    const userId = user('pia');
+    const usd = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' });
+    expect((await stripe.customers.retrieve(usd.gatewayCustomerId)) as Stripe.Customer).toMatchObject({ currency: 'usd' });
+    const eur = (await stripe.prices.create({ currency: 'eur', unit_amount: 900, recurring: { interval: 'month' }, product_data: { name: 'Plan EUR' } })).id;
+    const refused = await stripe.subscriptions.create({ customer: usd.gatewayCustomerId, items: [{ price: eur }] }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect((refused as Stripe.errors.StripeError).message).toMatch(/cannot combine currencies/);
+    await expect(tender.subscriptions.create({ userId, priceId: eur })).rejects.toMatchObject({ status: 400 });
+    expect((await tender.subscriptions.list({ userId })).data.map((s) => s.id)).toEqual([usd.id]);
+    expect((await stripe.subscriptions.list({ customer: usd.gatewayCustomerId, status: 'all' })).data).toHaveLength(1);
+    // Once the USD subscription has ended, the customer may be billed in EUR.
+    await tender.subscriptions.cancel(usd.id);
+    expect((await tender.subscriptions.create({ userId, priceId: eur })).currency).toBe('EUR');
+  });
+
+  it('trial_period_days above 730 or below 0 is a 400 naming it', async () => {
+    const customer = await stripe.customers.create({});
+    for (const days of [731, -1]) {
+      const refused = await stripe.subscriptions.create({ customer: customer.id, items: [{ price }], trial_period_days: days }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect((refused as Stripe.errors.StripeError).param).toBe('trial_period_days');
+    }
+    expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toEqual([]);
+    expect((await stripe.subscriptions.create({ customer: customer.id, items: [{ price }], trial_period_days: 730 })).status).toBe('trialing');
+  });
+});

@@ -114,6 +114,15 @@ export function createSubscription(state: BillingState, params: Params, request:
     if (price.currency !== first.currency) throw invalidRequest('All prices on a subscription must have the same currency.', 'items');
     if (a.interval !== b.interval || a.interval_count !== b.interval_count) throw invalidRequest('All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.', 'items');
   }
+  // A customer is billed in one currency while it has a subscription running in it
+  // (https://docs.stripe.com/api/customers/object#customer_object-currency: "the currency the
+  // customer can be charged in for recurring billing purposes"); Stripe refuses another one.
+  const running = [...state.subscriptions.values()].find((s) => s.customer === customer.id && !hasEnded(s) && s.currency !== first.currency);
+  if (running) {
+    throw invalidRequest(
+      `You cannot combine currencies on a single customer. This customer has an active subscription, subscription schedule, discount, quote, or invoice item with currency ${String(running.currency)}.`,
+    );
+  }
   const collection = enumOf(params, 'collection_method', ['charge_automatically', 'send_invoice'] as const) ?? 'charge_automatically';
   if (collection !== 'charge_automatically') throw invalidRequest('The sandbox bills subscriptions with collection_method=charge_automatically only.', 'collection_method');
   const behavior = enumOf(params, 'payment_behavior', ['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'] as const) ?? 'allow_incomplete';
@@ -124,6 +133,9 @@ export function createSubscription(state: BillingState, params: Params, request:
   }
   const time = state.timeOf(customer.id);
   const trialDays = int(params, 'trial_period_days');
+  if (trialDays !== undefined && trialDays < 0) throw invalidRequest('Invalid non-negative integer', 'trial_period_days');
+  // 730 days at most (https://docs.stripe.com/api/subscriptions/create#create_subscription-trial_period_days).
+  if (trialDays !== undefined && trialDays > 730) throw invalidRequest('The maximum number of trial period days is 730 (2 years).', 'trial_period_days');
   const trialEndParam = params.trial_end;
   let trialEnd: number | null = null;
   if (trialDays !== undefined && trialDays > 0) trialEnd = time + trialDays * DAY;
@@ -200,6 +212,7 @@ export function createSubscription(state: BillingState, params: Params, request:
     trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } },
     trial_start: trialEnd ? time : null,
   };
+  customer.currency ??= first.currency;
   state.subscriptionStates.set(id, { trialWillEndSent: false, announced: false });
   state.keep(state.subscriptions, subscription, (gone) => state.subscriptionStates.delete(gone));
   if (bool(params, 'cancel_at_period_end')) {
