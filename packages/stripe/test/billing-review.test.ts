@@ -6,7 +6,7 @@
  */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpTransport, createTender, type Tender } from '@tender/core';
+import { createHttpTransport, createTender, type StoreTx, type Tender } from '@tender/core';
 import { MemoryStore } from '@tender/core/testing';
 import { createStripeGateway, type StripeGateway } from '@tender/stripe';
 import { startStripeSandbox, type StripeSandbox } from '@tender/stripe/sandbox';
@@ -126,5 +126,62 @@ describe('review: the sandbox refuses what Stripe refuses', () => {
     }
     expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toEqual([]);
     expect((await stripe.subscriptions.create({ customer: customer.id, items: [{ price }], trial_period_days: 730 })).status).toBe('trialing');
+  });
+});
+
+/**
+ * A MemoryStore whose next transaction calling `method` fails there once, as a process killed
+ * between the gateway's answer and the store's write leaves things: the gateway acted, nothing stored.
+ */
+class FailingOnceStore extends MemoryStore {
+  failNext: keyof StoreTx | null = null;
+  override transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return super.transaction((tx) =>
+      fn(
+        new Proxy(tx, {
+          get: (target, prop, receiver) => {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (prop !== this.failNext || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+            return () => {
+              this.failNext = null;
+              return Promise.reject(new Error('store down'));
+            };
+          },
+        }),
+      ),
+    );
+  }
+}
+
+describe('review: a crash between the gateway call and the store write', () => {
+  it('subscriptions.create retried with its key after the write failed: one subscription at Stripe, stored once', async () => {
+    const failing = new FailingOnceStore();
+    const engine = createTender({ gateways: [gateway], store: failing });
+    const userId = user('quinn');
+    const key = `crash-sub-${userId}`;
+    const method = await engine.paymentMethods.save({ userId, token: 'pm_card_visa' });
+    failing.failNext = 'insertSubscription';
+    await expect(engine.subscriptions.create({ userId, priceId: price, paymentMethod: method.id }, { idempotencyKey: key })).rejects.toThrow();
+    expect((await engine.subscriptions.list({ userId })).data).toEqual([]);
+    const retried = await engine.subscriptions.create({ userId, priceId: price, paymentMethod: method.id }, { idempotencyKey: key });
+    expect(retried.status).toBe('active');
+    expect((await stripe.subscriptions.list({ customer: retried.gatewayCustomerId, status: 'all' })).data.map((s) => s.id)).toEqual([retried.gatewayReference]);
+    expect((await engine.subscriptions.list({ userId })).data.map((s) => s.id)).toEqual([retried.id]);
+  });
+
+  it('paymentMethods.save retried after the write failed: one PaymentMethod on the customer at Stripe, stored once', async () => {
+    const failing = new FailingOnceStore();
+    const engine = createTender({ gateways: [gateway], store: failing });
+    const userId = user('rae');
+    const customer = await engine.customers.ensure({ userId });
+    failing.failNext = 'insertSavedPaymentMethod';
+    await expect(engine.paymentMethods.save({ userId, token: 'pm_card_visa' }, { idempotencyKey: `crash-pm-${userId}` })).rejects.toThrow();
+    expect((await engine.paymentMethods.list({ userId })).data).toEqual([]);
+    const saved = await engine.paymentMethods.save({ userId, token: 'pm_card_visa' }, { idempotencyKey: `crash-pm-${userId}` });
+    expect(saved.isDefault).toBe(true);
+    const atStripe = await stripe.paymentMethods.list({ customer: customer.gatewayCustomerId });
+    expect(atStripe.data.map((pm) => pm.id)).toEqual([saved.token]);
+    expect(((await stripe.customers.retrieve(customer.gatewayCustomerId)) as Stripe.Customer).invoice_settings.default_payment_method).toBe(saved.token);
+    expect((await engine.paymentMethods.list({ userId })).data.map((m) => m.id)).toEqual([saved.id]);
   });
 });
