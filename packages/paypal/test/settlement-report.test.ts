@@ -156,6 +156,17 @@ describe('PayPal Transaction Search (GET /v1/reporting/transactions)', () => {
     expect(lines.map((l) => [l.gatewayReference, l.amount.toString()])).toEqual([[a.order, '29.00'], [foreign.orderId, '12.34']]);
   });
 
+  it('a dispute lost to the buyer is a T1201 chargeback row: a dispute line keyed by the order', async () => {
+    const day = '2026-03-07';
+    const own = await paid(Money.of('45.00', 'USD'));
+    const dispute = sandbox.account.dispute(own.capture, 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED', 'CHARGEBACK') as { dispute_id: string };
+    sandbox.account.resolveDispute(dispute.dispute_id, 'RESOLVED_BUYER_FAVOUR');
+    const row = sandbox.reporting.chargebackId(dispute.dispute_id);
+    sandbox.reporting.moveTo(row, `${day}T09:00:00Z`);
+    const lines = await gateway.settlements!.fetchReport({ date: day }, ctx('cb'));
+    expect(lines.map((l) => [l.lineId, l.type, l.direction, l.gatewayReference, l.amount.toString()])).toEqual([[row, 'dispute', 'out', own.order, '45.00']]);
+  });
+
   it('maps each event-code group: withdrawal (payout), fee, chargeback and its reversal, other adjustments', () => {
     // transaction_details entries as PayPal shapes them; event codes: https://developer.paypal.com/docs/transaction-search/transaction-event-codes/.
     const row = (code: string, value: string, extra: Record<string, unknown> = {}) => ({ transaction_info: { transaction_id: `ID${code}`, transaction_event_code: code, transaction_initiation_date: `${DAY}T10:00:00+0000`, transaction_amount: { currency_code: 'USD', value }, transaction_status: 'S', ...extra } });

@@ -8,7 +8,9 @@
  * Each completed capture is a `T0006` row (PayPal Checkout APIs) whose `paypal_reference_id` is its
  * order (`paypal_reference_id_type` `ODR`), with the PayPal fee as a negative `fee_amount`; each
  * completed refund a `T1107` row with a negative `transaction_amount` whose `paypal_reference_id` is
- * the refunded capture (`TXN`) (event codes: https://developer.paypal.com/docs/transaction-search/transaction-event-codes/).
+ * the refunded capture (`TXN`); a dispute resolved for the buyer (`dispute_outcome.amount_refunded`) a
+ * `T1201` chargeback row naming the disputed capture, at its resolution
+ * (event codes: https://developer.paypal.com/docs/transaction-search/transaction-event-codes/).
  * Tests plant reconciliation mismatches with {@link SandboxReportingControls}.
  *
  * @module
@@ -24,6 +26,8 @@ export interface SandboxReportingControls {
   moveTo(transactionId: string, at: string): void;
   /** Leaves the row out of every search. */
   omit(transactionId: string): void;
+  /** The `transaction_id` of the T1201 chargeback row of a dispute resolved for the buyer. */
+  chargebackId(disputeId: string): string;
   /** Adds a completed T0006 sale of an order this sandbox never made; answers its ids. */
   addForeign(row: { amount: Amount; at: string }): { transactionId: string; orderId: string };
 }
@@ -42,6 +46,8 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2}
 const reportTime = (iso: string) => `${new Date(iso).toISOString().slice(0, 19)}+0000`;
 const negate = (a: Amount): Amount => ({ currency_code: a.currency_code, value: a.value.startsWith('-') ? a.value.slice(1) : `-${a.value}` });
 const isZero = (a: Amount) => /^-?0+(\.0+)?$/.test(a.value);
+/** One chargeback row per dispute, its id derived from the case id so every search shows the same row. */
+const chargebackId = (disputeId: string) => `CB${disputeId.replace(/[^A-Z0-9]/gi, '').toUpperCase()}`.slice(0, 17);
 
 /** Transaction Search over one account. */
 export class SandboxReporting {
@@ -59,6 +65,7 @@ export class SandboxReporting {
       alterAmount: (id, value) => void this.altered.set(id, value),
       moveTo: (id, at) => void this.moved.set(id, new Date(at).toISOString()),
       omit: (id) => void this.omitted.add(id),
+      chargebackId,
       addForeign: ({ amount, at }) => {
         const id = randomBytes(9).toString('hex').toUpperCase().slice(0, 17);
         const orderId = randomBytes(9).toString('hex').toUpperCase().slice(0, 17);
@@ -101,6 +108,15 @@ export class SandboxReporting {
       const amount = negate({ currency_code: r.amount.currency_code, value: this.altered.get(r.id) ?? r.amount.value });
       const at = this.moved.get(r.id) ?? r.createTime;
       rows.push({ id: r.id, at, info: this.info(r.id, 'T1107', r.captureId, 'TXN', amount, null, at, r.customId, r.invoiceId) });
+    }
+    for (const d of this.account.disputes.values()) {
+      const outcome = d.dispute_outcome as { amount_refunded?: Amount } | undefined;
+      const captureId = (d.disputed_transactions as Array<{ seller_transaction_id?: string }> | undefined)?.[0]?.seller_transaction_id;
+      if (!outcome?.amount_refunded || !captureId) continue;
+      const id = chargebackId(String(d.dispute_id));
+      const amount = negate({ currency_code: outcome.amount_refunded.currency_code, value: this.altered.get(id) ?? outcome.amount_refunded.value });
+      const at = this.moved.get(id) ?? new Date(String(d.update_time)).toISOString();
+      rows.push({ id, at, info: this.info(id, 'T1201', captureId, 'TXN', amount, null, at, undefined, undefined) });
     }
     rows.push(...this.foreign);
     return rows.filter((row) => !this.omitted.has(row.id)).sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
