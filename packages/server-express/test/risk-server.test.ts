@@ -76,6 +76,7 @@ beforeAll(async () => {
   tokens.merchant = await signToken({ secret: SECRET, merchantId: MERCHANT, scopes: ['payments:read', 'payments:write'] });
   tokens.admin = await signToken({ secret: SECRET, merchantId: MERCHANT, scopes: ['payments:read', 'admin:read', 'admin:write'] });
   tokens.otherAdmin = await signToken({ secret: SECRET, merchantId: 'm_other', scopes: ['admin:read', 'admin:write'] });
+  tokens.platform = await signToken({ secret: SECRET, merchantId: 'ops', scopes: ['admin:read', 'platform:admin'] });
 }, 60_000);
 
 afterAll(async () => {
@@ -111,9 +112,12 @@ describe('risk checks over REST', () => {
 
   it('answers a blocked create 402 risk_blocked, naming no rule or score; the payment is FAILED and reached no gateway', async () => {
     const body = card('1500.00');
-    const res = await call('POST', '/api/v1/payments', { body, headers: { 'idempotency-key': `k_${randomUUID()}` } });
+    const key = `k_${randomUUID()}`;
+    const res = await call('POST', '/api/v1/payments', { body, headers: { 'idempotency-key': key } });
     expect(res.status).toBe(402);
     expect(res.body).toEqual({ error: { type: 'invalid_request_error', code: 'risk_blocked', message: 'The payment was declined by risk checks' } });
+    // The same request again is the same answer (the stored payment replayed, still blocked).
+    expect(await call('POST', '/api/v1/payments', { body, headers: { 'idempotency-key': key } })).toEqual(res);
     expect(JSON.stringify(res.body)).not.toMatch(/huge-usd|score|1000/);
     const stored = await byOrder(body.order_id);
     expect(stored).toMatchObject({ status: 'FAILED', gateway_reference: null, failure: { code: 'risk_blocked' }, risk: { action: 'block', level: 'blocked', score: 100 } });
@@ -133,6 +137,8 @@ describe('risk checks over REST', () => {
     expect(queue.status).toBe(200);
     expect(queue.body.data.map((p: { id: string }) => p.id)).toContain(id);
     expect((await call('GET', '/api/v1/admin/reviews', { token: tokens.otherAdmin })).body.data).toEqual([]);
+    expect((await call('GET', `/api/v1/admin/reviews?merchant_id=${MERCHANT}`, { token: tokens.otherAdmin })).status).toBe(403);
+    expect((await call('GET', `/api/v1/admin/reviews?merchant_id=${MERCHANT}`, { token: tokens.platform })).body.data.map((p: { id: string }) => p.id)).toContain(id);
     expect((await call('POST', `/api/v1/admin/payments/${id}/review`, { token: tokens.otherAdmin, body: { decision: 'approve' } })).status).toBe(404);
     expect((await call('POST', `/api/v1/admin/payments/${id}/review`, { token: tokens.admin, body: { decision: 'maybe' } })).status).toBe(400);
 

@@ -81,7 +81,10 @@ export async function createPayment(ops: PaymentsHost, raw: CreatePaymentInput, 
   const candidates = input.confirm ? acceptable.filter((g) => !g.canSend || g.canSend()) : acceptable;
   if (candidates.length === 0) throw unavailable(acceptable[0]!);
   const mark: UnconfirmedMark | null = input.confirm ? null : { offSession: input.offSession };
-  const fingerprint = fingerprintOf(options, 'payments.create', null, raw);
+  // The risk signals describe the caller (its address, its device), not what it asks for: a retry
+  // of the same request from another address (a proxy, a mobile network) is the same request.
+  const { risk: _signals, ...request } = raw;
+  const fingerprint = fingerprintOf(options, 'payments.create', null, request);
   // The risk stage: after validation and routing, before anything is stored or sent (`risk.ts`).
   const assessment = await assessCreate(ops.ctx, ops.ctx.risk, merchantId, input, raw.risk, draft, candidates[0]!.id, userId, options);
   const stop = stopsCreate(assessment) ? assessment : null;
