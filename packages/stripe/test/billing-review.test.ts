@@ -185,3 +185,17 @@ describe('review: a crash between the gateway call and the store write', () => {
     expect((await engine.paymentMethods.list({ userId })).data.map((m) => m.id)).toEqual([saved.id]);
   });
 });
+
+describe('review: errors name the field sent', () => {
+  it("subscriptions.create with an unknown, removed or another user's saved method: 404 naming payment_method, nothing at Stripe", async () => {
+    const userId = user('sam');
+    const theirs = await tender.paymentMethods.save({ userId: user('tia'), token: 'pm_card_visa' });
+    const removed = await tender.paymentMethods.save({ userId, token: 'pm_card_visa' });
+    await tender.paymentMethods.remove(removed.id);
+    for (const id of ['spm_00000000000000000000000000', theirs.id, removed.id]) {
+      await expect(tender.subscriptions.create({ userId, priceId: price, paymentMethod: id })).rejects.toMatchObject({ status: 404, code: 'resource_missing', param: 'payment_method' });
+    }
+    const customer = await tender.customers.ensure({ userId });
+    expect((await stripe.subscriptions.list({ customer: customer.gatewayCustomerId, status: 'all' })).data).toEqual([]);
+  });
+});

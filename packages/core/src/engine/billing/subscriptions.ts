@@ -19,7 +19,8 @@ import { apiCause, merchantOf, pageOf, type BillingHost } from './host';
 import { derivedKey, keyedId } from './keys';
 import { gatewayToken, optionalBoolean, optionalId, optionalInteger, pageLimit, requireObject, requiredId, MAX_QUANTITY, MAX_TRIAL_DAYS } from './inputs';
 import { applyInvoice, applySubscription, runMirror, TENDER_METADATA_PREFIX, type ReportSource } from './mirror';
-import { liveMethod, saveToken } from './payment-methods';
+import { savedMethodNotFound } from '../payments/saved-method';
+import { saveToken } from './payment-methods';
 import { billingGateway, type BillingGateway } from './select-gateway';
 import type { BillingCallOptions, BillingListOptions, CreateSubscriptionInput } from './types';
 
@@ -64,8 +65,10 @@ function validateCreateSubscription(raw: CreateSubscriptionInput, options: Billi
 async function methodFor(host: BillingHost, input: ValidCreate, merchantId: string, gateway: BillingGateway<'subscriptions'>, options: BillingCallOptions): Promise<SavedPaymentMethod | null> {
   if (input.paymentMethod === null) return null;
   if (input.paymentMethod.startsWith('spm_')) {
-    const method = await liveMethod(host, input.paymentMethod, merchantId);
-    if (method.userId !== input.userId || method.gateway !== gateway.id) throw notFound('payment method', input.paymentMethod);
+    // A 404 naming the body's field (not the path's `id`): unknown, removed, another merchant's or
+    // another user's all look the same.
+    const method = await host.ctx.store.getSavedPaymentMethod(input.paymentMethod, merchantId);
+    if (!method || method.deletedAt !== null || method.userId !== input.userId || method.gateway !== gateway.id) throw savedMethodNotFound(input.paymentMethod);
     return method;
   }
   const saving = billingGateway(host.ctx, 'savedMethods', gateway.id);
