@@ -12,6 +12,7 @@ import { CancelSubscriptionBody, CancelSubscriptionQuery, CreateSubscriptionBody
 import { validate } from '../schemas';
 import { billingTransitionJson, subscriptionJson } from '../serialize-billing';
 import { listJson } from '../serialize';
+import { assertNoCardData } from './inputs';
 import { pageOptions, pathId, pathUserId, stringQuery, type RouteContext } from './shared';
 
 /**
@@ -31,6 +32,12 @@ function atPeriodEnd(query: { at_period_end?: 'true' | 'false' | undefined }, bo
 /** Adds the subscription routes to the authenticated API router. */
 export function subscriptionRoutes(api: Router, { tender, need, merchantOf, billingOptions }: RouteContext): void {
   api.post('/subscriptions', need('payments:write'), async (req, res) => {
+    // As a save's body: card data is refused before anything is validated, sent to the gateway
+    // (whose "No such price: '...'" would echo it) or stored (metadata), and never repeated. Values
+    // shaped like a card number count too, but for user_id (numeric user ids pass the Luhn check).
+    assertNoCardData(req.body, '');
+    const { user_id: _userId, ...rest } = (req.body ?? {}) as Record<string, unknown>;
+    assertNoCardData(rest, '', { values: true });
     const body = validate(CreateSubscriptionBody, req.body);
     const subscription = await tender.subscriptions.create(
       {
