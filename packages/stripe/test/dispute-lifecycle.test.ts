@@ -145,6 +145,31 @@ describe('Stripe disputes through the engine', () => {
     expect(events.filter((e) => (e.data as { id?: string }).id === dispute.id).map((e) => e.type)).toEqual(['dispute.created', 'dispute.closed']);
   });
 
+  it("over Stripe's API: evidence submitted (POST /v1/disputes/:id) then another dispute accepted (POST /v1/disputes/:id/close) is lost", async () => {
+    const api = async (method: string, path: string, form: Record<string, string> = {}) => {
+      const response = await fetch(`${sandbox.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${sandbox.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+        ...(method === 'POST' ? { body: new URLSearchParams(form).toString() } : {}),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+    const answered = await capturedPayment('18.00');
+    const accepted = await capturedPayment('19.00');
+    const first = sandbox.account.createDispute(answered.gatewayReference!);
+    const second = sandbox.account.createDispute(accepted.gatewayReference!);
+    const submitted = await api('POST', `/v1/disputes/${String(first.id)}`, { 'evidence[uncategorized_text]': 'Delivered, signed for' });
+    expect(submitted).toMatchObject({ status: 200, body: { id: first.id, status: 'under_review' } });
+    const closed = await api('POST', `/v1/disputes/${String(second.id)}/close`);
+    expect(closed).toMatchObject({ status: 200, body: { id: second.id, status: 'lost' } });
+    expect((await api('POST', `/v1/disputes/${String(second.id)}/close`)).status).toBe(400);
+    expect((await api('GET', `/v1/disputes?payment_intent=${accepted.gatewayReference!}`)).body.data.map((d: { id: string }) => d.id)).toEqual([second.id]);
+    await sandbox.webhooks.idle();
+    expect((await disputeOf(answered.id)).status).toBe('under_review');
+    expect(await disputeOf(accepted.id)).toMatchObject({ status: 'lost', amount: '19.00' });
+    expect((await tender.payments.get(accepted.id)).status).toBe('CAPTURED');
+  });
+
   it("another merchant's dispute and payment are 404s; lists are the merchant's own", async () => {
     const payment = await capturedPayment('9.00');
     sandbox.account.createDispute(payment.gatewayReference!);

@@ -786,6 +786,34 @@ export class SandboxAccount {
     return dispute;
   }
 
+  /** Disputes newest first, optionally of one PaymentIntent or Charge (`GET /v1/disputes`). */
+  listDisputes(filter: { paymentIntent?: string; charge?: string }): Record<string, unknown>[] {
+    return [...this.disputes.values()].filter((d) => (!filter.paymentIntent || d.payment_intent === filter.paymentIntent) && (!filter.charge || d.charge === filter.charge)).reverse();
+  }
+
+  /**
+   * `POST /v1/disputes/:id`: evidence, submitted at once unless `submit=false`
+   * (https://docs.stripe.com/api/disputes/update): a chargeback goes `under_review`, an inquiry
+   * `warning_under_review`.
+   */
+  submitDisputeEvidence(id: string, params: Record<string, unknown>): Record<string, unknown> {
+    const current = this.retrieveDispute(id);
+    const status = String(current.status);
+    if (status !== 'needs_response' && status !== 'warning_needs_response') throw invalid(`This dispute is ${status} and no longer accepts evidence.`, 'evidence');
+    if (params.submit === 'false') return current;
+    return this.updateDispute(id, status === 'needs_response' ? 'under_review' : 'warning_under_review');
+  }
+
+  /**
+   * `POST /v1/disputes/:id/close`: the merchant accepts the dispute; Stripe marks it `lost`
+   * (https://docs.stripe.com/api/disputes/close) and sends `charge.dispute.closed`.
+   */
+  closeDispute(id: string): Record<string, unknown> {
+    const status = String(this.retrieveDispute(id).status);
+    if (status !== 'needs_response' && status !== 'warning_needs_response') throw invalid(`This dispute is ${status} and cannot be closed.`, 'id');
+    return this.updateDispute(id, status === 'needs_response' ? 'lost' : 'warning_closed');
+  }
+
   /** A dispute by id (`GET /v1/disputes/:id`). */
   retrieveDispute(id: string): Record<string, unknown> {
     const dispute = this.disputes.get(id);

@@ -241,6 +241,17 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       if (method === 'GET' && id && !action) return account.retrieveRefund(id);
     }
     if (resource === 'charges' && method === 'GET' && id && !action) return account.retrieveCharge(id);
+    if (resource === 'disputes') {
+      if (method === 'GET' && !id) {
+        const filter: { paymentIntent?: string; charge?: string } = {};
+        if (typeof params.payment_intent === 'string') filter.paymentIntent = params.payment_intent;
+        if (typeof params.charge === 'string') filter.charge = params.charge;
+        return list(account.listDisputes(filter) as Array<{ id: string }>, params, '/v1/disputes');
+      }
+      if (method === 'GET' && id && !action) return account.retrieveDispute(id);
+      if (method === 'POST' && id && !action) return account.submitDisputeEvidence(id, params);
+      if (method === 'POST' && id && action === 'close') return account.closeDispute(id);
+    }
     if (resource === 'balance_transactions' && !action) {
       const answer = balance.route(method, id, params);
       if (answer !== undefined) return answer;
