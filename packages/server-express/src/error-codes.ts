@@ -91,7 +91,7 @@ export const ERROR_CODES = {
   insufficient_scope: e(403, 'permission_error', 'the token lacks the scope the route needs', "This token lacks the 'payments:write' scope"),
   risk_blocked: e(402, 'invalid_request_error', 'the risk checks declined the payment: it is stored FAILED (`risk_blocked`) and was sent to no gateway; the body says nothing of the rules that decided', 'The payment was declined by risk checks'),
   invalid_risk_signal: e(400, 'invalid_request_error', 'a risk signal (`device_fingerprint`, the `X-Device-Fingerprint` header) is not a short printable string', 'risk[device_fingerprint] must be a string of at most 512 printable characters', 'risk[device_fingerprint]'),
-  velocity_unavailable: e(503, 'storage_error', 'the risk checks could not count the attempt (their Redis did not answer); nothing was created, retry', 'The risk checks could not count this attempt (Redis did not answer); nothing was created and the request can be retried'),
+  risk_unavailable: e(503, 'storage_error', 'the risk checks could not decide (their velocity store, Redis or the database, did not answer); nothing was stored or sent, retry', 'Risk checks are unavailable right now; nothing was stored or sent, retry later'),
   payment_not_in_review: e(409, 'state_error', 'only a payment held REQUIRES_REVIEW can be approved or declined', 'Only a payment held for review can be reviewed; this one is CAPTURED'),
   merchant_mismatch: e(403, 'permission_error', "merchant_id is not the token's merchant (`sub`)", "merchant_id is not the merchant of this token (the token's sub); leave it out or give your own", 'merchant_id'),
   rate_limited: e(429, 'rate_limit_error', 'too many requests from this IP or merchant; see Retry-After', 'Too many requests; slow down'),

@@ -177,7 +177,7 @@ const USER_LIST: ErrorCode[] = [...AUTH, ...PAGE, 'invalid_user_id'];
 // An unknown `gateway` is a 404 (resource_missing); a card the gateway refuses to save is a 402 with the gateway's code.
 const CARD: ErrorCode[] = ['card_declined', 'authentication_required'];
 // The risk checks of a create (FRAUD_RULES_CONFIG_PATH): a block, a bad signal, a velocity store that did not answer.
-const RISK: ErrorCode[] = ['risk_blocked', 'invalid_risk_signal', 'velocity_unavailable'];
+const RISK: ErrorCode[] = ['risk_blocked', 'invalid_risk_signal', 'risk_unavailable'];
 const SAVE_METHOD: ErrorCode[] = [...AUTH, ...BODY, 'raw_card_data_not_allowed', 'resource_missing', 'customers_not_supported', 'saved_methods_not_supported', 'payment_method_in_use', 'payment_method_removed', ...CARD, ...GATEWAY];
 
 /** Error codes by operationId. */

@@ -15,9 +15,9 @@
  * Keys expire `retentionMs` after their last attempt, so a store needs no pruning job. Key values
  * reach the store hashed by the risk engine: Redis holds no email, IP or fingerprint.
  *
- * A Redis that does not answer within the command deadline fails the evaluation with a retryable
- * 503 (`velocity_unavailable`): nothing was stored and no gateway was called, and the payment may be
- * created again. The counts are not guessed.
+ * A Redis that does not answer within the command deadline fails the evaluation (`velocity_unavailable`),
+ * which the engine answers with a retryable 503 `risk_unavailable`: nothing was stored and no gateway
+ * was called, and the payment may be created again. The counts are not guessed.
  *
  * @module
  */

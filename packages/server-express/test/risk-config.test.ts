@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Money, silentLogger } from '@tender/core';
-import { MemoryStore } from '@tender/core/testing';
+import { Money, createTender, silentLogger } from '@tender/core';
+import { MemoryStore, createTestGateway } from '@tender/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config';
 import { createServerRisk, readServerRiskRules } from '../src/risk';
@@ -53,6 +53,21 @@ describe('risk variables', () => {
     const path = join(dir, 'rules.yaml');
     writeFileSync(path, 'block_threshold: 70\nrules: []\n');
     expect(await readServerRiskRules(loadConfig({ FRAUD_RULES_CONFIG_PATH: path, MAX_FRAUD_SCORE: '200', BLOCK_THRESHOLD: '150' }))).toMatchObject({ max_score: 200, block_threshold: 70 });
+  });
+
+  it('with REDIS_URL unreachable, refuses a create with a retryable 503 risk_unavailable and stores nothing', async () => {
+    const path = join(dir, 'ip-rules.yaml');
+    writeFileSync(path, 'rules:\n  - { id: ip-burst, type: velocity, key: ip, window: 1h, max_count: 5, score: 30 }\n');
+    const store = new MemoryStore();
+    const risk = (await createServerRisk(loadConfig({ FRAUD_RULES_CONFIG_PATH: path, REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }), { store, logger: silentLogger }))!;
+    expect(risk.velocityKind).toBe('redis');
+    try {
+      const tender = createTender({ gateways: [createTestGateway({ id: 'test' })], store, risk: risk.engine });
+      await expect(tender.payments.create({ amount: '10.00', currency: 'USD', risk: { ip: '203.0.113.9' } }, { merchantId: 'm' })).rejects.toMatchObject({ code: 'risk_unavailable', status: 503, retryable: true });
+      expect(await store.listPayments({ merchantId: 'm', limit: 10 })).toEqual([]);
+    } finally {
+      await risk.close();
+    }
   });
 
   it('FRAUD_ML_FAIL_MODE=closed holds a payment for review, and open lets it through, when the scorer cannot be reached', async () => {
