@@ -33,6 +33,8 @@ import type {
   StoreTx,
 } from '../spec/store/v1/index';
 import type { WebhookEndpoint, WebhookEndpointStore } from '../spec/webhook-endpoints/v1/index';
+import type { SettledRecords, SettledRecordsQuery, SettlementRun, SettlementRunKey, SettlementRunSummary, SettlementStore } from '../spec/store/v1/settlements';
+import { MemorySettlements } from './memory-settlements';
 import type { AnalyticsStore, PaymentAnalyticsAggregate, PaymentAnalyticsQuery } from '../spec/store/v1/analytics';
 import { memoryPaymentAnalytics } from './memory-analytics';
 
@@ -615,7 +617,7 @@ const READS = [
 
 export interface MemoryStore extends StoreReader {}
 
-export class MemoryStore implements Store, WebhookEndpointStore, AnalyticsStore {
+export class MemoryStore implements Store, WebhookEndpointStore, SettlementStore, AnalyticsStore {
   private readonly state: Data = {
     payments: new Map(),
     refunds: new Map(),
@@ -644,6 +646,8 @@ export class MemoryStore implements Store, WebhookEndpointStore, AnalyticsStore 
   private readonly deliveries = new Map<string, Set<string>>();
   /** Ids of the payments retention anonymised. */
   private readonly anonymized = new Set<string>();
+  /** Settlement runs (the `SettlementStore` part). */
+  private readonly settlements = new MemorySettlements(() => this.state, (fn) => this.exclusive(fn), (fn) => this.transaction(fn));
 
   constructor() {
     const reader = new Reader(() => this.state);
@@ -902,6 +906,26 @@ export class MemoryStore implements Store, WebhookEndpointStore, AnalyticsStore 
     const endpoint = this.endpoints.get(id);
     if (!endpoint || endpoint.merchantId !== merchantId) return false;
     return this.endpoints.delete(id);
+  }
+
+  listSettledRecords(query: SettledRecordsQuery): Promise<SettledRecords> {
+    return this.settlements.listSettledRecords(query);
+  }
+
+  insertSettlementRun(run: SettlementRun, events: readonly OutboxEvent[]): Promise<void> {
+    return this.settlements.insertSettlementRun(run, events);
+  }
+
+  latestSettlementRun(key: SettlementRunKey): Promise<SettlementRun | null> {
+    return this.settlements.latestSettlementRun(key);
+  }
+
+  getSettlementRun(id: string, merchantId?: string | null): Promise<SettlementRun | null> {
+    return this.settlements.getSettlementRun(id, merchantId);
+  }
+
+  listSettlementRuns(key: SettlementRunKey): Promise<SettlementRunSummary[]> {
+    return this.settlements.listSettlementRuns(key);
   }
 
   /** The `AnalyticsStore` part: a scan of the records (see `memory-analytics.ts`). */
