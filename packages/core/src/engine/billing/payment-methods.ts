@@ -11,7 +11,7 @@
  * @module
  */
 import type { SavedPaymentMethod } from '../../billing';
-import { notFound, stateConflict } from '../../errors';
+import { TenderError, notFound, stateConflict } from '../../errors';
 import { newId } from '../../ids';
 import type { StoreReader } from '../../spec/store/v1/index';
 import type { Page } from '../payments/reads';
@@ -93,6 +93,13 @@ export async function saveToken(host: BillingHost, request: SaveRequest, options
     await unit.emitEvent('payment_method.saved', merchantId, method);
     if (makeDefault) await unit.emitEvent('payment_method.default_changed', merchantId, method);
     return { raced: false as const, method };
+  }).catch(async (error: unknown) => {
+    // A save of this token committed between the read above and this insert (a concurrent copy
+    // of the request, in another transaction the read could not see yet): that save is the answer.
+    if (!TenderError.isInstance(error) || error.code !== 'duplicate_saved_payment_method') throw error;
+    const winner = (await ctx.store.findSavedPaymentMethodByToken(merchantId, gateway.id, saved.token)) ?? (await ctx.store.findSavedPaymentMethodByToken(merchantId, gateway.id, token));
+    if (!winner) throw error;
+    return { raced: true as const, method: winner };
   });
   return stored.raced ? alreadySaved(host, stored.method, request, options) : stored.method;
 }

@@ -1,0 +1,40 @@
+/**
+ * Review finding of the billing REST routes (#15) on real Postgres (TEST_DATABASE_URL): copies of one
+ * payment-method save sent at once run in concurrent transactions, so all but one find the token
+ * taken only when they insert; each must answer the saved method (201), not a 409.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBillingServer, stripeApi, type BillingServer } from './billing-helpers';
+import { dropSchema, freshSchema, pgStore } from './pg';
+
+let s: BillingServer;
+let schema: string;
+let store: Awaited<ReturnType<typeof pgStore>>;
+
+beforeAll(async () => {
+  schema = freshSchema('review_billing');
+  store = await pgStore(schema);
+  s = await startBillingServer({ store });
+});
+afterAll(async () => {
+  await s?.close();
+  await store?.close();
+  await dropSchema(schema);
+});
+
+describe('review: concurrent saves on Postgres', () => {
+  it('five copies of a save at once (a PaymentMethod from Elements, and a test card id): every answer 201 with one saved method, one PaymentMethod on the customer at Stripe', async () => {
+    const h = s.harness;
+    const fromElements = (await stripeApi(s.sandbox, 'POST', '/v1/payment_methods', { type: 'card', 'card[token]': 'tok_visa' })).id as string;
+    for (const [userId, token] of [['user_race_pm', fromElements], ['user_race_test_id', 'pm_card_visa']] as const) {
+      const answers = await Promise.all(Array.from({ length: 5 }, () => h.call('POST', '/api/v1/payment-methods', { body: { user_id: userId, payment_method: token } })));
+      for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(201);
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      const listed = (await h.call('GET', `/api/v1/users/${userId}/payment-methods`)).body.data;
+      expect(listed.map((m: any) => m.id)).toEqual([answers[0]!.body.id]);
+      expect(listed[0].is_default).toBe(true);
+      const customer = (await stripeApi(s.sandbox, 'GET', `/v1/payment_methods/${answers[0]!.body.gateway_token}`)).customer as string;
+      expect((await stripeApi(s.sandbox, 'GET', '/v1/payment_methods', { customer })).data).toHaveLength(1);
+    }
+  });
+});
