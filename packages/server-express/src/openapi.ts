@@ -178,7 +178,7 @@ const USER_LIST: ErrorCode[] = [...AUTH, ...PAGE, 'invalid_user_id'];
 const CARD: ErrorCode[] = ['card_declined', 'authentication_required'];
 // The risk checks of a create (FRAUD_RULES_CONFIG_PATH): a block, a bad signal, a velocity store that did not answer.
 const RISK: ErrorCode[] = ['risk_blocked', 'invalid_risk_signal', 'risk_unavailable'];
-const SAVE_METHOD: ErrorCode[] = [...AUTH, ...BODY, 'raw_card_data_not_allowed', 'resource_missing', 'customers_not_supported', 'saved_methods_not_supported', 'payment_method_in_use', 'payment_method_removed', ...CARD, ...GATEWAY];
+const SAVE_METHOD: ErrorCode[] = [...AUTH, ...BODY, 'raw_card_data_not_allowed', 'resource_missing', 'customers_not_supported', 'saved_methods_not_supported', 'payment_method_in_use', 'payment_method_removed', 'idempotency_key_reused', ...CARD, ...GATEWAY];
 
 /** Error codes by operationId. */
 export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
@@ -206,12 +206,12 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   setDefaultPaymentMethod: [...READ, ...BODY, 'saved_methods_not_supported', 'customer_missing', ...GATEWAY],
   deletePaymentMethod: [...READ, 'saved_methods_not_supported', 'customer_missing', ...GATEWAY],
   createSubscription: [
-    ...AUTH, ...BODY, 'resource_missing', 'invalid_metadata', 'customers_not_supported', 'saved_methods_not_supported', 'subscriptions_not_supported',
-    'payment_method_in_use', 'payment_method_removed', 'subscription_binding_conflict', ...CARD, ...GATEWAY,
+    ...AUTH, ...BODY, 'raw_card_data_not_allowed', 'resource_missing', 'invalid_metadata', 'customers_not_supported', 'saved_methods_not_supported', 'subscriptions_not_supported',
+    'payment_method_in_use', 'payment_method_removed', 'subscription_binding_conflict', 'idempotency_key_reused', ...CARD, ...GATEWAY,
   ],
   getSubscription: READ,
   listUserSubscriptions: USER_LIST,
-  cancelSubscription: [...READ, ...BODY, 'ambiguous_parameter', 'subscriptions_not_supported', ...GATEWAY],
+  cancelSubscription: [...READ, ...BODY, 'ambiguous_parameter', 'subscriptions_not_supported', 'idempotency_key_reused', ...GATEWAY],
   listSubscriptionTransitions: READ,
   listSubscriptionInvoices: [...READ, ...PAGE],
   getInvoice: READ,
