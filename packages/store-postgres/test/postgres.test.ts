@@ -78,6 +78,7 @@ describe('migrations', () => {
       'outbox_events',
       'payments',
       'refunds',
+      'risk_velocity',
       'saved_payment_methods',
       'schema_migrations',
       'subscriptions',
