@@ -27,6 +27,7 @@ import { outboxSnapshotOnce } from './migrations/0009-outbox-snapshot-once';
 import { billing } from './migrations/0010-billing';
 import { risk } from './migrations/0011-risk';
 import { disputes } from './migrations/0012-disputes';
+import { analytics } from './migrations/0013-analytics';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'billing', sql: billing },
   { version: 11, name: 'risk', sql: risk },
   { version: 12, name: 'disputes', sql: disputes },
+  { version: 13, name: 'analytics', sql: analytics },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

@@ -70,7 +70,13 @@ describe('migrations', () => {
     expect(first).toEqual({ schema, applied: MIGRATIONS.map((m) => m.version), current: MIGRATIONS.length });
     const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'analytics_declines_daily',
+      'analytics_latency_daily',
+      'analytics_payments_daily',
+      'analytics_refunds_daily',
       'billing_transitions',
+      'dispute_transitions',
+      'disputes',
       'gateway_customers',
       'idempotency_keys',
       'inbox_events',
