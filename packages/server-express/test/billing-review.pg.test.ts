@@ -1,7 +1,8 @@
 /**
- * Review finding of the billing REST routes (#15) on real Postgres (TEST_DATABASE_URL): copies of one
- * payment-method save sent at once run in concurrent transactions, so all but one find the token
- * taken only when they insert; each must answer the saved method (201), not a 409.
+ * Review findings of the billing REST routes (#15) on real Postgres (TEST_DATABASE_URL), where
+ * requests run in concurrent transactions: copies of one payment-method save sent at once find the
+ * token taken only when they insert, and must each answer the saved method (201), not a 409; "set
+ * default" calls racing for two methods must end with Stripe's customer default equal to Tender's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBillingServer, stripeApi, type BillingServer } from './billing-helpers';
@@ -35,6 +36,24 @@ describe('review: concurrent saves on Postgres', () => {
       expect(listed[0].is_default).toBe(true);
       const customer = (await stripeApi(s.sandbox, 'GET', `/v1/payment_methods/${answers[0]!.body.gateway_token}`)).customer as string;
       expect((await stripeApi(s.sandbox, 'GET', '/v1/payment_methods', { customer })).data).toHaveLength(1);
+    }
+  });
+});
+
+describe('review: concurrent set-default on Postgres', () => {
+  it("eight set-default calls at once alternating two methods, twenty users: each ends with Stripe's customer default the method Tender shows as default", async () => {
+    const h = s.harness;
+    for (let round = 0; round < 20; round++) {
+      const userId = `user_race_default_${round}`;
+      const a = (await h.call('POST', '/api/v1/payment-methods', { body: { user_id: userId, payment_method: 'pm_card_visa' } })).body;
+      const b = (await h.call('POST', '/api/v1/payment-methods', { body: { user_id: userId, payment_method: 'pm_card_mastercard' } })).body;
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => h.call('POST', `/api/v1/payment-methods/${(i % 2 ? a : b).id}/default`, { body: {} })));
+      for (const answer of answers) expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      const defaults = (await h.call('GET', `/api/v1/users/${userId}/payment-methods`)).body.data.filter((m: any) => m.is_default);
+      expect(defaults).toHaveLength(1);
+      const customer = (await stripeApi(s.sandbox, 'GET', `/v1/payment_methods/${a.gateway_token}`)).customer as string;
+      const atStripe = (await stripeApi(s.sandbox, 'GET', `/v1/customers/${customer}`)).invoice_settings.default_payment_method;
+      expect(atStripe, `round ${round}`).toBe(defaults[0].gateway_token);
     }
   });
 });

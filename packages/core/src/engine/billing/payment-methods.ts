@@ -101,7 +101,9 @@ export async function saveToken(host: BillingHost, request: SaveRequest, options
     if (!winner) throw error;
     return { raced: true as const, method: winner };
   });
-  return stored.raced ? alreadySaved(host, stored.method, request, options) : stored.method;
+  if (stored.raced) return alreadySaved(host, stored.method, request, options);
+  if (makeDefault) await alignGatewayDefault(host, merchantId, userId, gateway, customer.gatewayCustomerId);
+  return stored.method;
 }
 
 /** A token already stored for the merchant: the user's own method (made default if asked), else a 409. */
@@ -172,20 +174,53 @@ async function customerOf(host: BillingHost, method: SavedPaymentMethod): Promis
   return customer.gatewayCustomerId;
 }
 
+/** Most rounds {@link alignGatewayDefault} makes before leaving the rest to the next change. */
+const ALIGN_ROUNDS = 5;
+
+/**
+ * Makes the gateway customer's default the user's default as stored, after a change of it committed.
+ * A change asks the gateway first and stores second, so two changes at once can reach the gateway in
+ * one order and the store in the other (Tender showing A while the gateway's renewals charge B).
+ * Each change therefore sends the stored default once more after its write and reads it again until
+ * it stays: the last of those sends carries the last stored default, as every write is followed by a
+ * send and every send by a read. A failed send is logged, not the caller's error: its own change is
+ * at the gateway and stored.
+ */
+async function alignGatewayDefault(host: BillingHost, merchantId: string, userId: string, gateway: BillingGateway<'savedMethods'>, gatewayCustomerId: string): Promise<void> {
+  const { ctx } = host;
+  let current = await defaultMethodOf(ctx.store, merchantId, userId);
+  for (let round = 0; round < ALIGN_ROUNDS; round++) {
+    if (!current || current.gateway !== gateway.id) return;
+    try {
+      await gateway.savedMethods.setDefault({ gatewayCustomerId, token: current.token }, { idempotencyKey: freshKey('default_method'), now: ctx.clock.now() });
+    } catch (error) {
+      ctx.logger.warn({ paymentMethodId: current.id, error: String(error) }, "re-sending the user's default to the gateway failed; the next change of the default sends it again");
+      return;
+    }
+    const after = await defaultMethodOf(ctx.store, merchantId, userId);
+    if (after?.id === current.id) return;
+    current = after;
+  }
+  ctx.logger.warn({ gateway: gateway.id }, "the user's default kept changing while it was sent to the gateway; the next change sends it again");
+}
+
 /** `tender.paymentMethods.setDefault`. */
 export async function setDefaultMethod(host: BillingHost, id: string, options: BillingCallOptions = {}): Promise<SavedPaymentMethod> {
   const { ctx } = host;
   const merchantId = merchantOf(host, options);
   const method = await liveMethod(host, id, merchantId);
   const gateway = billingGateway(ctx, 'savedMethods', method.gateway);
-  await gateway.savedMethods.setDefault({ gatewayCustomerId: await customerOf(host, method), token: method.token }, { idempotencyKey: freshKey('default_method'), now: ctx.clock.now() });
-  return UnitOfWork.run(ctx, async (unit) => {
+  const gatewayCustomerId = await customerOf(host, method);
+  await gateway.savedMethods.setDefault({ gatewayCustomerId, token: method.token }, { idempotencyKey: freshKey('default_method'), now: ctx.clock.now() });
+  const updated = await UnitOfWork.run(ctx, async (unit) => {
     const before = await unit.tx.getSavedPaymentMethod(method.id, merchantId);
     const after = await unit.tx.setDefaultSavedPaymentMethod(merchantId, method.id, unit.now);
     if (!after) throw notFound('payment method', id);
     if (!before?.isDefault) await unit.emitEvent('payment_method.default_changed', merchantId, after);
     return after;
   });
+  await alignGatewayDefault(host, merchantId, method.userId, gateway, gatewayCustomerId);
+  return updated;
 }
 
 /** `tender.paymentMethods.remove`. */
