@@ -133,18 +133,21 @@ export function stripeGatewayBilling(billing: StripeBilling, options: StripeGate
     },
 
     async cancel(input, ctx) {
-      if (input.atPeriodEnd) {
-        const updated = await billing.subscriptions.update(input.gatewayReference, { cancelAtPeriodEnd: true }, keyed(ctx));
-        return subscriptionToResult(updated, 'update_subscription', true);
-      }
       try {
+        if (input.atPeriodEnd) {
+          const updated = await billing.subscriptions.update(input.gatewayReference, { cancelAtPeriodEnd: true }, keyed(ctx));
+          return subscriptionToResult(updated, 'update_subscription', true);
+        }
         return subscriptionToResult(await billing.subscriptions.cancel(input.gatewayReference, reading(ctx)), 'cancel_subscription', true);
       } catch (error) {
-        // A DELETE carries no Idempotency-Key: a retry after one that canceled answers an error.
-        // What Stripe holds decides: canceled already is the answer the retry wanted.
+        // Stripe refuses to cancel what has ended: a DELETE (no Idempotency-Key) retried after one
+        // that canceled answers "No such subscription", and an update of a canceled subscription
+        // "A canceled subscription can only update its cancellation_details and metadata" (a period
+        // end that canceled it before its webhook arrived). What Stripe holds decides: ended
+        // already is the answer the caller wanted.
         if (!(error instanceof TenderError) || error.details?.stripeStatus === undefined || (error.details.stripeStatus as number) >= 500) throw error;
         const current = await billing.subscriptions.retrieve(input.gatewayReference, reading(ctx));
-        if (current.status !== 'canceled') throw error;
+        if (current.status !== 'canceled' && current.status !== 'incomplete_expired') throw error;
         return subscriptionToResult(current, 'retrieve_subscription', false);
       }
     },

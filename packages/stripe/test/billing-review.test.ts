@@ -87,6 +87,19 @@ describe('review: a caller key is one request', () => {
 });
 
 describe('review: cancel at period end asks Stripe', () => {
+  it('a subscription Stripe canceled already (its webhook not arrived): cancel, at period end or now, answers it canceled as Stripe holds it', async () => {
+    for (const atPeriodEnd of [true, false]) {
+      const userId = user('pat');
+      const subscription = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' });
+      await stripe.subscriptions.cancel(subscription.gatewayReference);
+      expect((await tender.subscriptions.get(subscription.id)).status).toBe('active');
+      const canceled = await tender.subscriptions.cancel(subscription.id, { atPeriodEnd });
+      expect(canceled).toMatchObject({ id: subscription.id, status: 'canceled' });
+      expect(canceled.endedAt).not.toBeNull();
+      expect((await tender.subscriptions.get(subscription.id)).status).toBe('canceled');
+    }
+  });
+
   it('a cancellation undone at Stripe (its webhook not arrived) is asked again: Stripe and the record end cancel_at_period_end', async () => {
     const userId = user('ora');
     const subscription = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' });
