@@ -212,3 +212,21 @@ describe('review: errors name the field sent', () => {
     expect((await stripe.subscriptions.list({ customer: customer.gatewayCustomerId, status: 'all' })).data).toEqual([]);
   });
 });
+
+describe('review: money of an invoice', () => {
+  it("an invoice's payment refunded through Tender: REFUNDED here and at Stripe, the invoice still paid on both sides (Stripe keeps a refunded invoice paid)", async () => {
+    const userId = user('uma');
+    const subscription = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' });
+    const [invoice] = (await tender.invoices.list({ subscriptionId: subscription.id })).data;
+    expect(invoice).toMatchObject({ status: 'paid', amountPaid: '10.00' });
+    const payment = await tender.payments.get(invoice!.paymentId!);
+    expect(payment).toMatchObject({ status: 'CAPTURED', amount: '10.00', userId });
+    const refund = await tender.payments.refund(payment.id, {}, { idempotencyKey: `refund-${userId}` });
+    expect(refund.status).toBe('SUCCEEDED');
+    expect((await tender.payments.get(payment.id)).status).toBe('REFUNDED');
+    const pi = await stripe.paymentIntents.retrieve(payment.gatewayReference!, { expand: ['latest_charge'] });
+    expect((pi.latest_charge as Stripe.Charge).refunded).toBe(true);
+    expect((await stripe.invoices.retrieve(invoice!.gatewayReference)).status).toBe('paid');
+    expect((await tender.invoices.get(invoice!.id)).status).toBe('paid');
+  });
+});
