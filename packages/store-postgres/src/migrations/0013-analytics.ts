@@ -10,10 +10,12 @@
  * (bench/analytics.bench.ts measures both).
  *
  * Every change is a signed delta (minus what the row counted before, plus what it counts now) added to
- * the row of the writing backend (`writer`, `pg_backend_pid()`): two transactions never update the
- * same rollup row at once, so the rollup adds no lock waits and no deadlocks between concurrent
- * writers (a single busy row per merchant and day would serialise every payment write of it). Readers
- * sum over `writer`; a row of one writer may hold a negative count, the sum never does.
+ * one of 64 rows per key (`writer`, the writing transaction's id modulo 64): a single busy row per
+ * merchant and day would serialise every payment write of it, while two concurrent transactions
+ * share a row only for 1 pair in 64 (and then only for the same merchant, day, gateway, method and
+ * currency), and a key never has more than 64 rows however often connections come and go (a row per
+ * backend would grow with every reconnection). Readers sum over `writer`; one row may hold a
+ * negative count, the sum never does.
  *
  * Existing data is rolled up here (writer 0). Functions run with the schema's search path
  * (`SET search_path FROM CURRENT`), since the store's statements are schema-qualified and sessions
@@ -115,7 +117,7 @@ $$;
 
 CREATE FUNCTION analytics_payments_trigger() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  w integer := pg_backend_pid();
+  w integer := (txid_current() % 64)::integer;
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
     INSERT INTO analytics_payments_daily AS a VALUES (OLD.merchant_id, (OLD.created_at AT TIME ZONE 'UTC')::date, OLD.gateway, analytics_method(OLD.payment_method), OLD.currency, OLD.status, w, -1, -OLD.amount_captured)
@@ -156,7 +158,7 @@ BEGIN
   IF delta = 0 THEN RETURN NULL; END IF;
   SELECT * INTO p FROM payments WHERE id = coalesce(NEW.payment_id, OLD.payment_id);
   IF NOT FOUND THEN RETURN NULL; END IF;
-  INSERT INTO analytics_refunds_daily AS a VALUES (p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, analytics_method(p.payment_method), p.currency, pg_backend_pid(), delta)
+  INSERT INTO analytics_refunds_daily AS a VALUES (p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, analytics_method(p.payment_method), p.currency, (txid_current() % 64)::integer, delta)
     ON CONFLICT ON CONSTRAINT analytics_refunds_daily_pkey DO UPDATE SET refunded = a.refunded + delta;
   RETURN NULL;
 END
@@ -175,7 +177,7 @@ BEGIN
   SELECT * INTO p FROM payments WHERE id = NEW.payment_id;
   IF NOT FOUND THEN RETURN NULL; END IF;
   INSERT INTO analytics_latency_daily AS a VALUES (p.merchant_id, (p.created_at AT TIME ZONE 'UTC')::date, p.gateway, analytics_method(p.payment_method), p.currency,
-      analytics_bucket(round(extract(epoch FROM NEW.at - p.created_at) * 1000)::bigint), pg_backend_pid(), 1)
+      analytics_bucket(round(extract(epoch FROM NEW.at - p.created_at) * 1000)::bigint), (txid_current() % 64)::integer, 1)
     ON CONFLICT ON CONSTRAINT analytics_latency_daily_pkey DO UPDATE SET payments = a.payments + 1;
   RETURN NULL;
 END
