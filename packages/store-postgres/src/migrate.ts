@@ -28,6 +28,7 @@ import { billing } from './migrations/0010-billing';
 import { risk } from './migrations/0011-risk';
 import { disputes } from './migrations/0012-disputes';
 import { analytics } from './migrations/0013-analytics';
+import { settlements } from './migrations/0014-settlements';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -54,6 +55,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'risk', sql: risk },
   { version: 12, name: 'disputes', sql: disputes },
   { version: 13, name: 'analytics', sql: analytics },
+  { version: 14, name: 'settlements', sql: settlements },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

@@ -87,6 +87,7 @@ describe('migrations', () => {
       'risk_velocity',
       'saved_payment_methods',
       'schema_migrations',
+      'settlement_runs',
       'subscriptions',
       'transitions',
       'webhook_deliveries',
