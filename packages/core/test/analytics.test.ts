@@ -105,6 +105,31 @@ describe('tender.analytics.payments', () => {
     expect(cut.from).toBe('2026-04-01T00:25:00.000Z');
   });
 
+  it('counts the disputes opened in the window from the dispute records, per currency and per group', async () => {
+    const store = new MemoryStore();
+    const card = await write(store, { createdAt: at(5), currency: 'MYR', amount: '80.00', gateway: 'stripe', paymentMethod: 'card' }, [{ to: 'CAPTURED', afterMs: 100, changes: { amountCaptured: '80.00' } }]);
+    const fpx = await write(store, { createdAt: at(6), currency: 'USD', amount: '12.00', gateway: 'fiuu', paymentMethod: 'FPX' }, [{ to: 'CAPTURED', afterMs: 100, changes: { amountCaptured: '12.00' } }]);
+    const dispute = (payment: Payment, amount: string, openedAt: string, merchantId = 'm_1') => ({
+      id: newId('dp'), merchantId, paymentId: payment.id, gateway: payment.gateway, gatewayReference: newId('gw'), status: 'needs_response' as const, gatewayStatus: 'needs_response',
+      amount, currency: payment.currency, reason: 'fraudulent', evidenceDueBy: null, openedAt, closedAt: null, createdAt: openedAt, updatedAt: openedAt, syncedAt: openedAt, version: 1,
+    });
+    await store.transaction(async (tx) => {
+      await tx.insertDispute(dispute(card, '80.00', at(120)));
+      await tx.insertDispute(dispute(card, '20.00', at(130)));
+      await tx.insertDispute(dispute(fpx, '12.00', at(140)));
+      // Opened the next day: outside the window.
+      await tx.insertDispute(dispute(fpx, '1.00', at(24 * 60 + 1)));
+    });
+    const answer = await engine(store).analytics.payments({ from: DAY0, to: '2026-04-02', groupBy: 'method' });
+    expect(answer.totals.disputes).toEqual({ count: 3, amount: { MYR: '100.00', USD: '12.00' } });
+    expect(answer.groups.map((g) => [g.key, g.disputes])).toEqual([
+      ['FPX', { count: 1, amount: { USD: '12.00' } }],
+      ['card', { count: 2, amount: { MYR: '100.00' } }],
+    ]);
+    // Another merchant's view has none of them.
+    expect((await engine(store).analytics.payments({ from: DAY0, to: '2026-04-02' }, { merchantId: 'm_2' })).totals.disputes).toEqual({ count: 0, amount: {} });
+  });
+
   it('refuses a bad window or grouping with a 400 naming the parameter, and a store without analytics', async () => {
     const tender = engine(new MemoryStore());
     const refused = async (query: Parameters<typeof tender.analytics.payments>[0], param: string) => {
