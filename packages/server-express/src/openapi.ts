@@ -320,7 +320,7 @@ export const API_DESCRIPTION = [
   '',
   '## Authentication',
   '',
-  '`Authorization: Bearer <JWT>`: `sub` is your merchant id, `scope` among `payments:read`, `payments:write` and `refunds:write`. A record of another merchant is answered 404, as an unknown one is.',
+  '`Authorization: Bearer <JWT>`: `sub` is your merchant id, `scope` among `payments:read`, `payments:write` and `refunds:write`. A record of another merchant is answered 404, as an unknown one is. The admin routes (`/api/v1/admin/...`) take `admin:read` / `admin:write` for the token\'s own merchant; with `platform:admin` as well, a token may name any `merchant_id`, or none for every merchant.',
   '',
   '## Errors and retries',
   '',
