@@ -138,6 +138,27 @@ function subscriptionFields(result: GatewaySubscriptionResult): Omit<Subscriptio
   };
 }
 
+/** Stores a subscription not stored yet, bound to `bound`, with its first transition and events. */
+async function insertSubscription(unit: UnitOfWork, result: GatewaySubscriptionResult, source: ReportSource, bound: SubscriptionBinding): Promise<Subscription> {
+  const subscription: Subscription = {
+    id: bound.id,
+    merchantId: bound.merchantId,
+    userId: bound.userId,
+    gateway: source.gateway,
+    ...subscriptionFields(result),
+    paymentMethodId: await renewalMethodId(unit, bound.merchantId, bound.userId, source.gateway, result.defaultPaymentMethod),
+    createdAt: unit.now,
+    updatedAt: unit.now,
+    syncedAt: source.readAt,
+    version: 1,
+  };
+  await unit.tx.insertSubscription(subscription);
+  await auditBilling(unit, subscription, 'subscription', null, subscription.status, source.cause);
+  await unit.emitEvent('subscription.created', subscription.merchantId, subscription);
+  if (subscription.status === 'canceled') await unit.emitEvent('subscription.canceled', subscription.merchantId, subscription);
+  return subscription;
+}
+
 /**
  * Applies a subscription report in `unit`: inserts the record when it is not stored yet (bound
  * through the gateway's metadata, else `binding`), or writes the report over the stored one.
@@ -145,7 +166,7 @@ function subscriptionFields(result: GatewaySubscriptionResult): Omit<Subscriptio
  */
 export async function applySubscription(unit: UnitOfWork, result: GatewaySubscriptionResult, source: ReportSource, binding: SubscriptionBinding | null): Promise<Subscription | null> {
   const { logger } = unit.ctx;
-  const found = await unit.tx.findSubscriptionByGatewayReference(source.gateway, result.gatewayReference);
+  let found = await unit.tx.findSubscriptionByGatewayReference(source.gateway, result.gatewayReference);
   const fromMetadata = bindingFromMetadata(result);
   if (!found) {
     const bound = fromMetadata ?? binding;
@@ -158,27 +179,14 @@ export async function applySubscription(unit: UnitOfWork, result: GatewaySubscri
       return null;
     }
     const clash = await unit.tx.getSubscription(bound.id);
-    if (clash) {
+    if (clash && (clash.gateway !== source.gateway || clash.gatewayReference !== result.gatewayReference)) {
       logger.error({ gateway: source.gateway, gatewayReference: result.gatewayReference, subscriptionId: bound.id }, 'gateway subscription names a Tender subscription stored with another reference; not mirrored');
       return null;
     }
-    const subscription: Subscription = {
-      id: bound.id,
-      merchantId: bound.merchantId,
-      userId: bound.userId,
-      gateway: source.gateway,
-      ...subscriptionFields(result),
-      paymentMethodId: await renewalMethodId(unit, bound.merchantId, bound.userId, source.gateway, result.defaultPaymentMethod),
-      createdAt: unit.now,
-      updatedAt: unit.now,
-      syncedAt: source.readAt,
-      version: 1,
-    };
-    await unit.tx.insertSubscription(subscription);
-    await auditBilling(unit, subscription, 'subscription', null, subscription.status, source.cause);
-    await unit.emitEvent('subscription.created', subscription.merchantId, subscription);
-    if (subscription.status === 'canceled') await unit.emitEvent('subscription.canceled', subscription.merchantId, subscription);
-    return subscription;
+    // Stored with this very reference by a concurrent apply that committed between the two reads
+    // (a copy of the create, or its webhook): the report is applied over it below.
+    if (clash) found = clash;
+    else return insertSubscription(unit, result, source, bound);
   }
   const stored = (await unit.tx.lockSubscription(found.id)) ?? found;
   if (stored.syncedAt > source.readAt) {
