@@ -214,13 +214,15 @@ describe('review: errors name the field sent', () => {
 });
 
 describe('review: money of an invoice', () => {
-  it("an invoice's payment refunded through Tender: REFUNDED here and at Stripe, the invoice still paid on both sides (Stripe keeps a refunded invoice paid)", async () => {
+  it("an invoice's payment requeried (still CAPTURED) and refunded through Tender: REFUNDED here and at Stripe, the invoice still paid on both sides (Stripe keeps a refunded invoice paid)", async () => {
     const userId = user('uma');
     const subscription = await tender.subscriptions.create({ userId, priceId: price, paymentMethod: 'pm_card_visa' });
     const [invoice] = (await tender.invoices.list({ subscriptionId: subscription.id })).data;
     expect(invoice).toMatchObject({ status: 'paid', amountPaid: '10.00' });
     const payment = await tender.payments.get(invoice!.paymentId!);
     expect(payment).toMatchObject({ status: 'CAPTURED', amount: '10.00', userId });
+    // The status route's requery of a PaymentIntent Stripe's billing made (no Tender metadata on it).
+    expect(await tender.payments.sync(payment.id)).toMatchObject({ id: payment.id, status: 'CAPTURED', amount: '10.00' });
     const refund = await tender.payments.refund(payment.id, {}, { idempotencyKey: `refund-${userId}` });
     expect(refund.status).toBe('SUCCEEDED');
     expect((await tender.payments.get(payment.id)).status).toBe('REFUNDED');
