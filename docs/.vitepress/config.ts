@@ -92,6 +92,7 @@ export default withMermaid(
             { text: 'Deployment', link: '/deploy' },
             { text: 'Monitoring', link: '/monitoring' },
             { text: 'Payment analytics', link: '/analytics' },
+            { text: 'Settlement reconciliation', link: '/settlements' },
             { text: 'Operator dashboard', link: '/dashboard' },
             { text: 'Encryption and retention', link: '/encryption' },
             { text: 'Upgrading embedded PGlite', link: '/upgrading-pglite' },
