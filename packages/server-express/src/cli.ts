@@ -49,6 +49,7 @@ async function start(): Promise<void> {
       '  TENDER SIMULATION MODE: no gateway credentials are set.',
       `  Fiuu sandbox:   ${server.simulation.fiuu.url}`,
       `  Stripe sandbox: ${server.simulation.stripe.url}`,
+      ...server.simulation.stripe.prices.map((p, i) => `  ${i === 0 ? 'Stripe prices: ' : '               '} ${p.id} (${p.description}, for POST /api/v1/subscriptions)`),
       `  PayPal sandbox: ${server.simulation.paypal.url}`,
       `  UPI sandbox:    ${server.simulation.upi.url} (Razorpay)`,
       `  Demo checkout:  ${server.publicUrl}/demo`,

@@ -5,10 +5,10 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { createHttpTransport, redactingLogger, transportOptionsFromEnv, type GatewayV1, type HttpTransport, type Logger, type RoutingRule } from '@tender/core';
+import { Money, createHttpTransport, redactingLogger, transportOptionsFromEnv, type GatewayV1, type HttpTransport, type Logger, type RoutingRule } from '@tender/core';
 import { createFiuuGateway } from '@tender/fiuu';
 import { createPayPalGateway } from '@tender/paypal';
-import { createStripeGateway } from '@tender/stripe';
+import { createStripeBilling, createStripeGateway } from '@tender/stripe';
 import { createUpiGateway } from '@tender/upi';
 import type { ServerConfig } from './config';
 
@@ -20,7 +20,8 @@ export interface GatewaySetup {
   /** Set in simulation mode. */
   simulation: null | {
     fiuu: { url: string; merchantId: string };
-    stripe: { url: string; publishableKey: string };
+    /** `prices`: the demo prices made in the Stripe sandbox, so `POST /subscriptions` has a `price_id` to name. */
+    stripe: { url: string; publishableKey: string; prices: Array<{ id: string; description: string }> };
     paypal: { url: string };
     upi: { url: string; upiAppUrl(razorpayPaymentId: string): string };
   };
@@ -118,6 +119,29 @@ export function gatewaysFromConfig(config: ServerConfig, env: Readonly<Record<st
 }
 
 /**
+ * The demo plan's prices, made in the Stripe sandbox through its API as a merchant makes them in
+ * Stripe: subscriptions need a price, and a sandbox starts empty.
+ */
+async function demoPrices(baseUrl: string, secretKey: string): Promise<Array<{ id: string; description: string }>> {
+  const billing = createStripeBilling({ secretKey, baseUrl });
+  try {
+    const product = await billing.products.create({ name: 'Tender demo plan' });
+    const plans = [
+      { amount: Money.of('10.00', 'USD'), interval: 'month' as const, description: 'USD 10.00 a month' },
+      { amount: Money.of('100.00', 'USD'), interval: 'year' as const, description: 'USD 100.00 a year' },
+    ];
+    const prices = [];
+    for (const plan of plans) {
+      const price = await billing.prices.create({ product: product.id, unitAmount: plan.amount, interval: plan.interval, nickname: plan.description });
+      prices.push({ id: price.id, description: plan.description });
+    }
+    return prices;
+  } finally {
+    await billing.close();
+  }
+}
+
+/**
  * Simulation mode: starts the Fiuu, Stripe, PayPal and Razorpay (UPI) sandboxes on loopback (fakes
  * speaking the real wire protocols), registers this server's webhook and return URLs with them, and
  * configures the gateways against them with freshly generated keys. PayPal's webhooks are verified
@@ -177,6 +201,7 @@ export async function simulatedGateways(urls: CallbackUrls, env: Readonly<Record
       transport: transport('fiuu', 'FIUU'),
     });
     const stripe = createStripeGateway({ secretKey: stripeSandbox.secretKey, webhookSecret: stripeWebhookSecret, baseUrl: stripeSandbox.url, transport: transport('stripe', 'STRIPE') });
+    const prices = await demoPrices(stripeSandbox.url, stripeSandbox.secretKey);
     const paypal = createPayPalGateway({
       clientId: paypalSandbox.clientId,
       clientSecret: paypalSandbox.clientSecret,
@@ -207,7 +232,7 @@ export async function simulatedGateways(urls: CallbackUrls, env: Readonly<Record
       routing: [{ paymentMethods: ['card', 'CARD'], gateways: ['stripe', 'fiuu'] }],
       simulation: {
         fiuu: { url: fiuuSandbox.url, merchantId: merchant.merchantId },
-        stripe: { url: stripeSandbox.url, publishableKey: stripeSandbox.publishableKey },
+        stripe: { url: stripeSandbox.url, publishableKey: stripeSandbox.publishableKey, prices },
         paypal: { url: paypalSandbox.url },
         upi: { url: upiSandbox.url, upiAppUrl: (id) => upiSandbox.upiAppUrl(id) },
       },

@@ -88,6 +88,16 @@ describe('simulation mode (PGlite, Fiuu + Stripe sandboxes)', () => {
     expect(((await card.json()) as any).status).toBe('CAPTURED');
   });
 
+  it("has demo prices in the Stripe sandbox: seed 003's subscription body works with one", async () => {
+    const prices = server.simulation!.stripe.prices;
+    expect(prices.map((p) => p.description)).toEqual(['USD 10.00 a month', 'USD 100.00 a year']);
+    const created = await api('POST', '/api/v1/subscriptions', { user_id: 'user_123', price_id: prices[0]!.id, payment_method: 'pm_card_visa', trial_days: 14 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ object: 'subscription', status: 'trialing', price_id: prices[0]!.id, amount: '10.00', currency: 'USD', interval: 'month' });
+    const listed = await api('GET', '/api/v1/users/user_123/subscriptions');
+    expect(listed.body.data.map((s: { id: string }) => s.id)).toContain(created.body.id);
+  });
+
   it('is ready (PGlite migrated) and exposes metrics', async () => {
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
