@@ -10,6 +10,17 @@ import { createHash } from 'node:crypto';
 import { TenderError, invalidRequest } from '../errors';
 import type { IdempotencyRecord, StoredResponse, StoreTx } from '../spec/store/v1/index';
 
+/** The 422 for a key already used with a different request (Stripe's rule: a key names one request). */
+export function idempotencyKeyReused(): TenderError {
+  return new TenderError({
+    type: 'idempotency_error',
+    code: 'idempotency_key_reused',
+    status: 422,
+    message: 'This Idempotency-Key was already used with a different request',
+    param: 'Idempotency-Key',
+  });
+}
+
 /** Idempotency settings of the engine. */
 export interface IdempotencyOptions {
   /** How long a completed key is kept (default 24 h). */
@@ -102,15 +113,7 @@ export async function claimKey(
     await tx.updateIdempotencyRecord(fresh);
     return { kind: 'new', record: fresh };
   }
-  if (record.fingerprint !== args.fingerprint) {
-    throw new TenderError({
-      type: 'idempotency_error',
-      code: 'idempotency_key_reused',
-      status: 422,
-      message: 'This Idempotency-Key was already used with a different request',
-      param: 'Idempotency-Key',
-    });
-  }
+  if (record.fingerprint !== args.fingerprint) throw idempotencyKeyReused();
   if (record.state === 'completed' && record.response) return { kind: 'replay', response: record.response };
   if (record.lockedUntil !== null && record.lockedUntil > nowIso) {
     throw new TenderError({

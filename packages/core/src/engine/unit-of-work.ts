@@ -116,6 +116,12 @@ export class UnitOfWork {
    * as `payment.<status>` rather than `payment.created`.
    */
   async insertSettledPayment(payment: Payment, cause: ChangeCause): Promise<void> {
+    await this.#insertFirst(payment, cause);
+    await this.emit(`payment.${payment.status.toLowerCase()}`, payment.merchantId, payment.id, null, payment);
+  }
+
+  /** Stores a new payment and the trail entry of its first status. */
+  async #insertFirst(payment: Payment, cause: ChangeCause): Promise<void> {
     await this.tx.insertPayment(payment);
     this.#written.set(payment.id, payment);
     await this.tx.appendTransition({
@@ -129,24 +135,11 @@ export class UnitOfWork {
       actor: cause.actor,
       at: this.now,
     });
-    await this.emit(`payment.${payment.status.toLowerCase()}`, payment.merchantId, payment.id, null, payment);
   }
 
   /** Inserts a new payment in its first status and records it. */
   async insertPayment(payment: Payment, cause: ChangeCause): Promise<void> {
-    await this.tx.insertPayment(payment);
-    this.#written.set(payment.id, payment);
-    await this.tx.appendTransition({
-      id: newId('tr'),
-      merchantId: payment.merchantId,
-      paymentId: payment.id,
-      refundId: null,
-      from: null,
-      to: payment.status,
-      reason: cause.reason,
-      actor: cause.actor,
-      at: this.now,
-    });
+    await this.#insertFirst(payment, cause);
     await this.emit('payment.created', payment.merchantId, payment.id, null, payment);
   }
 

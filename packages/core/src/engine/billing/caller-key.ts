@@ -13,8 +13,7 @@
  *
  * @module
  */
-import { TenderError } from '../../errors';
-import { newKeyRecord, requestFingerprint, validateIdempotencyKey } from '../idempotency';
+import { idempotencyKeyReused, newKeyRecord, requestFingerprint, validateIdempotencyKey } from '../idempotency';
 import type { EngineContext } from '../context';
 
 /**
@@ -43,14 +42,6 @@ export async function holdCallerKey(ctx: EngineContext, merchantId: string, key:
       await tx.updateIdempotencyRecord(fresh);
       return;
     }
-    if (record.fingerprint !== fingerprint) {
-      throw new TenderError({
-        type: 'idempotency_error',
-        code: 'idempotency_key_reused',
-        status: 422,
-        message: 'This Idempotency-Key was already used with a different request',
-        param: 'Idempotency-Key',
-      });
-    }
+    if (record.fingerprint !== fingerprint) throw idempotencyKeyReused();
   });
 }
