@@ -29,6 +29,7 @@ import { risk } from './migrations/0011-risk';
 import { disputes } from './migrations/0012-disputes';
 import { analytics } from './migrations/0013-analytics';
 import { settlements } from './migrations/0014-settlements';
+import { eventList } from './migrations/0015-event-list';
 import { quoteIdent } from './schema';
 
 /** One schema change shipped with the package. */
@@ -56,6 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: 'disputes', sql: disputes },
   { version: 13, name: 'analytics', sql: analytics },
   { version: 14, name: 'settlements', sql: settlements },
+  { version: 15, name: 'event_list', sql: eventList },
 ];
 
 /** What a migration run did (the result of {@link migrate}). */

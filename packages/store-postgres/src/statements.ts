@@ -102,13 +102,25 @@ export function buildStatements(schema: string) {
     findByOrderId: `SELECT ${PAYMENT_COLUMNS} FROM ${payments} WHERE merchant_id = $1 AND order_id = $2
       ORDER BY created_at DESC, id DESC LIMIT 1`,
     /** Builds the list query for the filters present, so each shape gets its own (index-using) plan. */
-    listPayments(filters: { userId: boolean; orderId: boolean; status: boolean; startingAfter: boolean }): { sql: string; next: number } {
+    listPayments(filters: {
+      userId: boolean;
+      orderId: boolean;
+      status: boolean;
+      gateway: boolean;
+      createdFrom: boolean;
+      createdBefore: boolean;
+      startingAfter: boolean;
+    }): { sql: string; next: number } {
       const where = ['merchant_id = $1'];
       let n = 2;
       // Strict equality implies \`user_id IS NOT NULL\`, so the partial index of migration 10 applies.
       if (filters.userId) where.push(`user_id = $${n++}`);
       if (filters.orderId) where.push(`order_id = $${n++}`);
       if (filters.status) where.push(`status = $${n++}`);
+      if (filters.gateway) where.push(`gateway = $${n++}`);
+      // Date bounds are a range of payments_merchant_created_idx (merchant_id, created_at DESC, id DESC).
+      if (filters.createdFrom) where.push(`created_at >= $${n++}::timestamptz`);
+      if (filters.createdBefore) where.push(`created_at < $${n++}::timestamptz`);
       if (filters.startingAfter) {
         where.push(`(created_at, id) < (SELECT c.created_at, c.id FROM ${payments} c WHERE c.id = $${n++})`);
       }
@@ -292,6 +304,18 @@ export function buildStatements(schema: string) {
     recordInbound: `INSERT INTO ${inbox} (gateway, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 
     getOutbox: `SELECT ${OUTBOX_COLUMNS} FROM ${outbox} WHERE id = $1`,
+    /** A merchant's events newest first; each filter shape gets its own plan over outbox_events_merchant_created_idx (migration 15). */
+    listOutboxEvents(filters: { type: boolean; deliveryStatus: boolean; paymentId: boolean; startingAfter: boolean }): string {
+      const where = ['merchant_id = $1'];
+      let n = 2;
+      if (filters.type) where.push(`type = $${n++}`);
+      if (filters.deliveryStatus) where.push(`status = $${n++}`);
+      if (filters.paymentId) where.push(`payment_id = $${n++}`);
+      if (filters.startingAfter) {
+        where.push(`(created_at, id) < (SELECT c.created_at, c.id FROM ${outbox} c WHERE c.id = $${n++} AND c.merchant_id = $1)`);
+      }
+      return `SELECT ${OUTBOX_COLUMNS} FROM ${outbox} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${n}`;
+    },
     // SKIP LOCKED: rows another dispatcher is claiming right now are passed over, not waited for.
     claimOutbox: `WITH due AS (
         SELECT id FROM ${outbox}

@@ -37,6 +37,7 @@ import {
   type RewriteRecordsOptions,
   type RewriteRecordsPage,
   type StoredRecordKind,
+  type ListOutboxEventsQuery,
   type ListPaymentsQuery,
   type OutboxCompletion,
   type OutboxEvent,
@@ -172,6 +173,9 @@ class Reader implements StoreReader {
       userId: query.userId !== undefined,
       orderId: query.orderId !== undefined,
       status: query.status !== undefined,
+      gateway: query.gateway !== undefined,
+      createdFrom: query.createdFrom !== undefined,
+      createdBefore: query.createdBefore !== undefined,
       startingAfter: query.startingAfter !== undefined,
     };
     const { sql } = this.st.listPayments(filters);
@@ -179,6 +183,9 @@ class Reader implements StoreReader {
     if (filters.userId) params.push(query.userId);
     if (filters.orderId) params.push(query.orderId);
     if (filters.status) params.push(query.status);
+    if (filters.gateway) params.push(query.gateway);
+    if (filters.createdFrom) params.push(query.createdFrom);
+    if (filters.createdBefore) params.push(query.createdBefore);
     if (filters.startingAfter) params.push(query.startingAfter);
     params.push(Math.max(0, Math.floor(query.limit)));
     return many(this.q, sql, params, toPayment);
@@ -220,6 +227,23 @@ class Reader implements StoreReader {
   async getOutboxEvent(id: string): Promise<OutboxRow | null> {
     await this.ready();
     return one(this.q, this.st.getOutbox, [id], toOutboxRow);
+  }
+
+  async listOutboxEvents(query: ListOutboxEventsQuery): Promise<OutboxRow[]> {
+    await this.ready();
+    const filters = {
+      type: query.type !== undefined,
+      deliveryStatus: query.deliveryStatus !== undefined,
+      paymentId: query.paymentId !== undefined,
+      startingAfter: query.startingAfter !== undefined,
+    };
+    const params: unknown[] = [query.merchantId];
+    if (filters.type) params.push(query.type);
+    if (filters.deliveryStatus) params.push(query.deliveryStatus);
+    if (filters.paymentId) params.push(query.paymentId);
+    if (filters.startingAfter) params.push(query.startingAfter);
+    params.push(Math.max(0, Math.floor(query.limit)));
+    return many(this.q, this.st.listOutboxEvents(filters), params, toOutboxRow);
   }
 
   // Billing (migration 10). Reads by primary key check the merchant here, as getPayment does.

@@ -37,6 +37,7 @@ import type {
   IdempotencyRecord,
   ListDisputesQuery,
   ListInvoicesQuery,
+  ListOutboxEventsQuery,
   ListPaymentsQuery,
   ListSavedPaymentMethodsQuery,
   ListSubscriptionsQuery,
@@ -277,6 +278,9 @@ class EncryptingTx implements StoreTx {
   async getOutboxEvent(id: string): Promise<OutboxRow | null> {
     return this.c.openRowOrNull(await this.tx.getOutboxEvent(id));
   }
+  async listOutboxEvents(query: ListOutboxEventsQuery): Promise<OutboxRow[]> {
+    return (await this.tx.listOutboxEvents(query)).map((r) => this.c.openEvent(r));
+  }
   async lockPayment(id: string): Promise<Payment | null> {
     return this.c.openPaymentOrNull(await this.tx.lockPayment(id));
   }
@@ -460,6 +464,9 @@ class EncryptingStoreImpl implements EncryptingStore {
   }
   async getOutboxEvent(id: string): Promise<OutboxRow | null> {
     return this.#c.openRowOrNull(await this.inner.getOutboxEvent(id));
+  }
+  async listOutboxEvents(query: ListOutboxEventsQuery): Promise<OutboxRow[]> {
+    return (await this.inner.listOutboxEvents(query)).map((r) => this.#c.openEvent(r));
   }
   getGatewayCustomer(merchantId: string, userId: string, gateway: string): Promise<GatewayCustomer | null> {
     return this.inner.getGatewayCustomer(merchantId, userId, gateway);

@@ -22,6 +22,7 @@ import type {
   RewriteRecordsOptions,
   RewriteRecordsPage,
   StoredRecordKind,
+  ListOutboxEventsQuery,
   ListPaymentsQuery,
   OutboxCompletion,
   OutboxEvent,
@@ -117,6 +118,9 @@ const refKey = (gateway: string, reference: string) => `${gateway}\u0000${refere
 const customerKey = (merchantId: string, userId: string, gateway: string) => `${merchantId}\u0000${userId}\u0000${gateway}`;
 const tokenKey = (merchantId: string, gateway: string, token: string) => `${merchantId}\u0000${gateway}\u0000${token}`;
 const idemKey = (merchantId: string, key: string) => `${merchantId}\u0000${key}`;
+/** Milliseconds of an ISO instant: bounds may carry another offset or precision than the stored `createdAt`. */
+const instant = (iso: string) => Date.parse(iso);
+
 const byNewest = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }) =>
   a.createdAt === b.createdAt ? (a.id === b.id ? 0 : a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
 
@@ -153,6 +157,9 @@ class Reader implements StoreReader {
       .filter((p) => query.orderId === undefined || p.orderId === query.orderId)
       .filter((p) => query.status === undefined || p.status === query.status)
       .filter((p) => query.userId === undefined || p.userId === query.userId)
+      .filter((p) => query.gateway === undefined || p.gateway === query.gateway)
+      .filter((p) => query.createdFrom === undefined || instant(p.createdAt) >= instant(query.createdFrom))
+      .filter((p) => query.createdBefore === undefined || instant(p.createdAt) < instant(query.createdBefore))
       .sort(byNewest);
     if (query.startingAfter !== undefined) {
       const cursor = this.data().payments.get(query.startingAfter);
@@ -203,6 +210,21 @@ class Reader implements StoreReader {
   async getOutboxEvent(id: string): Promise<OutboxRow | null> {
     const r = this.data().outbox.get(id);
     return r ? clone(r) : null;
+  }
+
+  async listOutboxEvents(query: ListOutboxEventsQuery): Promise<OutboxRow[]> {
+    let rows = [...this.data().outbox.values()]
+      .filter((r) => r.merchantId === query.merchantId)
+      .filter((r) => query.type === undefined || r.type === query.type)
+      .filter((r) => query.deliveryStatus === undefined || r.status === query.deliveryStatus)
+      .filter((r) => query.paymentId === undefined || r.paymentId === query.paymentId)
+      .sort(byNewest);
+    if (query.startingAfter !== undefined) {
+      const cursor = this.data().outbox.get(query.startingAfter);
+      if (!cursor || cursor.merchantId !== query.merchantId) return [];
+      rows = rows.filter((r) => byNewest(cursor, r) < 0);
+    }
+    return rows.slice(0, Math.max(0, Math.floor(query.limit))).map(clone);
   }
 
   async getGatewayCustomer(merchantId: string, userId: string, gateway: string): Promise<GatewayCustomer | null> {
@@ -598,6 +620,7 @@ const READS = [
   'listTransitions',
   'getIdempotencyRecord',
   'getOutboxEvent',
+  'listOutboxEvents',
   'getGatewayCustomer',
   'getSavedPaymentMethod',
   'findSavedPaymentMethodByToken',

@@ -354,6 +354,60 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       expect(many.filter(Boolean)).toHaveLength(1);
     });
 
+    it('filters payments by gateway and a creation window (from inclusive, before exclusive), with the cursor', async () => {
+      const made: Payment[] = [];
+      for (let i = 0; i < 6; i++) {
+        const p = samplePayment({ createdAt: at(i * 1000), updatedAt: at(i * 1000), gateway: i % 2 === 0 ? 'stripe' : 'paypal', gatewayReference: `ref_gw_${i}` });
+        made.push(p);
+        await insert(p);
+      }
+      await insert(samplePayment({ merchantId: 'm_2', gateway: 'stripe', createdAt: at(2000), gatewayReference: 'ref_gw_other' }));
+      const ids = (ps: Payment[]) => ps.map((p) => p.id);
+      expect(ids(await store.listPayments({ merchantId: 'm_1', limit: 10, gateway: 'stripe' }))).toEqual([made[4]!.id, made[2]!.id, made[0]!.id]);
+      expect(ids(await store.listPayments({ merchantId: 'm_1', limit: 10, createdFrom: at(1000), createdBefore: at(4000) }))).toEqual([made[3]!.id, made[2]!.id, made[1]!.id]);
+      // Bounds are instants: another offset names the same moment.
+      expect(ids(await store.listPayments({ merchantId: 'm_1', limit: 10, createdFrom: '2026-03-01T12:00:02+02:00' }))).toEqual([made[5]!.id, made[4]!.id, made[3]!.id, made[2]!.id]);
+      const window = { merchantId: 'm_1', gateway: 'stripe', createdFrom: at(0), createdBefore: at(5000) };
+      const page1 = await store.listPayments({ ...window, limit: 2 });
+      expect(ids(page1)).toEqual([made[4]!.id, made[2]!.id]);
+      expect(ids(await store.listPayments({ ...window, limit: 2, startingAfter: page1[1]!.id }))).toEqual([made[0]!.id]);
+      expect(await store.listPayments({ merchantId: 'm_1', limit: 10, gateway: 'fiuu' })).toEqual([]);
+      expect(await store.listPayments({ merchantId: 'm_1', limit: 10, createdFrom: at(6000) })).toEqual([]);
+    });
+
+    it("lists a merchant's events newest first with their delivery state, filters and a cursor", async () => {
+      const p = samplePayment();
+      await insert(p);
+      const events = Array.from({ length: 5 }, (_, i) =>
+        event({ id: `evt_list_${i}`, createdAt: at(i * 1000), type: i === 4 ? 'refund.succeeded' : 'payment.captured', paymentId: i < 3 ? p.id : null }),
+      );
+      await store.transaction(async (tx) => {
+        for (const e of events) await tx.enqueueOutbox(e);
+        await tx.enqueueOutbox(event({ id: 'evt_list_other', merchantId: 'm_2', createdAt: at(9000) }));
+      });
+      const claimed = await store.claimOutbox({ limit: 10, now: at(10_000), leaseUntil: at(70_000) });
+      expect(claimed).toHaveLength(6);
+      await store.completeOutbox('evt_list_0', { status: 'delivered', at: at(10_001) });
+      await store.completeOutbox('evt_list_1', { status: 'dead', error: 'HTTP 500' });
+      await store.completeOutbox('evt_list_3', { status: 'dead', error: 'timeout' });
+      const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+      const all = await store.listOutboxEvents({ merchantId: 'm_1', limit: 10 });
+      expect(ids(all)).toEqual(['evt_list_4', 'evt_list_3', 'evt_list_2', 'evt_list_1', 'evt_list_0']);
+      expect(all[1]).toMatchObject({ status: 'dead', attempts: 1, lastError: 'timeout', data: { n: 1 }, merchantId: 'm_1' });
+      expect(all[4]).toMatchObject({ status: 'delivered', deliveredAt: at(10_001) });
+      const page1 = await store.listOutboxEvents({ merchantId: 'm_1', limit: 2 });
+      expect(ids(page1)).toEqual(['evt_list_4', 'evt_list_3']);
+      expect(ids(await store.listOutboxEvents({ merchantId: 'm_1', limit: 2, startingAfter: 'evt_list_3' }))).toEqual(['evt_list_2', 'evt_list_1']);
+      expect(ids(await store.listOutboxEvents({ merchantId: 'm_1', limit: 10, deliveryStatus: 'dead' }))).toEqual(['evt_list_3', 'evt_list_1']);
+      expect(ids(await store.listOutboxEvents({ merchantId: 'm_1', limit: 10, deliveryStatus: 'dead', startingAfter: 'evt_list_3' }))).toEqual(['evt_list_1']);
+      expect(ids(await store.listOutboxEvents({ merchantId: 'm_1', limit: 10, type: 'refund.succeeded' }))).toEqual(['evt_list_4']);
+      expect(ids(await store.listOutboxEvents({ merchantId: 'm_1', limit: 10, paymentId: p.id }))).toEqual(['evt_list_2', 'evt_list_1', 'evt_list_0']);
+      // Another merchant's events, and its event as a cursor, are not this merchant's.
+      expect(ids(await store.listOutboxEvents({ merchantId: 'm_2', limit: 10 }))).toEqual(['evt_list_other']);
+      expect(await store.listOutboxEvents({ merchantId: 'm_1', limit: 10, startingAfter: 'evt_list_other' })).toEqual([]);
+      expect(await store.listOutboxEvents({ merchantId: 'm_1', limit: 10, startingAfter: 'evt_missing' })).toEqual([]);
+    });
+
     it('claims due outbox rows without handing one row to two claimers', async () => {
       const events = Array.from({ length: 30 }, (_, i) => event({ createdAt: at(i) }));
       await store.transaction(async (tx) => {

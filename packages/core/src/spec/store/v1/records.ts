@@ -98,6 +98,26 @@ export interface ListPaymentsQuery {
   status?: PaymentStatus;
   /** Only payments of this user of the merchant ({@link Payment.userId}). */
   userId?: string;
+  /** Only payments through this gateway (`Payment.gateway`, e.g. `stripe`). */
+  gateway?: string;
+  /** Only payments created at or after this ISO instant (inclusive). */
+  createdFrom?: string;
+  /** Only payments created before this ISO instant (exclusive). */
+  createdBefore?: string;
+}
+
+/** Options of {@link StoreReader.listOutboxEvents}: a merchant's events, newest first. */
+export interface ListOutboxEventsQuery {
+  merchantId: string;
+  limit: number;
+  /** Return events created before this event id (newest first); an unknown id returns none. */
+  startingAfter?: string;
+  /** Only events of this type (e.g. `payment.captured`). */
+  type?: string;
+  /** Only events in this webhook delivery state. */
+  deliveryStatus?: OutboxRow['status'];
+  /** Only events about this payment (or its refunds). */
+  paymentId?: string;
 }
 
 /** Options of {@link StoreReader.listPaymentsToReconcile}. */

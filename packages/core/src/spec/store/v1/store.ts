@@ -9,6 +9,7 @@ import type { DisputeReader, DisputeTx } from './disputes';
 import type {
   AnonymizeResult,
   IdempotencyRecord,
+  ListOutboxEventsQuery,
   ListPaymentsQuery,
   OutboxCompletion,
   OutboxEvent,
@@ -46,6 +47,8 @@ export interface StoreReader extends BillingReader, DisputeReader {
   listTransitions(paymentId: string): Promise<Transition[]>;
   getIdempotencyRecord(merchantId: string, key: string): Promise<IdempotencyRecord | null>;
   getOutboxEvent(id: string): Promise<OutboxRow | null>;
+  /** A merchant's outbox events with their webhook delivery state, newest first by `createdAt` then `id`. */
+  listOutboxEvents(query: ListOutboxEventsQuery): Promise<OutboxRow[]>;
 }
 
 /** Writes; only available inside {@link Store.transaction}. */
