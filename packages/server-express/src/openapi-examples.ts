@@ -291,6 +291,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Examples>> = {
   listWebhookEndpoints: { '200': one('One endpoint (no secret)', list([SAMPLE_WEBHOOK_ENDPOINT])) },
   getWebhookEndpoint: { '200': one('An endpoint (no secret)', SAMPLE_WEBHOOK_ENDPOINT) },
   deleteWebhookEndpoint: { '200': one('Deleted', { id: SAMPLE_WEBHOOK_ENDPOINT.id, object: 'webhook_endpoint', deleted: true }) },
+  listEvents: { '200': one('A page of events with their delivery state', list([SAMPLE_EVENT], null)) },
   getEvent: { '200': one('A delivered payment.captured event', SAMPLE_EVENT) },
   redeliverEvent: { '202': one('Queued for delivery again', { id: SAMPLE_EVENT.id, object: 'event', delivery: { status: 'pending' } }) },
   createStaticUpiLink: {

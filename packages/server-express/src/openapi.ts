@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  ListEventsQuery,
   ListPaymentsQuery,
   PageQuery,
   SeamlessConfigQuery,
@@ -172,6 +173,18 @@ const CREATE: ErrorCode[] = [...AMOUNT, 'ambiguous_parameter', 'invalid_currency
 // A payment for a user, charging a saved method (`user_id`, `payment_method: "spm_..."`, `off_session`, `confirm`).
 const CREATE_FOR_USER: ErrorCode[] = ['invalid_user_id', 'invalid_boolean', 'resource_missing', 'saved_method_user_mismatch', 'saved_method_gateway_mismatch', 'saved_methods_not_supported'];
 const LIVE: ErrorCode[] = [...AUTH, 'invalid_last_event_id', 'resource_missing', 'too_many_live_connections', 'shutting_down'];
+/** A page of events: the list envelope every list answers, each item an `Event`. */
+const EVENT_LIST_SCHEMA: Json = {
+  type: 'object',
+  required: ['object', 'data', 'has_more', 'next_cursor'],
+  additionalProperties: false,
+  properties: {
+    object: { type: 'string', enum: ['list'] },
+    data: { type: 'array', items: { $ref: '#/components/schemas/Event' } },
+    has_more: { type: 'boolean' },
+    next_cursor: { type: ['string', 'null'] },
+  },
+};
 const READ: ErrorCode[] = [...AUTH, 'resource_missing'];
 const USER_LIST: ErrorCode[] = [...AUTH, ...PAGE, 'invalid_user_id'];
 // An unknown `gateway` is a 404 (resource_missing); a card the gateway refuses to save is a 402 with the gateway's code.
@@ -232,6 +245,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly ErrorCode[]> = {
   listWebhookEndpoints: [...AUTH, ...PAGE],
   getWebhookEndpoint: READ,
   deleteWebhookEndpoint: READ,
+  listEvents: [...AUTH, ...PAGE],
   getEvent: READ,
   redeliverEvent: READ,
   getMetrics: ['missing_token', 'invalid_metrics_token'],
@@ -364,7 +378,7 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
         requestBody: body('CreatePayment', true),
         responses: { '201': { description: 'The payment (REQUIRES_ACTION carries next_action)', ...paymentOut }, ...ERRORS, '409': errorResponse('Key in flight'), '422': errorResponse('Idempotency key reused with another request'), '502': errorResponse('Gateway error') },
       }),
-      get: op('listPayments', 'List payments (newest first, cursor pagination, order_id lookup)', 'payments:read', {
+      get: op('listPayments', 'List payments (newest first, cursor pagination, order_id lookup, gateway and created_from/created_before filters)', 'payments:read', {
         parameters: queryParameters(ListPaymentsQuery),
         responses: { '200': { description: 'A page', content: json(inline(listOf(PaymentSchema))) }, ...ERRORS },
       }),
@@ -617,6 +631,12 @@ export function buildOpenApiDocument(info: OpenApiInfo = {}): Json {
     '/api/v1/webhook-endpoints/{id}': {
       get: op('getWebhookEndpoint', 'Retrieve a webhook endpoint', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The endpoint', content: json(ref('WebhookEndpoint')) }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
       delete: op('deleteWebhookEndpoint', 'Delete a webhook endpoint', 'payments:write', { parameters: [idParam()], responses: { '200': { description: 'Deleted', content: json(DELETED_SCHEMA) }, ...ERRORS, '404': errorResponse('No such endpoint') } }),
+    },
+    '/api/v1/events': {
+      get: op('listEvents', "List the merchant's events with their delivery state (newest first, cursor pagination)", 'payments:read', {
+        parameters: queryParameters(ListEventsQuery),
+        responses: { '200': { description: 'A page of events, each as GET /events/{id} answers it', content: json(EVENT_LIST_SCHEMA) }, ...ERRORS },
+      }),
     },
     '/api/v1/events/{id}': {
       get: op('getEvent', 'An event and its delivery state', 'payments:read', { parameters: [idParam()], responses: { '200': { description: 'The event (the document webhooks and brokers carry) with its delivery state', content: json(ref('Event')) }, ...ERRORS, '404': errorResponse('No such event') } }),

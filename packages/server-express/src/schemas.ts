@@ -153,6 +153,18 @@ export const ListPaymentsQuery = z.object({
   starting_after: cursor.optional(),
   order_id: text(64).optional(),
   status: z.enum(PAYMENT_STATUSES).optional(),
+  gateway: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a gateway name').optional().describe('Only payments through this gateway (stripe, paypal, fiuu, upi...)'),
+  created_from: z.string().max(40).optional().describe('Only payments created at or after this date (YYYY-MM-DD, 00:00 UTC) or ISO 8601 instant with a zone'),
+  created_before: z.string().max(40).optional().describe('Only payments created before this date or instant (exclusive)'),
+});
+
+/** `GET /api/v1/events` query: the merchant's events, newest first. */
+export const ListEventsQuery = z.object({
+  limit: limit.optional(),
+  starting_after: cursor.optional(),
+  type: z.string().regex(/^[a-z_]+(\.[a-z_]+)+$/, 'must be an event type such as payment.captured').optional().describe('Only events of this type'),
+  delivery_status: z.enum(['pending', 'delivered', 'dead']).optional().describe('Only events in this webhook delivery state'),
+  payment_id: cursor.optional().describe('Only events about this payment (and its refunds)'),
 });
 
 /** Query of the other lists. */

@@ -38,6 +38,9 @@ export function paymentRoutes(api: Router, { tender, options, logger, metrics, n
       ...pageOptions(q),
       ...(q.order_id ? { orderId: q.order_id } : {}),
       ...(q.status ? { status: q.status } : {}),
+      ...(q.gateway ? { gateway: q.gateway } : {}),
+      ...(q.created_from !== undefined ? { createdFrom: q.created_from } : {}),
+      ...(q.created_before !== undefined ? { createdBefore: q.created_before } : {}),
       ...(userId !== undefined ? { userId } : {}),
     });
     return listJson(page.data, page.hasMore, page.nextCursor, paymentJson);

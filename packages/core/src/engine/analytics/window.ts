@@ -28,8 +28,11 @@ function validCalendarDate(y: string, m: string, d: string): boolean {
   return date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d);
 }
 
-/** The instant (ms) of a `from` / `to` value: a date is 00:00 UTC of that day. */
-function instantOf(value: unknown, param: 'from' | 'to'): number {
+/**
+ * The instant (ms) of a query bound (`from`, `to`, a list's `created_from`...): a date is 00:00 UTC of that day.
+ * @throws TenderError 400 `parameter_missing` / `parameter_invalid` naming `param`.
+ */
+export function instantOf(value: unknown, param: string): number {
   const bad = () => invalidRequest('parameter_invalid', `${param} must be a date (YYYY-MM-DD) or an ISO 8601 instant with a zone (2026-01-31T16:00:00Z)`, param);
   if (value === undefined || value === null || value === '') throw invalidRequest('parameter_missing', `${param} is required (YYYY-MM-DD or an ISO 8601 instant)`, param);
   if (typeof value !== 'string') throw bad();

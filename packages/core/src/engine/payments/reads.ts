@@ -10,6 +10,7 @@ import { GATEWAY_PAYMENT_NOT_FOUND, type GatewayPaymentResult } from '../../spec
 import type { EngineContext } from '../context';
 import { requeryPayment } from '../requery';
 import { CANCEL_REQUESTED, UnitOfWork } from '../unit-of-work';
+import { instantOf } from '../analytics/window';
 import { validateUserId } from '../inputs';
 import { merchantOf } from './steps';
 import { isUnconfirmed } from './unconfirmed';
@@ -25,6 +26,12 @@ export interface ListPaymentsOptions {
   status?: PaymentStatus;
   /** Only payments of this user ({@link Payment.userId}). */
   userId?: string;
+  /** Only payments through this gateway (`Payment.gateway`, e.g. `stripe`). */
+  gateway?: string;
+  /** Only payments created at or after this instant: a date (`YYYY-MM-DD`, 00:00 UTC) or an ISO 8601 instant with a zone. */
+  createdFrom?: string;
+  /** Only payments created before this instant (exclusive), in the same forms as `createdFrom`. */
+  createdBefore?: string;
 }
 
 /** A page of results. */
@@ -33,6 +40,24 @@ export interface Page<T> {
   hasMore: boolean;
   /** Pass as `startingAfter` to get the next page. */
   nextCursor: string | null;
+}
+
+/**
+ * The gateway and creation-window filters of a payment list, checked.
+ * @throws TenderError 400 `parameter_invalid` for an empty gateway, a malformed bound, or `createdBefore` not after `createdFrom`.
+ */
+function createdFilters(options: ListPaymentsOptions): { gateway?: string; createdFrom?: string; createdBefore?: string } {
+  const out: { gateway?: string; createdFrom?: string; createdBefore?: string } = {};
+  if (options.gateway !== undefined) {
+    if (typeof options.gateway !== 'string' || !/^[a-z0-9_-]{1,64}$/i.test(options.gateway)) throw invalidRequest('parameter_invalid', 'gateway must be a gateway name', 'gateway');
+    out.gateway = options.gateway;
+  }
+  const from = options.createdFrom === undefined ? undefined : instantOf(options.createdFrom, 'created_from');
+  const before = options.createdBefore === undefined ? undefined : instantOf(options.createdBefore, 'created_before');
+  if (from !== undefined && before !== undefined && before <= from) throw invalidRequest('parameter_invalid', 'created_before must be after created_from (created_before is exclusive)', 'created_before');
+  if (from !== undefined) out.createdFrom = new Date(from).toISOString();
+  if (before !== undefined) out.createdBefore = new Date(before).toISOString();
+  return out;
 }
 
 /** A payment by id (404 for another merchant's payment). */
@@ -53,6 +78,7 @@ export async function listPayments(ctx: EngineContext, options: ListPaymentsOpti
     ...(options.orderId ? { orderId: options.orderId } : {}),
     ...(options.status ? { status: options.status } : {}),
     ...(options.userId !== undefined ? { userId: validateUserId(options.userId) } : {}),
+    ...createdFilters(options),
   });
   const data = rows.slice(0, limit);
   const hasMore = rows.length > limit;
