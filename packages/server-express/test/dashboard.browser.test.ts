@@ -48,6 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
   let token: string;
   /** Event ids the receiver got, in order (a redelivery repeats one). */
   const received: string[] = [];
+  let failDeclined = true;
   /** The API's paths, from its OpenAPI document: pages of routes other helpers add check for them. */
   let paths: Set<string>;
   const seeded: Record<'refundable' | 'authorized' | 'mismatched' | 'declined' | 'held1' | 'held2', Json> = {} as never;
@@ -72,6 +73,12 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
+        // The declined payment's events fail (HTTP 500) until the webhooks test lets them through:
+        // one attempt (maxAttempts below) and they are dead, a failed delivery the event list shows.
+        if (failDeclined && body.includes('ORD-DECLINED')) {
+          res.writeHead(500).end('down');
+          return;
+        }
         try {
           received.push((JSON.parse(body) as { id: string }).id);
         } catch {
@@ -101,7 +108,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
       if (dashboard.devToken) simUrl = server.url;
       else plainUrl = server.url;
     }
-    workers = startWorkers({ tender, logger, webhooks: { allowPrivateNetworks: true }, outbox: { intervalMs: 100, baseDelayMs: 100 } });
+    workers = startWorkers({ tender, logger, webhooks: { allowPrivateNetworks: true }, outbox: { intervalMs: 100, baseDelayMs: 100, maxAttempts: 1 } });
 
     await call('POST', '/webhook-endpoints', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, description: 'dashboard test receiver' });
     seeded.refundable = await call('POST', '/payments', { amount: '20.00', currency: 'USD', gateway: 'stripe', payment_method: 'pm_card_visa', order_id: 'ORD-REFUND' });
@@ -285,6 +292,32 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     await page.close();
   });
 
+  it('webhooks: recent events with their delivery; a failed delivery listed as dead, redelivered from its row, then delivered', async () => {
+    const { page, problems } = await open('/webhooks');
+    const rows = page.locator('[data-testid=events] tbody tr[data-event]');
+    await rows.first().waitFor();
+    // The declined payment's event failed at the receiver: dead, with the receiver's answer.
+    await expect
+      .poll(async () => ((await call('GET', `/events?delivery_status=dead&payment_id=${String(seeded.declined.id)}`)).data as Json[]).length, { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    await page.getByLabel('Delivery status').selectOption('dead');
+    const dead = page.locator('[data-testid=events] tbody tr[data-event]', { hasText: 'dead' });
+    await dead.first().waitFor();
+    const deadId = (await dead.first().getAttribute('data-event'))!;
+    expect(await dead.first().textContent()).toContain('500');
+    failDeclined = false;
+    await page.getByRole('button', { name: `Redeliver ${deadId}` }).click();
+    await page.getByText(`Redelivery of ${deadId} queued (delivery pending).`).waitFor();
+    await expect.poll(() => received.includes(deadId), { timeout: 15_000 }).toBe(true);
+    await page.getByLabel('Delivery status').selectOption('delivered');
+    await page.locator(`[data-testid=events] tr[data-event="${deadId}"]`, { hasText: 'delivered' }).waitFor();
+    await page.getByLabel('Delivery status').selectOption('');
+    await expect.poll(() => rows.count()).toBeGreaterThan(1);
+    expect(await unnamedControls(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('webhooks: the endpoint listed, an event found by the id its delivery carried, redelivered to the receiver', async () => {
     await expect.poll(() => received.length, { timeout: 15_000 }).toBeGreaterThan(0);
     const eventId = received[0]!;
@@ -293,7 +326,7 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.TENDER_REQUIRE_CHROMIUM !==
     await page.getByLabel('Event id').fill(eventId);
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.locator('[data-testid=delivery-status]', { hasText: 'delivered' }).waitFor();
-    await page.getByRole('button', { name: 'Redeliver' }).click();
+    await page.getByRole('button', { name: 'Redeliver', exact: true }).click();
     await page.getByText(/Redelivery queued/).waitFor();
     await expect.poll(() => received.filter((id) => id === eventId).length, { timeout: 15_000 }).toBe(2);
     await page.getByRole('button', { name: 'Look up' }).click();
